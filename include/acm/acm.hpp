@@ -1,0 +1,9 @@
+// acm/acm.hpp - everything.
+#pragma once
+
+#include <acm/case.hpp>
+#include <acm/definition.hpp>
+#include <acm/engine.hpp>
+#include <acm/error.hpp>
+#include <acm/json.hpp>
+#include <acm/time.hpp>

@@ -1,0 +1,182 @@
+// acm/definition.hpp - reusable, versioned definitions: fragments and case types.
+//
+// Definitions are plain value types. Build them in C++ (aggregates, designated initialisers)
+// or load them from JSON (docs/definitions.md). Expressions are kept as text here; the engine
+// parses and checks every one when the definition is registered.
+#pragma once
+
+#include <acm/json.hpp>
+#include <acm/time.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acm {
+
+/// What a plan item is (CMMN 1.1 plan item definitions).
+enum class ItemKind {
+  human_task,      ///< work done by a person with a role and skills
+  automated_task,  ///< work done by a handler the host registers (Engine::register_handler)
+  milestone,       ///< an achievable target; occurs when its entry criteria are satisfied
+  timer_listener,  ///< occurs when its timer (a duration after it became available) elapses
+  user_listener,   ///< occurs when a person raises it (Engine::raise)
+  stage,           ///< a nested group of items (a fragment instance is a stage)
+};
+
+/// The source of a sentry's on-part.
+enum class OnPartSource {
+  item,       ///< a transition of a plan item of the same fragment (by item definition id)
+  goal,       ///< a change of a goal of the case (by goal id)
+  case_file,  ///< a change at or below a case-file path
+  event,      ///< a named external event (Engine::signal)
+};
+
+/// One trigger of a sentry.
+struct OnPart {
+  OnPartSource source = OnPartSource::item;
+  /// Item definition id, goal id, case-file path ("customer.tier") or event name.
+  std::string ref;
+  /// item: a transition ("complete", "occur", "start", "terminate", "exit", "fault", ...);
+  /// goal: "achieved", "at_risk", "overdue", "cancelled", "changed";
+  /// case_file: "set", "removed" or "" (either); event: ignored.
+  std::string on;
+};
+
+/// An entry or exit criterion: all on-parts have occurred and the if-part holds.
+/// A sentry without on-parts is satisfied as soon as its if-part holds.
+struct Sentry {
+  std::string id;              ///< optional, for messages
+  std::vector<OnPart> on_parts;
+  std::string condition;       ///< if-part expression; empty means true
+};
+
+/// A plan item definition inside a fragment (or a nested stage).
+struct ItemDef {
+  std::string id;  ///< unique within its fragment (including nested stages)
+  std::string name;
+  ItemKind kind = ItemKind::human_task;
+  std::string description;
+
+  // human tasks
+  std::string role;                 ///< role needed to work on it ("" = any participant)
+  std::vector<std::string> skills;  ///< skills the assignee should have (used by routing)
+  // tasks and stages
+  std::optional<Duration> estimate;  ///< expected working time; used for critical paths
+  std::optional<Duration> due;       ///< due this long (calendar time) after activation
+
+  // automated tasks
+  std::string handler;      ///< name of the registered handler
+  Json input;               ///< constant input passed to the handler (parameters substituted)
+  std::string output;       ///< case-file path that receives the handler's result ("" = none)
+
+  // timer listeners
+  std::optional<Duration> timer;  ///< fires this long after the listener becomes available
+
+  // stages
+  std::vector<ItemDef> children;
+  /// false (the CMMN default): the stage completes when every child is completed, terminated or
+  /// disabled. true: it completes as soon as no child is active and every required child is done.
+  bool auto_complete = false;
+
+  std::vector<Sentry> entry;       ///< entry criteria (any one satisfied starts the item)
+  std::vector<Sentry> exit;        ///< exit criteria (any one satisfied exits the item)
+  std::string manual_activation;   ///< expression; true: waits in `enabled` for a person to start it
+  std::string required;            ///< expression; true: the parent cannot complete without it
+  std::string repetition;          ///< expression; true on completion: a new instance is created
+  std::vector<std::string> after;  ///< item ids that must be completed first (shorthand sentries)
+};
+
+/// A declared fragment parameter; arguments are checked and available as `params.NAME`.
+struct Parameter {
+  std::string name;
+  std::string type = "any";  ///< "string", "number", "bool", "object", "list", "time", "duration", "any"
+  bool required = false;
+  Json default_value;        ///< used when not given (null: none)
+  std::string description;
+};
+
+/// A reusable, versioned piece of work assembled into cases at runtime.
+struct FragmentDef {
+  std::string id;
+  int version = 1;  ///< (id, version) is immutable once registered
+  std::string name;
+  std::string description;
+  std::vector<Parameter> parameters;
+  std::string applicability;       ///< expression over the case; empty means always applicable
+  std::vector<std::string> roles;  ///< roles its tasks need (validated against the case type)
+  std::vector<ItemDef> items;
+  bool auto_complete = false;      ///< as ItemDef::auto_complete, for the fragment's stage
+  std::vector<Sentry> exit;        ///< exit criteria of the fragment's stage
+};
+
+/// A goal: a desired outcome with an owner, a deadline and a completion criterion.
+struct GoalSpec {
+  std::string id;     ///< unique within the case
+  std::string name;
+  std::string owner;  ///< actor id; empty: the case owner
+  std::string parent; ///< parent goal id for sub-goals
+  bool required = true;  ///< the case cannot complete until it is achieved
+  /// Absolute deadline, or a duration counted on the engine calendar from an anchor.
+  std::optional<TimePoint> deadline;
+  std::optional<Duration> within;
+  std::string anchor = "goal_added";  ///< "goal_added" or "case_created"
+  /// Completion: any combination; all given parts must hold, and required sub-goals be achieved.
+  std::string criterion;                ///< expression over case file, goals and plan
+  std::vector<std::string> milestones;  ///< milestone item ids (definition or instance ids) that must occur
+  bool decision = false;                ///< a person must declare it achieved (Engine::achieve_goal)
+};
+
+/// A role of a case type with the permissions it grants on cases of that type.
+struct RoleDef {
+  std::string name;
+  /// "view", "work" (start/complete/assign tasks of the role), "plan" (add goals, fragments,
+  /// tasks, dependencies; edit the case file), "manage" (owner, participants, status, priority).
+  std::vector<std::string> permissions;
+  std::string description;
+};
+
+/// A fragment to instantiate, with arguments.
+struct FragmentUse {
+  std::string fragment;
+  int version = 0;  ///< 0: the latest registered version
+  std::string goal; ///< goal the work is bound to ("" = none)
+  Json params = Json::object();
+};
+
+/// An optional template for cases.
+struct CaseTypeDef {
+  std::string id;
+  int version = 1;
+  std::string name;
+  std::string description;
+  std::vector<GoalSpec> goals;                  ///< default goals added at creation
+  std::vector<FragmentUse> initial_fragments;   ///< instantiated at creation
+  std::vector<std::string> discretionary;       ///< fragment ids a worker may add (empty: any registered)
+  std::vector<RoleDef> roles;                   ///< roles and their permissions
+};
+
+/// One problem found in a definition: where (a JSON pointer such as
+/// "/fragments/0/items/2/entry/0/condition") and what.
+struct Problem {
+  std::string path;
+  std::string message;
+};
+
+/// The contents of a definitions document.
+struct DefinitionSet {
+  std::vector<FragmentDef> fragments;
+  std::vector<CaseTypeDef> case_types;
+};
+
+/// Reads a definitions document ({"fragments": [...], "case_types": [...]}, or a single fragment
+/// or case type object). Throws Error(invalid_definition) listing every structural problem.
+DefinitionSet parse_definitions(const Json& document);
+/// Serialises definitions back to the JSON format (round-trips with parse_definitions).
+Json to_json(const FragmentDef& fragment);
+Json to_json(const CaseTypeDef& case_type);
+
+std::string_view to_string(ItemKind kind) noexcept;
+std::string_view to_string(OnPartSource source) noexcept;
+
+}  // namespace acm

@@ -1,0 +1,269 @@
+// acm/engine.hpp - the Engine: definitions, cases, goals, runtime assembly, time, events.
+//
+// Thread safety: an Engine is safe for concurrent use from many threads without external
+// synchronisation. Commands on one case are serialised; commands on different cases run in
+// parallel. Every command either applies completely or throws acm::Error and changes nothing.
+#pragma once
+
+#include <acm/case.hpp>
+#include <acm/definition.hpp>
+#include <acm/error.hpp>
+#include <acm/json.hpp>
+#include <acm/time.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acm {
+
+/// How an Engine is set up. Every field has a usable default.
+struct EngineOptions {
+  /// Source of time. Default: a SystemClock. A ManualClock is attached to the engine so that
+  /// advancing it fires due timers (see ManualClock).
+  std::shared_ptr<Clock> clock;
+  /// Calendar for deadlines given as durations and for remaining-work estimates. Default: 24x7.
+  std::shared_ptr<const Calendar> calendar;
+  /// Global roles that may do everything (define, create, manage any case). Default: {"admin"}.
+  std::vector<std::string> admin_roles{"admin"};
+  /// Global roles that may register definitions, besides admin roles. Default: {"designer"}.
+  std::vector<std::string> designer_roles{"designer"};
+  /// Upper bound on lifecycle steps one command may cause (sentry chains, repetitions). When it
+  /// is reached the engine records an "error" event on the case and stops evaluating.
+  std::size_t max_steps_per_command = 10000;
+};
+
+/// A command's caller: the actor plus optional concurrency control. Converts from Actor.
+struct Request {
+  Request(Actor a) : actor(std::move(a)) {}  // NOLINT(google-explicit-constructor)
+  Request(Actor a, std::uint64_t expected) : actor(std::move(a)), expected_version(expected) {}
+  Actor actor;
+  /// If set, the command fails with ErrorCode::conflict unless the case is at this version.
+  std::optional<std::uint64_t> expected_version;
+};
+
+/// What a successful command did.
+struct CommandResult {
+  std::uint64_t version = 0;  ///< case version after the command
+  std::vector<Event> events;  ///< the events it appended, in order
+};
+
+/// Arguments of create_case.
+struct NewCase {
+  std::string id;          ///< "" = generated ("case-1", ...)
+  std::string type;        ///< case type id ("" = bare case)
+  int type_version = 0;    ///< 0 = latest
+  std::string title;
+  Subject subject;
+  std::string owner;       ///< "" = the creating actor
+  int priority = 0;
+  std::vector<Participant> participants;
+  Json file = Json::object();  ///< initial case file
+};
+
+/// Arguments of add_task: an ad-hoc task not taken from a fragment.
+struct AdHocTask {
+  std::string name;
+  ItemKind kind = ItemKind::human_task;  ///< human_task, automated_task or milestone
+  std::string role;
+  std::vector<std::string> skills;
+  std::optional<Duration> estimate;
+  std::optional<Duration> due;
+  std::string handler;  ///< automated tasks
+  Json input;
+  std::string output;
+  std::string goal;                ///< goal the task serves ("" = none)
+  std::string assignee;
+  std::vector<std::string> after;  ///< item ids that must complete first
+  bool required = false;
+  bool manual = false;             ///< wait in `enabled` until someone starts it
+};
+
+/// Changes to a goal (unset fields stay).
+struct GoalChange {
+  std::optional<std::string> name, owner;
+  std::optional<bool> required;
+  std::optional<std::optional<TimePoint>> deadline;  ///< {nullopt} removes the deadline
+  std::optional<std::string> criterion;
+  std::optional<std::vector<std::string>> milestones;
+};
+
+/// A discretionary fragment offered for a case now.
+struct FragmentOffer {
+  std::string fragment;
+  int version = 0;
+  std::string name;
+  std::string description;
+  std::vector<Parameter> parameters;
+};
+
+/// What an automated-task handler sees.
+struct TaskContext {
+  std::string case_id;
+  std::string item_id;
+  std::string handler;
+  Json input;       ///< the item's input (with fragment parameters)
+  Json case_file;   ///< a copy of the case file
+  TimePoint now{};
+};
+
+/// What a handler returns: success with an output (written at the item's `output` path) or a
+/// failure (the item goes to `failed`, CMMN "fault").
+struct TaskResult {
+  bool ok = true;
+  Json output;
+  std::string error;
+};
+
+/// Handler for automated tasks.
+///
+/// Called synchronously on the thread running the command that activated the task, while
+/// that case is locked. It may read its arguments and do its own work; it must not call the
+/// Engine for the same case (that throws Error(invalid_state)); other cases are fine. An
+/// exception escaping it fails the task with the exception's message.
+using TaskHandler = std::function<TaskResult(const TaskContext&)>;
+
+/// Subscriber callback for engine events.
+///
+/// Called on a thread that ran a command (or advanced the clock), after the case lock is
+/// released; events of one case arrive in sequence order, never concurrently with each other.
+/// It may call any Engine method, including commands on the same case (their events are
+/// delivered after the current callback returns). Exceptions it throws are swallowed.
+using EventCallback = std::function<void(const Event&)>;
+
+/// The engine. Create with Engine::open.
+class Engine {
+ public:
+  /// Opens an engine with in-memory state.
+  static std::unique_ptr<Engine> open(EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- definitions --------------------------------------------------------------------
+  /// Registers every fragment and case type of a JSON document, all or nothing.
+  /// Errors: invalid_definition (every problem listed), already_exists (an (id, version) that
+  /// is registered with different content), permission_denied (needs admin or designer role).
+  void load_definitions(const Request& by, const Json& document);
+  void register_fragment(const Request& by, const FragmentDef& fragment);
+  void register_case_type(const Request& by, const CaseTypeDef& case_type);
+  /// The fragment (id, version); version 0 = latest. not_found if missing.
+  FragmentDef get_fragment(const std::string& id, int version = 0) const;
+  CaseTypeDef get_case_type(const std::string& id, int version = 0) const;
+  /// Latest version of every registered fragment.
+  std::vector<FragmentDef> list_fragments() const;
+
+  // ---- cases --------------------------------------------------------------------------
+  /// Creates a case (default goals and initial fragments of its type included). Returns its id.
+  std::string create_case(const Request& by, const NewCase& spec);
+  /// A snapshot of the case; not_found if unknown.
+  CaseInfo get_case(const std::string& case_id) const;
+  std::optional<CaseInfo> find_case(const std::string& case_id) const;
+  /// Ids of all cases, in creation order.
+  std::vector<std::string> list_cases() const;
+  /// Diagnostics: the complete internal state of a case (every field, sentry flags included)
+  /// as canonical JSON; with `from_history`, the state rebuilt by folding the case's history
+  /// alone. The two are equal for every case: the state is the fold of its events.
+  Json inspect(const std::string& case_id, bool from_history = false) const;
+  /// The case's history from sequence number `from` (1-based) on.
+  std::vector<Event> history(const std::string& case_id, std::uint64_t from = 1) const;
+
+  CommandResult set_owner(const Request& by, const std::string& case_id, const std::string& owner);
+  CommandResult add_participant(const Request& by, const std::string& case_id, const Participant& p);
+  CommandResult remove_participant(const Request& by, const std::string& case_id, const std::string& actor);
+  CommandResult set_priority(const Request& by, const std::string& case_id, int priority);
+  /// Sets one subject attribute (e.g. "sentiment"); fires sentries on `subject`.
+  CommandResult set_subject_attribute(const Request& by, const std::string& case_id, const std::string& key,
+                                      const Json& value);
+  CommandResult suspend_case(const Request& by, const std::string& case_id, const std::string& reason = {});
+  CommandResult resume_case(const Request& by, const std::string& case_id);
+  /// Completes the case now: fails with invalid_state while a required goal is open or a
+  /// required item is unfinished; remaining optional items are terminated.
+  CommandResult complete_case(const Request& by, const std::string& case_id);
+  CommandResult terminate_case(const Request& by, const std::string& case_id, const std::string& reason = {});
+  /// completed/terminated -> closed (read-only).
+  CommandResult close_case(const Request& by, const std::string& case_id);
+  /// completed/terminated/closed -> active.
+  CommandResult reopen_case(const Request& by, const std::string& case_id, const std::string& reason = {});
+
+  // ---- goals --------------------------------------------------------------------------
+  CommandResult add_goal(const Request& by, const std::string& case_id, const GoalSpec& goal);
+  CommandResult change_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
+                            const GoalChange& change);
+  CommandResult cancel_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
+                            const std::string& reason = {});
+  /// A person's decision that the goal is achieved (goal owner, case owner or manager).
+  CommandResult achieve_goal(const Request& by, const std::string& case_id, const std::string& goal_id);
+
+  // ---- runtime assembly ---------------------------------------------------------------
+  /// Discretionary fragments whose applicability rule holds for the case now.
+  std::vector<FragmentOffer> applicable_fragments(const std::string& case_id) const;
+  /// Instantiates a fragment as a stage of the case plan, all or nothing: parameters checked,
+  /// roles known to the case type, no dependency cycle. Returns the new stage item id in
+  /// CommandResult::events (payload "item") and as the string result.
+  std::string add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
+                           const std::vector<std::string>& after = {});
+  /// Adds an ad-hoc task; returns its item id.
+  std::string add_task(const Request& by, const std::string& case_id, const AdHocTask& task);
+  /// Makes `item` wait for `after` to complete. Refused with ErrorCode::cycle if that closes a
+  /// dependency cycle (the message names it); invalid_state if `item` already started.
+  CommandResult add_dependency(const Request& by, const std::string& case_id, const std::string& item,
+                               const std::string& after);
+  /// Removes a planned item that has not started (available/enabled/disabled) and its children.
+  CommandResult remove_item(const Request& by, const std::string& case_id, const std::string& item);
+
+  // ---- work on plan items -------------------------------------------------------------
+  CommandResult start_item(const Request& by, const std::string& case_id, const std::string& item);
+  /// Completes an active task (output merged at the item's `output` path, if any) or stage.
+  CommandResult complete_item(const Request& by, const std::string& case_id, const std::string& item,
+                              const Json& output = nullptr);
+  CommandResult assign_item(const Request& by, const std::string& case_id, const std::string& item,
+                            const std::string& assignee);
+  CommandResult terminate_item(const Request& by, const std::string& case_id, const std::string& item);
+  CommandResult suspend_item(const Request& by, const std::string& case_id, const std::string& item);
+  CommandResult resume_item(const Request& by, const std::string& case_id, const std::string& item);
+  /// enabled -> disabled, and disabled -> enabled (reenable).
+  CommandResult disable_item(const Request& by, const std::string& case_id, const std::string& item);
+  CommandResult reenable_item(const Request& by, const std::string& case_id, const std::string& item);
+  /// failed -> active (CMMN reactivate).
+  CommandResult reactivate_item(const Request& by, const std::string& case_id, const std::string& item);
+  /// A user event listener occurs, or a milestone without entry criteria is declared reached.
+  CommandResult occur(const Request& by, const std::string& case_id, const std::string& item);
+
+  // ---- case file and external events --------------------------------------------------
+  /// Sets a JSON value at a dotted path ("customer.address.city"; "items.0" for arrays).
+  CommandResult set_file(const Request& by, const std::string& case_id, const std::string& path, const Json& value);
+  CommandResult remove_file(const Request& by, const std::string& case_id, const std::string& path);
+  /// Attaches a document, link or note; returns the result whose last event carries the asset id.
+  CommandResult attach(const Request& by, const std::string& case_id, const Asset& asset);
+  /// Delivers a named external event (fires on-parts of source `event`).
+  CommandResult signal(const Request& by, const std::string& case_id, const std::string& name,
+                       const Json& payload = Json::object());
+
+  // ---- host integration ---------------------------------------------------------------
+  /// Registers the handler for automated tasks naming `name`. Replaces an existing one.
+  void register_handler(const std::string& name, TaskHandler handler);
+  /// Subscribes to events whose kind is in `kinds` (empty: all). Returns a subscription id.
+  std::uint64_t subscribe(EventCallback callback, std::vector<std::string> kinds = {});
+  void unsubscribe(std::uint64_t subscription);
+
+  // ---- time ---------------------------------------------------------------------------
+  /// Earliest pending timer or deadline check.
+  std::optional<TimePoint> next_due() const;
+  /// Fires everything due at the clock's current time, in time order, exactly once. Returns how
+  /// many timers fired. With a ManualClock this is called for you as the clock advances.
+  std::size_t run_due();
+  /// The engine's clock.
+  const Clock& clock() const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace acm

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages acm needs to build and test, if any are missing.
+set -euo pipefail
+PACKAGES=(build-essential cmake pkg-config
+  libboost-graph-dev libboost-serialization-dev libsqlite3-dev libfmt-dev
+  nlohmann-json3-dev doctest-dev libcli11-dev libbenchmark-dev sqlite3)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "acm: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,20 @@
+// expr/time_parse.hpp - non-throwing time and duration parsing (private).
+//
+// Defined in src/model/time.cpp beside parse_time / parse_duration, which wrap them. Declared
+// here because the evaluator coerces strings to times at evaluation, where exceptions would be
+// both slow and against the "never throws" contract.
+#pragma once
+
+#include <acm/time.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace acm::detail {
+
+/// As parse_time, but returns false (and the reason in `*why`, if given) instead of throwing.
+bool try_parse_time(std::string_view text, TimePoint& out, std::string* why);
+/// As parse_duration, but returns false (and the reason in `*why`, if given) instead of throwing.
+bool try_parse_duration(std::string_view text, Duration& out, std::string* why);
+
+}  // namespace acm::detail

@@ -1,0 +1,1224 @@
+#include "runtime/decider.hpp"
+
+#include <acm/error.hpp>
+
+#include "model/names.hpp"
+#include "plan/plan_graph.hpp"
+#include "runtime/env.hpp"
+#include "runtime/json_path.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace acm::runtime {
+
+Json goal_spec_json(const GoalSpec& g);  // state.cpp
+
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+bool not_started(ItemState s) {
+  return s == ItemState::available || s == ItemState::enabled || s == ItemState::disabled;
+}
+
+constexpr std::size_t kMaxParticipants = 10000;
+
+}  // namespace
+
+bool Services::is_admin(const Actor& a) const {
+  for (const auto& r : a.roles)
+    if (contains(options->admin_roles, r)) return true;
+  return false;
+}
+
+bool Services::is_designer(const Actor& a) const {
+  if (is_admin(a)) return true;
+  for (const auto& r : a.roles)
+    if (contains(options->designer_roles, r)) return true;
+  return false;
+}
+
+Decider::Decider(CaseState& state, const Services& services, const Actor& actor, TimePoint now)
+    : s_(state), sv_(services), actor_(actor), emit_actor_(actor.id), now_(now) {}
+
+// ---- events -----------------------------------------------------------------------------
+
+void Decider::emit(std::string kind, Json payload) {
+  Event e;
+  e.case_id = s_.id;
+  e.seq = s_.version + 1;
+  e.time = now_;
+  e.actor = emit_actor_;
+  e.kind = std::move(kind);
+  e.payload = std::move(payload);
+  FoldContext ctx{sv_.registry};
+  apply(s_, e, ctx);
+  events_.push_back(std::move(e));
+}
+
+// ---- authorization ----------------------------------------------------------------------
+
+unsigned Decider::perms() const {
+  if (sv_.is_admin(actor_) || (!s_.owner.empty() && actor_.id == s_.owner)) return perm_all;
+  const Participant* p = s_.participant(actor_.id);
+  unsigned bits = 0;
+  if (p) {
+    for (const auto& role : p->roles) {
+      const RoleDef* def = nullptr;
+      if (s_.type)
+        for (const auto& r : s_.type->def.roles)
+          if (r.name == role) def = &r;
+      if (!def) {
+        bits |= role == "customer" ? perm_view : (perm_view | perm_work);
+        continue;
+      }
+      for (const auto& perm : def->permissions) {
+        if (perm == "view") bits |= perm_view;
+        if (perm == "work") bits |= perm_work;
+        if (perm == "plan") bits |= perm_plan;
+        if (perm == "manage") bits |= perm_manage;
+      }
+    }
+  }
+  // Goal owners may view the case.
+  for (const auto& g : s_.goals)
+    if (g.spec.owner == actor_.id) bits |= perm_view;
+  return bits;
+}
+
+void Decider::require(unsigned need, std::string_view what) const {
+  if ((perms() & need) == need) return;
+  std::string_view name = need & perm_manage ? "manage" : need & perm_plan ? "plan" : need & perm_work ? "work" : "view";
+  const Participant* p = s_.participant(actor_.id);
+  throw Error(ErrorCode::permission_denied,
+              fmt::format("actor '{}' may not {} on case '{}': it needs the '{}' permission, which {}", actor_.id, what,
+                          s_.id, name,
+                          p ? fmt::format("its case roles [{}] do not grant", fmt::join(p->roles, ", "))
+                            : std::string("only the owner, participants with such a role and administrators have")));
+}
+
+void Decider::require_view(const CaseState& state, const Services& services, const Actor& actor) {
+  CaseState& mutable_state = const_cast<CaseState&>(state);  // Decider needs a reference; nothing is emitted
+  Decider d(mutable_state, services, actor, TimePoint{});
+  d.require(perm_view, "view the case");
+}
+
+void Decider::require_active(std::string_view what) const {
+  if (s_.status != CaseStatus::active)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot {}: case '{}' is {}", what, s_.id, to_string(s_.status)));
+}
+
+void Decider::require_work_on(const Item& it, std::string_view what) const {
+  unsigned p = perms();
+  if (p & perm_manage) return;
+  if (!(p & perm_work))
+    throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it has no 'work' permission",
+                                                          actor_.id, what, it.id, s_.id));
+  if (!it.assignee.empty() && it.assignee != actor_.id)
+    throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it is assigned to '{}'",
+                                                          actor_.id, what, it.id, s_.id, it.assignee));
+  const std::string& role = it.def->def.role;
+  if (role.empty() || it.assignee == actor_.id) return;
+  const Participant* part = s_.participant(actor_.id);
+  if (part && contains(part->roles, role)) return;
+  throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it needs the case role '{}'",
+                                                        actor_.id, what, it.id, s_.id, role));
+}
+
+// ---- lookups ----------------------------------------------------------------------------
+
+std::size_t Decider::item_index(const std::string& id, std::string_view what) const {
+  auto it = s_.item_index.find(id);
+  if (it == s_.item_index.end())
+    throw Error(ErrorCode::not_found, fmt::format("cannot {}: case '{}' has no plan item '{}'", what, s_.id, id));
+  return it->second;
+}
+
+Goal& Decider::goal_ref(const std::string& id) {
+  Goal* g = s_.find_goal(id);
+  if (!g) throw Error(ErrorCode::not_found, fmt::format("case '{}' has no goal '{}'", s_.id, id));
+  return *g;
+}
+
+std::string Decider::new_id(const std::string& prefix, const std::string& counter) {
+  auto it = s_.counters.find(counter);
+  int n = (it == s_.counters.end() ? 0 : it->second) + 1;
+  std::string id = fmt::format("{}#{}", prefix, n);
+  while (s_.find_item(id)) id = fmt::format("{}#{}", prefix, ++n);
+  return id;
+}
+
+// ---- case lifecycle ---------------------------------------------------------------------
+
+void Decider::create_case(const std::string& id, const NewCase& spec, std::shared_ptr<const CCaseType> type) {
+  if (actor_.id.empty()) throw Error(ErrorCode::permission_denied, "an actor without id may not create cases");
+  if (spec.participants.size() > kMaxParticipants) throw Error(ErrorCode::invalid_argument, "too many participants");
+  if (!spec.file.is_object()) throw Error(ErrorCode::invalid_argument, "the initial case file must be a JSON object");
+  if (!spec.subject.attributes.is_object())
+    throw Error(ErrorCode::invalid_argument, "subject attributes must be a JSON object");
+  s_.id = id;
+  Json parts = Json::array();
+  for (const auto& p : spec.participants) {
+    if (p.actor.empty()) throw Error(ErrorCode::invalid_argument, "a participant needs an actor id");
+    parts.push_back({{"actor", p.actor}, {"roles", p.roles}});
+  }
+  creating_ = true;
+  // Validate the type's goals and fragments before emitting anything.
+  std::vector<std::pair<std::shared_ptr<const CFragment>, FragmentUse>> initial;
+  if (type) {
+    for (const auto& use : type->def.initial_fragments) {
+      auto f = sv_.registry->fragment(use.fragment, use.version);
+      if (!f)
+        throw Error(ErrorCode::not_found, fmt::format("case type '{}' needs fragment '{}' which is not registered",
+                                                      type->def.id, use.fragment));
+      initial.emplace_back(f, use);
+    }
+  }
+  emit("case_created", Json{{"type", type ? type->def.id : ""},
+                            {"type_version", type ? type->def.version : 0},
+                            {"title", spec.title},
+                            {"subject", {{"customer", spec.subject.customer}, {"attributes", spec.subject.attributes}}},
+                            {"owner", spec.owner.empty() ? actor_.id : spec.owner},
+                            {"priority", spec.priority},
+                            {"participants", parts},
+                            {"file", spec.file}});
+  if (type) {
+    for (const auto& g : type->def.goals) add_goal(g);
+    for (auto& [f, use] : initial) {
+      FragmentUse u = use;
+      u.version = f->def.version;
+      add_fragment(u, {});
+    }
+  }
+  creating_ = false;
+  settle();
+}
+
+void Decider::set_owner(const std::string& owner) {
+  require(perm_manage, "change the owner");
+  require_active("change the owner");
+  if (owner.empty()) throw Error(ErrorCode::invalid_argument, "the owner must not be empty");
+  if (owner == s_.owner) return;
+  emit("owner_changed", {{"from", s_.owner}, {"to", owner}});
+  settle();
+}
+
+void Decider::add_participant(const Participant& p) {
+  require(perm_manage, "add participants");
+  require_active("add participants");
+  if (p.actor.empty()) throw Error(ErrorCode::invalid_argument, "a participant needs an actor id");
+  if (s_.participants.size() >= kMaxParticipants) throw Error(ErrorCode::invalid_argument, "too many participants");
+  if (s_.type && !s_.type->def.roles.empty()) {
+    for (const auto& r : p.roles) {
+      bool known = std::any_of(s_.type->def.roles.begin(), s_.type->def.roles.end(),
+                               [&](const RoleDef& d) { return d.name == r; });
+      if (!known)
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("role '{}' is not a role of case type '{}'", r, s_.type->def.id));
+    }
+  }
+  emit("participant_added", {{"actor", p.actor}, {"roles", p.roles}});
+  settle();
+}
+
+void Decider::remove_participant(const std::string& actor) {
+  require(perm_manage, "remove participants");
+  require_active("remove participants");
+  if (!s_.participant(actor))
+    throw Error(ErrorCode::not_found, fmt::format("'{}' is not a participant of case '{}'", actor, s_.id));
+  emit("participant_removed", {{"actor", actor}});
+  // Work assigned to them goes back to the queue.
+  for (std::size_t i = 0; i < s_.items.size(); ++i)
+    if (s_.items[i].assignee == actor && !is_terminal(s_.items[i].state))
+      emit("item_assigned", {{"item", s_.items[i].id}, {"from", actor}, {"to", ""}});
+  settle();
+}
+
+void Decider::set_priority(int priority) {
+  require(perm_manage, "change the priority");
+  require_active("change the priority");
+  if (priority == s_.priority) return;
+  emit("priority_changed", {{"from", s_.priority}, {"to", priority}});
+  settle();
+}
+
+void Decider::set_subject_attribute(const std::string& key, const Json& value) {
+  require(perm_manage, "change the subject");
+  require_active("change the subject");
+  if (key.empty()) throw Error(ErrorCode::invalid_argument, "subject attribute key is empty");
+  emit("subject_changed", {{"key", key}, {"value", value}});
+  settle();
+}
+
+void Decider::set_status(CaseStatus to, const std::string& reason) {
+  CaseStatus from = s_.status;
+  auto refuse = [&] {
+    throw Error(ErrorCode::invalid_state,
+                fmt::format("case '{}' cannot go from {} to {}", s_.id, to_string(from), to_string(to)));
+  };
+  switch (to) {
+    case CaseStatus::suspended:
+      require(perm_manage, "suspend the case");
+      if (from != CaseStatus::active) refuse();
+      break;
+    case CaseStatus::active:  // resume or reopen
+      if (from == CaseStatus::suspended) {
+        require(perm_manage, "resume the case");
+      } else if (from == CaseStatus::completed || from == CaseStatus::terminated) {
+        require(perm_manage, "reopen the case");
+      } else if (from == CaseStatus::closed) {
+        if (!sv_.is_admin(actor_))
+          throw Error(ErrorCode::permission_denied,
+                      fmt::format("actor '{}' may not reopen closed case '{}': only administrators may", actor_.id, s_.id));
+      } else {
+        refuse();
+      }
+      break;
+    case CaseStatus::terminated:
+      require(perm_manage, "terminate the case");
+      if (from != CaseStatus::active && from != CaseStatus::suspended) refuse();
+      break;
+    case CaseStatus::closed:
+      require(perm_manage, "close the case");
+      if (from != CaseStatus::completed && from != CaseStatus::terminated) refuse();
+      break;
+    case CaseStatus::completed:
+      refuse();
+  }
+  if (to == CaseStatus::terminated) {
+    emit_actor_ = actor_.id;
+    for (std::size_t i = 0; i < s_.items.size(); ++i)
+      if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
+  }
+  Json p{{"from", to_string(from)}, {"to", to_string(to)}};
+  if (!reason.empty()) p["reason"] = reason;
+  emit("case_status", std::move(p));
+  settle();
+}
+
+void Decider::complete_case() {
+  require(perm_manage, "complete the case");
+  require_active("complete the case");
+  for (const auto& g : s_.goals)
+    if (g.spec.required && g.status == GoalStatus::open)
+      throw Error(ErrorCode::invalid_state,
+                  fmt::format("case '{}' cannot complete: required goal '{}' is not achieved", s_.id, g.spec.id));
+  for (const auto& it : s_.items) {
+    if (it.state == ItemState::active || it.state == ItemState::suspended)
+      throw Error(ErrorCode::invalid_state, fmt::format("case '{}' cannot complete: '{}' is {}", s_.id, it.id,
+                                                        to_string(it.state)));
+    if (it.required && it.state != ItemState::completed && it.state != ItemState::terminated)
+      throw Error(ErrorCode::invalid_state,
+                  fmt::format("case '{}' cannot complete: required item '{}' is {}", s_.id, it.id, to_string(it.state)));
+  }
+  for (std::size_t i = 0; i < s_.items.size(); ++i)
+    if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
+  emit("case_status", {{"from", "active"}, {"to", "completed"}});
+  settle();
+}
+
+// ---- goals ------------------------------------------------------------------------------
+
+void Decider::add_goal(const GoalSpec& g) {
+  const bool creating = creating_;
+  if (!creating) {
+    require(perm_plan, "add goals");
+    require_active("add goals");
+  }
+  if (g.id.empty()) throw Error(ErrorCode::invalid_argument, "a goal needs an id");
+  if (s_.find_goal(g.id)) throw Error(ErrorCode::already_exists, fmt::format("case '{}' already has a goal '{}'", s_.id, g.id));
+  if (!g.parent.empty() && !s_.find_goal(g.parent))
+    throw Error(ErrorCode::not_found, fmt::format("parent goal '{}' of goal '{}' does not exist", g.parent, g.id));
+  if (g.deadline && g.within)
+    throw Error(ErrorCode::invalid_argument, fmt::format("goal '{}' has both a deadline and a duration", g.id));
+  if (g.within && g.within->count() < 0) throw Error(ErrorCode::invalid_argument, "a goal duration must not be negative");
+  if (g.anchor != "goal_added" && g.anchor != "case_created")
+    throw Error(ErrorCode::invalid_argument, fmt::format("goal '{}': unknown anchor '{}'", g.id, g.anchor));
+  if (!g.criterion.empty()) expr::Expression::parse(g.criterion, model::engine_parse_options());
+  std::optional<TimePoint> deadline = g.deadline;
+  if (g.within) {
+    TimePoint anchor = g.anchor == "case_created" ? s_.created_at : now_;
+    deadline = sv_.calendar->add(anchor, *g.within);
+  }
+  Json p{{"goal", goal_spec_json(g)}};
+  p["deadline"] = deadline ? Json(format_time(*deadline)) : Json();
+  emit("goal_added", std::move(p));
+  if (!creating) settle();
+}
+
+void Decider::change_goal(const std::string& goal_id, const GoalChange& c) {
+  Goal& g = goal_ref(goal_id);
+  if (g.spec.owner != actor_.id) require(perm_plan, "change goals");
+  require_active("change goals");
+  if (g.status != GoalStatus::open)
+    throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is {}", goal_id, to_string(g.status)));
+  Json changes = Json::object();
+  if (c.name) changes["name"] = *c.name;
+  if (c.owner) changes["owner"] = *c.owner;
+  if (c.required) changes["required"] = *c.required;
+  if (c.deadline) changes["deadline"] = *c.deadline ? Json(format_time(**c.deadline)) : Json();
+  if (c.criterion) {
+    if (!c.criterion->empty()) expr::Expression::parse(*c.criterion, model::engine_parse_options());
+    changes["criterion"] = *c.criterion;
+  }
+  if (c.milestones) changes["milestones"] = *c.milestones;
+  if (changes.empty()) return;
+  emit("goal_changed", {{"goal", goal_id}, {"changes", changes}});
+  settle();
+}
+
+void Decider::cancel_goal(const std::string& goal_id, const std::string& reason) {
+  Goal& g = goal_ref(goal_id);
+  require(perm_plan, "cancel goals");
+  require_active("cancel goals");
+  if (g.status != GoalStatus::open)
+    throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is already {}", goal_id, to_string(g.status)));
+  Json p{{"goal", goal_id}, {"from", "open"}, {"to", "cancelled"}};
+  if (!reason.empty()) p["reason"] = reason;
+  emit("goal_status", std::move(p));
+  // Sub-goals go with their parent.
+  for (std::size_t i = 0; i < s_.goals.size(); ++i)
+    if (s_.goals[i].spec.parent == goal_id && s_.goals[i].status == GoalStatus::open)
+      emit("goal_status", {{"goal", s_.goals[i].spec.id}, {"from", "open"}, {"to", "cancelled"}, {"reason", "parent cancelled"}});
+  settle();
+}
+
+void Decider::achieve_goal(const std::string& goal_id) {
+  Goal& g = goal_ref(goal_id);
+  std::string owner = g.spec.owner.empty() ? s_.owner : g.spec.owner;
+  if (actor_.id != owner) require(perm_manage, "decide that a goal is achieved");
+  require_active("achieve goals");
+  if (g.status != GoalStatus::open)
+    throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is already {}", goal_id, to_string(g.status)));
+  for (const auto& sub : s_.goals)
+    if (sub.spec.parent == goal_id && sub.spec.required && sub.status == GoalStatus::open)
+      throw Error(ErrorCode::invalid_state,
+                  fmt::format("goal '{}' cannot be achieved: required sub-goal '{}' is open", goal_id, sub.spec.id));
+  emit("goal_status", {{"goal", goal_id}, {"from", "open"}, {"to", "achieved"}, {"decision", true}});
+  settle();
+}
+
+// ---- assembly ---------------------------------------------------------------------------
+
+std::vector<FragmentOffer> Decider::applicable_fragments() const {
+  std::vector<FragmentOffer> out;
+  if (s_.status != CaseStatus::active) return out;
+  CaseEnv env(s_, now_);
+  auto offer = [&](const std::shared_ptr<const CFragment>& f) {
+    if (!f) return;
+    Json defaults = Json::object();
+    for (const auto& p : f->def.parameters)
+      if (!p.default_value.is_null()) defaults[p.name] = p.default_value;
+    CaseEnv fenv(s_, now_, nullptr, nullptr, &defaults);
+    if (!eval_condition(f->applicability, fenv, true)) return;
+    out.push_back(FragmentOffer{f->def.id, f->def.version, f->def.name, f->def.description, f->def.parameters});
+  };
+  if (s_.type && !s_.type->def.discretionary.empty()) {
+    for (const auto& id : s_.type->def.discretionary) offer(sv_.registry->fragment(id, 0));
+  } else {
+    for (const auto& [id, versions] : sv_.registry->fragments()) offer(versions.rbegin()->second);
+  }
+  return out;
+}
+
+namespace {
+
+bool type_matches(const std::string& type, const Json& v) {
+  if (type == "any") return true;
+  if (type == "string") return v.is_string();
+  if (type == "number") return v.is_number();
+  if (type == "bool") return v.is_boolean();
+  if (type == "object") return v.is_object();
+  if (type == "list") return v.is_array();
+  if (type == "time") {
+    if (!v.is_string()) return false;
+    try {
+      parse_time(v.get<std::string>());
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+  if (type == "duration") {
+    if (!v.is_string()) return false;
+    try {
+      parse_duration(v.get<std::string>());
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+void collect_roles(const CItem& item, std::vector<std::string>& out) {
+  if (!item.def.role.empty()) out.push_back(item.def.role);
+  for (const auto& c : item.children) collect_roles(*c, out);
+}
+
+}  // namespace
+
+std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std::string>& after) {
+  const bool creating = creating_;
+  if (!creating) {
+    require(perm_plan, "add fragments");
+    require_active("add fragments");
+  }
+  auto f = sv_.registry->fragment(use.fragment, use.version);
+  if (!f)
+    throw Error(ErrorCode::not_found, use.version ? fmt::format("fragment '{}' version {} is not registered", use.fragment, use.version)
+                                                  : fmt::format("fragment '{}' is not registered", use.fragment));
+  if (!creating && s_.type && !s_.type->def.discretionary.empty() && !contains(s_.type->def.discretionary, f->def.id))
+    throw Error(ErrorCode::invalid_argument, fmt::format("fragment '{}' is not a discretionary fragment of case type '{}'",
+                                                         f->def.id, s_.type->def.id));
+  // Parameters: known, typed, required present; defaults filled.
+  if (!use.params.is_object()) throw Error(ErrorCode::invalid_argument, "fragment parameters must be a JSON object");
+  std::vector<std::string> problems;
+  Json params = Json::object();
+  for (const auto& [k, v] : use.params.items()) {
+    auto it = std::find_if(f->def.parameters.begin(), f->def.parameters.end(), [&](const Parameter& p) { return p.name == k; });
+    if (it == f->def.parameters.end()) {
+      problems.push_back(fmt::format("unknown parameter '{}'", k));
+      continue;
+    }
+    if (!type_matches(it->type, v))
+      problems.push_back(fmt::format("parameter '{}' must be of type {}, got {}", k, it->type, v.dump()));
+    params[k] = v;
+  }
+  for (const auto& p : f->def.parameters) {
+    if (params.contains(p.name)) continue;
+    if (!p.default_value.is_null()) params[p.name] = p.default_value;
+    else if (p.required) problems.push_back(fmt::format("missing required parameter '{}'", p.name));
+  }
+  // Roles must be known to the case type.
+  if (s_.type && !s_.type->def.roles.empty()) {
+    std::vector<std::string> roles = f->def.roles;
+    for (const auto& item : f->items) collect_roles(*item, roles);
+    for (const auto& r : roles) {
+      bool known = std::any_of(s_.type->def.roles.begin(), s_.type->def.roles.end(),
+                               [&](const RoleDef& d) { return d.name == r; });
+      if (!known) problems.push_back(fmt::format("role '{}' is not a role of case type '{}'", r, s_.type->def.id));
+    }
+  }
+  if (!use.goal.empty()) {
+    const Goal* g = s_.find_goal(use.goal);
+    if (!g) problems.push_back(fmt::format("goal '{}' does not exist", use.goal));
+    else if (g->status != GoalStatus::open) problems.push_back(fmt::format("goal '{}' is {}", use.goal, to_string(g->status)));
+  }
+  for (const auto& a : after)
+    if (!s_.find_item(a)) problems.push_back(fmt::format("item '{}' (after) does not exist", a));
+  if (!problems.empty())
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot add fragment '{}' to case '{}': {}", f->def.id, s_.id, fmt::join(problems, "; ")));
+  if (!creating) {
+    CaseEnv env(s_, now_, nullptr, nullptr, &params);
+    if (!eval_condition(f->applicability, env, true))
+      throw Error(ErrorCode::invalid_state, fmt::format("fragment '{}' is not applicable to case '{}' now: {} is false",
+                                                        f->def.id, s_.id, f->def.applicability));
+  }
+  std::string id = new_id(f->def.id, "fragment:" + f->def.id);
+  emit("fragment_added", {{"item", id}, {"fragment", f->def.id}, {"version", f->def.version}, {"goal", use.goal},
+                          {"params", params}, {"after", after}});
+  if (!creating) settle();
+  return id;
+}
+
+std::string Decider::add_task(const AdHocTask& task) {
+  require(perm_plan, "add tasks");
+  require_active("add tasks");
+  auto compiled = compile_adhoc(task);  // validates
+  if (!task.goal.empty() && !s_.find_goal(task.goal))
+    throw Error(ErrorCode::not_found, fmt::format("goal '{}' does not exist in case '{}'", task.goal, s_.id));
+  for (const auto& a : task.after)
+    if (!s_.find_item(a)) throw Error(ErrorCode::not_found, fmt::format("item '{}' (after) does not exist", a));
+  if (!task.assignee.empty() && task.assignee != s_.owner && !s_.participant(task.assignee))
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("assignee '{}' is not a participant of case '{}'", task.assignee, s_.id));
+  std::string id = new_id("task", "task");
+  emit("task_added", {{"item", id}, {"task", adhoc_to_json(task)}, {"goal", task.goal}, {"assignee", task.assignee},
+                      {"after", task.after}, {"required", task.required}});
+  settle();
+  return id;
+}
+
+void Decider::check_no_cycle(const std::string& item, const std::string& after) const {
+  plan::PlanGraph g;
+  std::unordered_map<std::string, std::size_t> node;
+  for (const auto& it : s_.items) node[it.id] = g.add_node(it.id, Duration{0});
+  for (const auto& it : s_.items) {
+    for (const auto& a : it.after)
+      if (node.count(a)) g.add_edge(node[a], node[it.id]);
+    if (!it.def->has_item_onparts) continue;
+    for (const auto& sentry : it.def->entry)
+      for (const auto& op : sentry.on_parts) {
+        if (op.source != OnPartSource::item || (op.on != "complete" && op.on != "occur")) continue;
+        for (const auto& src : s_.items)
+          if (src.frag_root == it.frag_root && src.def->def.id == op.ref) g.add_edge(node[src.id], node[it.id]);
+      }
+  }
+  g.add_edge(node.at(after), node.at(item));
+  auto cycle = g.find_cycle();
+  if (!cycle.empty())
+    throw Error(ErrorCode::cycle, fmt::format("making '{}' wait for '{}' would create the dependency cycle {}", item, after,
+                                              fmt::join(cycle, " -> ")));
+}
+
+void Decider::add_dependency(const std::string& item, const std::string& after) {
+  require(perm_plan, "add dependencies");
+  require_active("add dependencies");
+  std::size_t i = item_index(item, "add a dependency");
+  item_index(after, "add a dependency");
+  if (!not_started(s_.items[i].state))
+    throw Error(ErrorCode::invalid_state,
+                fmt::format("'{}' is {}: only items that have not started can wait for others", item, to_string(s_.items[i].state)));
+  if (contains(s_.items[i].after, after)) return;
+  if (item == after) throw Error(ErrorCode::cycle, fmt::format("'{}' cannot wait for itself", item));
+  check_no_cycle(item, after);
+  emit("dependency_added", {{"item", item}, {"after", after}});
+  settle();
+}
+
+void Decider::remove_item(const std::string& item) {
+  require(perm_plan, "remove plan items");
+  require_active("remove plan items");
+  std::size_t i = item_index(item, "remove an item");
+  const Item& it = s_.items[i];
+  if (!not_started(it.state))
+    throw Error(ErrorCode::invalid_state,
+                fmt::format("'{}' is {}: only items that have not started can be removed (terminate it instead)", item,
+                            to_string(it.state)));
+  emit("item_removed", {{"item", item}});
+  settle();
+}
+
+// ---- work -------------------------------------------------------------------------------
+
+void Decider::transition(std::size_t idx, std::string_view name, ItemState to) {
+  const Item& it = s_.items[idx];
+  Json p{{"item", it.id}, {"transition", name}, {"from", to_string(it.state)}, {"to", to_string(to)}};
+  if (to == ItemState::active && (it.state == ItemState::available || it.state == ItemState::enabled) && it.def->def.due)
+    p["due"] = format_time(sv_.calendar->add(now_, *it.def->def.due));
+  emit("item_transition", std::move(p));
+  ++steps_;
+}
+
+void Decider::terminate_tree(std::size_t idx, std::string_view name) {
+  std::string id = s_.items[idx].id;
+  // Children first, so that the stage ends last.
+  for (std::size_t i = 0; i < s_.items.size(); ++i)
+    if (s_.items[i].parent == id && !is_terminal(s_.items[i].state)) terminate_tree(i, "parent_terminate");
+  std::size_t self = s_.item_index.at(id);
+  const Item& it = s_.items[self];
+  if (is_terminal(it.state)) return;
+  bool event_like = it.def->def.kind == ItemKind::milestone || it.def->def.kind == ItemKind::timer_listener ||
+                    it.def->def.kind == ItemKind::user_listener;
+  transition(self, event_like && name == "exit" ? "terminate" : name, ItemState::terminated);
+}
+
+void Decider::activate(std::size_t idx, std::string_view name) {
+  transition(idx, name, ItemState::active);
+  if (s_.items[idx].def->def.kind == ItemKind::automated_task) run_handler(idx);
+}
+
+void Decider::run_handler(std::size_t idx) {
+  const Item& it = s_.items[idx];
+  auto h = sv_.handler ? sv_.handler(it.def->def.handler) : nullptr;
+  if (!h || !*h) return;  // stays active until the host completes it or registers a handler
+  TaskContext ctx;
+  ctx.case_id = s_.id;
+  ctx.item_id = it.id;
+  ctx.handler = it.def->def.handler;
+  ctx.input = it.def->def.input;
+  if (!it.frag_root.empty())
+    if (const Item* root = s_.find_item(it.frag_root)) ctx.input = Json{{"input", it.def->def.input}, {"params", root->params}};
+  ctx.case_file = s_.file;
+  ctx.now = now_;
+  TaskResult r;
+  try {
+    r = (*h)(ctx);
+  } catch (const std::exception& ex) {
+    r.ok = false;
+    r.error = ex.what();
+  } catch (...) {
+    r.ok = false;
+    r.error = "unknown exception";
+  }
+  std::string id = s_.items[idx].id;
+  if (r.ok) {
+    const std::string& out = s_.items[idx].def->def.output;
+    if (!out.empty() && !r.output.is_null()) {
+      try {
+        json_path::check_settable(s_.file, out);
+        emit("file_set", {{"path", out}, {"value", r.output}, {"item", id}});
+      } catch (const Error& e) {
+        r.ok = false;
+        r.error = std::string("cannot store the output: ") + e.what();
+      }
+    }
+  }
+  idx = s_.item_index.at(id);
+  if (s_.items[idx].state != ItemState::active) return;  // an exit criterion may have fired
+  if (r.ok) {
+    transition(idx, "complete", ItemState::completed);
+    after_complete(idx);
+  } else {
+    Json p{{"item", id}, {"transition", "fault"}, {"from", "active"}, {"to", "failed"}, {"error", r.error}};
+    emit("item_transition", std::move(p));
+  }
+}
+
+void Decider::after_complete(std::size_t idx) {
+  const Item& it = s_.items[idx];
+  if (it.def->repetition.empty() || it.owned_def) return;
+  CaseEnv env(s_, now_, &it);
+  if (!it.def->repetition.test(env)) return;
+  std::string base = it.frag_root + "/" + it.def->def.id;
+  int n = s_.counters[base] + 1;
+  std::string id = fmt::format("{}@{}", base, n);
+  emit("item_created", {{"item", id}, {"like", it.id}, {"repetition", n - 1}});
+  ++steps_;
+}
+
+void Decider::start_item(const std::string& item) {
+  require_active("start items");
+  std::size_t i = item_index(item, "start");
+  require_work_on(s_.items[i], "start");
+  const Item& it = s_.items[i];
+  if (it.state != ItemState::enabled)
+    throw Error(ErrorCode::invalid_state,
+                fmt::format("cannot start '{}': it is {} (only enabled items, which wait for a person, can be started)", item,
+                            to_string(it.state)));
+  if (it.assignee.empty()) emit("item_assigned", {{"item", it.id}, {"from", ""}, {"to", actor_.id}});
+  activate(i, "manual_start");
+  settle();
+}
+
+void Decider::complete_item(const std::string& item, const Json& output) {
+  require_active("complete items");
+  std::size_t i = item_index(item, "complete");
+  const Item& it = s_.items[i];
+  require_work_on(it, "complete");
+  if (it.state != ItemState::active)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot complete '{}': it is {}, not active", item, to_string(it.state)));
+  ItemKind kind = it.def->def.kind;
+  if (kind == ItemKind::stage) {
+    for (const auto& c : s_.items)
+      if (c.parent == item && (c.state == ItemState::active || c.state == ItemState::suspended || c.state == ItemState::failed))
+        throw Error(ErrorCode::invalid_state, fmt::format("cannot complete stage '{}': '{}' is {}", item, c.id, to_string(c.state)));
+      else if (c.parent == item && c.required && c.state != ItemState::completed)
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("cannot complete stage '{}': required item '{}' is {}", item, c.id, to_string(c.state)));
+  }
+  if (!output.is_null()) {
+    const std::string& out = it.def->def.output;
+    if (out.empty())
+      throw Error(ErrorCode::invalid_argument, fmt::format("'{}' has no output path; set case-file values instead", item));
+    json_path::check_settable(s_.file, out);
+  }
+  if (it.assignee.empty() && kind != ItemKind::stage) emit("item_assigned", {{"item", it.id}, {"from", ""}, {"to", actor_.id}});
+  if (!output.is_null()) emit("file_set", {{"path", s_.items[i].def->def.output}, {"value", output}, {"item", item}});
+  i = s_.item_index.at(item);
+  if (kind == ItemKind::stage) {
+    std::string id = item;
+    for (std::size_t c = 0; c < s_.items.size(); ++c)
+      if (s_.items[c].parent == id && !is_terminal(s_.items[c].state)) terminate_tree(c, "exit");
+    i = s_.item_index.at(id);
+  }
+  transition(i, "complete", ItemState::completed);
+  after_complete(s_.item_index.at(item));
+  settle();
+}
+
+void Decider::assign_item(const std::string& item, const std::string& assignee) {
+  require_active("assign items");
+  std::size_t i = item_index(item, "assign");
+  const Item& it = s_.items[i];
+  unsigned p = perms();
+  if (!(p & (perm_plan | perm_manage))) {
+    // Workers may take unassigned work of their role for themselves.
+    if (assignee != actor_.id || !it.assignee.empty())
+      throw Error(ErrorCode::permission_denied,
+                  fmt::format("actor '{}' may not assign '{}' of case '{}' to '{}': it needs the 'plan' permission (workers may only "
+                              "take unassigned work for themselves)",
+                              actor_.id, item, s_.id, assignee));
+    require_work_on(it, "take");
+  }
+  if (is_terminal(it.state))
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot assign '{}': it is {}", item, to_string(it.state)));
+  if (it.def->def.kind != ItemKind::human_task && it.def->def.kind != ItemKind::stage)
+    throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is a {}; only human tasks and stages are assigned", item,
+                                                         to_string(it.def->def.kind)));
+  if (!assignee.empty() && assignee != s_.owner) {
+    const Participant* part = s_.participant(assignee);
+    if (!part)
+      throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is not a participant of case '{}'", assignee, s_.id));
+    const std::string& role = it.def->def.role;
+    if (!role.empty() && !contains(part->roles, role))
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("'{}' cannot be assigned '{}': it needs the case role '{}'", assignee, item, role));
+  }
+  if (it.assignee == assignee) return;
+  emit("item_assigned", {{"item", item}, {"from", it.assignee}, {"to", assignee}});
+  settle();
+}
+
+void Decider::terminate_item(const std::string& item) {
+  require(perm_plan, "terminate items");
+  require_active("terminate items");
+  std::size_t i = item_index(item, "terminate");
+  if (is_terminal(s_.items[i].state))
+    throw Error(ErrorCode::invalid_state, fmt::format("'{}' is already {}", item, to_string(s_.items[i].state)));
+  terminate_tree(i, s_.items[i].state == ItemState::active || s_.items[i].state == ItemState::suspended ? "terminate" : "exit");
+  settle();
+}
+
+void Decider::suspend_item(const std::string& item) {
+  require_active("suspend items");
+  std::size_t i = item_index(item, "suspend");
+  require_work_on(s_.items[i], "suspend");
+  if (s_.items[i].state != ItemState::active)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot suspend '{}': it is {}", item, to_string(s_.items[i].state)));
+  transition(i, "suspend", ItemState::suspended);
+  settle();
+}
+
+void Decider::resume_item(const std::string& item) {
+  require_active("resume items");
+  std::size_t i = item_index(item, "resume");
+  require_work_on(s_.items[i], "resume");
+  if (s_.items[i].state != ItemState::suspended)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot resume '{}': it is {}", item, to_string(s_.items[i].state)));
+  transition(i, "resume", ItemState::active);
+  settle();
+}
+
+void Decider::disable_item(const std::string& item) {
+  require(perm_plan, "disable items");
+  require_active("disable items");
+  std::size_t i = item_index(item, "disable");
+  if (s_.items[i].state != ItemState::enabled)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot disable '{}': it is {}, not enabled", item, to_string(s_.items[i].state)));
+  transition(i, "disable", ItemState::disabled);
+  settle();
+}
+
+void Decider::reenable_item(const std::string& item) {
+  require(perm_plan, "re-enable items");
+  require_active("re-enable items");
+  std::size_t i = item_index(item, "re-enable");
+  if (s_.items[i].state != ItemState::disabled)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot re-enable '{}': it is {}, not disabled", item, to_string(s_.items[i].state)));
+  transition(i, "reenable", ItemState::enabled);
+  settle();
+}
+
+void Decider::reactivate_item(const std::string& item) {
+  require_active("reactivate items");
+  std::size_t i = item_index(item, "reactivate");
+  require_work_on(s_.items[i], "reactivate");
+  if (s_.items[i].state != ItemState::failed)
+    throw Error(ErrorCode::invalid_state, fmt::format("cannot reactivate '{}': it is {}, not failed", item, to_string(s_.items[i].state)));
+  transition(i, "reactivate", ItemState::active);
+  if (s_.items[i].def->def.kind == ItemKind::automated_task) run_handler(i);
+  settle();
+}
+
+void Decider::occur(const std::string& item) {
+  require_active("raise events");
+  std::size_t i = item_index(item, "raise");
+  const Item& it = s_.items[i];
+  ItemKind k = it.def->def.kind;
+  if (k != ItemKind::user_listener && k != ItemKind::milestone)
+    throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is a {}; only user event listeners and milestones occur", item,
+                                                         to_string(k)));
+  require_work_on(it, "raise");
+  if (it.state != ItemState::available)
+    throw Error(ErrorCode::invalid_state, fmt::format("'{}' cannot occur: it is {}", item, to_string(it.state)));
+  if (k == ItemKind::milestone && (!it.def->entry.empty() || !it.after.empty()))
+    throw Error(ErrorCode::invalid_state,
+                fmt::format("milestone '{}' is reached by its entry criteria, not declared by a person", item));
+  if (!parent_active(it)) throw Error(ErrorCode::invalid_state, fmt::format("'{}' cannot occur: its stage is not active", item));
+  transition(i, "occur", ItemState::completed);
+  after_complete(i);
+  settle();
+}
+
+// ---- case file and events ---------------------------------------------------------------
+
+void Decider::set_file(const std::string& path, const Json& value) {
+  require(perm_plan, "edit the case file");
+  require_active("edit the case file");
+  json_path::check_settable(s_.file, path);
+  if (const Json* cur = json_path::find(s_.file, path); cur && *cur == value) return;
+  emit("file_set", {{"path", path}, {"value", value}});
+  settle();
+}
+
+void Decider::remove_file(const std::string& path) {
+  require(perm_plan, "edit the case file");
+  require_active("edit the case file");
+  if (!json_path::find(s_.file, path))
+    throw Error(ErrorCode::not_found, fmt::format("case '{}' has no case-file value at '{}'", s_.id, path));
+  emit("file_removed", {{"path", path}});
+  settle();
+}
+
+std::string Decider::attach(const Asset& a) {
+  require(perm_plan, "attach content");
+  require_active("attach content");
+  if (a.kind != "document" && a.kind != "link" && a.kind != "note")
+    throw Error(ErrorCode::invalid_argument, fmt::format("asset kind must be document, link or note, not '{}'", a.kind));
+  if ((a.kind == "document" || a.kind == "link") && a.uri.empty())
+    throw Error(ErrorCode::invalid_argument, fmt::format("a {} needs a uri", a.kind));
+  if (a.kind == "note" && a.text.empty()) throw Error(ErrorCode::invalid_argument, "a note needs text");
+  if (!a.metadata.is_object()) throw Error(ErrorCode::invalid_argument, "asset metadata must be a JSON object");
+  std::string id = a.id;
+  if (id.empty()) id = fmt::format("asset-{}", s_.counters["asset"] + 1);
+  for (const auto& x : s_.assets)
+    if (x.id == id) throw Error(ErrorCode::already_exists, fmt::format("case '{}' already has an asset '{}'", s_.id, id));
+  emit("asset_attached", {{"asset",
+                           {{"id", id}, {"kind", a.kind}, {"title", a.title}, {"uri", a.uri}, {"text", a.text},
+                            {"media_type", a.media_type}, {"metadata", a.metadata}}}});
+  settle();
+  return id;
+}
+
+void Decider::signal(const std::string& name, const Json& payload) {
+  require(perm_plan, "send events to the case");
+  require_active("send events");
+  if (name.empty()) throw Error(ErrorCode::invalid_argument, "an event needs a name");
+  emit("signal", {{"name", name}, {"payload", payload}});
+  current_event_ = &payload;
+  settle();
+  current_event_ = nullptr;
+}
+
+// ---- the fixed point --------------------------------------------------------------------
+
+bool Decider::parent_active(const Item& it) const {
+  if (it.parent.empty()) return s_.status == CaseStatus::active;
+  const Item* p = s_.find_item(it.parent);
+  return p && p->state == ItemState::active && s_.status == CaseStatus::active;
+}
+
+bool Decider::after_done(const Item& it) const {
+  for (const auto& a : it.after) {
+    const Item* dep = s_.find_item(a);
+    if (dep && dep->state != ItemState::completed) return false;
+  }
+  return true;
+}
+
+bool Decider::sentry_fires(const Item& it, const CSentry& s, const std::vector<char>& flags) const {
+  for (char f : flags)
+    if (!f) return false;
+  if (s.condition.empty()) return true;
+  CaseEnv env(s_, now_, &it, current_event_);
+  return s.condition.test(env);
+}
+
+bool Decider::stage_can_complete(const Item& stage) const {
+  bool any_child = false;
+  for (const auto& c : s_.items) {
+    if (c.parent != stage.id) continue;
+    any_child = true;
+    if (c.state == ItemState::active || c.state == ItemState::suspended || c.state == ItemState::failed) return false;
+    if (c.required && c.state != ItemState::completed) return false;
+    if (!stage.def->def.auto_complete && !(is_terminal(c.state) || c.state == ItemState::disabled)) return false;
+  }
+  (void)any_child;
+  return true;
+}
+
+bool Decider::step_item(std::size_t idx) {
+  const Item& it = s_.items[idx];
+  if (is_terminal(it.state)) return false;
+  if (!parent_active(it)) return false;
+  // Exit criteria.
+  for (std::size_t k = 0; k < it.def->exit.size(); ++k) {
+    if (sentry_fires(it, it.def->exit[k], it.exit_flags[k])) {
+      terminate_tree(idx, "exit");
+      return true;
+    }
+  }
+  ItemKind kind = it.def->def.kind;
+  switch (it.state) {
+    case ItemState::available: {
+      if (kind == ItemKind::user_listener || kind == ItemKind::timer_listener) return false;
+      if (!after_done(it)) return false;
+      bool has_entry = !it.def->entry.empty();
+      if (has_entry) {
+        bool any = false;
+        for (std::size_t k = 0; k < it.def->entry.size() && !any; ++k) any = sentry_fires(it, it.def->entry[k], it.entry_flags[k]);
+        if (!any) return false;
+      }
+      if (kind == ItemKind::milestone) {
+        if (!has_entry && it.after.empty()) return false;  // declared by a person (occur)
+        transition(idx, "occur", ItemState::completed);
+        after_complete(idx);
+        return true;
+      }
+      CaseEnv env(s_, now_, &it);
+      if (eval_condition(it.def->manual, env, false)) {
+        transition(idx, "enable", ItemState::enabled);
+      } else {
+        activate(idx, "start");
+      }
+      return true;
+    }
+    case ItemState::active:
+      if (kind == ItemKind::stage && stage_can_complete(it)) {
+        std::string id = it.id;
+        for (std::size_t c = 0; c < s_.items.size(); ++c)
+          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) && s_.items[c].state != ItemState::disabled)
+            terminate_tree(c, "parent_terminate");
+        std::size_t self = s_.item_index.at(id);
+        transition(self, "complete", ItemState::completed);
+        after_complete(self);
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+bool Decider::evaluate_goals() {
+  bool changed = false;
+  for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
+    const Goal& g = s_.goals[gi];
+    if (g.status != GoalStatus::open || g.spec.decision) continue;
+    bool has_subgoals = false, subgoals_done = true;
+    for (const auto& sub : s_.goals) {
+      if (sub.spec.parent != g.spec.id) continue;
+      has_subgoals = true;
+      if (sub.spec.required && sub.status != GoalStatus::achieved && sub.status != GoalStatus::cancelled) subgoals_done = false;
+    }
+    if (g.criterion.empty() && g.spec.milestones.empty() && !has_subgoals) continue;  // needs a decision
+    if (!subgoals_done) continue;
+    bool ok = true;
+    for (const auto& m : g.spec.milestones) {
+      bool reached = false;
+      for (const auto& it : s_.items)
+        if ((it.id == m || it.def->def.id == m) && it.def->def.kind == ItemKind::milestone && it.state == ItemState::completed)
+          reached = true;
+      if (!reached) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && !g.criterion.empty()) {
+      CaseEnv env(s_, now_);
+      ok = g.criterion.test(env);
+    }
+    if (ok) {
+      emit("goal_status", {{"goal", g.spec.id}, {"from", "open"}, {"to", "achieved"}});
+      ++steps_;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+bool Decider::check_case_completion() {
+  if (s_.status != CaseStatus::active) return false;
+  bool any_required = false;
+  for (const auto& g : s_.goals) {
+    if (!g.spec.required || g.status == GoalStatus::cancelled) continue;
+    any_required = true;
+    if (g.status != GoalStatus::achieved) return false;
+  }
+  if (!any_required) return false;
+  for (const auto& it : s_.items) {
+    if (it.state == ItemState::active || it.state == ItemState::suspended) return false;
+    if (it.required && it.state != ItemState::completed && it.state != ItemState::terminated) return false;
+  }
+  for (std::size_t i = 0; i < s_.items.size(); ++i)
+    if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
+  emit("case_status", {{"from", "active"}, {"to", "completed"}, {"reason", "all required goals achieved"}});
+  return true;
+}
+
+void Decider::settle() {
+  std::string saved_actor = emit_actor_;
+  emit_actor_.clear();  // what follows is the engine's doing
+  const std::size_t max_steps = sv_.options->max_steps_per_command;
+  bool changed = s_.status == CaseStatus::active;
+  while (changed && !halted_) {
+    changed = false;
+    for (std::size_t i = 0; i < s_.items.size(); ++i) {
+      if (step_item(i)) changed = true;
+      if (steps_ > max_steps) break;
+    }
+    if (steps_ <= max_steps && evaluate_goals()) changed = true;
+    if (steps_ > max_steps) {
+      emit("error", {{"message", fmt::format("sentry evaluation did not reach a fixed point within {} steps; evaluation "
+                                             "stopped (check repetition rules and sentries that re-trigger each other)",
+                                             max_steps)}});
+      halted_ = true;
+      break;
+    }
+    if (check_case_completion()) changed = false;
+  }
+  update_timing(true);
+  emit_actor_ = saved_actor;
+}
+
+// ---- timing -----------------------------------------------------------------------------
+
+Duration Decider::goal_remaining(const Goal& g) const {
+  // Goals bound: this one and its sub-goals (transitively).
+  std::vector<std::string> bound{g.spec.id};
+  for (std::size_t k = 0; k < bound.size(); ++k)
+    for (const auto& sub : s_.goals)
+      if (sub.spec.parent == bound[k] && sub.status == GoalStatus::open) bound.push_back(sub.spec.id);
+  plan::PlanGraph graph;
+  std::unordered_map<std::string_view, std::size_t> node;
+  for (const auto& it : s_.items) {
+    if (is_terminal(it.state)) continue;
+    // Unbound work serves the case's top-level required goals.
+    bool serves = it.goal.empty() ? (g.spec.required && g.spec.parent.empty()) : contains(bound, it.goal);
+    if (!serves) continue;
+    Duration w{0};
+    const auto& est = it.def->def.estimate;
+    if (it.def->def.kind == ItemKind::stage) {
+      if (it.state != ItemState::active) w = est ? *est : it.def == &it.fragment->stage ? Duration{0} : Duration{0};
+      if (it.state != ItemState::active && !est && it.fragment && it.def == &it.fragment->stage) {
+        // Not yet instantiated: the sum of its tasks' estimates is a safe upper bound.
+        for (const auto& [id, d] : it.fragment->by_id)
+          if (d->def.estimate && d->def.kind != ItemKind::stage) w += *d->def.estimate;
+      }
+    } else if (est) {
+      if (it.state == ItemState::active && it.activated_at) {
+        w = std::max(Duration{0}, *est - sv_.calendar->between(*it.activated_at, now_));
+      } else {
+        w = *est;
+      }
+    }
+    node.emplace(it.id, graph.add_node(it.id, w));
+  }
+  if (node.empty()) return Duration{0};
+  for (const auto& it : s_.items) {
+    auto dst = node.find(it.id);
+    if (dst == node.end()) continue;
+    for (const auto& a : it.after)
+      if (auto src = node.find(a); src != node.end()) graph.add_edge(src->second, dst->second);
+    if (!it.def->has_item_onparts) continue;
+    for (const auto& sentry : it.def->entry)
+      for (const auto& op : sentry.on_parts) {
+        if (op.source != OnPartSource::item) continue;
+        for (const auto& src : s_.items)
+          if (src.frag_root == it.frag_root && src.def->def.id == op.ref)
+            if (auto sn = node.find(src.id); sn != node.end() && sn->second != dst->second)
+              graph.add_edge(sn->second, dst->second);
+      }
+  }
+  if (!graph.find_cycle().empty()) return Duration{0};
+  return graph.critical_path();
+}
+
+void Decider::update_timing(bool emit_events) {
+  bool live = s_.status == CaseStatus::active || s_.status == CaseStatus::suspended;
+  for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
+    Goal& g = s_.goals[gi];
+    g.risk_at.reset();
+    if (g.status != GoalStatus::open || !g.deadline || !live) continue;
+    g.remaining_work = goal_remaining(g);
+    Timing t;
+    if (now_ >= *g.deadline) {
+      t = Timing::overdue;
+    } else {
+      TimePoint latest = sv_.calendar->latest_start(*g.deadline, g.remaining_work);
+      if (now_ > latest) {
+        t = Timing::at_risk;
+      } else {
+        t = Timing::on_track;
+        if (g.remaining_work.count() > 0) g.risk_at = latest + Duration{1};
+      }
+    }
+    if (t != g.timing && emit_events) {
+      std::string id = g.spec.id;
+      emit("goal_timing", {{"goal", id}, {"from", to_string(g.timing)}, {"to", to_string(t)},
+                           {"deadline", format_time(*g.deadline)}, {"remaining_work", format_duration(g.remaining_work)}});
+    }
+  }
+}
+
+void Decider::refresh_derived(CaseState& state, const Services& services, TimePoint now) {
+  Actor engine;
+  Decider d(state, services, engine, now);
+  d.update_timing(false);
+}
+
+std::optional<TimePoint> Decider::next_due(const CaseState& s) {
+  std::optional<TimePoint> best;
+  auto consider = [&](std::optional<TimePoint> t) {
+    if (t && (!best || *t < *best)) best = t;
+  };
+  if (s.status == CaseStatus::active) {
+    for (const auto& it : s.items) {
+      if (is_terminal(it.state)) continue;
+      if (it.state == ItemState::available) consider(it.timer_at);
+      if (!it.overdue) consider(it.due);
+    }
+  }
+  if (s.status == CaseStatus::active || s.status == CaseStatus::suspended) {
+    for (const auto& g : s.goals) {
+      if (g.status != GoalStatus::open || !g.deadline) continue;
+      if (g.timing != Timing::overdue) consider(g.deadline);
+      if (g.timing == Timing::on_track) consider(g.risk_at);
+    }
+  }
+  return best;
+}
+
+std::size_t Decider::fire_due() {
+  std::size_t fired = 0;
+  emit_actor_.clear();
+  for (std::size_t guard = 0; guard < 100000; ++guard) {
+    auto due = next_due(s_);
+    if (!due || *due > now_) break;
+    bool did = false;
+    // Timer listeners and item deadlines due at exactly this time, in item order.
+    if (s_.status == CaseStatus::active) {
+      for (std::size_t i = 0; i < s_.items.size() && !did; ++i) {
+        const Item& it = s_.items[i];
+        if (is_terminal(it.state)) continue;
+        if (it.state == ItemState::available && it.timer_at == due) {
+          if (parent_active(it)) {
+            transition(i, "occur", ItemState::completed);
+            after_complete(i);
+          } else {
+            emit("item_transition", {{"item", it.id}, {"transition", "parent_terminate"}, {"from", "available"},
+                                     {"to", "terminated"}});
+          }
+          did = true;
+        } else if (!it.overdue && it.due == due) {
+          emit("item_overdue", {{"item", it.id}, {"due", format_time(*due)}});
+          did = true;
+        }
+      }
+    }
+    if (did) {
+      ++fired;
+      settle();
+      continue;
+    }
+    // A goal deadline or risk time: recompute timing.
+    auto before = s_.version;
+    update_timing(true);
+    if (s_.version != before) ++fired;
+    auto again = next_due(s_);
+    if (again && *again == *due) break;  // nothing consumed it: do not spin
+    if (s_.version != before) settle();
+  }
+  return fired;
+}
+
+}  // namespace acm::runtime

@@ -1,0 +1,135 @@
+// runtime/decider.hpp - commands on one case: validate, emit events, settle to a fixed point.
+#pragma once
+
+#include <acm/engine.hpp>
+
+#include "runtime/compiled.hpp"
+#include "runtime/state.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acm::runtime {
+
+/// What a decider needs from its engine.
+struct Services {
+  const Registry* registry = nullptr;
+  const Calendar* calendar = nullptr;
+  const EngineOptions* options = nullptr;
+  /// The handler for automated tasks of that name, or nullptr.
+  std::function<std::shared_ptr<const TaskHandler>(const std::string&)> handler;
+  bool is_admin(const Actor& a) const;
+  bool is_designer(const Actor& a) const;
+};
+
+/// Permission bits on a case.
+enum Perm : unsigned { perm_view = 1, perm_work = 2, perm_plan = 4, perm_manage = 8, perm_all = 15 };
+
+/// Runs one command against a case state. Every command validates first and throws before
+/// emitting anything; the events it emits are applied to the state immediately (so later
+/// steps see them) and collected for the history. The caller restores the state if an
+/// exception escapes after events were emitted.
+class Decider {
+ public:
+  Decider(CaseState& state, const Services& services, const Actor& actor, TimePoint now);
+
+  /// The events emitted so far (sequence numbers assigned from the state's version).
+  std::vector<Event>& events() { return events_; }
+  CaseStatus status() const { return s_.status; }
+
+  // Case lifecycle and people.
+  void create_case(const std::string& id, const NewCase& spec, std::shared_ptr<const CCaseType> type);
+  void set_owner(const std::string& owner);
+  void add_participant(const Participant& p);
+  void remove_participant(const std::string& actor);
+  void set_priority(int priority);
+  void set_subject_attribute(const std::string& key, const Json& value);
+  void set_status(CaseStatus to, const std::string& reason);  // suspend/resume/terminate/close/reopen
+  void complete_case();
+
+  // Goals.
+  void add_goal(const GoalSpec& goal);
+  void change_goal(const std::string& goal_id, const GoalChange& change);
+  void cancel_goal(const std::string& goal_id, const std::string& reason);
+  void achieve_goal(const std::string& goal_id);
+
+  // Assembly.
+  std::vector<FragmentOffer> applicable_fragments() const;
+  std::string add_fragment(const FragmentUse& use, const std::vector<std::string>& after);
+  std::string add_task(const AdHocTask& task);
+  void add_dependency(const std::string& item, const std::string& after);
+  void remove_item(const std::string& item);
+
+  // Work.
+  void start_item(const std::string& item);
+  void complete_item(const std::string& item, const Json& output);
+  void assign_item(const std::string& item, const std::string& assignee);
+  void terminate_item(const std::string& item);
+  void suspend_item(const std::string& item);
+  void resume_item(const std::string& item);
+  void disable_item(const std::string& item);
+  void reenable_item(const std::string& item);
+  void reactivate_item(const std::string& item);
+  void occur(const std::string& item);
+
+  // Case file and events.
+  void set_file(const std::string& path, const Json& value);
+  void remove_file(const std::string& path);
+  std::string attach(const Asset& asset);
+  void signal(const std::string& name, const Json& payload);
+
+  /// Fires the case's timers due at or before `now_`, in time order. Returns how many fired.
+  std::size_t fire_due();
+
+  /// Re-evaluates sentries, goals and case completion to a fixed point, then goal timing.
+  void settle();
+
+  /// Earliest time at which the case has a timer or deadline check due.
+  static std::optional<TimePoint> next_due(const CaseState& state);
+  /// Recomputes derived timing data (remaining work, risk times) without emitting events;
+  /// used after rebuilding a case from its history.
+  static void refresh_derived(CaseState& state, const Services& services, TimePoint now);
+
+  /// Throws Error(permission_denied) unless the actor may view the case.
+  static void require_view(const CaseState& state, const Services& services, const Actor& actor);
+
+ private:
+  void emit(std::string kind, Json payload);
+  unsigned perms() const;
+  void require(unsigned need, std::string_view what) const;
+  void require_active(std::string_view what) const;
+  void require_work_on(const Item& it, std::string_view what) const;
+  std::size_t item_index(const std::string& id, std::string_view what) const;
+  Goal& goal_ref(const std::string& id);
+  void transition(std::size_t idx, std::string_view name, ItemState to);
+  void terminate_tree(std::size_t idx, std::string_view name);
+  bool parent_active(const Item& it) const;
+  bool after_done(const Item& it) const;
+  bool sentry_fires(const Item& it, const CSentry& s, const std::vector<char>& flags) const;
+  bool step_item(std::size_t idx);
+  bool stage_can_complete(const Item& stage) const;
+  bool evaluate_goals();
+  bool check_case_completion();
+  void update_timing(bool emit_events);
+  Duration goal_remaining(const Goal& g) const;
+  void activate(std::size_t idx, std::string_view name);
+  void run_handler(std::size_t idx);
+  void after_complete(std::size_t idx);
+  void check_no_cycle(const std::string& item, const std::string& after) const;
+  std::string new_id(const std::string& prefix, const std::string& counter);
+
+  CaseState& s_;
+  const Services& sv_;
+  Actor actor_;
+  std::string emit_actor_;
+  TimePoint now_;
+  std::vector<Event> events_;
+  const Json* current_event_ = nullptr;
+  std::size_t steps_ = 0;
+  bool halted_ = false;
+  bool creating_ = false;
+};
+
+}  // namespace acm::runtime

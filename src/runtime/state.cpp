@@ -1,0 +1,620 @@
+#include "runtime/state.hpp"
+
+#include <acm/error.hpp>
+
+#include "model/names.hpp"
+#include "runtime/env.hpp"
+#include "runtime/json_path.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+namespace acm::runtime {
+
+// ---- names ----------------------------------------------------------------------------
+
+bool is_terminal(ItemState s) {
+  return s == ItemState::completed || s == ItemState::terminated || s == ItemState::failed;
+}
+
+namespace {
+constexpr std::string_view kItemStates[] = {"available", "enabled",   "disabled",   "active",
+                                            "suspended", "completed", "terminated", "failed"};
+}
+
+std::optional<ItemState> parse_item_state(std::string_view s) {
+  for (std::size_t i = 0; i < std::size(kItemStates); ++i)
+    if (kItemStates[i] == s) return static_cast<ItemState>(i);
+  return std::nullopt;
+}
+
+}  // namespace acm::runtime
+
+namespace acm {
+
+std::string_view to_string(ItemState s) noexcept { return runtime::kItemStates[static_cast<int>(s)]; }
+
+std::string_view to_string(CaseStatus s) noexcept {
+  switch (s) {
+    case CaseStatus::active: return "active";
+    case CaseStatus::suspended: return "suspended";
+    case CaseStatus::completed: return "completed";
+    case CaseStatus::terminated: return "terminated";
+    case CaseStatus::closed: return "closed";
+  }
+  return "?";
+}
+
+std::string_view to_string(GoalStatus s) noexcept {
+  switch (s) {
+    case GoalStatus::open: return "open";
+    case GoalStatus::achieved: return "achieved";
+    case GoalStatus::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+std::string_view to_string(Timing t) noexcept {
+  switch (t) {
+    case Timing::on_track: return "on_track";
+    case Timing::at_risk: return "at_risk";
+    case Timing::overdue: return "overdue";
+  }
+  return "?";
+}
+
+}  // namespace acm
+
+namespace acm::runtime {
+
+namespace {
+
+CaseStatus parse_case_status(const std::string& s) {
+  for (auto c : {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed, CaseStatus::terminated,
+                 CaseStatus::closed})
+    if (to_string(c) == s) return c;
+  throw Error(ErrorCode::internal, "unknown case status in event: " + s);
+}
+
+GoalStatus parse_goal_status(const std::string& s) {
+  for (auto c : {GoalStatus::open, GoalStatus::achieved, GoalStatus::cancelled})
+    if (to_string(c) == s) return c;
+  throw Error(ErrorCode::internal, "unknown goal status in event: " + s);
+}
+
+Timing parse_timing(const std::string& s) {
+  for (auto c : {Timing::on_track, Timing::at_risk, Timing::overdue})
+    if (to_string(c) == s) return c;
+  throw Error(ErrorCode::internal, "unknown timing in event: " + s);
+}
+
+std::optional<TimePoint> opt_time(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  return parse_time(it->get<std::string>());
+}
+
+Item& must_item(CaseState& s, const std::string& id) {
+  Item* it = s.find_item(id);
+  if (!it) throw Error(ErrorCode::internal, fmt::format("event refers to unknown item '{}' in case '{}'", id, s.id));
+  return *it;
+}
+
+Goal& must_goal(CaseState& s, const std::string& id) {
+  Goal* g = s.find_goal(id);
+  if (!g) throw Error(ErrorCode::internal, fmt::format("event refers to unknown goal '{}' in case '{}'", id, s.id));
+  return *g;
+}
+
+void init_flags(Item& it) {
+  it.entry_flags.clear();
+  it.exit_flags.clear();
+  for (const auto& s : it.def->entry) it.entry_flags.emplace_back(s.on_parts.size(), 0);
+  for (const auto& s : it.def->exit) it.exit_flags.emplace_back(s.on_parts.size(), 0);
+}
+
+// Marks on-parts matching an occurrence on every item that listens for it.
+template <class Match>
+void mark(CaseState& s, const std::string& frag_root, bool same_fragment_only, Match&& match) {
+  for (auto& it : s.items) {
+    if (is_terminal(it.state)) continue;
+    if (same_fragment_only && (frag_root.empty() || it.frag_root != frag_root)) continue;
+    if (it.state == ItemState::available) {
+      for (std::size_t i = 0; i < it.def->entry.size(); ++i) {
+        const auto& ops = it.def->entry[i].on_parts;
+        for (std::size_t k = 0; k < ops.size(); ++k)
+          if (match(ops[k])) it.entry_flags[i][k] = 1;
+      }
+    }
+    for (std::size_t i = 0; i < it.def->exit.size(); ++i) {
+      const auto& ops = it.def->exit[i].on_parts;
+      for (std::size_t k = 0; k < ops.size(); ++k)
+        if (match(ops[k])) it.exit_flags[i][k] = 1;
+    }
+  }
+}
+
+void mark_goal(CaseState& s, const std::string& goal, std::string_view what) {
+  mark(s, "", false, [&](const OnPart& op) {
+    return op.source == OnPartSource::goal && op.ref == goal && (op.on.empty() || op.on == what);
+  });
+}
+
+bool path_overlaps(std::string_view a, std::string_view b) {
+  if (a.empty() || b.empty()) return true;
+  auto prefix = [](std::string_view p, std::string_view full) {
+    return full.size() >= p.size() && full.substr(0, p.size()) == p && (full.size() == p.size() || full[p.size()] == '.');
+  };
+  return prefix(a, b) || prefix(b, a);
+}
+
+void mark_file(CaseState& s, const std::string& path, std::string_view what) {
+  mark(s, "", false, [&](const OnPart& op) {
+    return op.source == OnPartSource::case_file && (op.on.empty() || op.on == what) && path_overlaps(op.ref, path);
+  });
+}
+
+// Creates an instance of `def` as a child of `parent` (both in fragment instance `root`).
+Item& create_item(CaseState& s, const CItem* def, const std::string& parent, const std::string& root,
+                  const std::shared_ptr<const CFragment>& fragment, const std::string& goal, TimePoint time) {
+  std::string base = root + "/" + def->def.id;
+  int n = ++s.counters[base];
+  Item it;
+  it.id = n == 1 ? base : fmt::format("{}@{}", base, n);
+  it.parent = parent;
+  it.frag_root = root;
+  it.fragment = fragment;
+  it.def = def;
+  it.goal = goal;
+  it.repetition = n - 1;
+  for (const auto& a : def->def.after) {
+    std::string dep = root + "/" + a;
+    auto c = s.counters.find(dep);
+    if (c != s.counters.end() && c->second > 1) dep = fmt::format("{}@{}", dep, c->second);
+    it.after.push_back(dep);
+  }
+  if (def->def.kind == ItemKind::timer_listener && def->def.timer) it.timer_at = time + *def->def.timer;
+  init_flags(it);
+  s.items.push_back(std::move(it));
+  s.item_index[s.items.back().id] = s.items.size() - 1;
+  Item& created = s.items.back();
+  CaseEnv env(s, time, &created);
+  created.required = eval_condition(def->required, env, false);
+  return created;
+}
+
+void create_children(CaseState& s, const Item& stage_ref, TimePoint time) {
+  // Copy what we need: create_item reallocates s.items.
+  const std::string stage_id = stage_ref.id;
+  const std::string root = stage_ref.frag_root;
+  const std::string goal = stage_ref.goal;
+  const CItem* def = stage_ref.def;
+  auto fragment = stage_ref.fragment;
+  const auto& children = def == &fragment->stage ? fragment->items : def->children;
+  for (const auto& child : children) create_item(s, child.get(), stage_id, root, fragment, goal, time);
+}
+
+void remove_item_tree(CaseState& s, const std::string& id) {
+  std::unordered_set<std::string> doomed{id};
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (const auto& it : s.items)
+      if (!doomed.count(it.id) && doomed.count(it.parent)) {
+        doomed.insert(it.id);
+        grew = true;
+      }
+  }
+  s.items.erase(std::remove_if(s.items.begin(), s.items.end(), [&](const Item& it) { return doomed.count(it.id) > 0; }),
+                s.items.end());
+  for (auto& it : s.items)
+    it.after.erase(std::remove_if(it.after.begin(), it.after.end(), [&](const std::string& a) { return doomed.count(a) > 0; }),
+                   it.after.end());
+  s.reindex();
+}
+
+GoalSpec goal_from_json(const Json& j) {
+  GoalSpec g;
+  g.id = j.value("id", "");
+  g.name = j.value("name", "");
+  g.owner = j.value("owner", "");
+  g.parent = j.value("parent", "");
+  g.required = j.value("required", true);
+  g.criterion = j.value("criterion", "");
+  if (j.contains("milestones")) g.milestones = j["milestones"].get<std::vector<std::string>>();
+  g.decision = j.value("decision", false);
+  return g;
+}
+
+}  // namespace
+
+Json goal_spec_json(const GoalSpec& g) {
+  Json j{{"id", g.id}, {"name", g.name}, {"owner", g.owner}, {"parent", g.parent}, {"required", g.required},
+         {"criterion", g.criterion}, {"milestones", g.milestones}, {"decision", g.decision}};
+  return j;
+}
+
+Item* CaseState::find_item(const std::string& id) {
+  auto it = item_index.find(id);
+  return it == item_index.end() ? nullptr : &items[it->second];
+}
+const Item* CaseState::find_item(const std::string& id) const {
+  auto it = item_index.find(id);
+  return it == item_index.end() ? nullptr : &items[it->second];
+}
+Goal* CaseState::find_goal(const std::string& id) {
+  for (auto& g : goals)
+    if (g.spec.id == id) return &g;
+  return nullptr;
+}
+const Goal* CaseState::find_goal(const std::string& id) const {
+  for (const auto& g : goals)
+    if (g.spec.id == id) return &g;
+  return nullptr;
+}
+const Participant* CaseState::participant(const std::string& actor) const {
+  for (const auto& p : participants)
+    if (p.actor == actor) return &p;
+  return nullptr;
+}
+void CaseState::reindex() {
+  item_index.clear();
+  for (std::size_t i = 0; i < items.size(); ++i) item_index[items[i].id] = i;
+}
+
+void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
+  const Json& p = e.payload;
+  const std::string& k = e.kind;
+  if (k == "item_transition") {
+    Item& it = must_item(s, p["item"].get<std::string>());
+    ItemState from = it.state;
+    auto to = parse_item_state(p["to"].get<std::string>());
+    if (!to) throw Error(ErrorCode::internal, "bad item state in event");
+    it.state = *to;
+    if (*to == ItemState::active && (from == ItemState::available || from == ItemState::enabled)) {
+      it.activated_at = e.time;
+      it.due = opt_time(p, "due");
+      if (it.def->def.kind == ItemKind::stage) create_children(s, it, e.time);
+    }
+    Item& again = must_item(s, p["item"].get<std::string>());  // create_children may reallocate
+    if (is_terminal(*to)) {
+      again.ended_at = e.time;
+      again.timer_at.reset();
+    }
+    if (*to == ItemState::completed && again.def->def.kind == ItemKind::milestone) again.ended_at = e.time;
+    const std::string transition = p["transition"].get<std::string>();
+    const std::string def_id = again.def->def.id;
+    const std::string root = again.frag_root;
+    mark(s, root, true, [&](const OnPart& op) {
+      return op.source == OnPartSource::item && op.ref == def_id && op.on == transition;
+    });
+  } else if (k == "file_set") {
+    std::string path = p["path"].get<std::string>();
+    json_path::set(s.file, path, p["value"]);
+    mark_file(s, path, "set");
+  } else if (k == "file_removed") {
+    std::string path = p["path"].get<std::string>();
+    json_path::remove(s.file, path);
+    mark_file(s, path, "removed");
+  } else if (k == "signal") {
+    std::string name = p["name"].get<std::string>();
+    mark(s, "", false, [&](const OnPart& op) { return op.source == OnPartSource::event && op.ref == name; });
+  } else if (k == "item_assigned") {
+    must_item(s, p["item"].get<std::string>()).assignee = p["to"].get<std::string>();
+  } else if (k == "item_overdue") {
+    must_item(s, p["item"].get<std::string>()).overdue = true;
+  } else if (k == "goal_timing") {
+    Goal& g = must_goal(s, p["goal"].get<std::string>());
+    g.timing = parse_timing(p["to"].get<std::string>());
+    mark_goal(s, g.spec.id, p["to"].get<std::string>());
+  } else if (k == "goal_status") {
+    Goal& g = must_goal(s, p["goal"].get<std::string>());
+    g.status = parse_goal_status(p["to"].get<std::string>());
+    g.achieved_at = g.status == GoalStatus::achieved ? std::optional<TimePoint>(e.time) : std::nullopt;
+    mark_goal(s, g.spec.id, p["to"].get<std::string>());
+  } else if (k == "fragment_added") {
+    auto frag = ctx.registry ? ctx.registry->fragment(p["fragment"].get<std::string>(), p["version"].get<int>()) : nullptr;
+    if (!frag)
+      throw Error(ErrorCode::internal, fmt::format("case '{}' uses fragment {} v{} which is not registered", s.id,
+                                                   p["fragment"].get<std::string>(), p["version"].get<int>()));
+    Item it;
+    it.id = p["item"].get<std::string>();
+    it.frag_root = it.id;
+    it.fragment = frag;
+    it.def = &frag->stage;
+    it.goal = p.value("goal", "");
+    it.params = p.value("params", Json::object());
+    if (p.contains("after")) it.after = p["after"].get<std::vector<std::string>>();
+    init_flags(it);
+    s.items.push_back(std::move(it));
+    s.item_index[s.items.back().id] = s.items.size() - 1;
+    s.counters["fragment:" + frag->def.id]++;
+  } else if (k == "task_added") {
+    Item it;
+    it.id = p["item"].get<std::string>();
+    it.owned_def = compile_adhoc(adhoc_from_json(p["task"]));
+    it.def = it.owned_def.get();
+    it.goal = p.value("goal", "");
+    it.assignee = p.value("assignee", "");
+    it.required = p.value("required", false);
+    if (p.contains("after")) it.after = p["after"].get<std::vector<std::string>>();
+    init_flags(it);
+    s.items.push_back(std::move(it));
+    s.item_index[s.items.back().id] = s.items.size() - 1;
+    s.counters["task"]++;
+  } else if (k == "item_created") {
+    const Item& proto = must_item(s, p["like"].get<std::string>());
+    const CItem* def = proto.def;
+    auto fragment = proto.fragment;
+    auto owned = proto.owned_def;
+    std::string parent = proto.parent, root = proto.frag_root, goal = proto.goal;
+    if (owned) {
+      // Ad-hoc items repeat with their own definition.
+      Item it;
+      it.id = p["item"].get<std::string>();
+      it.owned_def = owned;
+      it.def = owned.get();
+      it.goal = goal;
+      it.repetition = p.value("repetition", 0);
+      init_flags(it);
+      s.items.push_back(std::move(it));
+      s.item_index[s.items.back().id] = s.items.size() - 1;
+    } else {
+      Item& created = create_item(s, def, parent, root, fragment, goal, e.time);
+      if (created.id != p["item"].get<std::string>())
+        throw Error(ErrorCode::internal, fmt::format("replayed repetition got id '{}', event says '{}'", created.id,
+                                                     p["item"].get<std::string>()));
+    }
+  } else if (k == "item_removed") {
+    remove_item_tree(s, p["item"].get<std::string>());
+  } else if (k == "dependency_added") {
+    must_item(s, p["item"].get<std::string>()).after.push_back(p["after"].get<std::string>());
+  } else if (k == "goal_added") {
+    Goal g;
+    g.spec = goal_from_json(p["goal"]);
+    g.deadline = opt_time(p, "deadline");
+    if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
+    s.goals.push_back(std::move(g));
+    mark_goal(s, s.goals.back().spec.id, "added");
+  } else if (k == "goal_changed") {
+    Goal& g = must_goal(s, p["goal"].get<std::string>());
+    const Json& c = p["changes"];
+    if (c.contains("name")) g.spec.name = c["name"].get<std::string>();
+    if (c.contains("owner")) g.spec.owner = c["owner"].get<std::string>();
+    if (c.contains("required")) g.spec.required = c["required"].get<bool>();
+    if (c.contains("deadline")) g.deadline = opt_time(c, "deadline");
+    if (c.contains("criterion")) {
+      g.spec.criterion = c["criterion"].get<std::string>();
+      g.criterion = g.spec.criterion.empty() ? expr::Expression() : expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
+    }
+    if (c.contains("milestones")) g.spec.milestones = c["milestones"].get<std::vector<std::string>>();
+    mark_goal(s, g.spec.id, "changed");
+  } else if (k == "case_status") {
+    s.status = parse_case_status(p["to"].get<std::string>());
+  } else if (k == "owner_changed") {
+    s.owner = p["to"].get<std::string>();
+  } else if (k == "participant_added") {
+    std::string actor = p["actor"].get<std::string>();
+    auto roles = p["roles"].get<std::vector<std::string>>();
+    auto it = std::find_if(s.participants.begin(), s.participants.end(), [&](const Participant& x) { return x.actor == actor; });
+    if (it == s.participants.end()) {
+      s.participants.push_back(Participant{actor, roles});
+    } else {
+      for (auto& r : roles)
+        if (std::find(it->roles.begin(), it->roles.end(), r) == it->roles.end()) it->roles.push_back(r);
+    }
+  } else if (k == "participant_removed") {
+    std::string actor = p["actor"].get<std::string>();
+    std::erase_if(s.participants, [&](const Participant& x) { return x.actor == actor; });
+  } else if (k == "priority_changed") {
+    s.priority = p["to"].get<int>();
+  } else if (k == "subject_changed") {
+    s.subject.attributes[p["key"].get<std::string>()] = p["value"];
+    mark_file(s, "subject." + p["key"].get<std::string>(), "set");
+  } else if (k == "asset_attached") {
+    const Json& a = p["asset"];
+    Asset asset;
+    asset.id = a.value("id", "");
+    asset.kind = a.value("kind", "");
+    asset.title = a.value("title", "");
+    asset.uri = a.value("uri", "");
+    asset.text = a.value("text", "");
+    asset.media_type = a.value("media_type", "");
+    asset.metadata = a.value("metadata", Json::object());
+    asset.added_at = e.time;
+    asset.added_by = e.actor;
+    s.assets.push_back(std::move(asset));
+    s.counters["asset"]++;
+    mark_file(s, "assets", "set");
+  } else if (k == "case_created") {
+    s.id = e.case_id;
+    std::string type = p.value("type", "");
+    if (!type.empty()) {
+      s.type = ctx.registry ? ctx.registry->case_type(type, p.value("type_version", 0)) : nullptr;
+      if (!s.type) throw Error(ErrorCode::internal, fmt::format("case '{}' uses case type '{}' which is not registered", s.id, type));
+    }
+    s.title = p.value("title", "");
+    s.subject.customer = p["subject"].value("customer", "");
+    s.subject.attributes = p["subject"].value("attributes", Json::object());
+    s.owner = p.value("owner", "");
+    s.priority = p.value("priority", 0);
+    for (const auto& part : p.value("participants", Json::array()))
+      s.participants.push_back(Participant{part["actor"].get<std::string>(), part["roles"].get<std::vector<std::string>>()});
+    s.file = p.value("file", Json::object());
+    s.created_at = e.time;
+    s.status = CaseStatus::active;
+  } else if (k == "error" || k == "note") {
+    // recorded only
+  } else {
+    throw Error(ErrorCode::internal, fmt::format("unknown event kind '{}' in case '{}'", k, s.id));
+  }
+  s.version = e.seq;
+}
+
+Json state_to_json(const CaseState& s) {
+  Json j;
+  j["id"] = s.id;
+  j["type"] = s.type ? s.type->def.id : "";
+  j["type_version"] = s.type ? s.type->def.version : 0;
+  j["title"] = s.title;
+  j["subject"] = {{"customer", s.subject.customer}, {"attributes", s.subject.attributes}};
+  j["owner"] = s.owner;
+  Json parts = Json::array();
+  for (const auto& p : s.participants) parts.push_back({{"actor", p.actor}, {"roles", p.roles}});
+  j["participants"] = parts;
+  j["priority"] = s.priority;
+  j["status"] = to_string(s.status);
+  j["file"] = s.file;
+  Json assets = Json::array();
+  for (const auto& a : s.assets)
+    assets.push_back({{"id", a.id}, {"kind", a.kind}, {"title", a.title}, {"uri", a.uri}, {"text", a.text},
+                      {"media_type", a.media_type}, {"metadata", a.metadata}, {"added_at", format_time(a.added_at)},
+                      {"added_by", a.added_by}});
+  j["assets"] = assets;
+  Json goals = Json::array();
+  for (const auto& g : s.goals) {
+    Json gj = goal_json(g);
+    gj["spec"] = goal_spec_json(g.spec);
+    gj["achieved_at"] = g.achieved_at ? Json(format_time(*g.achieved_at)) : Json();
+    goals.push_back(gj);
+  }
+  j["goals"] = goals;
+  Json items = Json::array();
+  auto t = [](const std::optional<TimePoint>& tp) { return tp ? Json(format_time(*tp)) : Json(); };
+  for (const auto& i : s.items) {
+    Json ij = item_json(i);
+    ij["parent"] = i.parent;
+    ij["frag_root"] = i.frag_root;
+    ij["fragment"] = i.fragment ? i.fragment->def.id : "";
+    ij["fragment_version"] = i.fragment ? i.fragment->def.version : 0;
+    ij["goal"] = i.goal;
+    ij["after"] = i.after;
+    ij["params"] = i.params;
+    ij["overdue"] = i.overdue;
+    ij["activated_at"] = t(i.activated_at);
+    ij["ended_at"] = t(i.ended_at);
+    ij["due"] = t(i.due);
+    ij["timer_at"] = t(i.timer_at);
+    ij["entry_flags"] = i.entry_flags;
+    ij["exit_flags"] = i.exit_flags;
+    items.push_back(ij);
+  }
+  j["items"] = items;
+  j["counters"] = s.counters;
+  j["version"] = s.version;
+  j["created_at"] = format_time(s.created_at);
+  return j;
+}
+
+CaseInfo to_info(const CaseState& s) {
+  CaseInfo c;
+  c.id = s.id;
+  c.type = s.type ? s.type->def.id : "";
+  c.type_version = s.type ? s.type->def.version : 0;
+  c.title = s.title;
+  c.subject = s.subject;
+  c.owner = s.owner;
+  c.participants = s.participants;
+  c.priority = s.priority;
+  c.status = s.status;
+  c.file = s.file;
+  c.assets = s.assets;
+  c.version = s.version;
+  c.created_at = s.created_at;
+  auto consider = [&](std::optional<TimePoint> t) {
+    if (t && (!c.next_deadline || *t < *c.next_deadline)) c.next_deadline = t;
+  };
+  for (const auto& g : s.goals) {
+    GoalInfo gi;
+    gi.id = g.spec.id;
+    gi.name = g.spec.name;
+    gi.owner = g.spec.owner.empty() ? s.owner : g.spec.owner;
+    gi.parent = g.spec.parent;
+    gi.required = g.spec.required;
+    gi.status = g.status;
+    gi.timing = g.timing;
+    gi.deadline = g.deadline;
+    gi.criterion = g.spec.criterion;
+    gi.milestones = g.spec.milestones;
+    gi.decision = g.spec.decision;
+    gi.achieved_at = g.achieved_at;
+    gi.remaining_work = g.remaining_work;
+    if (g.status == GoalStatus::open) consider(g.deadline);
+    c.goals.push_back(std::move(gi));
+  }
+  for (const auto& i : s.items) {
+    PlanItemInfo pi;
+    pi.id = i.id;
+    pi.def_id = i.def->def.id;
+    pi.name = i.def->def.name.empty() ? i.def->def.id : i.def->def.name;
+    pi.kind = i.def->def.kind;
+    pi.state = i.state;
+    pi.parent = i.parent;
+    pi.fragment = i.fragment ? i.fragment->def.id : "";
+    pi.fragment_version = i.fragment ? i.fragment->def.version : 0;
+    pi.goal = i.goal;
+    pi.role = i.def->def.role;
+    pi.skills = i.def->def.skills;
+    pi.assignee = i.assignee;
+    pi.estimate = i.def->def.estimate;
+    pi.due = i.due;
+    pi.required = i.required;
+    pi.manual = !i.def->manual.empty();
+    pi.repetition = i.repetition;
+    pi.after = i.after;
+    pi.activated_at = i.activated_at;
+    pi.ended_at = i.ended_at;
+    if (!is_terminal(i.state)) consider(i.due);
+    c.items.push_back(std::move(pi));
+  }
+  return c;
+}
+
+}  // namespace acm::runtime
+
+namespace acm {
+
+Json to_json(const Event& e) {
+  return Json{{"case", e.case_id}, {"seq", e.seq}, {"time", format_time(e.time)}, {"actor", e.actor},
+              {"kind", e.kind}, {"payload", e.payload}};
+}
+
+Json to_json(const CaseInfo& c) {
+  auto t = [](const std::optional<TimePoint>& tp) { return tp ? Json(format_time(*tp)) : Json(); };
+  Json j{{"id", c.id}, {"type", c.type}, {"type_version", c.type_version}, {"title", c.title},
+         {"subject", {{"customer", c.subject.customer}, {"attributes", c.subject.attributes}}},
+         {"owner", c.owner}, {"priority", c.priority}, {"status", to_string(c.status)}, {"file", c.file},
+         {"version", c.version}, {"created_at", format_time(c.created_at)}, {"next_deadline", t(c.next_deadline)}};
+  Json parts = Json::array();
+  for (const auto& p : c.participants) parts.push_back({{"actor", p.actor}, {"roles", p.roles}});
+  j["participants"] = parts;
+  Json assets = Json::array();
+  for (const auto& a : c.assets)
+    assets.push_back({{"id", a.id}, {"kind", a.kind}, {"title", a.title}, {"uri", a.uri}, {"text", a.text},
+                      {"media_type", a.media_type}, {"metadata", a.metadata}, {"added_at", format_time(a.added_at)},
+                      {"added_by", a.added_by}});
+  j["assets"] = assets;
+  Json goals = Json::array();
+  for (const auto& g : c.goals)
+    goals.push_back({{"id", g.id}, {"name", g.name}, {"owner", g.owner}, {"parent", g.parent}, {"required", g.required},
+                     {"status", to_string(g.status)}, {"timing", to_string(g.timing)}, {"deadline", t(g.deadline)},
+                     {"criterion", g.criterion}, {"milestones", g.milestones}, {"decision", g.decision},
+                     {"achieved_at", t(g.achieved_at)}, {"remaining_work", format_duration(g.remaining_work)}});
+  j["goals"] = goals;
+  Json items = Json::array();
+  for (const auto& i : c.items) {
+    Json ij{{"id", i.id}, {"def", i.def_id}, {"name", i.name}, {"kind", to_string(i.kind)},
+            {"state", to_string(i.state)}, {"parent", i.parent}, {"fragment", i.fragment},
+            {"fragment_version", i.fragment_version}, {"goal", i.goal}, {"role", i.role}, {"skills", i.skills},
+            {"assignee", i.assignee}, {"required", i.required}, {"manual", i.manual}, {"repetition", i.repetition},
+            {"after", i.after}, {"due", t(i.due)}, {"activated_at", t(i.activated_at)}, {"ended_at", t(i.ended_at)}};
+    ij["estimate"] = i.estimate ? Json(format_duration(*i.estimate)) : Json();
+    items.push_back(ij);
+  }
+  j["items"] = items;
+  return j;
+}
+
+}  // namespace acm

@@ -1,0 +1,92 @@
+// runtime/state.hpp - the case aggregate's state: a fold of its events.
+#pragma once
+
+#include <acm/case.hpp>
+#include <acm/engine.hpp>
+
+#include "runtime/compiled.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace acm::runtime {
+
+/// A plan item instance.
+struct Item {
+  std::string id;
+  std::string parent;     // enclosing stage instance id ("" = case plan)
+  std::string frag_root;  // the fragment stage instance this item belongs to ("" for ad-hoc)
+  std::shared_ptr<const CFragment> fragment;  // keeps the definition version alive
+  std::shared_ptr<const CItem> owned_def;     // ad-hoc items own their definition
+  const CItem* def = nullptr;
+  ItemState state = ItemState::available;
+  std::string goal;
+  std::string assignee;
+  std::vector<std::string> after;
+  Json params;  // fragment stages: the arguments
+  int repetition = 0;
+  bool required = false;
+  bool overdue = false;
+  std::optional<TimePoint> activated_at, ended_at, due, timer_at;
+  // on-part occurrence flags, per sentry then per on-part
+  std::vector<std::vector<char>> entry_flags, exit_flags;
+};
+
+struct Goal {
+  GoalSpec spec;
+  GoalStatus status = GoalStatus::open;
+  Timing timing = Timing::on_track;
+  std::optional<TimePoint> deadline;
+  std::optional<TimePoint> achieved_at;
+  expr::Expression criterion;
+  Duration remaining_work{0};
+  std::optional<TimePoint> risk_at;  // when the goal turns at-risk if nothing changes
+};
+
+struct CaseState {
+  std::string id;
+  std::shared_ptr<const CCaseType> type;
+  std::string title;
+  Subject subject;
+  std::string owner;
+  std::vector<Participant> participants;
+  int priority = 0;
+  CaseStatus status = CaseStatus::active;
+  Json file = Json::object();
+  std::vector<Asset> assets;
+  std::vector<Goal> goals;
+  std::vector<Item> items;
+  std::unordered_map<std::string, std::size_t> item_index;
+  std::map<std::string, int> counters;  // id generation: fragment instances, ad-hoc tasks, assets
+  std::uint64_t version = 0;
+  TimePoint created_at{};
+
+  Item* find_item(const std::string& id);
+  const Item* find_item(const std::string& id) const;
+  Goal* find_goal(const std::string& id);
+  const Goal* find_goal(const std::string& id) const;
+  const Participant* participant(const std::string& actor) const;
+  void reindex();
+};
+
+/// Resolves definitions while folding events.
+struct FoldContext {
+  const Registry* registry = nullptr;
+};
+
+/// Applies one event to the state (the fold step). Deterministic: depends only on the state,
+/// the event and the registered definitions. Throws Error(internal) on an inconsistent event.
+void apply(CaseState& state, const Event& event, const FoldContext& ctx);
+
+/// The full state as canonical JSON (every field, including sentry flags): equal states give
+/// equal JSON. Used to compare live and rebuilt cases.
+Json state_to_json(const CaseState& state);
+CaseInfo to_info(const CaseState& state);
+
+bool is_terminal(ItemState s);
+std::optional<ItemState> parse_item_state(std::string_view s);
+
+}  // namespace acm::runtime
