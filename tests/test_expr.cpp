@@ -654,8 +654,10 @@ TEST_CASE("totality: never throws, null on nonsense") {
   CHECK(is_null("time('9999-12-31') + 15000000000w + 15000000000w"));  // time overflow
   CHECK(is_null("15000000000w + 15000000000w"));                        // duration overflow
   CHECK(is_null("-15000000000w - 15000000000w"));
-  CHECK(is_null("now - -15000000000w - 15000000000w"));
-  CHECK(is_null("time('0001-01-01') - time('9999-01-01') - 15000000000w"));
+  CHECK(is_null("now + 15000000000w + 15000000000w"));
+  CHECK(is_null("time('0001-01-01') - 15000000000w - 15000000000w"));
+  CHECK(is_null("(now + 15000000000w) - (now - 15000000000w)"));       // time - time overflow
+  CHECK(ev("(now + 15000000000w) - now") == Value(Duration{15'000'000'000LL * 7 * 24 * 3600 * 1000}));
   CHECK(is_null("-(-9223372036854775807ms - 1ms)"));                     // negating the minimum
   CHECK(is_null("abs(-9223372036854775807ms - 1ms)"));
   CHECK(is_null("now + 1000000000w * 1000"));
@@ -944,7 +946,11 @@ TEST_CASE("every ${...} expression of the CMMN corpus parses, but for the known 
   }
   int accepted = 0, rejected = 0;
   for (const auto& entry : fs::recursive_directory_iterator(corpus)) {
-    if (!entry.is_regular_file() || entry.path().extension() != ".cmmn") continue;
+    const std::string name = entry.path().filename().string();
+    const auto ends_with = [&name](std::string_view suffix) {
+      return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    if (!entry.is_regular_file() || !(ends_with(".cmmn") || ends_with(".cmmn.xml"))) continue;
     std::ifstream in(entry.path());
     std::stringstream buffer;
     buffer << in.rdbuf();

@@ -201,6 +201,10 @@ TEST_CASE("parse_duration: errors") {
   CHECK(duration_error("1 h").find("missing unit after '1'") != std::string::npos);
   CHECK(duration_error("99999999999999999999999w").find("out of range") != std::string::npos);
   CHECK(duration_error("9999999999999999w").find("out of range") != std::string::npos);
+  // The most negative duration parses; its magnitude as a positive duration does not fit.
+  CHECK(parse_duration("-PT9223372036854775.808S") == Duration::min());
+  CHECK(duration_error("PT9223372036854775.808S").find("out of range") != std::string::npos);
+  CHECK(parse_duration("PT9223372036854775.807S") == Duration::max());
 }
 
 TEST_CASE("format_duration: canonical ISO-8601") {

@@ -18,6 +18,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace acm::expr {
 
@@ -28,16 +29,24 @@ namespace {
 
 enum class T : std::uint8_t { null, boolean, number, string, duration, time, list, object };
 
-/// A non-owning look at a value of any origin (Value, constant or borrowed JSON).
+/// A non-owning look at a value of any origin (Value, constant or borrowed JSON). 16 bytes, so
+/// that it travels in registers: every string it can see is a std::string somewhere (in a Json,
+/// a Value or an owned result), hence a pointer suffices.
 struct View {
   T t = T::null;
-  bool b = false;
-  double n = 0;
-  std::string_view s;
-  Duration d{};
-  TimePoint tp{};
-  const Json* j = nullptr;  // T::list, T::object
+  bool b = false;  // T::boolean
+  union {
+    double n = 0;           // T::number
+    std::int64_t ms;        // T::duration, T::time (milliseconds, since the epoch for a time)
+    const std::string* str;  // T::string
+    const Json* j;          // T::list, T::object
+  };
+
+  std::string_view s() const { return *str; }
+  Duration d() const { return Duration{ms}; }
+  TimePoint tp() const { return TimePoint{Duration{ms}}; }
 };
+static_assert(sizeof(View) == 16);
 
 View view_of(const Json& j) noexcept {
   View v;
@@ -52,7 +61,7 @@ View view_of(const Json& j) noexcept {
       v.n = static_cast<double>(*j.get_ptr<const Json::number_unsigned_t*>());
       break;
     case Json::value_t::number_float: v.t = T::number; v.n = *j.get_ptr<const Json::number_float_t*>(); break;
-    case Json::value_t::string: v.t = T::string; v.s = *j.get_ptr<const Json::string_t*>(); break;
+    case Json::value_t::string: v.t = T::string; v.str = j.get_ptr<const Json::string_t*>(); break;
     case Json::value_t::array: v.t = T::list; v.j = &j; break;
     case Json::value_t::object: v.t = T::object; v.j = &j; break;
     default: break;  // null, binary, discarded
@@ -66,48 +75,14 @@ View view_of(const Value& value) noexcept {
   switch (s.index()) {
     case 1: v.t = T::boolean; v.b = std::get<bool>(s); break;
     case 2: v.t = T::number; v.n = std::get<double>(s); break;
-    case 3: v.t = T::string; v.s = std::get<std::string>(s); break;
-    case 4: v.t = T::duration; v.d = std::get<Duration>(s); break;
-    case 5: v.t = T::time; v.tp = std::get<TimePoint>(s); break;
+    case 3: v.t = T::string; v.str = &std::get<std::string>(s); break;
+    case 4: v.t = T::duration; v.ms = std::get<Duration>(s).count(); break;
+    case 5: v.t = T::time; v.ms = std::get<TimePoint>(s).time_since_epoch().count(); break;
     case 6: return view_of(std::get<Json>(s));
     default: break;
   }
   return v;
 }
-
-/// An intermediate result: owned, or borrowed from the environment's JSON or the tree.
-struct Val {
-  Value owned;
-  const Json* json = nullptr;      // borrowed JSON (any type)
-  const Value* constant = nullptr;  // borrowed constant of the tree
-
-  View view() const noexcept {
-    if (json) return view_of(*json);
-    return view_of(constant ? *constant : owned);
-  }
-  Value take() && {
-    if (json) return Value::from_json(*json);
-    if (constant) return *constant;
-    return std::move(owned);
-  }
-};
-
-Val of(Value v) {
-  Val r;
-  r.owned = std::move(v);
-  return r;
-}
-Val borrow(const Json* j) {
-  Val r;
-  r.json = j;
-  return r;
-}
-Val null_val() { return Val{}; }
-Val bool_val(bool b) { return of(Value(b)); }
-/// Numbers that are not finite (overflow) become null.
-Val number_val(double n) { return std::isfinite(n) ? of(Value(n)) : null_val(); }
-/// Tri-state result: 1 true, 0 false, -1 null.
-Val tri_val(int r) { return r < 0 ? null_val() : bool_val(r != 0); }
 
 bool truthy(const View& v) { return v.t == T::boolean && v.b; }
 
@@ -125,9 +100,9 @@ Json json_of(const View& v) {
     case T::null: return Json();
     case T::boolean: return Json(v.b);
     case T::number: return number_json(v.n);
-    case T::string: return Json(std::string(v.s));
-    case T::duration: return Json(format_duration(v.d));
-    case T::time: return Json(format_time(v.tp));
+    case T::string: return Json(std::string(v.s()));
+    case T::duration: return Json(format_duration(v.d()));
+    case T::time: return Json(format_time(v.tp()));
     case T::list:
     case T::object: return *v.j;
   }
@@ -140,9 +115,9 @@ Value value_of(const View& v) {
     case T::null: return Value();
     case T::boolean: return Value(v.b);
     case T::number: return Value(v.n);
-    case T::string: return Value(std::string(v.s));
-    case T::duration: return Value(v.d);
-    case T::time: return Value(v.tp);
+    case T::string: return Value(std::string(v.s()));
+    case T::duration: return Value(v.d());
+    case T::time: return Value(v.tp());
     case T::list:
     case T::object: return Value::from_json(*v.j);
   }
@@ -163,6 +138,104 @@ std::string_view type_name_of(T t) {
   return "null";
 }
 
+/// An intermediate result. Scalars are held directly in the view; a string or list/object is
+/// either owned (on the heap, so that moving a Val never invalidates its view) or borrowed:
+/// from the environment's JSON (Environment::json_variable) or from a constant of the tree,
+/// both of which outlive the evaluation. Comparisons and logic, the hot path, never allocate.
+struct Owned {
+  std::string str;
+  Json json;
+};
+
+struct Val {
+  View v;
+  std::unique_ptr<Owned> owned;  // set when v.str or v.j points into it
+
+  const View& view() const noexcept { return v; }
+  /// The owned Value (strings and containers moved out when owned, copied when borrowed).
+  Value take() && {
+    switch (v.t) {
+      case T::string: return owned ? Value(std::move(owned->str)) : Value(std::string(v.s()));
+      case T::list:
+      case T::object: return owned ? Value::from_json(std::move(owned->json)) : Value::from_json(*v.j);
+      default: return value_of(v);
+    }
+  }
+};
+
+Val null_val() { return Val{}; }
+Val of(bool b) {
+  Val r;
+  r.v.t = T::boolean;
+  r.v.b = b;
+  return r;
+}
+Val of(double n) {
+  Val r;
+  r.v.t = T::number;
+  r.v.n = n;
+  return r;
+}
+Val of(Duration d) {
+  Val r;
+  r.v.t = T::duration;
+  r.v.ms = d.count();
+  return r;
+}
+Val of(TimePoint t) {
+  Val r;
+  r.v.t = T::time;
+  r.v.ms = t.time_since_epoch().count();
+  return r;
+}
+Val of(std::string s) {
+  Val r;
+  r.owned = std::make_unique<Owned>();
+  r.owned->str = std::move(s);
+  r.v.t = T::string;
+  r.v.str = &r.owned->str;
+  return r;
+}
+Val of(const char* s) { return of(std::string(s)); }
+/// An owned list or object.
+Val of(Json j) {
+  Val r;
+  r.v.t = j.is_array() ? T::list : T::object;
+  r.owned = std::make_unique<Owned>();
+  r.owned->json = std::move(j);
+  r.v.j = &r.owned->json;
+  return r;
+}
+/// A copy of a JSON value whose storage will go away.
+Val copy_of(const Json& j) {
+  const View x = view_of(j);
+  if (x.t == T::string) return of(std::string(x.s()));
+  if (x.t == T::list || x.t == T::object) return of(Json(j));
+  Val r;
+  r.v = x;
+  return r;
+}
+Val of(Value&& value) {
+  auto& s = const_cast<Value::Storage&>(value.storage());  // `value` is ours to consume
+  if (auto* str = std::get_if<std::string>(&s)) return of(std::move(*str));
+  if (auto* j = std::get_if<Json>(&s)) return (j->is_array() || j->is_object()) ? of(std::move(*j)) : copy_of(*j);
+  Val r;
+  r.v = view_of(value);
+  return r;
+}
+/// A borrowed JSON value (null when `j` is).
+Val borrow(const Json* j) {
+  Val r;
+  if (j) r.v = view_of(*j);
+  return r;
+}
+Val bool_val(bool b) { return of(b); }
+/// Numbers that are not finite (overflow) become null.
+Val number_val(double n) { return std::isfinite(n) ? of(n) : null_val(); }
+/// Tri-state result: 1 true, 0 false, -1 null.
+Val tri_val(int r) { return r < 0 ? null_val() : bool_val(r != 0); }
+
+
 // ---------------------------------------------------------------------------------------------
 // Comparison
 
@@ -171,12 +244,12 @@ std::string_view type_name_of(T t) {
 void coerce_string(View& v) {
   TimePoint tp;
   Duration d;
-  if (detail::try_parse_time(v.s, tp, nullptr)) {
+  if (detail::try_parse_time(v.s(), tp, nullptr)) {
     v.t = T::time;
-    v.tp = tp;
-  } else if (detail::try_parse_duration(v.s, d, nullptr)) {
+    v.ms = tp.time_since_epoch().count();
+  } else if (detail::try_parse_duration(v.s(), d, nullptr)) {
     v.t = T::duration;
-    v.d = d;
+    v.ms = d.count();
   } else {
     v.t = T::null;
   }
@@ -198,9 +271,9 @@ bool equal(View a, View b) {
     case T::null: return true;
     case T::boolean: return a.b == b.b;
     case T::number: return a.n == b.n;
-    case T::string: return a.s == b.s;
-    case T::duration: return a.d == b.d;
-    case T::time: return a.tp == b.tp;
+    case T::string: return a.s() == b.s();
+    case T::duration: return a.d() == b.d();
+    case T::time: return a.tp() == b.tp();
     case T::list:
     case T::object: return *a.j == *b.j;
   }
@@ -219,11 +292,11 @@ std::optional<int> order(View a, View b) {
   switch (a.t) {
     case T::number: return three_way(a.n, b.n);
     case T::string: {
-      int c = a.s.compare(b.s);
+      int c = a.s().compare(b.s());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
-    case T::duration: return three_way(a.d, b.d);
-    case T::time: return three_way(a.tp, b.tp);
+    case T::duration: return three_way(a.d(), b.d());
+    case T::time: return three_way(a.tp(), b.tp());
     default: return std::nullopt;
   }
 }
@@ -238,11 +311,11 @@ int member(const View& x, const View& container) {
       return 0;
     case T::string:
       if (x.t != T::string) return -1;
-      return container.s.find(x.s) != std::string_view::npos ? 1 : 0;
+      return container.s().find(x.s()) != std::string_view::npos ? 1 : 0;
     case T::object: {
       if (x.t != T::string) return -1;
       const auto& obj = container.j->get_ref<const Json::object_t&>();
-      return obj.find(x.s) != obj.end() ? 1 : 0;
+      return obj.find(x.s()) != obj.end() ? 1 : 0;
     }
     default: return -1;
   }
@@ -255,14 +328,14 @@ constexpr double kDurationLimit = 9.2e18;  // just under 2^63 milliseconds
 
 Val duration_val(double ms) {
   if (!std::isfinite(ms) || std::fabs(ms) >= kDurationLimit) return null_val();
-  return of(Value(Duration{std::llround(ms)}));
+  return of(Duration{std::llround(ms)});
 }
 
 Val add_durations(Duration a, Duration b, bool subtract) {
   std::int64_t r = 0;
   bool overflow = subtract ? __builtin_sub_overflow(a.count(), b.count(), &r)
                            : __builtin_add_overflow(a.count(), b.count(), &r);
-  return overflow ? null_val() : of(Value(Duration{r}));
+  return overflow ? null_val() : of(Duration{r});
 }
 
 Val shift_time(TimePoint t, Duration d, bool subtract) {
@@ -270,10 +343,10 @@ Val shift_time(TimePoint t, Duration d, bool subtract) {
   const std::int64_t base = t.time_since_epoch().count();
   bool overflow = subtract ? __builtin_sub_overflow(base, d.count(), &r)
                            : __builtin_add_overflow(base, d.count(), &r);
-  return overflow ? null_val() : of(Value(TimePoint{Duration{r}}));
+  return overflow ? null_val() : of(TimePoint{Duration{r}});
 }
 
-Val arithmetic(Op op, View a, View b) {
+[[gnu::noinline]] Val arithmetic(Op op, View a, View b) {
   if (a.t == T::null || b.t == T::null) return null_val();
   coerce_pair(a, b);
   const T x = a.t, y = b.t;
@@ -282,48 +355,48 @@ Val arithmetic(Op op, View a, View b) {
       if (x == T::number && y == T::number) return number_val(a.n + b.n);
       if (x == T::string && y == T::string) {
         std::string s;
-        s.reserve(a.s.size() + b.s.size());
-        s.append(a.s).append(b.s);
-        return of(Value(std::move(s)));
+        s.reserve(a.s().size() + b.s().size());
+        s.append(a.s()).append(b.s());
+        return of(std::move(s));
       }
       if (x == T::list && y == T::list) {
         Json r = *a.j;
         for (const Json& e : *b.j) r.push_back(e);
-        return of(Value::from_json(std::move(r)));
+        return of(std::move(r));
       }
-      if (x == T::time && y == T::duration) return shift_time(a.tp, b.d, false);
-      if (x == T::duration && y == T::time) return shift_time(b.tp, a.d, false);
-      if (x == T::duration && y == T::duration) return add_durations(a.d, b.d, false);
+      if (x == T::time && y == T::duration) return shift_time(a.tp(), b.d(), false);
+      if (x == T::duration && y == T::time) return shift_time(b.tp(), a.d(), false);
+      if (x == T::duration && y == T::duration) return add_durations(a.d(), b.d(), false);
       return null_val();
     case Op::subtract:
       if (x == T::number && y == T::number) return number_val(a.n - b.n);
-      if (x == T::time && y == T::duration) return shift_time(a.tp, b.d, true);
+      if (x == T::time && y == T::duration) return shift_time(a.tp(), b.d(), true);
       if (x == T::time && y == T::time) {
-        return add_durations(a.tp.time_since_epoch(), b.tp.time_since_epoch(), true);
+        return add_durations(a.tp().time_since_epoch(), b.tp().time_since_epoch(), true);
       }
-      if (x == T::duration && y == T::duration) return add_durations(a.d, b.d, true);
+      if (x == T::duration && y == T::duration) return add_durations(a.d(), b.d(), true);
       return null_val();
     case Op::multiply:
       if (x == T::number && y == T::number) return number_val(a.n * b.n);
-      if (x == T::duration && y == T::number) return duration_val(static_cast<double>(a.d.count()) * b.n);
-      if (x == T::number && y == T::duration) return duration_val(a.n * static_cast<double>(b.d.count()));
+      if (x == T::duration && y == T::number) return duration_val(static_cast<double>(a.d().count()) * b.n);
+      if (x == T::number && y == T::duration) return duration_val(a.n * static_cast<double>(b.d().count()));
       return null_val();
     case Op::divide:
       if (x == T::number && y == T::number) return b.n == 0 ? null_val() : number_val(a.n / b.n);
       if (x == T::duration && y == T::number) {
-        return b.n == 0 ? null_val() : duration_val(static_cast<double>(a.d.count()) / b.n);
+        return b.n == 0 ? null_val() : duration_val(static_cast<double>(a.d().count()) / b.n);
       }
       if (x == T::duration && y == T::duration) {
-        return b.d.count() == 0 ? null_val()
-                                : number_val(static_cast<double>(a.d.count()) / static_cast<double>(b.d.count()));
+        return b.d().count() == 0 ? null_val()
+                                : number_val(static_cast<double>(a.d().count()) / static_cast<double>(b.d().count()));
       }
       return null_val();
     case Op::modulo:
       if (x == T::number && y == T::number) return b.n == 0 ? null_val() : number_val(std::fmod(a.n, b.n));
       if (x == T::duration && y == T::duration) {
-        if (b.d.count() == 0) return null_val();
-        if (b.d.count() == -1) return of(Value(Duration{0}));  // avoids INT64_MIN % -1
-        return of(Value(Duration{a.d.count() % b.d.count()}));
+        if (b.d().count() == 0) return null_val();
+        if (b.d().count() == -1) return of(Duration{0});  // avoids INT64_MIN % -1
+        return of(Duration{a.d().count() % b.d().count()});
       }
       return null_val();
     default: return null_val();
@@ -357,7 +430,7 @@ const Json* step(const Json* j, const Step& s, const Environment& env) {
       if (kv.t == T::string) {
         if (!j->is_object()) return nullptr;
         const auto& obj = j->get_ref<const Json::object_t&>();
-        auto it = obj.find(kv.s);
+        auto it = obj.find(kv.s());
         return it == obj.end() ? nullptr : &it->second;
       }
       if (kv.t == T::number) {
@@ -384,12 +457,12 @@ const Json* walk(const Json* j, const std::vector<Step>& steps, const Environmen
 }
 
 /// Applies `steps` to an owned root: the leaf is copied out before the root goes away.
-Val walk_owned(Value&& root, const std::vector<Step>& steps, const Environment& env) {
+[[gnu::noinline]] Val walk_owned(Value&& root, const std::vector<Step>& steps, const Environment& env) {
   if (steps.empty()) return of(std::move(root));
   const auto* j = std::get_if<Json>(&root.storage());
   if (!j) return null_val();  // steps into a scalar
   const Json* leaf = walk(j, steps, env);
-  return leaf ? of(Value::from_json(*leaf)) : null_val();
+  return leaf ? copy_of(*leaf) : null_val();
 }
 
 Val eval_variable(const Node& n, const Environment& env) {
@@ -409,7 +482,7 @@ Val eval_variable(const Node& n, const Environment& env) {
   return walk_owned(std::move(root), n.steps, env);
 }
 
-Val eval_context_call(const Node& n, const Environment& env) {
+[[gnu::noinline]] Val eval_context_call(const Node& n, const Environment& env) {
   constexpr std::size_t kSmall = 4;
   std::array<Value, kSmall> small;
   std::vector<Value> large;
@@ -431,21 +504,20 @@ Val eval_context_call(const Node& n, const Environment& env) {
   return walk_owned(std::move(r), n.steps, env);
 }
 
-Val eval_postfix(const Node& n, const Environment& env) {
-  Val base = eval(*n.args[0], env);
-  if (base.json) return borrow(walk(base.json, n.steps, env));
-  if (base.constant) {
-    const auto* j = std::get_if<Json>(&base.constant->storage());
-    return j ? borrow(walk(j, n.steps, env)) : null_val();  // the tree outlives the evaluation
-  }
-  return walk_owned(std::move(base.owned), n.steps, env);
+[[gnu::noinline]] Val eval_postfix(const Node& n, const Environment& env) {
+  const Val base = eval(*n.args[0], env);
+  if (base.v.t != T::list && base.v.t != T::object) return null_val();  // steps into a scalar
+  const Json* leaf = walk(base.v.j, n.steps, env);
+  if (!leaf) return null_val();
+  // An owned base dies here: copy the leaf. A borrowed one outlives the evaluation.
+  return base.owned ? copy_of(*leaf) : borrow(leaf);
 }
 
-Val eval_list(const Node& n, const Environment& env) {
+[[gnu::noinline]] Val eval_list(const Node& n, const Environment& env) {
   Json arr = Json::array();
   arr.get_ref<Json::array_t&>().reserve(n.args.size());
   for (const auto& a : n.args) arr.push_back(json_of(eval(*a, env).view()));
-  return of(Value::from_json(std::move(arr)));
+  return of(std::move(arr));
 }
 
 std::size_t utf8_length(std::string_view s) {
@@ -456,31 +528,31 @@ std::size_t utf8_length(std::string_view s) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-Val string_of(const View& v) {
+[[gnu::noinline]] Val string_of(const View& v) {
   switch (v.t) {
     case T::null: return null_val();
-    case T::boolean: return of(Value(v.b ? "true" : "false"));
+    case T::boolean: return of(v.b ? "true" : "false");
     case T::number: {
       char buf[64];
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.n);
       if (ec != std::errc()) return null_val();
-      return of(Value(std::string(buf, end)));
+      return of(std::string(buf, end));
     }
-    case T::string: return of(Value(std::string(v.s)));
-    case T::duration: return of(Value(format_duration(v.d)));
-    case T::time: return of(Value(format_time(v.tp)));
+    case T::string: return of(std::string(v.s()));
+    case T::duration: return of(format_duration(v.d()));
+    case T::time: return of(format_time(v.tp()));
     case T::list:
-    case T::object: return of(Value(v.j->dump()));
+    case T::object: return of(v.j->dump());
   }
   return null_val();
 }
 
-Val number_of(const View& v) {
+[[gnu::noinline]] Val number_of(const View& v) {
   switch (v.t) {
     case T::number: return number_val(v.n);
-    case T::boolean: return of(Value(v.b ? 1.0 : 0.0));
+    case T::boolean: return of(v.b ? 1.0 : 0.0);
     case T::string: {
-      std::string_view s = v.s;
+      std::string_view s = v.s();
       while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
       while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
       if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -494,11 +566,12 @@ Val number_of(const View& v) {
 }
 
 /// min (sign -1) or max (sign 1) of the arguments, or of one list argument's elements.
-Val extreme(const Node& n, const Environment& env, int sign) {
+[[gnu::noinline]] Val extreme(const Node& n, const Environment& env, int sign) {
   if (n.args.size() == 1) {
     Val only = eval(*n.args[0], env);
     const View v = only.view();
-    if (v.t != T::list) return v.t == T::object ? null_val() : only;
+    if (v.t == T::object) return null_val();
+    if (v.t != T::list) return only;
     if (v.j->empty()) return null_val();
     View best = view_of(v.j->front());
     for (const Json& e : *v.j) {
@@ -519,7 +592,7 @@ Val extreme(const Node& n, const Environment& env, int sign) {
   return best;
 }
 
-Val eval_builtin(const Node& n, const Environment& env) {
+[[gnu::noinline]] Val eval_builtin(const Node& n, const Environment& env) {
   // Lazily evaluated arguments first.
   switch (n.fn) {
     case Builtin::exists: return bool_val(eval(*n.args[0], env).view().t != T::null);
@@ -535,31 +608,31 @@ Val eval_builtin(const Node& n, const Environment& env) {
   const View a = a0.view();
   switch (n.fn) {
     case Builtin::len:
-      if (a.t == T::string) return number_val(static_cast<double>(utf8_length(a.s)));
+      if (a.t == T::string) return number_val(static_cast<double>(utf8_length(a.s())));
       if (a.t == T::list || a.t == T::object) return number_val(static_cast<double>(a.j->size()));
       return null_val();
     case Builtin::lower:
     case Builtin::upper: {
       if (a.t != T::string) return null_val();
-      std::string s(a.s);
+      std::string s(a.s());
       for (char& c : s) {
         if (n.fn == Builtin::lower && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
         if (n.fn == Builtin::upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
       }
-      return of(Value(std::move(s)));
+      return of(std::move(s));
     }
     case Builtin::trim: {
       if (a.t != T::string) return null_val();
-      std::string_view s = a.s;
+      std::string_view s = a.s();
       while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
       while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-      return of(Value(std::string(s)));
+      return of(std::string(s));
     }
     case Builtin::abs:
       if (a.t == T::number) return number_val(std::fabs(a.n));
       if (a.t == T::duration) {
-        if (a.d.count() == std::numeric_limits<std::int64_t>::min()) return null_val();
-        return of(Value(a.d < Duration::zero() ? -a.d : a.d));
+        if (a.d().count() == std::numeric_limits<std::int64_t>::min()) return null_val();
+        return of(a.d() < Duration::zero() ? -a.d() : a.d());
       }
       return null_val();
     case Builtin::round: {
@@ -572,7 +645,7 @@ Val eval_builtin(const Node& n, const Environment& env) {
     }
     case Builtin::floor: return a.t == T::number ? number_val(std::floor(a.n)) : null_val();
     case Builtin::ceil: return a.t == T::number ? number_val(std::ceil(a.n)) : null_val();
-    case Builtin::type: return of(Value(std::string(type_name_of(a.t))));
+    case Builtin::type: return of(std::string(type_name_of(a.t)));
     case Builtin::days:
     case Builtin::hours:
     case Builtin::minutes:
@@ -582,18 +655,18 @@ Val eval_builtin(const Node& n, const Environment& env) {
                           : n.fn == Builtin::hours ? 3'600'000.0
                           : n.fn == Builtin::minutes ? 60'000.0
                                                      : 1'000.0;
-      return number_val(static_cast<double>(a.d.count()) / unit);
+      return number_val(static_cast<double>(a.d().count()) / unit);
     }
     case Builtin::duration: {
-      if (a.t == T::duration) return of(Value(a.d));
+      if (a.t == T::duration) return of(a.d());
       Duration d;
-      if (a.t == T::string && detail::try_parse_duration(a.s, d, nullptr)) return of(Value(d));
+      if (a.t == T::string && detail::try_parse_duration(a.s(), d, nullptr)) return of(d);
       return null_val();
     }
     case Builtin::time: {
-      if (a.t == T::time) return of(Value(a.tp));
+      if (a.t == T::time) return of(a.tp());
       TimePoint t;
-      if (a.t == T::string && detail::try_parse_time(a.s, t, nullptr)) return of(Value(t));
+      if (a.t == T::string && detail::try_parse_time(a.s(), t, nullptr)) return of(t);
       return null_val();
     }
     case Builtin::number: return number_of(a);
@@ -607,10 +680,10 @@ Val eval_builtin(const Node& n, const Environment& env) {
     case Builtin::contains: return tri_val(member(b, a));
     case Builtin::starts_with:
       if (a.t != T::string || b.t != T::string) return null_val();
-      return bool_val(a.s.substr(0, b.s.size()) == b.s);
+      return bool_val(a.s().substr(0, b.s().size()) == b.s());
     case Builtin::ends_with:
       if (a.t != T::string || b.t != T::string) return null_val();
-      return bool_val(a.s.size() >= b.s.size() && a.s.substr(a.s.size() - b.s.size()) == b.s);
+      return bool_val(a.s().size() >= b.s().size() && a.s().substr(a.s().size() - b.s().size()) == b.s());
     default: return null_val();
   }
 }
@@ -619,7 +692,7 @@ Val eval(const Node& n, const Environment& env) {
   switch (n.op) {
     case Op::constant: {
       Val r;
-      r.constant = &n.value;
+      r.v = view_of(n.value);  // borrowed: the tree outlives the evaluation
       return r;
     }
     case Op::variable: return eval_variable(n, env);
@@ -643,7 +716,7 @@ Val eval(const Node& n, const Environment& env) {
       const View v = x.view();
       switch (v.t) {
         case T::null: return bool_val(true);
-        case T::string: return bool_val(v.s.empty());
+        case T::string: return bool_val(v.s().empty());
         case T::list:
         case T::object: return bool_val(v.j->empty());
         default: return bool_val(false);
@@ -655,7 +728,7 @@ Val eval(const Node& n, const Environment& env) {
       const Val x = eval(*n.args[0], env);
       const View v = x.view();
       if (v.t == T::number) return number_val(-v.n);
-      if (v.t == T::duration && v.d.count() != std::numeric_limits<std::int64_t>::min()) return of(Value(-v.d));
+      if (v.t == T::duration && v.d().count() != std::numeric_limits<std::int64_t>::min()) return of(-v.d());
       return null_val();
     }
     default: break;

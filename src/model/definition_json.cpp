@@ -5,7 +5,9 @@
 // types, required keys, enum spellings, durations and times; it builds the value types and
 // records the paths it could not read ("poisoned"). The semantic pass is `validate`, the same
 // checks the engine runs on definitions built in C++. Semantic problems at or below a poisoned
-// path are dropped: they only repeat what the structural pass already said.
+// path are dropped: they only repeat what the structural pass already said. An item whose kind
+// cannot be read gets an out-of-range kind (kUnknownKind), so that the semantic pass skips the
+// checks that depend on the kind but still runs all the others.
 //
 // Nothing here recurses on the width of the input; recursion follows stage nesting only, which
 // is bounded by max_stage_depth.
@@ -34,22 +36,32 @@ namespace acm {
 
 std::string_view to_string(ItemKind kind) noexcept {
   switch (kind) {
-    case ItemKind::human_task: return "human_task";
-    case ItemKind::automated_task: return "automated_task";
-    case ItemKind::milestone: return "milestone";
-    case ItemKind::timer_listener: return "timer_listener";
-    case ItemKind::user_listener: return "user_listener";
-    case ItemKind::stage: return "stage";
+    case ItemKind::human_task:
+      return "human_task";
+    case ItemKind::automated_task:
+      return "automated_task";
+    case ItemKind::milestone:
+      return "milestone";
+    case ItemKind::timer_listener:
+      return "timer_listener";
+    case ItemKind::user_listener:
+      return "user_listener";
+    case ItemKind::stage:
+      return "stage";
   }
   return "unknown";
 }
 
 std::string_view to_string(OnPartSource source) noexcept {
   switch (source) {
-    case OnPartSource::item: return "item";
-    case OnPartSource::goal: return "goal";
-    case OnPartSource::case_file: return "case_file";
-    case OnPartSource::event: return "event";
+    case OnPartSource::item:
+      return "item";
+    case OnPartSource::goal:
+      return "goal";
+    case OnPartSource::case_file:
+      return "case_file";
+    case OnPartSource::event:
+      return "event";
   }
   return "unknown";
 }
@@ -60,21 +72,19 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Vocabulary
 
-constexpr std::array<std::string_view, 6> kItemKinds = {
-    "human_task", "automated_task", "milestone", "timer_listener", "user_listener", "stage"};
+constexpr std::array<std::string_view, 6> kItemKinds = {"human_task",     "automated_task", "milestone",
+                                                        "timer_listener", "user_listener",  "stage"};
 
 // Transitions an item on-part may name (CMMN 1.1, snake_case).
 constexpr std::array<std::string_view, 15> kTaskTransitions = {
-    "create",  "enable",    "disable", "reenable",   "manual_start",   "start",
-    "suspend", "resume",    "complete", "terminate", "exit",           "fault",
-    "reactivate", "parent_suspend", "parent_resume"};
-constexpr std::array<std::string_view, 7> kEventTransitions = {
-    "create", "occur", "suspend", "resume", "terminate", "parent_suspend", "parent_resume"};
-constexpr std::array<std::string_view, 5> kGoalTransitions = {"achieved", "at_risk", "overdue",
-                                                              "cancelled", "changed"};
+    "create",   "enable",    "disable", "reenable", "manual_start", "start",          "suspend",      "resume",
+    "complete", "terminate", "exit",    "fault",    "reactivate",   "parent_suspend", "parent_resume"};
+constexpr std::array<std::string_view, 7> kEventTransitions = {"create",    "occur",          "suspend",      "resume",
+                                                               "terminate", "parent_suspend", "parent_resume"};
+constexpr std::array<std::string_view, 5> kGoalTransitions = {"achieved", "at_risk", "overdue", "cancelled", "changed"};
 constexpr std::array<std::string_view, 2> kFileTransitions = {"set", "removed"};
-constexpr std::array<std::string_view, 8> kParameterTypes = {
-    "string", "number", "bool", "object", "list", "time", "duration", "any"};
+constexpr std::array<std::string_view, 8> kParameterTypes = {"string", "number", "bool",     "object",
+                                                             "list",   "time",   "duration", "any"};
 constexpr std::array<std::string_view, 4> kPermissions = {"view", "work", "plan", "manage"};
 constexpr std::array<std::string_view, 2> kAnchors = {"goal_added", "case_created"};
 
@@ -145,15 +155,12 @@ std::string suggestion(std::string_view word, const Range& candidates) {
 }
 
 template <std::size_t N>
-std::string one_of(std::string_view what, std::string_view value,
-                   const std::array<std::string_view, N>& allowed) {
-  return "unknown " + std::string(what) + " " + quote(value) + suggestion(value, allowed) +
-         "; expected one of " + join(allowed);
+std::string one_of(std::string_view what, std::string_view value, const std::array<std::string_view, N>& allowed) {
+  return "unknown " + std::string(what) + " " + quote(value) + suggestion(value, allowed) + "; expected one of " +
+         join(allowed);
 }
 
-bool is_ascii_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_ascii_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 bool is_identifier(std::string_view s) {
   if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
@@ -178,21 +185,15 @@ std::string escape_key(std::string_view key) {
   return out;
 }
 
-std::string at(const std::string& base, std::string_view key) {
-  return base + "/" + escape_key(key);
-}
-std::string at(const std::string& base, std::size_t index) {
-  return base + "/" + std::to_string(index);
-}
+std::string at(const std::string& base, std::string_view key) { return base + "/" + escape_key(key); }
+std::string at(const std::string& base, std::size_t index) { return base + "/" + std::to_string(index); }
 
 // ---------------------------------------------------------------------------------------------
 // Shared value checks
 
 bool is_task(ItemKind k) { return k == ItemKind::human_task || k == ItemKind::automated_task; }
 bool is_work(ItemKind k) { return is_task(k) || k == ItemKind::stage; }
-bool is_listener(ItemKind k) {
-  return k == ItemKind::timer_listener || k == ItemKind::user_listener;
-}
+bool is_listener(ItemKind k) { return k == ItemKind::timer_listener || k == ItemKind::user_listener; }
 bool is_known_kind(ItemKind k) {
   switch (k) {
     case ItemKind::human_task:
@@ -200,7 +201,8 @@ bool is_known_kind(ItemKind k) {
     case ItemKind::milestone:
     case ItemKind::timer_listener:
     case ItemKind::user_listener:
-    case ItemKind::stage: return true;
+    case ItemKind::stage:
+      return true;
   }
   return false;
 }
@@ -238,36 +240,51 @@ class Checker {
  public:
   explicit Checker(std::vector<Problem>& out) : out_(out) {}
 
-  void add(std::string path, std::string message) {
-    out_.push_back(Problem{std::move(path), std::move(message)});
-  }
+  void add(std::string path, std::string message) { out_.push_back(Problem{std::move(path), std::move(message)}); }
 
   // A required id ("fragment id", "item id", ...).
   void id(std::string_view value, const std::string& path, std::string_view what) {
     if (value.empty()) {
       add(path, std::string(what) + " must not be empty");
     } else if (!is_valid_id(value)) {
-      add(path, "invalid " + std::string(what) + " " + quote(value) +
-                    ": use ASCII letters, digits, '_', '-' and '.'");
+      add(path, "invalid " + std::string(what) + " " + quote(value) + ": use ASCII letters, digits, '_', '-' and '.'");
     }
   }
 
   void expression(const std::string& text, const std::string& path) {
     if (text.empty()) return;
+    expr::Expression parsed;
     try {
-      (void)expr::Expression::parse(text, parse_options());
+      parsed = expr::Expression::parse(text, parse_options());
     } catch (const std::exception& e) {
       add(path, std::string("invalid expression: ") + e.what());
+      return;
+    }
+    if (!parameters_) return;
+    // Inside a fragment, `params.NAME` must name a declared parameter (arguments are checked
+    // against the declaration, so anything else is always null).
+    std::set<std::string, std::less<>> reported;
+    for (const std::string& dep : parsed.dependencies()) {
+      constexpr std::string_view prefix = "params.";
+      if (dep.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string name = dep.substr(prefix.size(), dep.find('.', prefix.size()) - prefix.size());
+      if (parameters_->count(name) || !reported.insert(name).second) continue;
+      add(path,
+          "unknown parameter " + quote(name) +
+              (parameters_->empty() ? std::string(" (the fragment declares none)")
+                                    : " (declared: " + join(*parameters_) + ")" + suggestion(name, *parameters_)));
     }
   }
+
+  // Declared parameter names while checking a fragment; nullptr elsewhere.
+  void set_parameters(const std::set<std::string, std::less<>>* names) { parameters_ = names; }
 
   void not_negative(const std::optional<Duration>& d, const std::string& path) {
     if (d && d->count() < 0) add(path, "must not be negative");
   }
 
   // A list of ids without duplicates.
-  void id_list(const std::vector<std::string>& values, const std::string& path,
-               std::string_view what) {
+  void id_list(const std::vector<std::string>& values, const std::string& path, std::string_view what) {
     std::unordered_set<std::string_view> seen;
     for (std::size_t i = 0; i < values.size(); ++i) {
       id(values[i], at(path, i), what);
@@ -279,6 +296,7 @@ class Checker {
 
  private:
   std::vector<Problem>& out_;
+  const std::set<std::string, std::less<>>* parameters_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -294,13 +312,15 @@ struct ItemIndex {
   std::unordered_map<std::string, std::size_t> by_id;  // first occurrence
 };
 
-const std::string kDepthMessage =
-    "stages are nested more than " + std::to_string(max_stage_depth) + " levels deep";
+// The kind of an item whose `kind` could not be read from JSON (already reported).
+constexpr ItemKind kUnknownKind = static_cast<ItemKind>(-1);
+
+const std::string kDepthMessage = "stages are nested more than " + std::to_string(max_stage_depth) + " levels deep";
 
 // Indexes items depth first. `level` is the number of enclosing stages (0: fragment items).
 // Recursion is bounded by max_stage_depth.
-void index_items(const std::vector<ItemDef>& items, const std::string& list_path, int level,
-                 ItemIndex& index, Checker& check) {
+void index_items(const std::vector<ItemDef>& items, const std::string& list_path, int level, ItemIndex& index,
+                 Checker& check) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     const ItemDef& item = items[i];
     std::string path = at(list_path, i);
@@ -308,12 +328,12 @@ void index_items(const std::vector<ItemDef>& items, const std::string& list_path
     if (!item.id.empty()) {
       auto [it, fresh] = index.by_id.emplace(item.id, index.all.size());
       if (!fresh) {
-        check.add(at(path, "id"), "duplicate item id " + quote(item.id) + " (also at " +
-                                      index.all[it->second].path + ")");
+        check.add(at(path, "id"),
+                  "duplicate item id " + quote(item.id) + " (also at " + index.all[it->second].path + ")");
       }
     }
     index.all.push_back(ItemEntry{&item, path});
-    if (item.kind == ItemKind::stage) {
+    if (item.kind == ItemKind::stage || (!is_known_kind(item.kind) && !item.children.empty())) {
       if (level + 1 > max_stage_depth) {
         check.add(at(path, "children"), kDepthMessage);
       } else {
@@ -336,16 +356,19 @@ void for_each_item(const std::vector<ItemDef>& items, int level, const F& f) {
 
 std::string_view source_key(OnPartSource source) {
   switch (source) {
-    case OnPartSource::item: return "item";
-    case OnPartSource::goal: return "goal";
-    case OnPartSource::case_file: return "file";
-    case OnPartSource::event: return "event";
+    case OnPartSource::item:
+      return "item";
+    case OnPartSource::goal:
+      return "goal";
+    case OnPartSource::case_file:
+      return "file";
+    case OnPartSource::event:
+      return "event";
   }
   return "item";
 }
 
-void check_sentry(const Sentry& sentry, const std::string& path, const ItemIndex* items,
-                  Checker& check) {
+void check_sentry(const Sentry& sentry, const std::string& path, const ItemIndex* items, Checker& check) {
   if (!sentry.id.empty()) check.id(sentry.id, at(path, "id"), "sentry id");
   if (sentry.on_parts.empty() && sentry.condition.empty()) {
     check.add(path, "a sentry needs at least one on-part (\"on\") or an if-part (\"if\")");
@@ -374,26 +397,22 @@ void check_sentry(const Sentry& sentry, const std::string& path, const ItemIndex
           const bool ok = work ? contains(kTaskTransitions, on.on) : contains(kEventTransitions, on.on);
           if (!ok) {
             check.add(transition_path,
-                      "transition " + quote(on.on) + " does not apply to " +
-                          std::string(to_string(target->kind)) + " " + quote(on.ref) +
-                          (work ? suggestion(on.on, kTaskTransitions)
-                                : suggestion(on.on, kEventTransitions)) +
-                          "; expected one of " +
-                          (work ? join(kTaskTransitions) : join(kEventTransitions)));
+                      "transition " + quote(on.on) + " does not apply to " + std::string(to_string(target->kind)) +
+                          " " + quote(on.ref) +
+                          (work ? suggestion(on.on, kTaskTransitions) : suggestion(on.on, kEventTransitions)) +
+                          "; expected one of " + (work ? join(kTaskTransitions) : join(kEventTransitions)));
           }
         } else if (!contains(kTaskTransitions, on.on) && !contains(kEventTransitions, on.on)) {
           std::vector<std::string_view> all(kTaskTransitions.begin(), kTaskTransitions.end());
           all.push_back("occur");
-          check.add(transition_path,
-                    "unknown transition " + quote(on.on) + suggestion(on.on, all));
+          check.add(transition_path, "unknown transition " + quote(on.on) + suggestion(on.on, all));
         }
         break;
       }
       case OnPartSource::goal:
         check.id(on.ref, ref_path, "goal id");
         if (on.on.empty()) {
-          check.add(transition_path, "a goal on-part needs a transition; expected one of " +
-                                         join(kGoalTransitions));
+          check.add(transition_path, "a goal on-part needs a transition; expected one of " + join(kGoalTransitions));
         } else if (!contains(kGoalTransitions, on.on)) {
           check.add(transition_path, one_of("goal transition", on.on, kGoalTransitions));
         }
@@ -415,27 +434,25 @@ void check_sentry(const Sentry& sentry, const std::string& path, const ItemIndex
         if (!on.on.empty()) check.add(transition_path, "an event on-part takes no transition");
         break;
       default:
-        check.add(on_path, "invalid on-part source value " +
-                               std::to_string(static_cast<int>(on.source)));
+        check.add(on_path, "invalid on-part source value " + std::to_string(static_cast<int>(on.source)));
         break;
     }
   }
   check.expression(sentry.condition, at(path, "if"));
 }
 
-void check_sentries(const std::vector<Sentry>& sentries, const std::string& path,
-                    const ItemIndex* items, Checker& check) {
+void check_sentries(const std::vector<Sentry>& sentries, const std::string& path, const ItemIndex* items,
+                    Checker& check) {
   for (std::size_t i = 0; i < sentries.size(); ++i) {
     check_sentry(sentries[i], at(path, i), items, check);
   }
 }
 
-void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemIndex& items,
-                Checker& check) {
+void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemIndex& items, Checker& check) {
   const ItemDef& item = *entry.item;
   const std::string& path = entry.path;
   const ItemKind kind = item.kind;
-  if (!is_known_kind(kind)) {
+  if (!is_known_kind(kind)) {  // from C++ (from JSON, already reported and suppressed)
     check.add(at(path, "kind"), "invalid item kind value " + std::to_string(static_cast<int>(kind)));
   }
   const bool known = is_known_kind(kind);
@@ -444,14 +461,11 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
   if (!item.role.empty()) {
     check.id(item.role, at(path, "role"), "role name");
     if (known && kind != ItemKind::human_task && kind != ItemKind::user_listener) {
-      check.add(at(path, "role"), "role applies only to human tasks and user listeners, not to " +
-                                      kind_name);
+      check.add(at(path, "role"), "role applies only to human tasks and user listeners, not to " + kind_name);
     } else if (!fragment.roles.empty() &&
-               std::find(fragment.roles.begin(), fragment.roles.end(), item.role) ==
-                   fragment.roles.end()) {
-      check.add(at(path, "role"), "role " + quote(item.role) +
-                                      " is not among the fragment's roles (" +
-                                      join(fragment.roles) + ")");
+               std::find(fragment.roles.begin(), fragment.roles.end(), item.role) == fragment.roles.end()) {
+      check.add(at(path, "role"),
+                "role " + quote(item.role) + " is not among the fragment's roles (" + join(fragment.roles) + ")");
     }
   }
   if (!item.skills.empty()) {
@@ -464,8 +478,7 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
     if (!*value) continue;
     check.not_negative(*value, at(path, key));
     if (known && !is_work(kind)) {
-      check.add(at(path, key), std::string(key) + " applies only to tasks and stages, not to " +
-                                   kind_name);
+      check.add(at(path, key), std::string(key) + " applies only to tasks and stages, not to " + kind_name);
     }
   }
   if (kind == ItemKind::automated_task) {
@@ -507,16 +520,12 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
 
   check.expression(item.manual_activation, at(path, "manual_activation"));
   if (known && !item.manual_activation.empty() && !is_work(kind)) {
-    check.add(at(path, "manual_activation"),
-              "manual_activation applies only to tasks and stages, not to " + kind_name);
+    check.add(at(path, "manual_activation"), "manual_activation applies only to tasks and stages, not to " + kind_name);
   }
-  for (auto [text, key] : {std::pair{&item.required, "required"},
-                           std::pair{&item.repetition, "repetition"}}) {
+  for (auto [text, key] : {std::pair{&item.required, "required"}, std::pair{&item.repetition, "repetition"}}) {
     check.expression(*text, at(path, key));
     if (known && !text->empty() && is_listener(kind)) {
-      check.add(at(path, key), std::string(key) +
-                                   " applies only to tasks, stages and milestones, not to " +
-                                   kind_name);
+      check.add(at(path, key), std::string(key) + " applies only to tasks, stages and milestones, not to " + kind_name);
     }
   }
   std::unordered_set<std::string_view> seen;
@@ -616,8 +625,8 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
       check.add(at(path, "name"), "invalid parameter name " + quote(p.name) +
                                       ": use ASCII letters, digits and '_', not starting with a digit");
     } else if (auto [it, fresh] = parameter_names.emplace(p.name, i); !fresh) {
-      check.add(at(path, "name"), "duplicate parameter " + quote(p.name) + " (also at " +
-                                      at(at(base, "parameters"), it->second) + ")");
+      check.add(at(path, "name"),
+                "duplicate parameter " + quote(p.name) + " (also at " + at(at(base, "parameters"), it->second) + ")");
     }
     const bool known_type = contains(kParameterTypes, p.type);
     if (!known_type) check.add(at(path, "type"), one_of("parameter type", p.type, kParameterTypes));
@@ -631,6 +640,9 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
       }
     }
   }
+  std::set<std::string, std::less<>> declared;
+  for (const Parameter& p : f.parameters) declared.insert(p.name);
+  check.set_parameters(&declared);
   check.expression(f.applicability, at(base, "applicability"));
   check.id_list(f.roles, at(base, "roles"), "role");
 
@@ -639,6 +651,7 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
   for (const ItemEntry& entry : items.all) check_item(entry, f, items, check);
   check_after_cycles(items, check);
   check_sentries(f.exit, at(base, "exit"), &items, check);
+  check.set_parameters(nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -657,8 +670,8 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
     if (g.id.empty()) continue;
     auto [it, fresh] = goal_index.emplace(g.id, i);
     if (!fresh) {
-      check.add(at(at(goals_path, i), "id"), "duplicate goal id " + quote(g.id) + " (also at " +
-                                                 at(goals_path, it->second) + ")");
+      check.add(at(at(goals_path, i), "id"),
+                "duplicate goal id " + quote(g.id) + " (also at " + at(goals_path, it->second) + ")");
     }
   }
   std::vector<char> has_children(t.goals.size(), 0);
@@ -692,9 +705,9 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
   for (std::size_t i = 0; i < t.goals.size(); ++i) {
     const GoalSpec& g = t.goals[i];
     if (g.criterion.empty() && g.milestones.empty() && !g.decision && !has_children[i]) {
-      check.add(at(goals_path, i),
-                "goal " + quote(g.id) +
-                    " has no way to be achieved: give a criterion, milestones, decision or sub-goals");
+      check.add(
+          at(goals_path, i),
+          "goal " + quote(g.id) + " has no way to be achieved: give a criterion, milestones, decision or sub-goals");
     }
   }
   // Parent cycles (a -> b -> a), iteratively.
@@ -723,8 +736,7 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
     const std::string path = at(at(base, "initial_fragments"), i);
     check.id(use.fragment, path, "fragment id");
     if (use.version < 0) {
-      check.add(at(path, "version"), "version must be 0 (latest) or more, got " +
-                                         std::to_string(use.version));
+      check.add(at(path, "version"), "version must be 0 (latest) or more, got " + std::to_string(use.version));
     }
     if (!use.goal.empty() && !goal_index.count(use.goal)) {
       check.add(at(path, "goal"), "unknown goal " + quote(use.goal) + " (not a goal of this case type)");
@@ -743,8 +755,8 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
     if (!r.name.empty()) {
       auto [it, fresh] = role_index.emplace(r.name, i);
       if (!fresh) {
-        check.add(at(path, "name"), "duplicate role " + quote(r.name) + " (also at " +
-                                        at(at(base, "roles"), it->second) + ")");
+        check.add(at(path, "name"),
+                  "duplicate role " + quote(r.name) + " (also at " + at(at(base, "roles"), it->second) + ")");
       }
     }
     std::unordered_set<std::string_view> seen;
@@ -759,9 +771,8 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
   }
 }
 
-void validate_case_type_uses(const CaseTypeDef& t, const std::string& base,
-                             const FragmentLookup& find, bool unknown_is_problem,
-                             Checker& check) {
+void validate_case_type_uses(const CaseTypeDef& t, const std::string& base, const FragmentLookup& find,
+                             bool unknown_is_problem, Checker& check) {
   // Resolve every referenced fragment once.
   struct Used {
     const FragmentDef* def;
@@ -794,18 +805,17 @@ void validate_case_type_uses(const CaseTypeDef& t, const std::string& base,
     if (!f || !use.params.is_object()) continue;
     for (const Parameter& p : f->parameters) {
       if (p.required && !use.params.contains(p.name)) {
-        check.add(at(path, "params"), "missing required parameter " + quote(p.name) +
-                                          " of fragment " + quote(f->id));
+        check.add(at(path, "params"), "missing required parameter " + quote(p.name) + " of fragment " + quote(f->id));
       }
     }
     for (const auto& [name, value] : use.params.items()) {
-      auto p = std::find_if(f->parameters.begin(), f->parameters.end(),
-                            [&](const Parameter& x) { return x.name == name; });
+      auto p =
+          std::find_if(f->parameters.begin(), f->parameters.end(), [&](const Parameter& x) { return x.name == name; });
       if (p == f->parameters.end()) {
         std::vector<std::string_view> names;
         for (const Parameter& x : f->parameters) names.push_back(x.name);
-        check.add(at(at(path, "params"), name), "unknown parameter " + quote(name) + " of fragment " +
-                                                    quote(f->id) + suggestion(name, names));
+        check.add(at(at(path, "params"), name),
+                  "unknown parameter " + quote(name) + " of fragment " + quote(f->id) + suggestion(name, names));
       } else if (contains(kParameterTypes, p->type)) {
         if (std::string why = type_mismatch(p->type, value); !why.empty()) {
           check.add(at(at(path, "params"), name), "argument " + why);
@@ -852,8 +862,7 @@ void validate_case_type_uses(const CaseTypeDef& t, const std::string& base,
           check.add(path, "no milestone " + quote(g.milestones[k]) +
                               " in the case type's initial or discretionary fragments");
         } else if (it->second != ItemKind::milestone) {
-          check.add(path, quote(g.milestones[k]) + " is a " + std::string(to_string(it->second)) +
-                              ", not a milestone");
+          check.add(path, quote(g.milestones[k]) + " is a " + std::string(to_string(it->second)) + ", not a milestone");
         }
       }
     }
@@ -866,15 +875,27 @@ void validate_case_type_uses(const CaseTypeDef& t, const std::string& base,
 class Reader {
  public:
   std::vector<Problem> problems;
-  std::unordered_set<std::string> poisoned;
+  std::unordered_set<std::string> poisoned;        // this path and everything below it
+  std::unordered_set<std::string> poisoned_exact;  // this path only
+  // Fragments with an item whose id could not be read: "unknown item" references in them may
+  // well mean that item, so they are not reported.
+  std::unordered_set<std::string> lost_item_ids;
+  std::string fragment_path;  // the fragment being read
 
   void fail(const std::string& path, std::string message) {
     problems.push_back(Problem{path, std::move(message)});
     poisoned.insert(path);
   }
 
-  // True if a semantic problem at `path` repeats a structural one (same path or below).
-  bool suppressed(const std::string& path) const {
+  // True if a semantic problem only repeats a structural one: at or below a poisoned path, or
+  // an unresolved item reference in a fragment where an item id could not be read.
+  bool suppressed(const std::string& path, const std::string& message) const {
+    if (poisoned_exact.count(path)) return true;
+    if (!lost_item_ids.empty() && message.rfind("unknown item ", 0) == 0) {
+      for (const std::string& f : lost_item_ids) {
+        if (path.compare(0, f.size(), f) == 0 && path.size() > f.size() && path[f.size()] == '/') return true;
+      }
+    }
     if (poisoned.empty()) return false;
     if (poisoned.count(path)) return true;
     for (std::size_t i = path.size(); i-- > 0;) {
@@ -893,8 +914,8 @@ class Reader {
     }
     for (const auto& [key, value] : j.items()) {
       if (!contains(allowed, key)) {
-        problems.push_back(Problem{at(path, key), "unknown key " + quote(key) + " in " +
-                                                      std::string(what) + suggestion(key, allowed)});
+        problems.push_back(Problem{
+            at(path, key), "unknown key " + quote(key) + " in " + std::string(what) + suggestion(key, allowed)});
       }
     }
     return true;
@@ -906,8 +927,8 @@ class Reader {
   }
 
   // Returns the value of `key` if present and of the right type; reports otherwise.
-  const Json* typed(const Json& obj, const std::string& path, const std::string& key,
-                    bool (Json::*is)() const noexcept, std::string_view type, bool required) {
+  const Json* typed(const Json& obj, const std::string& path, const std::string& key, bool (Json::*is)() const noexcept,
+                    std::string_view type, bool required) {
     const Json* v = field(obj, key);
     if (!v) {
       if (required) fail(at(path, key), "missing required key " + quote(key));
@@ -937,8 +958,8 @@ class Reader {
     const Json* v = field(obj, key);
     if (!v) return;
     if (!v->is_number_integer()) {
-      fail(at(path, key), std::string("must be an integer, got ") +
-                              (v->is_number_float() ? "a fractional number" : v->type_name()));
+      fail(at(path, key),
+           std::string("must be an integer, got ") + (v->is_number_float() ? "a fractional number" : v->type_name()));
       return;
     }
     const bool fits = v->is_number_unsigned()
@@ -951,31 +972,27 @@ class Reader {
     out = static_cast<int>(v->get<std::int64_t>());
   }
 
-  void duration(const Json& obj, const std::string& path, const std::string& key,
-                std::optional<Duration>& out) {
-    const Json* v = typed(obj, path, key, &Json::is_string, "a duration string such as \"4h\" or \"PT4H\"",
-                          false);
+  void duration(const Json& obj, const std::string& path, const std::string& key, std::optional<Duration>& out) {
+    const Json* v = typed(obj, path, key, &Json::is_string, "a duration string such as \"4h\" or \"PT4H\"", false);
     if (!v) return;
     try {
       out = parse_duration(v->get_ref<const std::string&>());
     } catch (const std::exception& e) {
-      fail(at(path, key), std::string("invalid duration: ") + e.what());
+      fail(at(path, key), e.what());  // names the text: invalid duration "...": why
     }
   }
 
-  void time(const Json& obj, const std::string& path, const std::string& key,
-            std::optional<TimePoint>& out) {
+  void time(const Json& obj, const std::string& path, const std::string& key, std::optional<TimePoint>& out) {
     const Json* v = typed(obj, path, key, &Json::is_string, "an ISO-8601 time string", false);
     if (!v) return;
     try {
       out = parse_time(v->get_ref<const std::string&>());
     } catch (const std::exception& e) {
-      fail(at(path, key), std::string("invalid time: ") + e.what());
+      fail(at(path, key), e.what());  // names the text: invalid time "...": why
     }
   }
 
-  void strings(const Json& obj, const std::string& path, const std::string& key,
-               std::vector<std::string>& out) {
+  void strings(const Json& obj, const std::string& path, const std::string& key, std::vector<std::string>& out) {
     const Json* v = typed(obj, path, key, &Json::is_array, "an array of strings", false);
     if (!v) return;
     const std::string list_path = at(path, key);
@@ -998,8 +1015,7 @@ class Reader {
     } else if (v->is_string()) {
       out = v->get<std::string>();
     } else {
-      fail(at(path, key), std::string("must be a boolean or an expression string, got ") +
-                              v->type_name());
+      fail(at(path, key), std::string("must be a boolean or an expression string, got ") + v->type_name());
     }
   }
 
@@ -1015,8 +1031,7 @@ class Reader {
   // ---- definitions
 
   Parameter parameter(const Json& j, const std::string& path) {
-    static constexpr std::array<std::string_view, 5> keys = {"name", "type", "required", "default",
-                                                             "description"};
+    static constexpr std::array<std::string_view, 5> keys = {"name", "type", "required", "default", "description"};
     Parameter p;
     if (!object(j, path, keys, "parameter")) return p;
     string(j, path, "name", p.name, true);
@@ -1065,21 +1080,38 @@ class Reader {
     return s;
   }
 
-  void sentries(const Json& obj, const std::string& path, const std::string& key,
-                std::vector<Sentry>& out) {
+  void sentries(const Json& obj, const std::string& path, const std::string& key, std::vector<Sentry>& out) {
     array(obj, path, key, [&](const Json& e, const std::string& p) { out.push_back(sentry(e, p)); });
   }
 
   // `level`: number of enclosing stages (0 for a fragment's items).
   ItemDef item(const Json& j, const std::string& path, int level) {
-    static constexpr std::array<std::string_view, 20> keys = {
-        "id",       "name",          "kind",   "description", "role",   "skills",
-        "estimate", "due",           "handler", "input",      "output", "timer",
-        "children", "auto_complete", "entry",  "exit",        "manual_activation",
-        "required", "repetition",    "after"};
+    static constexpr std::array<std::string_view, 20> keys = {"id",
+                                                              "name",
+                                                              "kind",
+                                                              "description",
+                                                              "role",
+                                                              "skills",
+                                                              "estimate",
+                                                              "due",
+                                                              "handler",
+                                                              "input",
+                                                              "output",
+                                                              "timer",
+                                                              "children",
+                                                              "auto_complete",
+                                                              "entry",
+                                                              "exit",
+                                                              "manual_activation",
+                                                              "required",
+                                                              "repetition",
+                                                              "after"};
     ItemDef item;
-    if (!object(j, path, keys, "item")) return item;
-    string(j, path, "id", item.id, true);
+    if (!object(j, path, keys, "item")) {
+      lost_item_ids.insert(fragment_path);
+      return item;
+    }
+    if (!string(j, path, "id", item.id, true)) lost_item_ids.insert(fragment_path);
     string(j, path, "name", item.name);
     std::string kind;
     if (string(j, path, "kind", kind, true)) {
@@ -1089,7 +1121,7 @@ class Reader {
         fail(at(path, "kind"), one_of("item kind", kind, kItemKinds));
       }
     }
-    if (!field(j, "kind") || !item_kind_from_string(kind)) poisoned.insert(path);
+    if (!field(j, "kind") || !item_kind_from_string(kind)) item.kind = kUnknownKind;
     string(j, path, "description", item.description);
     string(j, path, "role", item.role);
     strings(j, path, "skills", item.skills);
@@ -1103,9 +1135,8 @@ class Reader {
       if (level + 1 > max_stage_depth) {
         fail(at(path, "children"), kDepthMessage);
       } else {
-        array(j, path, "children", [&](const Json& e, const std::string& p) {
-          item.children.push_back(this->item(e, p, level + 1));
-        });
+        array(j, path, "children",
+              [&](const Json& e, const std::string& p) { item.children.push_back(this->item(e, p, level + 1)); });
       }
     }
     boolean(j, path, "auto_complete", item.auto_complete);
@@ -1130,30 +1161,29 @@ class Reader {
 
   FragmentDef fragment(const Json& j, const std::string& path) {
     static constexpr std::array<std::string_view, 11> keys = {
-        "kind",  "id",    "version",       "name", "description", "parameters",
-        "applicability", "roles", "items", "auto_complete", "exit"};
+        "kind",          "id",    "version", "name",          "description", "parameters",
+        "applicability", "roles", "items",   "auto_complete", "exit"};
     FragmentDef f;
     if (!object(j, path, keys, "fragment")) return f;
+    fragment_path = path;
     kind(j, path, "fragment");
     string(j, path, "id", f.id, true);
     integer(j, path, "version", f.version);
     string(j, path, "name", f.name);
     string(j, path, "description", f.description);
-    array(j, path, "parameters",
-          [&](const Json& e, const std::string& p) { f.parameters.push_back(parameter(e, p)); });
+    array(j, path, "parameters", [&](const Json& e, const std::string& p) { f.parameters.push_back(parameter(e, p)); });
     string(j, path, "applicability", f.applicability);
     strings(j, path, "roles", f.roles);
-    array(j, path, "items",
-          [&](const Json& e, const std::string& p) { f.items.push_back(item(e, p, 0)); });
+    array(j, path, "items", [&](const Json& e, const std::string& p) { f.items.push_back(item(e, p, 0)); });
     boolean(j, path, "auto_complete", f.auto_complete);
     sentries(j, path, "exit", f.exit);
     return f;
   }
 
   GoalSpec goal(const Json& j, const std::string& path) {
-    static constexpr std::array<std::string_view, 11> keys = {
-        "id",     "name",     "owner",     "parent",     "required", "deadline",
-        "within", "anchor",   "criterion", "milestones", "decision"};
+    static constexpr std::array<std::string_view, 11> keys = {"id",        "name",       "owner",   "parent",
+                                                              "required",  "deadline",   "within",  "anchor",
+                                                              "criterion", "milestones", "decision"};
     GoalSpec g;
     if (!object(j, path, keys, "goal")) return g;
     string(j, path, "id", g.id, true);
@@ -1185,7 +1215,7 @@ class Reader {
     if (string(j, path, "fragment", use.fragment, true)) {
       // The semantic pass reports fragment id problems at the use itself (string or object form).
     } else {
-      poisoned.insert(path);
+      poisoned_exact.insert(path);  // the semantic pass reports an empty fragment id here
     }
     integer(j, path, "version", use.version);
     string(j, path, "goal", use.goal);
@@ -1205,8 +1235,7 @@ class Reader {
 
   CaseTypeDef case_type(const Json& j, const std::string& path) {
     static constexpr std::array<std::string_view, 9> keys = {
-        "kind", "id", "version", "name", "description", "goals", "initial_fragments",
-        "discretionary", "roles"};
+        "kind", "id", "version", "name", "description", "goals", "initial_fragments", "discretionary", "roles"};
     CaseTypeDef t;
     if (!object(j, path, keys, "case type")) return t;
     kind(j, path, "case_type");
@@ -1215,9 +1244,8 @@ class Reader {
     string(j, path, "name", t.name);
     string(j, path, "description", t.description);
     array(j, path, "goals", [&](const Json& e, const std::string& p) { t.goals.push_back(goal(e, p)); });
-    array(j, path, "initial_fragments", [&](const Json& e, const std::string& p) {
-      t.initial_fragments.push_back(fragment_use(e, p));
-    });
+    array(j, path, "initial_fragments",
+          [&](const Json& e, const std::string& p) { t.initial_fragments.push_back(fragment_use(e, p)); });
     strings(j, path, "discretionary", t.discretionary);
     array(j, path, "roles", [&](const Json& e, const std::string& p) { t.roles.push_back(role(e, p)); });
     return t;
@@ -1277,9 +1305,8 @@ bool path_less(const std::string& a, const std::string& b) {
 // Public (private-header) API
 
 bool is_valid_id(std::string_view text) noexcept {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return is_ascii_alnum(c) || c == '_' || c == '-' || c == '.';
-  });
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](char c) { return is_ascii_alnum(c) || c == '_' || c == '-' || c == '.'; });
 }
 
 bool is_valid_file_path(std::string_view text) noexcept {
@@ -1345,9 +1372,9 @@ std::vector<Problem> check_definitions(const Json& document, DefinitionSet& out)
       validate_fragment(f, base("fragments", i), check);
       auto [it, fresh] = seen.emplace(std::pair{f.id, f.version}, i);
       if (!fresh && !f.id.empty()) {
-        check.add(at(base("fragments", i), "id"),
-                  "duplicate fragment " + quote(f.id) + " version " + std::to_string(f.version) +
-                      " (also at " + base("fragments", it->second) + ")");
+        check.add(at(base("fragments", i), "id"), "duplicate fragment " + quote(f.id) + " version " +
+                                                      std::to_string(f.version) + " (also at " +
+                                                      base("fragments", it->second) + ")");
       } else {
         by_id[f.id].emplace(f.version, &f);
       }
@@ -1366,15 +1393,15 @@ std::vector<Problem> check_definitions(const Json& document, DefinitionSet& out)
       validate_case_type_uses(t, base("case_types", i), find, false, check);
       auto [it, fresh] = seen.emplace(std::pair{t.id, t.version}, i);
       if (!fresh && !t.id.empty()) {
-        check.add(at(base("case_types", i), "id"),
-                  "duplicate case type " + quote(t.id) + " version " + std::to_string(t.version) +
-                      " (also at " + base("case_types", it->second) + ")");
+        check.add(at(base("case_types", i), "id"), "duplicate case type " + quote(t.id) + " version " +
+                                                       std::to_string(t.version) + " (also at " +
+                                                       base("case_types", it->second) + ")");
       }
     }
   }
   std::vector<Problem> problems = std::move(reader.problems);
   for (Problem& p : semantic) {
-    if (!reader.suppressed(p.path)) problems.push_back(std::move(p));
+    if (!reader.suppressed(p.path, p.message)) problems.push_back(std::move(p));
   }
   std::stable_sort(problems.begin(), problems.end(),
                    [](const Problem& a, const Problem& b) { return path_less(a.path, b.path); });
@@ -1388,8 +1415,8 @@ std::vector<Problem> check_definitions(const Json& document, DefinitionSet& out)
 }
 
 std::string format_problems(const std::vector<Problem>& problems) {
-  std::string text = std::to_string(problems.size()) +
-                     (problems.size() == 1 ? " problem" : " problems") + " in definitions:";
+  std::string text =
+      std::to_string(problems.size()) + (problems.size() == 1 ? " problem" : " problems") + " in definitions:";
   for (const Problem& p : problems) {
     text += "\n  ";
     text += p.path.empty() ? "(document)" : p.path;

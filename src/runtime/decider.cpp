@@ -256,7 +256,7 @@ void Decider::set_subject_attribute(const std::string& key, const Json& value) {
   settle();
 }
 
-void Decider::set_status(CaseStatus to, const std::string& reason) {
+void Decider::set_status(CaseStatus to, const std::string& reason, bool reopen) {
   CaseStatus from = s_.status;
   auto refuse = [&] {
     throw Error(ErrorCode::invalid_state,
@@ -267,17 +267,19 @@ void Decider::set_status(CaseStatus to, const std::string& reason) {
       require(perm_manage, "suspend the case");
       if (from != CaseStatus::active) refuse();
       break;
-    case CaseStatus::active:  // resume or reopen
-      if (from == CaseStatus::suspended) {
-        require(perm_manage, "resume the case");
-      } else if (from == CaseStatus::completed || from == CaseStatus::terminated) {
-        require(perm_manage, "reopen the case");
-      } else if (from == CaseStatus::closed) {
+    case CaseStatus::active:  // resume (from suspended) or reopen (from completed, terminated, closed)
+      if (reopen && from == CaseStatus::closed) {
         if (!sv_.is_admin(actor_))
           throw Error(ErrorCode::permission_denied,
                       fmt::format("actor '{}' may not reopen closed case '{}': only administrators may", actor_.id, s_.id));
       } else {
-        refuse();
+        require(perm_manage, reopen ? "reopen the case" : "resume the case");
+        if (reopen && from != CaseStatus::completed && from != CaseStatus::terminated)
+          throw Error(ErrorCode::invalid_state,
+                      fmt::format("case '{}' is {}: only completed, terminated or closed cases can be reopened", s_.id,
+                                  to_string(from)));
+        if (!reopen && from != CaseStatus::suspended)
+          throw Error(ErrorCode::invalid_state, fmt::format("case '{}' is {}, not suspended", s_.id, to_string(from)));
       }
       break;
     case CaseStatus::terminated:

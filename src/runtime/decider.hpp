@@ -46,7 +46,7 @@ class Decider {
   void remove_participant(const std::string& actor);
   void set_priority(int priority);
   void set_subject_attribute(const std::string& key, const Json& value);
-  void set_status(CaseStatus to, const std::string& reason);  // suspend/resume/terminate/close/reopen
+  void set_status(CaseStatus to, const std::string& reason, bool reopen = false);  // suspend/resume/terminate/close/reopen
   void complete_case();
 
   // Goals.

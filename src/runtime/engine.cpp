@@ -474,11 +474,7 @@ CommandResult Engine::suspend_case(const Request& by, const std::string& case_id
   ACM_COMMAND(d.set_status(CaseStatus::suspended, reason));
 }
 CommandResult Engine::resume_case(const Request& by, const std::string& case_id) {
-  return impl_->command(by, case_id, [&](Decider& d) {
-    if (d.status() != CaseStatus::suspended)
-      throw Error(ErrorCode::invalid_state, fmt::format("case '{}' is not suspended", case_id));
-    d.set_status(CaseStatus::active, "");
-  });
+  ACM_COMMAND(d.set_status(CaseStatus::active, "", false));
 }
 CommandResult Engine::complete_case(const Request& by, const std::string& case_id) { ACM_COMMAND(d.complete_case()); }
 CommandResult Engine::terminate_case(const Request& by, const std::string& case_id, const std::string& reason) {
@@ -488,11 +484,7 @@ CommandResult Engine::close_case(const Request& by, const std::string& case_id) 
   ACM_COMMAND(d.set_status(CaseStatus::closed, ""));
 }
 CommandResult Engine::reopen_case(const Request& by, const std::string& case_id, const std::string& reason) {
-  return impl_->command(by, case_id, [&](Decider& d) {
-    if (d.status() == CaseStatus::suspended || d.status() == CaseStatus::active)
-      throw Error(ErrorCode::invalid_state, fmt::format("case '{}' is not completed, terminated or closed", case_id));
-    d.set_status(CaseStatus::active, reason);
-  });
+  ACM_COMMAND(d.set_status(CaseStatus::active, reason, true));
 }
 CommandResult Engine::add_goal(const Request& by, const std::string& case_id, const GoalSpec& goal) {
   ACM_COMMAND(d.add_goal(goal));
