@@ -4,6 +4,7 @@
 
 #include "model/names.hpp"
 #include "model/validate.hpp"
+#include "plan/plan_graph.hpp"
 
 #include <fmt/format.h>
 
@@ -39,11 +40,7 @@ std::unique_ptr<CItem> compile_item(const ItemDef& def, std::unordered_map<std::
   return item;
 }
 
-[[noreturn]] void throw_problems(const std::vector<Problem>& problems) {
-  std::string text = fmt::format("{} problem{} in definitions:", problems.size(), problems.size() == 1 ? "" : "s");
-  for (const auto& p : problems) text += fmt::format("\n  {}: {}", p.path.empty() ? "/" : p.path, p.message);
-  throw Error(ErrorCode::invalid_definition, text);
-}
+void throw_problems(const std::vector<Problem>& problems) { model::throw_if_problems(problems); }
 
 }  // namespace
 
@@ -60,6 +57,25 @@ std::shared_ptr<const CFragment> compile(const FragmentDef& def) {
   f->stage.def.kind = ItemKind::stage;
   f->stage.def.auto_complete = def.auto_complete;
   f->stage.exit = f->exit;
+  // Static critical path over the definition (Boost.Graph), also a last cycle check.
+  plan::PlanGraph graph;
+  std::unordered_map<std::string, std::size_t> node;
+  for (const auto& [id, item] : f->by_id)
+    node[id] = graph.add_node(id, item->def.kind == ItemKind::stage ? Duration{0} : item->def.estimate.value_or(Duration{0}));
+  for (const auto& [id, item] : f->by_id) {
+    for (const auto& a : item->def.after)
+      if (node.count(a)) graph.add_edge(node[a], node[id]);
+    for (const auto& sentry : item->entry)
+      for (const auto& op : sentry.on_parts)
+        if (op.source == OnPartSource::item && node.count(op.ref) && op.ref != id) graph.add_edge(node[op.ref], node[id]);
+  }
+  auto cycle = graph.find_cycle();
+  if (!cycle.empty()) {
+    std::string text;
+    for (const auto& c : cycle) text += (text.empty() ? "" : " -> ") + c;
+    throw_problems({Problem{"/items", "dependency cycle " + text}});
+  }
+  f->total_estimate = graph.critical_path();
   return f;
 }
 

@@ -39,6 +39,9 @@ struct CFragment {
   std::unordered_map<std::string, const CItem*> by_id;  // every item at any depth
   /// The fragment itself seen as a stage item (kind stage, children = items).
   CItem stage;
+  /// Critical path of the fragment's items by their estimates (remaining work of an
+  /// instance that has not started yet).
+  Duration total_estimate{0};
 };
 
 struct CCaseType {

@@ -904,16 +904,16 @@ void Decider::signal(const std::string& name, const Json& payload) {
 // ---- the fixed point --------------------------------------------------------------------
 
 bool Decider::parent_active(const Item& it) const {
-  if (it.parent.empty()) return s_.status == CaseStatus::active;
-  const Item* p = s_.find_item(it.parent);
-  return p && p->state == ItemState::active && s_.status == CaseStatus::active;
+  if (s_.status != CaseStatus::active) return false;
+  if (it.parent.empty()) return true;
+  s_.ensure_links();
+  return it.parent_idx != Item::npos && s_.items[it.parent_idx].state == ItemState::active;
 }
 
 bool Decider::after_done(const Item& it) const {
-  for (const auto& a : it.after) {
-    const Item* dep = s_.find_item(a);
-    if (dep && dep->state != ItemState::completed) return false;
-  }
+  s_.ensure_links();
+  for (std::size_t a : it.after_idx)
+    if (s_.items[a].state != ItemState::completed) return false;
   return true;
 }
 
@@ -941,6 +941,10 @@ bool Decider::stage_can_complete(const Item& stage) const {
 bool Decider::step_item(std::size_t idx) {
   const Item& it = s_.items[idx];
   if (is_terminal(it.state)) return false;
+  // Cheap exits first: only available items, active stages and items with exit criteria can move.
+  if (it.def->exit.empty() && it.state != ItemState::available &&
+      !(it.state == ItemState::active && it.def->def.kind == ItemKind::stage))
+    return false;
   if (!parent_active(it)) return false;
   // Exit criteria.
   for (std::size_t k = 0; k < it.def->exit.size(); ++k) {
@@ -1076,53 +1080,86 @@ void Decider::settle() {
 
 Duration Decider::goal_remaining(const Goal& g) const {
   // Goals bound: this one and its sub-goals (transitively).
-  std::vector<std::string> bound{g.spec.id};
+  std::vector<const std::string*> bound{&g.spec.id};
   for (std::size_t k = 0; k < bound.size(); ++k)
     for (const auto& sub : s_.goals)
-      if (sub.spec.parent == bound[k] && sub.status == GoalStatus::open) bound.push_back(sub.spec.id);
-  plan::PlanGraph graph;
-  std::unordered_map<std::string_view, std::size_t> node;
-  for (const auto& it : s_.items) {
+      if (sub.spec.parent == *bound[k] && sub.status == GoalStatus::open) bound.push_back(&sub.spec.id);
+  auto is_bound = [&](const std::string& goal) {
+    for (const auto* b : bound)
+      if (*b == goal) return true;
+    return false;
+  };
+  const bool top_level = g.spec.required && g.spec.parent.empty();
+  const std::size_t n = s_.items.size();
+  s_.ensure_links();
+  // Weight of every item that counts (-1: does not count). Scratch buffers are reused.
+  thread_local std::vector<std::int64_t> weight, finish;
+  thread_local std::vector<char> mark;
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> stack;
+  weight.assign(n, -1);
+  bool any = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Item& it = s_.items[i];
     if (is_terminal(it.state)) continue;
     // Unbound work serves the case's top-level required goals.
-    bool serves = it.goal.empty() ? (g.spec.required && g.spec.parent.empty()) : contains(bound, it.goal);
-    if (!serves) continue;
+    if (it.goal.empty() ? !top_level : !is_bound(it.goal)) continue;
     Duration w{0};
     const auto& est = it.def->def.estimate;
     if (it.def->def.kind == ItemKind::stage) {
-      if (it.state != ItemState::active) w = est ? *est : it.def == &it.fragment->stage ? Duration{0} : Duration{0};
-      if (it.state != ItemState::active && !est && it.fragment && it.def == &it.fragment->stage) {
-        // Not yet instantiated: the sum of its tasks' estimates is a safe upper bound.
-        for (const auto& [id, d] : it.fragment->by_id)
-          if (d->def.estimate && d->def.kind != ItemKind::stage) w += *d->def.estimate;
+      if (it.state != ItemState::active) {
+        if (est) w = *est;
+        else if (it.fragment && it.def == &it.fragment->stage) w = it.fragment->total_estimate;
       }
     } else if (est) {
-      if (it.state == ItemState::active && it.activated_at) {
+      w = *est;
+      if (it.state == ItemState::active && it.activated_at)
         w = std::max(Duration{0}, *est - sv_.calendar->between(*it.activated_at, now_));
-      } else {
-        w = *est;
+    }
+    weight[i] = w.count();
+    any = true;
+  }
+  if (!any) return Duration{0};
+  // Longest path ending at each item: an iterative depth-first search over its prerequisites
+  // (`after` items, then items its entry on-parts listen to) that count. Definitions and
+  // add_dependency keep the graph acyclic; an edge back into the stack is ignored anyway.
+  finish.assign(n, 0);
+  mark.assign(n, 0);  // 0 new, 2 on the stack, 1 done
+  auto prereq = [&](std::size_t i, std::size_t pos) -> std::size_t {
+    const Item& it = s_.items[i];
+    if (pos < it.after_idx.size()) return it.after_idx[pos];
+    pos -= it.after_idx.size();
+    return pos < it.onpart_idx.size() ? it.onpart_idx[pos] : Item::npos;
+  };
+  std::int64_t best = 0;
+  for (std::size_t root = 0; root < n; ++root) {
+    if (weight[root] < 0 || mark[root]) continue;
+    stack.clear();
+    stack.push_back({root, 0});
+    mark[root] = 2;
+    while (!stack.empty()) {
+      auto [i, pos] = stack.back();
+      std::size_t d = prereq(i, pos);
+      if (d != Item::npos) {
+        stack.back().second = pos + 1;
+        if (weight[d] >= 0 && mark[d] == 0) {
+          mark[d] = 2;
+          stack.push_back({d, 0});
+        } else if (weight[d] >= 0 && mark[d] == 1) {
+          finish[i] = std::max(finish[i], finish[d]);  // finish[i] holds the latest prerequisite end so far
+        }
+        continue;
+      }
+      finish[i] += weight[i];
+      best = std::max(best, finish[i]);
+      mark[i] = 1;
+      stack.pop_back();
+      if (!stack.empty()) {
+        std::size_t parent = stack.back().first;
+        finish[parent] = std::max(finish[parent], finish[i]);
       }
     }
-    node.emplace(it.id, graph.add_node(it.id, w));
   }
-  if (node.empty()) return Duration{0};
-  for (const auto& it : s_.items) {
-    auto dst = node.find(it.id);
-    if (dst == node.end()) continue;
-    for (const auto& a : it.after)
-      if (auto src = node.find(a); src != node.end()) graph.add_edge(src->second, dst->second);
-    if (!it.def->has_item_onparts) continue;
-    for (const auto& sentry : it.def->entry)
-      for (const auto& op : sentry.on_parts) {
-        if (op.source != OnPartSource::item) continue;
-        for (const auto& src : s_.items)
-          if (src.frag_root == it.frag_root && src.def->def.id == op.ref)
-            if (auto sn = node.find(src.id); sn != node.end() && sn->second != dst->second)
-              graph.add_edge(sn->second, dst->second);
-      }
-  }
-  if (!graph.find_cycle().empty()) return Duration{0};
-  return graph.critical_path();
+  return Duration{best};
 }
 
 void Decider::update_timing(bool emit_events) {

@@ -68,6 +68,7 @@ struct Engine::Impl final : ManualClock::Listener {
   std::mutex subs_mutex;
   std::map<std::uint64_t, std::pair<EventCallback, std::vector<std::string>>> subscribers;
   std::uint64_t next_sub = 1;
+  std::atomic<std::size_t> subscriber_count{0};
 
   std::mutex outbox_mutex;
   std::deque<Event> outbox;
@@ -133,7 +134,7 @@ struct Engine::Impl final : ManualClock::Listener {
   void commit(Slot& s, std::vector<Event>& events) {
     s.history.insert(s.history.end(), events.begin(), events.end());
     schedule(s);
-    if (events.empty()) return;
+    if (events.empty() || subscriber_count.load(std::memory_order_acquire) == 0) return;
     std::lock_guard lk(outbox_mutex);
     for (const auto& e : events) outbox.push_back(e);
   }
@@ -582,12 +583,14 @@ std::uint64_t Engine::subscribe(EventCallback callback, std::vector<std::string>
   std::lock_guard lk(impl_->subs_mutex);
   std::uint64_t id = impl_->next_sub++;
   impl_->subscribers.emplace(id, std::make_pair(std::move(callback), std::move(kinds)));
+  impl_->subscriber_count.store(impl_->subscribers.size(), std::memory_order_release);
   return id;
 }
 
 void Engine::unsubscribe(std::uint64_t subscription) {
   std::lock_guard lk(impl_->subs_mutex);
   impl_->subscribers.erase(subscription);
+  impl_->subscriber_count.store(impl_->subscribers.size(), std::memory_order_release);
 }
 
 std::optional<TimePoint> Engine::next_due() const { return impl_->next_due(); }

@@ -259,18 +259,43 @@ const Participant* CaseState::participant(const std::string& actor) const {
     if (p.actor == actor) return &p;
   return nullptr;
 }
+void CaseState::ensure_links() {
+  if (!links_dirty) return;
+  for (auto& it : items) {
+    it.parent_idx = Item::npos;
+    if (!it.parent.empty())
+      if (auto p = item_index.find(it.parent); p != item_index.end()) it.parent_idx = p->second;
+    it.after_idx.clear();
+    for (const auto& a : it.after)
+      if (auto p = item_index.find(a); p != item_index.end()) it.after_idx.push_back(p->second);
+    it.onpart_idx.clear();
+    if (!it.def->has_item_onparts) continue;
+    for (const auto& sentry : it.def->entry)
+      for (const auto& op : sentry.on_parts) {
+        if (op.source != OnPartSource::item) continue;
+        for (std::size_t j = 0; j < items.size(); ++j)
+          if (&items[j] != &it && items[j].frag_root == it.frag_root && items[j].def->def.id == op.ref)
+            it.onpart_idx.push_back(j);
+      }
+  }
+  links_dirty = false;
+}
+
 void CaseState::reindex() {
+  links_dirty = true;
   item_index.clear();
   for (std::size_t i = 0; i < items.size(); ++i) item_index[items[i].id] = i;
 }
 
 void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
+  const std::size_t items_before = s.items.size();
   const Json& p = e.payload;
   const std::string& k = e.kind;
   if (k == "item_transition") {
-    Item& it = must_item(s, p["item"].get<std::string>());
+    const std::string& item_id = p["item"].get_ref<const std::string&>();
+    Item& it = must_item(s, item_id);
     ItemState from = it.state;
-    auto to = parse_item_state(p["to"].get<std::string>());
+    auto to = parse_item_state(p["to"].get_ref<const std::string&>());
     if (!to) throw Error(ErrorCode::internal, "bad item state in event");
     it.state = *to;
     if (*to == ItemState::active && (from == ItemState::available || from == ItemState::enabled)) {
@@ -278,14 +303,14 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
       it.due = opt_time(p, "due");
       if (it.def->def.kind == ItemKind::stage) create_children(s, it, e.time);
     }
-    Item& again = must_item(s, p["item"].get<std::string>());  // create_children may reallocate
+    Item& again = must_item(s, item_id);  // create_children may reallocate
     if (is_terminal(*to)) {
       again.ended_at = e.time;
       again.timer_at.reset();
     }
     if (*to == ItemState::completed && again.def->def.kind == ItemKind::milestone) again.ended_at = e.time;
-    const std::string transition = p["transition"].get<std::string>();
-    const std::string def_id = again.def->def.id;
+    const std::string& transition = p["transition"].get_ref<const std::string&>();
+    const std::string& def_id = again.def->def.id;
     const std::string root = again.frag_root;
     mark(s, root, true, [&](const OnPart& op) {
       return op.source == OnPartSource::item && op.ref == def_id && op.on == transition;
@@ -450,6 +475,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
   } else {
     throw Error(ErrorCode::internal, fmt::format("unknown event kind '{}' in case '{}'", k, s.id));
   }
+  if (s.items.size() != items_before || k == "dependency_added" || k == "item_removed") s.links_dirty = true;
   s.version = e.seq;
 }
 

@@ -31,6 +31,11 @@ struct Item {
   bool required = false;
   bool overdue = false;
   std::optional<TimePoint> activated_at, ended_at, due, timer_at;
+  // Cached positions (see CaseState::ensure_links): parent stage, `after` items.
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t parent_idx = npos;
+  std::vector<std::size_t> after_idx;
+  std::vector<std::size_t> onpart_idx;  // items whose transitions its entry on-parts listen to
   // on-part occurrence flags, per sentry then per on-part
   std::vector<std::vector<char>> entry_flags, exit_flags;
 };
@@ -70,6 +75,9 @@ struct CaseState {
   const Goal* find_goal(const std::string& id) const;
   const Participant* participant(const std::string& actor) const;
   void reindex();
+  /// Recomputes Item::parent_idx / after_idx if the item table changed shape.
+  void ensure_links();
+  bool links_dirty = true;
 };
 
 /// Resolves definitions while folding events.
