@@ -521,3 +521,83 @@ TEST_CASE("unknown ids give not_found and change nothing") {
   CHECK(code([&] { f.engine->set_file(Request(owner, 99), id, "x", 1); }) == ErrorCode::conflict);
   CHECK(f.engine->get_case(id).version == 1);
 }
+
+TEST_CASE("reopening an automatically completed case keeps it open until a goal changes") {
+  EngineFixture f;
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  f.engine->add_goal(owner, id, GoalSpec{.id = "g", .criterion = "file.done == true"});
+  f.engine->set_file(owner, id, "done", true);
+  CHECK(f.engine->get_case(id).status == CaseStatus::completed);
+  f.engine->reopen_case(owner, id, "customer not happy");
+  CHECK(f.engine->get_case(id).status == CaseStatus::active);
+  f.engine->add_task(owner, id, AdHocTask{.name = "call back"});
+  CHECK(f.engine->get_case(id).status == CaseStatus::active);
+  f.engine->add_goal(owner, id, GoalSpec{.id = "g2", .criterion = "file.happy == true"});
+  f.engine->complete_item(owner, id, "task#1");
+  f.engine->set_file(owner, id, "happy", true);
+  CHECK(f.engine->get_case(id).status == CaseStatus::completed);
+  f.check_fold(id);
+}
+
+TEST_CASE("sub-goals: optional ones do not achieve a parent; cancelling cascades to every depth") {
+  EngineFixture f;
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  f.engine->add_goal(owner, id, GoalSpec{.id = "top"});
+  f.engine->add_goal(owner, id, GoalSpec{.id = "nice", .parent = "top", .required = false, .decision = true});
+  CHECK(f.goal(id, "top").status == GoalStatus::open);  // only an optional sub-goal: a person decides
+  f.engine->add_goal(owner, id, GoalSpec{.id = "mid", .parent = "top", .decision = true});
+  f.engine->add_goal(owner, id, GoalSpec{.id = "leaf", .parent = "mid", .decision = true});
+  f.engine->cancel_goal(owner, id, "top");
+  CHECK(f.goal(id, "mid").status == GoalStatus::cancelled);
+  CHECK(f.goal(id, "leaf").status == GoalStatus::cancelled);
+  CHECK(f.goal(id, "nice").status == GoalStatus::cancelled);
+}
+
+TEST_CASE("a failed task is terminated with its stage and cannot run afterwards") {
+  EngineFixture f;
+  f.engine->register_handler("boom", [](const TaskContext&) -> TaskResult { throw std::runtime_error("boom"); });
+  ItemDef t;
+  t.id = "t";
+  t.kind = ItemKind::automated_task;
+  t.handler = "boom";
+  f.engine->register_fragment(f.admin, fragment("fails", {t}));
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  auto st = f.engine->add_fragment(owner, id, {"fails", 0, "", Json::object()});
+  CHECK(f.state(id, st + "/t") == ItemState::failed);
+  CHECK(f.state(id, st) == ItemState::active);  // a failed child blocks its stage
+  f.engine->terminate_item(owner, id, st);
+  CHECK(f.state(id, st + "/t") == ItemState::terminated);
+  CHECK_THROWS_AS(f.engine->reactivate_item(owner, id, st + "/t"), Error);
+}
+
+TEST_CASE("deadline checks while a task is active stay few") {
+  EngineFixture f;
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  f.engine->add_goal(owner, id, GoalSpec{.id = "g", .within = 2h, .decision = true});
+  f.engine->add_task(owner, id, AdHocTask{.name = "long", .estimate = 2h, .goal = "g"});  // no slack at all
+  auto before = f.engine->get_case(id).version;
+  std::size_t wakeups = 0;
+  while (auto due = f.engine->next_due()) {
+    if (*due > t("2026-11-23T12:00:00Z")) break;
+    f.clock->advance_to(*due);
+    if (++wakeups > 20) break;
+  }
+  CHECK(wakeups <= 2);  // the estimate is used up exactly at the deadline: overdue
+  CHECK(f.goal(id, "g").timing == Timing::overdue);
+  CHECK(f.engine->get_case(id).version == before + 1);  // on_track -> overdue, nothing in between
+}
+
+TEST_CASE("removing a deadline puts the goal back on track") {
+  EngineFixture f;
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  f.engine->add_goal(owner, id, GoalSpec{.id = "g", .within = 1h, .decision = true});
+  f.clock->advance(2h);
+  CHECK(f.goal(id, "g").timing == Timing::overdue);
+  f.engine->change_goal(owner, id, "g", GoalChange{.deadline = std::optional<TimePoint>{}});
+  CHECK(f.goal(id, "g").timing == Timing::on_track);
+}

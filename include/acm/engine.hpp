@@ -20,8 +20,25 @@
 
 namespace acm {
 
+/// How commits reach the disk (see docs/storage.md).
+enum class Durability {
+  full,   ///< every command is its own synced transaction (SQLite synchronous=FULL)
+  group,  ///< commands from many threads share one synced transaction (group commit); each
+          ///< command still returns only once it is durable
+};
+
 /// How an Engine is set up. Every field has a usable default.
 struct EngineOptions {
+  /// Path of the SQLite store file (created if missing). "" or ":memory:" keeps everything in
+  /// memory: nothing survives the Engine.
+  std::string database;
+  /// Durability of commits to the store file.
+  Durability durability = Durability::group;
+  /// A snapshot of a case is stored every this many events (bounds replay when a case loads).
+  std::size_t snapshot_every = 100;
+  /// Cases kept in memory; beyond this, idle cases are dropped from the cache and reloaded
+  /// from the store when next used.
+  std::size_t cache_capacity = 100000;
   /// Source of time. Default: a SystemClock. A ManualClock is attached to the engine so that
   /// advancing it fires due timers (see ManualClock).
   std::shared_ptr<Clock> clock;
@@ -43,12 +60,41 @@ struct Request {
   Actor actor;
   /// If set, the command fails with ErrorCode::conflict unless the case is at this version.
   std::optional<std::uint64_t> expected_version;
+  /// If not empty: a command retried with the same key returns the first result and appends
+  /// nothing (keys are global to the store and kept forever).
+  std::string idempotency_key;
 };
 
 /// What a successful command did.
 struct CommandResult {
   std::uint64_t version = 0;  ///< case version after the command
   std::vector<Event> events;  ///< the events it appended, in order
+  std::string created;        ///< id of what the command created (item, asset), if anything
+};
+
+/// An open work item (a human task that is enabled, active or suspended) from the store's
+/// read model.
+struct WorkItem {
+  std::string case_id;
+  std::string item_id;
+  std::string name;
+  ItemState state = ItemState::active;
+  std::string assignee;
+  std::string role;
+  std::vector<std::string> skills;
+  std::optional<TimePoint> due;
+  int priority = 0;  ///< the case's priority
+};
+
+/// A work-queue query, answered from an index without loading cases. Ordered by priority
+/// (highest first), then due time (earliest first, none last), case id and item id; or, with
+/// `overdue_at`, by due time.
+struct QueueFilter {
+  std::string assignee;            ///< work assigned to this actor ...
+  std::vector<std::string> roles;  ///< ... or unassigned work needing one of these roles
+  std::optional<TimePoint> overdue_at;  ///< only items due before this time
+  std::size_t limit = 50;
+  std::size_t offset = 0;
 };
 
 /// Arguments of create_case.
@@ -137,7 +183,8 @@ using EventCallback = std::function<void(const Event&)>;
 /// The engine. Create with Engine::open.
 class Engine {
  public:
-  /// Opens an engine with in-memory state.
+  /// Opens an engine on its store (EngineOptions::database). Cases are loaded lazily, when
+  /// first used. Errors: storage (bad, foreign, newer or locked store file; see docs/storage.md).
   static std::unique_ptr<Engine> open(EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
@@ -162,8 +209,10 @@ class Engine {
   /// A snapshot of the case; not_found if unknown.
   CaseInfo get_case(const std::string& case_id) const;
   std::optional<CaseInfo> find_case(const std::string& case_id) const;
-  /// Ids of all cases, in creation order.
-  std::vector<std::string> list_cases() const;
+  /// Ids of cases in creation order, after `after` ("" = from the first), at most `limit`.
+  std::vector<std::string> list_cases(std::size_t limit = SIZE_MAX, const std::string& after = {}) const;
+  /// Work queue page (see QueueFilter).
+  std::vector<WorkItem> queue(const QueueFilter& filter) const;
   /// Diagnostics: the complete internal state of a case (every field, sentry flags included)
   /// as canonical JSON; with `from_history`, the state rebuilt by folding the case's history
   /// alone. The two are equal for every case: the state is the fold of its events.

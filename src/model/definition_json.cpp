@@ -76,12 +76,13 @@ constexpr std::array<std::string_view, 6> kItemKinds = {"human_task",     "autom
                                                         "timer_listener", "user_listener",  "stage"};
 
 // Transitions an item on-part may name (CMMN 1.1, snake_case).
-constexpr std::array<std::string_view, 15> kTaskTransitions = {
-    "create",   "enable",    "disable", "reenable", "manual_start", "start",          "suspend",      "resume",
-    "complete", "terminate", "exit",    "fault",    "reactivate",   "parent_suspend", "parent_resume"};
-constexpr std::array<std::string_view, 7> kEventTransitions = {"create",    "occur",          "suspend",      "resume",
-                                                               "terminate", "parent_suspend", "parent_resume"};
-constexpr std::array<std::string_view, 5> kGoalTransitions = {"achieved", "at_risk", "overdue", "cancelled", "changed"};
+// Exactly the transitions the engine emits (docs/semantics.md).
+constexpr std::array<std::string_view, 13> kTaskTransitions = {
+    "enable",   "disable",   "reenable", "manual_start",     "start", "suspend",   "resume",
+    "complete", "terminate", "exit",     "parent_terminate", "fault", "reactivate"};
+constexpr std::array<std::string_view, 3> kEventTransitions = {"occur", "terminate", "parent_terminate"};
+constexpr std::array<std::string_view, 7> kGoalTransitions = {"added",   "achieved", "cancelled", "changed",
+                                                              "on_track", "at_risk", "overdue"};
 constexpr std::array<std::string_view, 2> kFileTransitions = {"set", "removed"};
 constexpr std::array<std::string_view, 8> kParameterTypes = {"string", "number", "bool",     "object",
                                                              "list",   "time",   "duration", "any"};

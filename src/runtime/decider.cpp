@@ -384,10 +384,15 @@ void Decider::cancel_goal(const std::string& goal_id, const std::string& reason)
   Json p{{"goal", goal_id}, {"from", "open"}, {"to", "cancelled"}};
   if (!reason.empty()) p["reason"] = reason;
   emit("goal_status", std::move(p));
-  // Sub-goals go with their parent.
-  for (std::size_t i = 0; i < s_.goals.size(); ++i)
-    if (s_.goals[i].spec.parent == goal_id && s_.goals[i].status == GoalStatus::open)
-      emit("goal_status", {{"goal", s_.goals[i].spec.id}, {"from", "open"}, {"to", "cancelled"}, {"reason", "parent cancelled"}});
+  // Sub-goals go with their parent, at every depth.
+  std::vector<std::string> gone{goal_id};
+  for (std::size_t k = 0; k < gone.size(); ++k)
+    for (std::size_t i = 0; i < s_.goals.size(); ++i)
+      if (s_.goals[i].spec.parent == gone[k] && s_.goals[i].status == GoalStatus::open) {
+        gone.push_back(s_.goals[i].spec.id);
+        emit("goal_status",
+             {{"goal", s_.goals[i].spec.id}, {"from", "open"}, {"to", "cancelled"}, {"reason", "parent cancelled"}});
+      }
   settle();
 }
 
@@ -913,7 +918,7 @@ bool Decider::parent_active(const Item& it) const {
 bool Decider::after_done(const Item& it) const {
   s_.ensure_links();
   for (std::size_t a : it.after_idx)
-    if (s_.items[a].state != ItemState::completed) return false;
+    if (a == Item::npos || s_.items[a].state != ItemState::completed) return false;
   return true;
 }
 
@@ -1000,13 +1005,14 @@ bool Decider::evaluate_goals() {
   for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
     const Goal& g = s_.goals[gi];
     if (g.status != GoalStatus::open || g.spec.decision) continue;
-    bool has_subgoals = false, subgoals_done = true;
+    bool has_required_subgoals = false, subgoals_done = true;
     for (const auto& sub : s_.goals) {
-      if (sub.spec.parent != g.spec.id) continue;
-      has_subgoals = true;
-      if (sub.spec.required && sub.status != GoalStatus::achieved && sub.status != GoalStatus::cancelled) subgoals_done = false;
+      if (sub.spec.parent != g.spec.id || !sub.spec.required || sub.status == GoalStatus::cancelled) continue;
+      has_required_subgoals = true;
+      if (sub.status != GoalStatus::achieved) subgoals_done = false;
     }
-    if (g.criterion.empty() && g.spec.milestones.empty() && !has_subgoals) continue;  // needs a decision
+    // Nothing to check (no criterion, milestones or required sub-goals): a person decides.
+    if (g.criterion.empty() && g.spec.milestones.empty() && !has_required_subgoals) continue;
     if (!subgoals_done) continue;
     bool ok = true;
     for (const auto& m : g.spec.milestones) {
@@ -1033,7 +1039,7 @@ bool Decider::evaluate_goals() {
 }
 
 bool Decider::check_case_completion() {
-  if (s_.status != CaseStatus::active) return false;
+  if (s_.status != CaseStatus::active || s_.hold_open) return false;
   bool any_required = false;
   for (const auto& g : s_.goals) {
     if (!g.spec.required || g.status == GoalStatus::cancelled) continue;
@@ -1078,7 +1084,7 @@ void Decider::settle() {
 
 // ---- timing -----------------------------------------------------------------------------
 
-Duration Decider::goal_remaining(const Goal& g) const {
+Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_change, bool active_as_done) const {
   // Goals bound: this one and its sub-goals (transitively).
   std::vector<const std::string*> bound{&g.spec.id};
   for (std::size_t k = 0; k < bound.size(); ++k)
@@ -1112,8 +1118,16 @@ Duration Decider::goal_remaining(const Goal& g) const {
       }
     } else if (est) {
       w = *est;
-      if (it.state == ItemState::active && it.activated_at)
+      if (it.state == ItemState::active && it.activated_at) {
         w = std::max(Duration{0}, *est - sv_.calendar->between(*it.activated_at, now_));
+        if (active_as_done) w = Duration{0};
+        // Until its estimate is used up an active task's remaining work shrinks as time passes;
+        // after that the plan stops shrinking: the goal's risk must be checked again then.
+        if (next_change && w.count() > 0) {
+          TimePoint spent = sv_.calendar->add(*it.activated_at, *est);
+          if (!*next_change || spent < **next_change) *next_change = spent;
+        }
+      }
     }
     weight[i] = w.count();
     any = true;
@@ -1126,6 +1140,7 @@ Duration Decider::goal_remaining(const Goal& g) const {
   mark.assign(n, 0);  // 0 new, 2 on the stack, 1 done
   auto prereq = [&](std::size_t i, std::size_t pos) -> std::size_t {
     const Item& it = s_.items[i];
+    while (pos < it.after_idx.size() && it.after_idx[pos] == Item::npos) ++pos;  // not created yet
     if (pos < it.after_idx.size()) return it.after_idx[pos];
     pos -= it.after_idx.size();
     return pos < it.onpart_idx.size() ? it.onpart_idx[pos] : Item::npos;
@@ -1167,24 +1182,37 @@ void Decider::update_timing(bool emit_events) {
   for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
     Goal& g = s_.goals[gi];
     g.risk_at.reset();
-    if (g.status != GoalStatus::open || !g.deadline || !live) continue;
-    g.remaining_work = goal_remaining(g);
-    Timing t;
-    if (now_ >= *g.deadline) {
+    if (g.status != GoalStatus::open || !live) continue;
+    std::optional<TimePoint> next_change;
+    g.remaining_work = goal_remaining(g, &next_change);
+    Timing t = Timing::on_track;
+    if (g.deadline && now_ >= *g.deadline) {
       t = Timing::overdue;
-    } else {
+    } else if (g.deadline) {
       TimePoint latest = sv_.calendar->latest_start(*g.deadline, g.remaining_work);
       if (now_ > latest) {
         t = Timing::at_risk;
-      } else {
-        t = Timing::on_track;
-        if (g.remaining_work.count() > 0) g.risk_at = latest + Duration{1};
+      } else if (g.remaining_work.count() > 0) {
+        // When to look again. Without active tasks the remaining work is fixed and the goal
+        // turns at risk just after `latest`. An active task's remaining work shrinks as time
+        // passes, so `latest` moves with the clock: the paths through it cannot turn the goal
+        // at risk before the task's estimate is used up (`next_change`); the other paths can,
+        // at the latest start computed with those tasks counted as done.
+        if (!next_change) {
+          g.risk_at = latest + Duration{1};
+        } else {
+          g.risk_at = next_change;
+          Duration without_active = goal_remaining(g, nullptr, /*active_as_done=*/true);
+          TimePoint other = sv_.calendar->latest_start(*g.deadline, without_active) + Duration{1};
+          if (other > now_ && other < *g.risk_at) g.risk_at = other;
+        }
       }
     }
     if (t != g.timing && emit_events) {
-      std::string id = g.spec.id;
-      emit("goal_timing", {{"goal", id}, {"from", to_string(g.timing)}, {"to", to_string(t)},
-                           {"deadline", format_time(*g.deadline)}, {"remaining_work", format_duration(g.remaining_work)}});
+      Json p{{"goal", g.spec.id}, {"from", to_string(g.timing)}, {"to", to_string(t)},
+             {"remaining_work", format_duration(g.remaining_work)}};
+      p["deadline"] = g.deadline ? Json(format_time(*g.deadline)) : Json();
+      emit("goal_timing", std::move(p));
     }
   }
 }

@@ -3,6 +3,8 @@
 #include "runtime/compiled.hpp"
 #include "runtime/decider.hpp"
 #include "runtime/state.hpp"
+#include "store/snapshot.hpp"
+#include "store/store.hpp"
 
 #include <fmt/format.h>
 
@@ -12,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <queue>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -22,12 +25,14 @@ using runtime::Decider;
 
 namespace {
 
-// One case held in memory: its state, history and scheduled wake-up.
+// One case held in memory.
 struct Slot {
   std::mutex mutex;
   CaseState state;
-  std::vector<Event> history;
-  std::optional<TimePoint> scheduled;
+  std::vector<store::WorkItemRecord> work_items;  // as last written to the read model
+  std::size_t since_snapshot = 0;                  // events since the stored snapshot
+  bool evicted = false;                            // dropped from the cache: reload
+  std::atomic<std::uint64_t> last_used{0};
 };
 
 // Cases locked by this thread (for detecting re-entrant calls from handlers).
@@ -40,11 +45,56 @@ struct HoldGuard {
   HoldGuard& operator=(const HoldGuard&) = delete;
 };
 
-struct TimerEntry {
-  TimePoint at;
-  std::string case_id;
-  bool operator>(const TimerEntry& o) const { return at != o.at ? at > o.at : case_id > o.case_id; }
-};
+std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
+  std::vector<store::WorkItemRecord> out;
+  for (const auto& it : s.items) {
+    if (it.def->def.kind != ItemKind::human_task) continue;
+    if (it.state != ItemState::enabled && it.state != ItemState::active && it.state != ItemState::suspended) continue;
+    if (s.status != CaseStatus::active && s.status != CaseStatus::suspended) continue;
+    store::WorkItemRecord w;
+    w.case_id = s.id;
+    w.item_id = it.id;
+    w.name = it.def->def.name.empty() ? it.def->def.id : it.def->def.name;
+    w.state = std::string(to_string(it.state));
+    w.assignee = it.assignee;
+    w.role = it.def->def.role;
+    w.skills = it.def->def.skills;
+    w.due = it.due;
+    w.priority = s.priority;
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+store::CaseRecord record_of(const CaseState& s, TimePoint now) {
+  store::CaseRecord r;
+  r.id = s.id;
+  r.version = s.version;
+  r.type = s.type ? s.type->def.id : "";
+  r.type_version = s.type ? s.type->def.version : 0;
+  r.status = std::string(to_string(s.status));
+  r.owner = s.owner;
+  r.priority = s.priority;
+  r.customer = s.subject.customer;
+  r.next_due = Decider::next_due(s);
+  auto consider = [&](const std::optional<TimePoint>& t) {
+    if (t && (!r.next_deadline || *t < *r.next_deadline)) r.next_deadline = t;
+  };
+  for (const auto& g : s.goals)
+    if (g.status == GoalStatus::open) consider(g.deadline);
+  for (const auto& it : s.items)
+    if (!runtime::is_terminal(it.state)) consider(it.due);
+  r.created_at = s.created_at;
+  r.updated_at = now;
+  return r;
+}
+
+Json result_json(const CommandResult& r, const std::string& case_id) {
+  Json j{{"case", case_id}, {"version", r.version}, {"created", r.created}};
+  j["first_seq"] = r.events.empty() ? r.version + 1 : r.events.front().seq;
+  j["last_seq"] = r.events.empty() ? r.version : r.events.back().seq;
+  return j;
+}
 
 }  // namespace
 
@@ -53,14 +103,15 @@ struct Engine::Impl final : ManualClock::Listener {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<const Calendar> calendar;
   ManualClock* manual = nullptr;
+  std::unique_ptr<store::Store> store;
 
   mutable std::shared_mutex registry_mutex;
   runtime::Registry registry;
 
   mutable std::shared_mutex cases_mutex;
-  std::unordered_map<std::string, std::shared_ptr<Slot>> cases;
-  std::vector<std::string> case_order;
+  std::unordered_map<std::string, std::shared_ptr<Slot>> cases;  // the cache
   std::atomic<std::uint64_t> next_case{1};
+  std::atomic<std::uint64_t> tick{0};
 
   mutable std::mutex handlers_mutex;
   std::unordered_map<std::string, std::shared_ptr<const TaskHandler>> handlers;
@@ -74,8 +125,7 @@ struct Engine::Impl final : ManualClock::Listener {
   std::deque<Event> outbox;
   bool delivering = false;
 
-  mutable std::mutex timers_mutex;
-  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
+  std::mutex timers_mutex;  // one run_due at a time
 
   runtime::Services services;
 
@@ -90,6 +140,16 @@ struct Engine::Impl final : ManualClock::Listener {
       auto it = handlers.find(name);
       return it == handlers.end() ? nullptr : it->second;
     };
+    if (options.database.empty() || options.database == ":memory:") {
+      store = store::open_memory();
+    } else {
+      store::SqliteOptions so;
+      so.path = options.database;
+      so.durability = options.durability == Durability::full ? store::Durability::full : store::Durability::group;
+      store = store::open_sqlite(so);
+    }
+    load_registry();
+    next_case = store->case_count() + 1;
     manual = dynamic_cast<ManualClock*>(clock.get());
     if (manual) manual->attach(this);
   }
@@ -98,11 +158,97 @@ struct Engine::Impl final : ManualClock::Listener {
     if (manual) manual->detach(this);
   }
 
+  void load_registry() {
+    auto defs = store->load_definitions();
+    // Fragments first: case types refer to them.
+    for (int pass = 0; pass < 2; ++pass)
+      for (const auto& d : defs) {
+        try {
+          if (pass == 0 && d.kind == "fragment") {
+            auto set = parse_definitions(Json{{"fragments", Json::array({d.body})}});
+            registry.add(runtime::compile(set.fragments.at(0)));
+          } else if (pass == 1 && d.kind == "case_type") {
+            auto set = parse_definitions(Json{{"case_types", Json::array({d.body})}});
+            registry.add(runtime::compile(set.case_types.at(0)));
+          }
+        } catch (const Error& e) {
+          throw Error(ErrorCode::storage, fmt::format("stored {} '{}' version {} cannot be loaded: {}", d.kind, d.id,
+                                                      d.version, e.what()));
+        }
+      }
+  }
+
+  // Builds a case from its stored snapshot and events.
+  std::shared_ptr<Slot> load(const std::string& case_id) const {
+    auto loaded = store->load_case(case_id);
+    if (!loaded) return nullptr;
+    auto s = std::make_shared<Slot>();
+    runtime::FoldContext ctx{&registry};
+    bool from_snapshot = false;
+    if (loaded->snapshot) {
+      try {
+        s->state = store::load_snapshot(loaded->snapshot->data, registry);
+        from_snapshot = true;
+      } catch (const Error&) {
+        // An unreadable snapshot is only a lost optimisation: replay the whole log.
+      }
+    }
+    std::vector<Event> events = from_snapshot || !loaded->snapshot ? std::move(loaded->events)
+                                                                    : store->load_events(case_id, 1);
+    for (const auto& e : events) runtime::apply(s->state, e, ctx);
+    s->since_snapshot = events.size();
+    if (s->state.version != loaded->record.version)
+      throw Error(ErrorCode::storage, fmt::format("case '{}': stored version {} but its events reach {}", case_id,
+                                                  loaded->record.version, s->state.version));
+    Decider::refresh_derived(s->state, services, clock->now());
+    s->work_items = open_work(s->state);
+    return s;
+  }
+
   std::shared_ptr<Slot> slot(const std::string& case_id) const {
-    std::shared_lock lk(cases_mutex);
-    auto it = cases.find(case_id);
-    if (it == cases.end()) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
+    {
+      std::shared_lock lk(cases_mutex);
+      auto it = cases.find(case_id);
+      if (it != cases.end()) {
+        it->second->last_used = const_cast<Impl*>(this)->tick++;
+        return it->second;
+      }
+    }
+    std::shared_ptr<Slot> s;
+    {
+      std::shared_lock reg(registry_mutex);
+      s = load(case_id);
+    }
+    if (!s) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
+    std::unique_lock lk(cases_mutex);
+    auto [it, inserted] = const_cast<Impl*>(this)->cases.emplace(case_id, s);
+    it->second->last_used = const_cast<Impl*>(this)->tick++;
+    if (inserted) const_cast<Impl*>(this)->evict_locked();
     return it->second;
+  }
+
+  // Drops idle cases beyond the cache capacity (cases_mutex held exclusively).
+  void evict_locked() {
+    if (cases.size() <= options.cache_capacity) return;
+    std::vector<std::pair<std::uint64_t, std::string>> by_age;
+    by_age.reserve(cases.size());
+    for (const auto& [id, s] : cases) by_age.emplace_back(s->last_used.load(), id);
+    std::size_t excess = cases.size() - options.cache_capacity + options.cache_capacity / 10;
+    std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(std::min(excess, by_age.size()) - 1),
+                     by_age.end());
+    for (std::size_t i = 0; i < excess && i < by_age.size(); ++i) {
+      auto it = cases.find(by_age[i].second);
+      std::unique_lock sl(it->second->mutex, std::try_to_lock);
+      if (!sl.owns_lock()) continue;  // in use: keep it
+      it->second->evicted = true;
+      sl.unlock();
+      cases.erase(it);
+    }
+  }
+
+  void drop(const std::string& case_id) {
+    std::unique_lock lk(cases_mutex);
+    cases.erase(case_id);
   }
 
   static void check_reentry(const Slot* s, const std::string& case_id) {
@@ -111,29 +257,35 @@ struct Engine::Impl final : ManualClock::Listener {
                   fmt::format("re-entrant call on case '{}' from a task handler running for that case", case_id));
   }
 
-  // Restores a case from its history after a command failed half-way.
-  void rebuild(Slot& s) {
-    CaseState fresh;
-    runtime::FoldContext ctx{&registry};
-    for (const auto& e : s.history) runtime::apply(fresh, e, ctx);
-    Decider::refresh_derived(fresh, services, clock->now());
-    s.state = std::move(fresh);
-  }
-
-  void schedule(Slot& s) {
-    auto due = Decider::next_due(s.state);
-    if (due == s.scheduled) return;
-    s.scheduled = due;
-    if (due) {
-      std::lock_guard lk(timers_mutex);
-      timers.push(TimerEntry{*due, s.state.id});
+  // Writes a command's events (and read model, snapshot, key) to the store. Case lock held.
+  // On failure the cached case is dropped (it holds unwritten events) and the error rethrown.
+  void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by, const CommandResult* result) {
+    if (events.empty()) return;
+    store::Commit c;
+    c.record = record_of(s.state, clock->now());
+    c.expected_version = before;
+    c.events = events;
+    auto work = open_work(s.state);
+    if (work != s.work_items) c.work_items = work;
+    s.since_snapshot += events.size();
+    if (s.since_snapshot >= options.snapshot_every) c.snapshot = store::SnapshotRecord{s.state.version, store::save_snapshot(s.state)};
+    if (by && !by->idempotency_key.empty() && result) {
+      c.idempotency_key = by->idempotency_key;
+      c.idempotent_result = result_json(*result, s.state.id);
     }
+    bool snap = c.snapshot.has_value();
+    try {
+      store->commit(std::move(c));
+    } catch (...) {
+      s.evicted = true;
+      drop(s.state.id);
+      throw;
+    }
+    if (snap) s.since_snapshot = 0;
+    s.work_items = std::move(work);
   }
 
-  // Appends events to the history, schedules timers and queues delivery. Case lock held.
-  void commit(Slot& s, std::vector<Event>& events) {
-    s.history.insert(s.history.end(), events.begin(), events.end());
-    schedule(s);
+  void enqueue(const std::vector<Event>& events) {
     if (events.empty() || subscriber_count.load(std::memory_order_acquire) == 0) return;
     std::lock_guard lk(outbox_mutex);
     for (const auto& e : events) outbox.push_back(e);
@@ -173,28 +325,52 @@ struct Engine::Impl final : ManualClock::Listener {
     }
   }
 
+  std::optional<CommandResult> replay_idempotent(const Request& by, const std::string& case_id) {
+    if (by.idempotency_key.empty()) return std::nullopt;
+    auto stored = store->idempotent_result(by.idempotency_key);
+    if (!stored) return std::nullopt;
+    if (stored->value("case", "") != case_id)
+      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' was used for case '{}'", by.idempotency_key,
+                                                   stored->value("case", "")));
+    CommandResult r;
+    r.version = (*stored)["version"].get<std::uint64_t>();
+    r.created = stored->value("created", "");
+    auto first = (*stored)["first_seq"].get<std::uint64_t>(), last = (*stored)["last_seq"].get<std::uint64_t>();
+    for (auto& e : store->load_events(case_id, first))
+      if (e.seq <= last) r.events.push_back(std::move(e));
+    return r;
+  }
+
   template <class F>
   CommandResult command(const Request& by, const std::string& case_id, F&& f) {
-    auto s = slot(case_id);
-    check_reentry(s.get(), case_id);
+    if (auto again = replay_idempotent(by, case_id)) return *again;
     CommandResult result;
-    {
+    while (true) {
+      auto s = slot(case_id);
+      check_reentry(s.get(), case_id);
       std::unique_lock lk(s->mutex);
+      if (s->evicted) continue;  // dropped from the cache meanwhile: load again
       HoldGuard hold(s.get());
       if (by.expected_version && *by.expected_version != s->state.version)
         throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not the expected {}", case_id,
                                                      s->state.version, *by.expected_version));
       std::shared_lock reg(registry_mutex);
+      const std::uint64_t before = s->state.version;
       Decider d(s->state, services, by.actor, clock->now());
       try {
-        f(d);
+        result.created = f(d);
       } catch (...) {
-        if (!d.events().empty()) rebuild(*s);
+        if (!d.events().empty()) {
+          s->evicted = true;  // holds half a command: reload from the store
+          drop(case_id);
+        }
         throw;
       }
-      commit(*s, d.events());
       result.version = s->state.version;
       result.events = std::move(d.events());
+      persist(*s, result.events, before, &by, &result);
+      enqueue(result.events);
+      break;
     }
     deliver();
     return result;
@@ -202,72 +378,73 @@ struct Engine::Impl final : ManualClock::Listener {
 
   template <class F>
   auto query(const std::string& case_id, F&& f) const {
-    auto s = slot(case_id);
-    check_reentry(s.get(), case_id);
-    std::lock_guard lk(s->mutex);
-    std::shared_lock reg(registry_mutex);
-    return f(*s);
+    while (true) {
+      auto s = slot(case_id);
+      check_reentry(s.get(), case_id);
+      std::lock_guard lk(s->mutex);
+      if (s->evicted) continue;
+      std::shared_lock reg(registry_mutex);
+      return f(*s);
+    }
   }
 
   // ---- timers ---------------------------------------------------------------------------
 
-  std::optional<TimePoint> next_due() override {
-    std::lock_guard lk(timers_mutex);
-    while (!timers.empty()) {
-      const TimerEntry& top = timers.top();
-      std::shared_ptr<Slot> s;
-      {
-        std::shared_lock ck(cases_mutex);
-        auto it = cases.find(top.case_id);
-        if (it != cases.end()) s = it->second;
-      }
-      // Entries are never removed eagerly; a stale one (rescheduled case) is dropped here.
-      // Reading `scheduled` without the case lock is a benign race avoided by try_lock.
-      if (s) {
-        std::unique_lock sl(s->mutex, std::try_to_lock);
-        if (!sl.owns_lock() || s->scheduled == top.at) return top.at;
-      }
-      timers.pop();
-    }
-    return std::nullopt;
-  }
+  std::optional<TimePoint> next_due() override { return store->next_due(); }
 
   void run_due(TimePoint now) override { run_due_at(now); }
 
   std::size_t run_due_at(TimePoint now) {
+    std::lock_guard one(timers_mutex);
     std::size_t fired = 0;
+    std::set<std::string> stuck;  // cases that had nothing to fire although due: skip this round
     while (true) {
-      TimerEntry entry;
-      {
-        std::lock_guard lk(timers_mutex);
-        if (timers.empty() || timers.top().at > now) break;
-        entry = timers.top();
-        timers.pop();
-      }
-      std::shared_ptr<Slot> s;
-      {
-        std::shared_lock ck(cases_mutex);
-        auto it = cases.find(entry.case_id);
-        if (it == cases.end()) continue;
-        s = it->second;
-      }
-      {
-        std::unique_lock lk(s->mutex);
-        if (s->scheduled != entry.at) continue;  // stale
-        HoldGuard hold(s.get());
-        std::shared_lock reg(registry_mutex);
-        s->scheduled.reset();
-        Decider d(s->state, services, Actor{}, now);
-        try {
-          fired += d.fire_due();
-        } catch (...) {
-          if (!d.events().empty()) rebuild(*s);
-          schedule(*s);
-          throw;
+      auto due = store->due_cases(now, 256 + stuck.size());
+      bool progressed = false;
+      for (const auto& [at, case_id] : due) {
+        if (stuck.count(case_id)) continue;
+        bool fired_here = false;
+        while (true) {
+          std::shared_ptr<Slot> s;
+          try {
+            s = slot(case_id);
+          } catch (const Error& e) {
+            if (e.code() == ErrorCode::not_found) break;
+            throw;
+          }
+          std::unique_lock lk(s->mutex);
+          if (s->evicted) continue;
+          HoldGuard hold(s.get());
+          std::shared_lock reg(registry_mutex);
+          const std::uint64_t before = s->state.version;
+          Decider d(s->state, services, Actor{}, now);
+          try {
+            fired += d.fire_due();
+          } catch (...) {
+            if (!d.events().empty()) {
+              s->evicted = true;
+              drop(case_id);
+            }
+            throw;
+          }
+          auto events = std::move(d.events());
+          if (events.empty()) {
+            // Nothing fired (a deadline check found the goal still on track): move the case's
+            // wake-up time in the store; skip it if it did not move.
+            auto next = Decider::next_due(s->state);
+            if (next && *next <= now) stuck.insert(case_id);
+            else store->update_next_due(case_id, s->state.version, next);
+          } else {
+            persist(*s, events, before, nullptr, nullptr);
+            enqueue(events);
+            fired_here = true;
+          }
+          break;
         }
-        commit(*s, d.events());
+        if (fired_here) progressed = true;
+        deliver();
       }
-      deliver();
+      if (!progressed) break;
     }
     return fired;
   }
@@ -294,6 +471,8 @@ void require_designer(const runtime::Services& sv, const Actor& a) {
 }  // namespace
 
 void Engine::load_definitions(const Request& by, const Json& document) {
+  if (!t_held.empty())
+    throw Error(ErrorCode::invalid_state, "definitions cannot be registered from a task handler (the registry is in use)");
   require_designer(impl_->services, by.actor);
   DefinitionSet set = parse_definitions(document);
   std::vector<std::shared_ptr<const runtime::CFragment>> fragments;
@@ -344,6 +523,10 @@ void Engine::load_definitions(const Request& by, const Json& document) {
                                                                                                    : ErrorCode::invalid_definition,
                 text);
   }
+  std::vector<store::DefinitionRecord> records;
+  for (auto& f : new_fragments) records.push_back({"fragment", f->def.id, f->def.version, to_json(f->def)});
+  for (auto& t : new_types) records.push_back({"case_type", t->def.id, t->def.version, to_json(t->def)});
+  if (!records.empty()) impl_->store->save_definitions(records);  // durable first, then visible
   for (auto& f : new_fragments) reg.add(f);
   for (auto& t : new_types) reg.add(t);
 }
@@ -381,35 +564,52 @@ std::vector<FragmentDef> Engine::list_fragments() const {
 
 std::string Engine::create_case(const Request& by, const NewCase& spec) {
   auto& im = *impl_;
+  if (!by.idempotency_key.empty())
+    if (auto stored = im.store->idempotent_result(by.idempotency_key)) return stored->value("case", "");
   std::string id = spec.id;
-  if (id.empty()) {
-    std::shared_lock lk(im.cases_mutex);
-    do id = fmt::format("case-{}", im.next_case++);
-    while (im.cases.count(id));
-  } else if (id.size() > 200 || id.find_first_of(" \t\n/") != std::string::npos) {
+  const bool generated = id.empty();
+  if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
     throw Error(ErrorCode::invalid_argument, fmt::format("invalid case id '{}'", id));
-  }
-  auto s = std::make_shared<Slot>();
-  std::vector<Event> events;
-  {
-    std::shared_lock reg(im.registry_mutex);
-    std::shared_ptr<const runtime::CCaseType> type;
-    if (!spec.type.empty()) {
-      type = im.registry.case_type(spec.type, spec.type_version);
-      if (!type) throw Error(ErrorCode::not_found, fmt::format("case type '{}' is not registered", spec.type));
+  for (int attempt = 0;; ++attempt) {
+    if (generated) id = fmt::format("case-{}", im.next_case++);
+    auto s = std::make_shared<Slot>();
+    std::vector<Event> events;
+    {
+      std::shared_lock reg(im.registry_mutex);
+      std::shared_ptr<const runtime::CCaseType> type;
+      if (!spec.type.empty()) {
+        type = im.registry.case_type(spec.type, spec.type_version);
+        if (!type) throw Error(ErrorCode::not_found, fmt::format("case type '{}' is not registered", spec.type));
+      }
+      HoldGuard hold(s.get());
+      Decider d(s->state, im.services, by.actor, im.clock->now());
+      d.create_case(id, spec, type);
+      events = std::move(d.events());
     }
-    HoldGuard hold(s.get());
-    Decider d(s->state, im.services, by.actor, im.clock->now());
-    d.create_case(id, spec, type);
-    events = std::move(d.events());
-  }
-  {
-    std::unique_lock lk(im.cases_mutex);
-    if (im.cases.count(id)) throw Error(ErrorCode::already_exists, fmt::format("case '{}' already exists", id));
-    im.cases.emplace(id, s);
-    im.case_order.push_back(id);
+    // The store decides whether the id is new (a commit expecting version 0); the cache lock is
+    // not held while the commit waits for the disk.
     std::lock_guard sl(s->mutex);
-    im.commit(*s, events);
+    CommandResult r;
+    r.version = s->state.version;
+    r.created = id;
+    Request req = by;
+    try {
+      im.persist(*s, events, 0, &req, &r);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::conflict) {
+        if (generated && attempt < 1000) continue;
+        throw Error(ErrorCode::already_exists, fmt::format("case '{}' already exists", id));
+      }
+      throw;
+    }
+    s->last_used = im.tick++;
+    {
+      std::unique_lock lk(im.cases_mutex);
+      im.cases.emplace(id, s);
+      im.evict_locked();
+    }
+    im.enqueue(events);
+    break;
   }
   im.deliver();
   return id;
@@ -433,27 +633,50 @@ Json Engine::inspect(const std::string& case_id, bool from_history) const {
     if (!from_history) return runtime::state_to_json(s.state);
     CaseState fresh;
     runtime::FoldContext ctx{&impl_->registry};
-    for (const auto& e : s.history) runtime::apply(fresh, e, ctx);
+    for (const auto& e : impl_->store->load_events(case_id, 1)) runtime::apply(fresh, e, ctx);
     return runtime::state_to_json(fresh);
   });
 }
 
-std::vector<std::string> Engine::list_cases() const {
-  std::shared_lock lk(impl_->cases_mutex);
-  return impl_->case_order;
+std::vector<std::string> Engine::list_cases(std::size_t limit, const std::string& after) const {
+  return impl_->store->case_ids(limit, after);
+}
+
+std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
+  if (filter.limit > 10000) throw Error(ErrorCode::invalid_argument, "a queue page holds at most 10000 items");
+  store::QueueQuery q;
+  q.assignee = filter.assignee;
+  q.roles = filter.roles;
+  q.overdue_at = filter.overdue_at;
+  q.limit = filter.limit;
+  q.offset = filter.offset;
+  std::vector<WorkItem> out;
+  for (auto& w : impl_->store->work_items(q)) {
+    WorkItem x;
+    x.case_id = std::move(w.case_id);
+    x.item_id = std::move(w.item_id);
+    x.name = std::move(w.name);
+    x.state = runtime::parse_item_state(w.state).value_or(ItemState::active);
+    x.assignee = std::move(w.assignee);
+    x.role = std::move(w.role);
+    x.skills = std::move(w.skills);
+    x.due = w.due;
+    x.priority = w.priority;
+    out.push_back(std::move(x));
+  }
+  return out;
 }
 
 std::vector<Event> Engine::history(const std::string& case_id, std::uint64_t from) const {
-  return impl_->query(case_id, [&](const Slot& s) {
-    std::vector<Event> out;
-    if (from == 0) from = 1;
-    if (from <= s.history.size()) out.assign(s.history.begin() + static_cast<std::ptrdiff_t>(from - 1), s.history.end());
-    return out;
-  });
+  if (!impl_->store->case_record(case_id)) {
+    std::shared_lock lk(impl_->cases_mutex);
+    if (!impl_->cases.count(case_id)) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
+  }
+  return impl_->store->load_events(case_id, from);
 }
 
 #define ACM_COMMAND(expr_)                                                           \
-  return impl_->command(by, case_id, [&](Decider& d) { expr_; })
+  return impl_->command(by, case_id, [&](Decider& d) -> std::string { expr_; return {}; })
 
 CommandResult Engine::set_owner(const Request& by, const std::string& case_id, const std::string& owner) {
   ACM_COMMAND(d.set_owner(owner));
@@ -509,14 +732,10 @@ std::vector<FragmentOffer> Engine::applicable_fragments(const std::string& case_
 }
 std::string Engine::add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
                                  const std::vector<std::string>& after) {
-  std::string id;
-  impl_->command(by, case_id, [&](Decider& d) { id = d.add_fragment(use, after); });
-  return id;
+  return impl_->command(by, case_id, [&](Decider& d) { return d.add_fragment(use, after); }).created;
 }
 std::string Engine::add_task(const Request& by, const std::string& case_id, const AdHocTask& task) {
-  std::string id;
-  impl_->command(by, case_id, [&](Decider& d) { id = d.add_task(task); });
-  return id;
+  return impl_->command(by, case_id, [&](Decider& d) { return d.add_task(task); }).created;
 }
 CommandResult Engine::add_dependency(const Request& by, const std::string& case_id, const std::string& item,
                                      const std::string& after) {
@@ -564,7 +783,7 @@ CommandResult Engine::remove_file(const Request& by, const std::string& case_id,
   ACM_COMMAND(d.remove_file(path));
 }
 CommandResult Engine::attach(const Request& by, const std::string& case_id, const Asset& asset) {
-  ACM_COMMAND(d.attach(asset));
+  return impl_->command(by, case_id, [&](Decider& d) { return d.attach(asset); });
 }
 CommandResult Engine::signal(const Request& by, const std::string& case_id, const std::string& name, const Json& payload) {
   ACM_COMMAND(d.signal(name, payload));

@@ -15,9 +15,8 @@ namespace acm::runtime {
 
 // ---- names ----------------------------------------------------------------------------
 
-bool is_terminal(ItemState s) {
-  return s == ItemState::completed || s == ItemState::terminated || s == ItemState::failed;
-}
+// Failed is not terminal: a failed item can be reactivated, or terminated with its stage.
+bool is_terminal(ItemState s) { return s == ItemState::completed || s == ItemState::terminated; }
 
 namespace {
 constexpr std::string_view kItemStates[] = {"available", "enabled",   "disabled",   "active",
@@ -266,8 +265,11 @@ void CaseState::ensure_links() {
     if (!it.parent.empty())
       if (auto p = item_index.find(it.parent); p != item_index.end()) it.parent_idx = p->second;
     it.after_idx.clear();
-    for (const auto& a : it.after)
-      if (auto p = item_index.find(a); p != item_index.end()) it.after_idx.push_back(p->second);
+    for (const auto& a : it.after) {
+      auto p = item_index.find(a);
+      // An item not created yet (inside a stage that has not started) is waited for.
+      it.after_idx.push_back(p != item_index.end() ? p->second : Item::npos);
+    }
     it.onpart_idx.clear();
     if (!it.def->has_item_onparts) continue;
     for (const auto& sentry : it.def->entry)
@@ -338,6 +340,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     Goal& g = must_goal(s, p["goal"].get<std::string>());
     g.status = parse_goal_status(p["to"].get<std::string>());
     g.achieved_at = g.status == GoalStatus::achieved ? std::optional<TimePoint>(e.time) : std::nullopt;
+    if (g.status == GoalStatus::achieved) s.hold_open = false;
     mark_goal(s, g.spec.id, p["to"].get<std::string>());
   } else if (k == "fragment_added") {
     auto frag = ctx.registry ? ctx.registry->fragment(p["fragment"].get<std::string>(), p["version"].get<int>()) : nullptr;
@@ -359,6 +362,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
   } else if (k == "task_added") {
     Item it;
     it.id = p["item"].get<std::string>();
+    it.adhoc_spec = p["task"];
     it.owned_def = compile_adhoc(adhoc_from_json(p["task"]));
     it.def = it.owned_def.get();
     it.goal = p.value("goal", "");
@@ -380,6 +384,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
       Item it;
       it.id = p["item"].get<std::string>();
       it.owned_def = owned;
+      it.adhoc_spec = proto.adhoc_spec;
       it.def = owned.get();
       it.goal = goal;
       it.repetition = p.value("repetition", 0);
@@ -402,6 +407,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     g.deadline = opt_time(p, "deadline");
     if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
     s.goals.push_back(std::move(g));
+    s.hold_open = false;
     mark_goal(s, s.goals.back().spec.id, "added");
   } else if (k == "goal_changed") {
     Goal& g = must_goal(s, p["goal"].get<std::string>());
@@ -417,7 +423,11 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     if (c.contains("milestones")) g.spec.milestones = c["milestones"].get<std::vector<std::string>>();
     mark_goal(s, g.spec.id, "changed");
   } else if (k == "case_status") {
+    CaseStatus from = s.status;
     s.status = parse_case_status(p["to"].get<std::string>());
+    // A reopened case stays open until a goal is achieved or added again, even though its
+    // required goals were achieved before.
+    if (s.status == CaseStatus::active && from != CaseStatus::suspended) s.hold_open = true;
   } else if (k == "owner_changed") {
     s.owner = p["to"].get<std::string>();
   } else if (k == "participant_added") {
@@ -529,6 +539,7 @@ Json state_to_json(const CaseState& s) {
   }
   j["items"] = items;
   j["counters"] = s.counters;
+  j["hold_open"] = s.hold_open;
   j["version"] = s.version;
   j["created_at"] = format_time(s.created_at);
   return j;

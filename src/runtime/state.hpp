@@ -21,6 +21,7 @@ struct Item {
   std::string frag_root;  // the fragment stage instance this item belongs to ("" for ad-hoc)
   std::shared_ptr<const CFragment> fragment;  // keeps the definition version alive
   std::shared_ptr<const CItem> owned_def;     // ad-hoc items own their definition
+  Json adhoc_spec;                            // ... built from this (adhoc_to_json)
   const CItem* def = nullptr;
   ItemState state = ItemState::available;
   std::string goal;
@@ -68,6 +69,7 @@ struct CaseState {
   std::map<std::string, int> counters;  // id generation: fragment instances, ad-hoc tasks, assets
   std::uint64_t version = 0;
   TimePoint created_at{};
+  bool hold_open = false;  // reopened: no automatic completion until a goal is achieved or added
 
   Item* find_item(const std::string& id);
   const Item* find_item(const std::string& id) const;

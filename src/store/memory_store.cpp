@@ -1,0 +1,219 @@
+// store/memory_store.cpp - the Store held in memory.
+#include <acm/error.hpp>
+
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+namespace acm::store {
+namespace {
+
+class MemoryStore final : public Store {
+ public:
+  std::vector<DefinitionRecord> load_definitions() override {
+    std::lock_guard lk(mutex_);
+    return definitions_;
+  }
+
+  void save_definitions(const std::vector<DefinitionRecord>& defs) override {
+    std::lock_guard lk(mutex_);
+    definitions_.insert(definitions_.end(), defs.begin(), defs.end());
+  }
+
+  void commit(Commit c) override {
+    std::lock_guard lk(mutex_);
+    if (!c.idempotency_key.empty() && idempotency_.count(c.idempotency_key))
+      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' is already used", c.idempotency_key));
+    auto it = cases_.find(c.record.id);
+    if (c.expected_version == 0) {
+      if (it != cases_.end()) throw Error(ErrorCode::conflict, fmt::format("case '{}' already exists", c.record.id));
+      it = cases_.emplace(c.record.id, Entry{}).first;
+      order_.push_back(c.record.id);
+      it->second.seq = order_.size();
+    } else if (it == cases_.end() || it->second.record.version != c.expected_version) {
+      throw Error(ErrorCode::conflict,
+                  fmt::format("case '{}' is at version {}, not {}", c.record.id,
+                              it == cases_.end() ? 0 : it->second.record.version, c.expected_version));
+    }
+    Entry& e = it->second;
+    if (e.record.next_due) due_.erase({*e.record.next_due, e.record.id});
+    e.record = std::move(c.record);
+    if (e.record.next_due) due_.insert({*e.record.next_due, e.record.id});
+    for (auto& ev : c.events) e.events.push_back(std::move(ev));
+    if (c.work_items) {
+      for (const auto& w : e.work_items) work_.erase({w.case_id, w.item_id});
+      e.work_items = std::move(*c.work_items);
+      for (const auto& w : e.work_items) work_[{w.case_id, w.item_id}] = w;
+    }
+    if (c.snapshot) e.snapshot = std::move(c.snapshot);
+    if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = std::move(c.idempotent_result);
+  }
+
+  void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) override {
+    std::lock_guard lk(mutex_);
+    auto it = cases_.find(id);
+    if (it == cases_.end() || it->second.record.version != version) return;
+    auto& r = it->second.record;
+    if (r.next_due) due_.erase({*r.next_due, id});
+    r.next_due = next_due;
+    if (r.next_due) due_.insert({*r.next_due, id});
+  }
+
+  std::optional<LoadedCase> load_case(const std::string& id) override {
+    std::lock_guard lk(mutex_);
+    auto it = cases_.find(id);
+    if (it == cases_.end()) return std::nullopt;
+    LoadedCase out;
+    out.record = it->second.record;
+    out.snapshot = it->second.snapshot;
+    std::uint64_t from = out.snapshot ? out.snapshot->version : 0;
+    out.events.assign(it->second.events.begin() + static_cast<std::ptrdiff_t>(from), it->second.events.end());
+    return out;
+  }
+
+  std::vector<Event> load_events(const std::string& id, std::uint64_t from) override {
+    std::lock_guard lk(mutex_);
+    auto it = cases_.find(id);
+    if (it == cases_.end()) return {};
+    if (from == 0) from = 1;
+    const auto& ev = it->second.events;
+    if (from > ev.size()) return {};
+    return {ev.begin() + static_cast<std::ptrdiff_t>(from - 1), ev.end()};
+  }
+
+  std::optional<CaseRecord> case_record(const std::string& id) override {
+    std::lock_guard lk(mutex_);
+    auto it = cases_.find(id);
+    if (it == cases_.end()) return std::nullopt;
+    return it->second.record;
+  }
+
+  std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) override {
+    std::lock_guard lk(mutex_);
+    std::size_t start = 0;
+    if (!after_id.empty()) {
+      auto it = cases_.find(after_id);
+      if (it != cases_.end()) start = it->second.seq;
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = start; i < order_.size() && out.size() < limit; ++i) out.push_back(order_[i]);
+    return out;
+  }
+
+  std::uint64_t case_count() override {
+    std::lock_guard lk(mutex_);
+    return order_.size();
+  }
+
+  std::vector<std::pair<TimePoint, std::string>> due_cases(TimePoint until, std::size_t limit) override {
+    std::lock_guard lk(mutex_);
+    std::vector<std::pair<TimePoint, std::string>> out;
+    for (const auto& d : due_) {
+      if (d.first > until || out.size() >= limit) break;
+      out.push_back(d);
+    }
+    return out;
+  }
+
+  std::optional<TimePoint> next_due() override {
+    std::lock_guard lk(mutex_);
+    if (due_.empty()) return std::nullopt;
+    return due_.begin()->first;
+  }
+
+  std::vector<WorkItemRecord> work_items(const QueueQuery& q) override {
+    std::lock_guard lk(mutex_);
+    std::vector<const WorkItemRecord*> hits;
+    for (const auto& [key, w] : work_) {
+      if (q.overdue_at) {
+        if (!w.due || *w.due >= *q.overdue_at) continue;
+      }
+      if (!q.assignee.empty() || !q.roles.empty()) {
+        bool mine = !q.assignee.empty() && w.assignee == q.assignee;
+        bool team = w.assignee.empty() && std::find(q.roles.begin(), q.roles.end(), w.role) != q.roles.end();
+        if (!mine && !team) continue;
+      }
+      hits.push_back(&w);
+    }
+    auto due_key = [](const WorkItemRecord* w) { return w->due ? w->due->time_since_epoch().count() : INT64_MAX; };
+    std::sort(hits.begin(), hits.end(), [&](const WorkItemRecord* a, const WorkItemRecord* b) {
+      if (q.overdue_at && due_key(a) != due_key(b)) return due_key(a) < due_key(b);
+      if (a->priority != b->priority) return a->priority > b->priority;
+      if (due_key(a) != due_key(b)) return due_key(a) < due_key(b);
+      if (a->case_id != b->case_id) return a->case_id < b->case_id;
+      return a->item_id < b->item_id;
+    });
+    std::vector<WorkItemRecord> out;
+    for (std::size_t i = q.offset; i < hits.size() && out.size() < q.limit; ++i) out.push_back(*hits[i]);
+    return out;
+  }
+
+  std::optional<Json> idempotent_result(const std::string& key) override {
+    std::lock_guard lk(mutex_);
+    auto it = idempotency_.find(key);
+    if (it == idempotency_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  int put_template(TemplateRecord r) override {
+    std::lock_guard lk(mutex_);
+    auto& versions = templates_[r.name];
+    if (r.version == 0) r.version = versions.empty() ? 1 : versions.rbegin()->first + 1;
+    if (versions.count(r.version))
+      throw Error(ErrorCode::already_exists, fmt::format("template '{}' version {} exists", r.name, r.version));
+    int v = r.version;
+    versions[v] = std::move(r);
+    return v;
+  }
+
+  std::optional<TemplateRecord> get_template(const std::string& name, int version) override {
+    std::lock_guard lk(mutex_);
+    auto it = templates_.find(name);
+    if (it == templates_.end() || it->second.empty()) return std::nullopt;
+    if (version == 0) return it->second.rbegin()->second;
+    auto v = it->second.find(version);
+    if (v == it->second.end()) return std::nullopt;
+    return v->second;
+  }
+
+  std::vector<TemplateRecord> list_templates() override {
+    std::lock_guard lk(mutex_);
+    std::vector<TemplateRecord> out;
+    for (const auto& [name, versions] : templates_)
+      for (const auto& [v, r] : versions) {
+        TemplateRecord copy = r;
+        copy.data.clear();
+        out.push_back(std::move(copy));
+      }
+    return out;
+  }
+
+ private:
+  struct Entry {
+    CaseRecord record;
+    std::vector<Event> events;
+    std::optional<SnapshotRecord> snapshot;
+    std::vector<WorkItemRecord> work_items;
+    std::size_t seq = 0;
+  };
+  std::mutex mutex_;
+  std::vector<DefinitionRecord> definitions_;
+  std::unordered_map<std::string, Entry> cases_;
+  std::vector<std::string> order_;
+  std::set<std::pair<TimePoint, std::string>> due_;
+  std::map<std::pair<std::string, std::string>, WorkItemRecord> work_;
+  std::unordered_map<std::string, Json> idempotency_;
+  std::map<std::string, std::map<int, TemplateRecord>> templates_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_memory() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace acm::store

@@ -1,0 +1,287 @@
+#include "store/snapshot.hpp"
+
+#include <acm/error.hpp>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/map.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+#include <boost/serialization/version.hpp>
+
+#include <fmt/format.h>
+
+#include <sstream>
+
+namespace acm::store {
+namespace {
+
+constexpr char kMagic[] = "ACMSNAP1";
+constexpr std::size_t kMagicLen = 8;
+
+std::int64_t ms(const std::optional<TimePoint>& t) { return t ? t->time_since_epoch().count() : INT64_MIN; }
+std::optional<TimePoint> tp(std::int64_t v) {
+  if (v == INT64_MIN) return std::nullopt;
+  return TimePoint{Duration{v}};
+}
+
+struct SnapItem {
+  std::string id, parent, frag_root, fragment, def_id, adhoc, goal, assignee, params;
+  int fragment_version = 0, state = 0, repetition = 0;
+  bool required = false, overdue = false;
+  std::vector<std::string> after;
+  std::int64_t activated_at = INT64_MIN, ended_at = INT64_MIN, due = INT64_MIN, timer_at = INT64_MIN;
+  std::vector<std::vector<char>> entry_flags, exit_flags;
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& id& parent& frag_root& fragment& def_id& adhoc& goal& assignee& params;
+    a& fragment_version& state& repetition& required& overdue& after;
+    a& activated_at& ended_at& due& timer_at& entry_flags& exit_flags;
+  }
+};
+
+struct SnapGoal {
+  std::string id, name, owner, parent, criterion, anchor;
+  std::vector<std::string> milestones;
+  bool required = true, decision = false;
+  int status = 0, timing = 0;
+  std::int64_t deadline = INT64_MIN, achieved_at = INT64_MIN;
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& id& name& owner& parent& criterion& anchor& milestones& required& decision& status& timing& deadline& achieved_at;
+  }
+};
+
+struct SnapAsset {
+  std::string id, kind, title, uri, text, media_type, metadata, added_by;
+  std::int64_t added_at = 0;
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& id& kind& title& uri& text& media_type& metadata& added_by& added_at;
+  }
+};
+
+struct SnapParticipant {
+  std::string actor;
+  std::vector<std::string> roles;
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& actor& roles;
+  }
+};
+
+struct SnapCase {
+  std::string id, type, title, customer, attributes, owner, file;
+  int type_version = 0, priority = 0, status = 0;
+  std::vector<SnapParticipant> participants;
+  std::vector<SnapAsset> assets;
+  std::vector<SnapGoal> goals;
+  std::vector<SnapItem> items;
+  std::map<std::string, int> counters;
+  std::uint64_t version = 0;
+  std::int64_t created_at = 0;
+  bool hold_open = false;
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& id& type& title& customer& attributes& owner& file& type_version& priority& status;
+    a& participants& assets& goals& items& counters& version& created_at& hold_open;
+  }
+};
+
+}  // namespace
+}  // namespace acm::store
+
+BOOST_CLASS_VERSION(acm::store::SnapItem, 1)
+BOOST_CLASS_VERSION(acm::store::SnapGoal, 1)
+BOOST_CLASS_VERSION(acm::store::SnapAsset, 1)
+BOOST_CLASS_VERSION(acm::store::SnapParticipant, 1)
+BOOST_CLASS_VERSION(acm::store::SnapCase, 1)
+
+namespace acm::store {
+
+std::string save_snapshot(const runtime::CaseState& s) {
+  SnapCase c;
+  c.id = s.id;
+  c.type = s.type ? s.type->def.id : "";
+  c.type_version = s.type ? s.type->def.version : 0;
+  c.title = s.title;
+  c.customer = s.subject.customer;
+  c.attributes = s.subject.attributes.dump();
+  c.owner = s.owner;
+  c.file = s.file.dump();
+  c.priority = s.priority;
+  c.status = static_cast<int>(s.status);
+  for (const auto& p : s.participants) c.participants.push_back({p.actor, p.roles});
+  for (const auto& a : s.assets)
+    c.assets.push_back({a.id, a.kind, a.title, a.uri, a.text, a.media_type, a.metadata.dump(), a.added_by,
+                        a.added_at.time_since_epoch().count()});
+  for (const auto& g : s.goals) {
+    SnapGoal sg;
+    sg.id = g.spec.id;
+    sg.name = g.spec.name;
+    sg.owner = g.spec.owner;
+    sg.parent = g.spec.parent;
+    sg.criterion = g.spec.criterion;
+    sg.anchor = g.spec.anchor;
+    sg.milestones = g.spec.milestones;
+    sg.required = g.spec.required;
+    sg.decision = g.spec.decision;
+    sg.status = static_cast<int>(g.status);
+    sg.timing = static_cast<int>(g.timing);
+    sg.deadline = ms(g.deadline);
+    sg.achieved_at = ms(g.achieved_at);
+    c.goals.push_back(std::move(sg));
+  }
+  for (const auto& it : s.items) {
+    SnapItem si;
+    si.id = it.id;
+    si.parent = it.parent;
+    si.frag_root = it.frag_root;
+    if (it.fragment) {
+      si.fragment = it.fragment->def.id;
+      si.fragment_version = it.fragment->def.version;
+      si.def_id = it.def == &it.fragment->stage ? std::string() : it.def->def.id;
+    } else {
+      si.adhoc = it.adhoc_spec.dump();
+    }
+    si.goal = it.goal;
+    si.assignee = it.assignee;
+    si.params = it.params.dump();
+    si.state = static_cast<int>(it.state);
+    si.repetition = it.repetition;
+    si.required = it.required;
+    si.overdue = it.overdue;
+    si.after = it.after;
+    si.activated_at = ms(it.activated_at);
+    si.ended_at = ms(it.ended_at);
+    si.due = ms(it.due);
+    si.timer_at = ms(it.timer_at);
+    si.entry_flags = it.entry_flags;
+    si.exit_flags = it.exit_flags;
+    c.items.push_back(std::move(si));
+  }
+  c.counters = s.counters;
+  c.version = s.version;
+  c.created_at = s.created_at.time_since_epoch().count();
+  c.hold_open = s.hold_open;
+  std::ostringstream out;
+  out.write(kMagic, kMagicLen);
+  {
+    boost::archive::binary_oarchive ar(out, boost::archive::no_header);
+    ar << c;
+  }
+  return std::move(out).str();
+}
+
+runtime::CaseState load_snapshot(const std::string& data, const runtime::Registry& registry) {
+  if (data.size() < kMagicLen || data.compare(0, kMagicLen, kMagic) != 0)
+    throw Error(ErrorCode::storage, "snapshot: not an acm snapshot (bad magic)");
+  SnapCase c;
+  try {
+    std::istringstream in(data.substr(kMagicLen));
+    boost::archive::binary_iarchive ar(in, boost::archive::no_header);
+    ar >> c;
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::storage, fmt::format("snapshot: cannot be read: {}", e.what()));
+  }
+  runtime::CaseState s;
+  try {
+    s.id = c.id;
+    if (!c.type.empty()) {
+      s.type = registry.case_type(c.type, c.type_version);
+      if (!s.type) throw Error(ErrorCode::storage, fmt::format("snapshot: case type {} v{} is not registered", c.type, c.type_version));
+    }
+    s.title = c.title;
+    s.subject.customer = c.customer;
+    s.subject.attributes = Json::parse(c.attributes);
+    s.owner = c.owner;
+    s.file = Json::parse(c.file);
+    s.priority = c.priority;
+    s.status = static_cast<CaseStatus>(c.status);
+    for (auto& p : c.participants) s.participants.push_back(Participant{p.actor, p.roles});
+    for (auto& a : c.assets) {
+      Asset asset;
+      asset.id = a.id;
+      asset.kind = a.kind;
+      asset.title = a.title;
+      asset.uri = a.uri;
+      asset.text = a.text;
+      asset.media_type = a.media_type;
+      asset.metadata = Json::parse(a.metadata);
+      asset.added_by = a.added_by;
+      asset.added_at = TimePoint{Duration{a.added_at}};
+      s.assets.push_back(std::move(asset));
+    }
+    for (auto& sg : c.goals) {
+      runtime::Goal g;
+      g.spec.id = sg.id;
+      g.spec.name = sg.name;
+      g.spec.owner = sg.owner;
+      g.spec.parent = sg.parent;
+      g.spec.criterion = sg.criterion;
+      g.spec.anchor = sg.anchor;
+      g.spec.milestones = sg.milestones;
+      g.spec.required = sg.required;
+      g.spec.decision = sg.decision;
+      g.status = static_cast<GoalStatus>(sg.status);
+      g.timing = static_cast<Timing>(sg.timing);
+      g.deadline = tp(sg.deadline);
+      g.achieved_at = tp(sg.achieved_at);
+      if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion);
+      s.goals.push_back(std::move(g));
+    }
+    for (auto& si : c.items) {
+      runtime::Item it;
+      it.id = si.id;
+      it.parent = si.parent;
+      it.frag_root = si.frag_root;
+      if (!si.fragment.empty()) {
+        it.fragment = registry.fragment(si.fragment, si.fragment_version);
+        if (!it.fragment)
+          throw Error(ErrorCode::storage,
+                      fmt::format("snapshot: fragment {} v{} is not registered", si.fragment, si.fragment_version));
+        if (si.def_id.empty()) {
+          it.def = &it.fragment->stage;
+        } else {
+          auto d = it.fragment->by_id.find(si.def_id);
+          if (d == it.fragment->by_id.end())
+            throw Error(ErrorCode::storage, fmt::format("snapshot: fragment {} has no item {}", si.fragment, si.def_id));
+          it.def = d->second;
+        }
+      } else {
+        it.adhoc_spec = Json::parse(si.adhoc);
+        it.owned_def = runtime::compile_adhoc(runtime::adhoc_from_json(it.adhoc_spec));
+        it.def = it.owned_def.get();
+      }
+      it.goal = si.goal;
+      it.assignee = si.assignee;
+      it.params = Json::parse(si.params);
+      it.state = static_cast<ItemState>(si.state);
+      it.repetition = si.repetition;
+      it.required = si.required;
+      it.overdue = si.overdue;
+      it.after = si.after;
+      it.activated_at = tp(si.activated_at);
+      it.ended_at = tp(si.ended_at);
+      it.due = tp(si.due);
+      it.timer_at = tp(si.timer_at);
+      it.entry_flags = si.entry_flags;
+      it.exit_flags = si.exit_flags;
+      if (it.entry_flags.size() != it.def->entry.size() || it.exit_flags.size() != it.def->exit.size())
+        throw Error(ErrorCode::storage, fmt::format("snapshot: sentry flags of {} do not match its definition", it.id));
+      s.items.push_back(std::move(it));
+    }
+    s.counters = c.counters;
+    s.version = c.version;
+    s.created_at = TimePoint{Duration{c.created_at}};
+    s.hold_open = c.hold_open;
+    s.reindex();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::storage, fmt::format("snapshot: inconsistent content: {}", e.what()));
+  }
+  return s;
+}
+
+}  // namespace acm::store

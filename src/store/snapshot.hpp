@@ -1,0 +1,23 @@
+// store/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
+//
+// Format: the bytes "ACMSNAP1", then a Boost.Serialization binary archive (no header) of
+// SnapCase (class version 1). Definitions are referenced by (fragment id, version, item id);
+// ad-hoc task definitions are stored as their JSON spec; JSON values as text. A snapshot that
+// cannot be read (other architecture, damaged, unknown version) is ignored and the case is
+// rebuilt from its full event log, so a snapshot is only ever an optimisation.
+#pragma once
+
+#include "runtime/compiled.hpp"
+#include "runtime/state.hpp"
+
+#include <string>
+
+namespace acm::store {
+
+/// Serialises the state (everything apply() builds, derived caches excluded).
+std::string save_snapshot(const runtime::CaseState& state);
+/// Reads a snapshot; throws Error(storage) if it cannot be read or refers to a definition
+/// the registry does not have.
+runtime::CaseState load_snapshot(const std::string& data, const runtime::Registry& registry);
+
+}  // namespace acm::store

@@ -1,0 +1,1144 @@
+// store/sqlite_store.cpp - the Store on a WAL-mode SQLite file (format: docs/storage.md).
+//
+// Connections: one writer (owned by the writer thread in group mode, guarded by a mutex in
+// full mode) and a small pool of read-only readers, each used under its own mutex. Every read
+// is its own read transaction, so it sees every commit that returned before it started.
+//
+// Open: take the exclusive lock file, check the file read-only (header bytes, then a read-only
+// connection), and only then open it read-write and migrate. A file that fails a check is never
+// written.
+#include <acm/error.hpp>
+
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+namespace acm::store {
+namespace {
+
+namespace fs = std::filesystem;
+using sql::Database;
+using sql::Prepared;
+
+// ---------------------------------------------------------------------------------------------
+// Format constants
+
+/// PRAGMA application_id of acm stores: "ACMS".
+constexpr std::int32_t kApplicationId = 0x41434D53;
+constexpr const char* kFormat = "acm-store";
+#ifdef ACM_VERSION_STRING
+constexpr const char* kAcmVersion = ACM_VERSION_STRING;
+#else
+constexpr const char* kAcmVersion = "0.1.0";
+#endif
+
+/// Version 1: the initial schema. Append new steps; never edit a released one.
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta(
+  key   TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE definitions(
+  kind    TEXT NOT NULL,
+  id      TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  body    TEXT NOT NULL,
+  PRIMARY KEY(kind, id, version)
+);
+
+CREATE TABLE cases(
+  id            TEXT PRIMARY KEY NOT NULL,
+  seq           INTEGER NOT NULL UNIQUE,
+  version       INTEGER NOT NULL,
+  type          TEXT NOT NULL,
+  type_version  INTEGER NOT NULL,
+  status        TEXT NOT NULL,
+  owner         TEXT NOT NULL,
+  priority      INTEGER NOT NULL,
+  customer      TEXT NOT NULL,
+  next_due      INTEGER,
+  next_deadline INTEGER,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX cases_next_due ON cases(next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX cases_status ON cases(status);
+CREATE INDEX cases_owner ON cases(owner);
+
+CREATE TABLE events(
+  case_id TEXT NOT NULL,
+  seq     INTEGER NOT NULL,
+  time    INTEGER NOT NULL,
+  actor   TEXT NOT NULL,
+  kind    TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY(case_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE snapshots(
+  case_id TEXT PRIMARY KEY NOT NULL,
+  version INTEGER NOT NULL,
+  data    BLOB NOT NULL
+);
+
+CREATE TABLE work_items(
+  case_id  TEXT NOT NULL,
+  item_id  TEXT NOT NULL,
+  name     TEXT NOT NULL,
+  state    TEXT NOT NULL,
+  assignee TEXT NOT NULL,
+  role     TEXT NOT NULL,
+  skills   TEXT NOT NULL,
+  due      INTEGER,
+  priority INTEGER NOT NULL,
+  PRIMARY KEY(case_id, item_id)
+) WITHOUT ROWID;
+CREATE INDEX work_items_assignee ON work_items(assignee, priority DESC, due);
+CREATE INDEX work_items_role ON work_items(role, assignee, priority DESC, due);
+CREATE INDEX work_items_due ON work_items(due) WHERE due IS NOT NULL;
+
+CREATE TABLE idempotency(
+  key        TEXT PRIMARY KEY NOT NULL,
+  case_id    TEXT NOT NULL,
+  result     TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE templates(
+  name       TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  meta       TEXT NOT NULL,
+  data       BLOB NOT NULL,
+  PRIMARY KEY(name, version)
+);
+)sql";
+
+constexpr sql::Migration kMigrations[] = {
+    {1, "initial schema", kSchemaV1},
+};
+constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+
+/// The tables a current store has (checked on open).
+constexpr std::array<std::string_view, 8> kTables = {"meta",      "definitions", "cases",       "events",
+                                                     "snapshots", "work_items",  "idempotency", "templates"};
+
+/// Files up to this size (database + WAL) get a full PRAGMA quick_check on open; larger ones a
+/// check of the small tables only (docs/storage.md, "Bad files").
+constexpr std::uintmax_t kFullCheckBytes = 64u << 20;
+/// Readers in the pool (opened on demand).
+constexpr std::size_t kReaders = 4;
+constexpr auto kBusyTimeout = std::chrono::milliseconds(5000);
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+std::int64_t to_ms(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint from_ms(std::int64_t ms) { return TimePoint{Duration{ms}}; }
+std::optional<std::int64_t> to_ms(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return to_ms(*t);
+}
+std::optional<TimePoint> from_ms(std::optional<std::int64_t> ms) {
+  if (!ms) return std::nullopt;
+  return from_ms(*ms);
+}
+std::int64_t to_int64(std::uint64_t v, const char* what) {
+  if (v > static_cast<std::uint64_t>(INT64_MAX))
+    throw Error(ErrorCode::invalid_argument, fmt::format("{} {} is too large for the store", what, v));
+  return static_cast<std::int64_t>(v);
+}
+std::int64_t clamp_count(std::size_t n) {
+  return n > static_cast<std::size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(n);
+}
+
+[[noreturn]] void bad_file(const std::string& path, std::string_view what, std::string_view detail = {}) {
+  throw Error(ErrorCode::storage, sql::message(path, what, detail));
+}
+
+Json parse_json(std::string_view text, const std::string& path, std::string_view what) {
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    bad_file(path, fmt::format("corrupt {}", what), e.what());
+  }
+}
+
+std::uint32_t big_endian32(const unsigned char* p) {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lock file: flock(LOCK_EX | LOCK_NB) on "<path>.lock", held for the store's lifetime.
+
+class LockFile {
+ public:
+  LockFile(std::string lock_path, const std::string& db_path) : path_(std::move(lock_path)) {
+    // The holder removes the file when it closes, so a lock taken on a file that was unlinked in
+    // the meantime is worthless: check that the path still names the locked file, else retry.
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT || err == ENOTDIR)
+          bad_file(db_path, "the directory does not exist", std::strerror(err));
+        bad_file(db_path, fmt::format("cannot create the lock file {} (is the directory writable?)", path_),
+                 std::strerror(err));
+      }
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        std::string holder = read_holder(fd);
+        ::close(fd);
+        if (err == EWOULDBLOCK)
+          bad_file(db_path, fmt::format("already open for writing by another acm store{} (lock file {})",
+                                        holder.empty() ? "" : " in process " + holder, path_));
+        bad_file(db_path, fmt::format("cannot lock {}", path_), std::strerror(err));
+      }
+      struct stat held {};
+      struct stat named {};
+      if (::fstat(fd, &held) != 0 || ::stat(path_.c_str(), &named) != 0 || held.st_ino != named.st_ino ||
+          held.st_dev != named.st_dev) {
+        ::close(fd);
+        continue;
+      }
+      std::string pid = std::to_string(::getpid()) + "\n";
+      if (::ftruncate(fd, 0) == 0) {
+        [[maybe_unused]] auto n = ::pwrite(fd, pid.data(), pid.size(), 0);
+      }
+      fd_ = fd;
+      return;
+    }
+    bad_file(db_path, fmt::format("cannot lock {}", path_), "the lock file keeps being replaced");
+  }
+  ~LockFile() {
+    ::unlink(path_.c_str());  // while still holding the lock (see the constructor)
+    ::close(fd_);
+  }
+  LockFile(const LockFile&) = delete;
+  LockFile& operator=(const LockFile&) = delete;
+
+ private:
+  static std::string read_holder(int fd) {
+    char buf[32] = {};
+    auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return {};
+    std::string s(buf, static_cast<std::size_t>(n));
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+  std::string path_;
+  int fd_ = -1;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Checking a file before writing to it
+
+enum class FileState { fresh, store };
+
+std::uintmax_t size_or_zero(const fs::path& p) {
+  std::error_code ec;
+  auto size = fs::file_size(p, ec);
+  return ec ? 0 : size;
+}
+
+FileState check_with_sqlite(Database& db, const std::string& path, std::uintmax_t total_size);
+
+/// Decides whether `path` is missing/empty (a new store) or an acm store we can open, reading
+/// only: the 100-byte header with plain file I/O, then a read-only SQLite connection. Throws
+/// Error(storage) for anything else. (The header is read before any SQLite connection to the
+/// file exists in this process, so closing our descriptor cannot drop SQLite's POSIX locks.)
+FileState check_file(const std::string& path) {
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) bad_file(path, "cannot read", ec.message());
+  if (!fs::exists(status)) return FileState::fresh;
+  if (!fs::is_regular_file(status)) bad_file(path, "not a regular file");
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) bad_file(path, "cannot read", ec.message());
+  if (size == 0) return FileState::fresh;  // SQLite treats an empty file as an empty database
+
+  // 1. The header (https://www.sqlite.org/fileformat2.html#the_database_header).
+  unsigned char header[100] = {};
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) bad_file(path, "cannot read", std::strerror(errno));
+    in.read(reinterpret_cast<char*>(header), sizeof header);
+    if (static_cast<std::size_t>(in.gcount()) < sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0)
+      bad_file(path, "not an acm store: not a SQLite database file");
+  }
+  std::uint32_t page_size = (std::uint32_t{header[16]} << 8) | header[17];
+  if (page_size == 1) page_size = 65536;
+  if (page_size < 512 || (page_size & (page_size - 1)) != 0)
+    bad_file(path, "corrupt SQLite header", fmt::format("page size {}", page_size));
+  const std::uint32_t page_count = big_endian32(header + 28);
+  const bool page_count_valid = page_count != 0 && std::memcmp(header + 24, header + 92, 4) == 0;
+  const auto user_version = static_cast<std::int32_t>(big_endian32(header + 60));
+  const auto application_id = static_cast<std::int32_t>(big_endian32(header + 68));
+
+  // With a non-empty WAL the header in the main file may be out of date (the WAL holds newer
+  // pages, page 1 included): then only SQLite can tell.
+  const std::uintmax_t wal_size = size_or_zero(path + "-wal");
+  if (wal_size == 0) {
+    if (application_id != kApplicationId) {
+      bool empty_database = application_id == 0 && user_version == 0 && page_count_valid && page_count == 1;
+      if (empty_database) return FileState::fresh;
+      if (application_id != 0 || page_count_valid)
+        bad_file(path, "not an acm store",
+                 fmt::format("a SQLite database with application_id {:#010x}, not {:#010x}",
+                             static_cast<std::uint32_t>(application_id), static_cast<std::uint32_t>(kApplicationId)));
+    } else if (user_version > kSchemaVersion) {
+      bad_file(path, fmt::format("schema version {} is newer than this build of acm supports ({})", user_version,
+                                 kSchemaVersion),
+               "open it with a newer acm");
+    }
+    if (page_count_valid && size < std::uintmax_t{page_count} * page_size)
+      bad_file(path, "truncated or damaged",
+               fmt::format("the file has {} bytes, its header says {} pages of {} bytes", size, page_count, page_size));
+  }
+
+  // 2. A read-only connection: schema, identity, version, integrity. Without a WAL, an
+  // immutable one (it opens no -wal/-shm file). With a WAL, SQLite may create the -shm file
+  // to read it: removed again if the file is refused.
+  if (wal_size == 0) {
+    Database db(path, Database::Access::immutable);
+    return check_with_sqlite(db, path, size);
+  }
+  const bool had_shm = fs::exists(path + "-shm");
+  try {
+    Database db(path, Database::Access::read_only);
+    db.busy_timeout(kBusyTimeout);
+    return check_with_sqlite(db, path, size + wal_size);
+  } catch (...) {
+    std::error_code ignored;
+    if (!had_shm) fs::remove(path + "-shm", ignored);
+    throw;
+  }
+}
+
+FileState check_with_sqlite(Database& db, const std::string& path, std::uintmax_t total_size) {
+  std::vector<std::string> tables;
+  try {
+    sql::Statement s(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+    while (s.step()) tables.push_back(s.column_text(0));
+  } catch (const sql::SqlError& e) {
+    if (e.not_a_database()) bad_file(path, "not an acm store: not a SQLite database file");
+    bad_file(path, "corrupt or unreadable", e.what());
+  }
+  const auto app = static_cast<std::int32_t>(db.query_int64("PRAGMA application_id"));
+  const auto version = static_cast<int>(db.query_int64("PRAGMA user_version"));
+  if (app != kApplicationId) {
+    if (app == 0 && version == 0 && tables.empty()) return FileState::fresh;
+    std::string list;
+    for (std::size_t i = 0; i < tables.size() && i < 8; ++i) list += (i ? ", " : "") + tables[i];
+    if (tables.size() > 8) list += ", ...";
+    bad_file(path, "not an acm store",
+             fmt::format("a SQLite database with application_id {:#010x} and tables: {}", static_cast<std::uint32_t>(app),
+                         list.empty() ? "none" : list));
+  }
+  if (version > kSchemaVersion)
+    bad_file(path, fmt::format("schema version {} is newer than this build of acm supports ({})", version,
+                               kSchemaVersion),
+             "open it with a newer acm");
+  if (version < 1) bad_file(path, "not an acm store", "acm's application_id but no schema version");
+  auto has = [&](std::string_view t) { return std::find(tables.begin(), tables.end(), t) != tables.end(); };
+  if (!has("meta")) bad_file(path, "damaged acm store", "no meta table");
+  std::string format, meta_version;
+  try {
+    format = db.query_text("SELECT value FROM meta WHERE key = 'format'");
+    meta_version = db.query_text("SELECT value FROM meta WHERE key = 'schema_version'");
+  } catch (const sql::SqlError& e) {
+    bad_file(path, "corrupt or unreadable", e.what());
+  }
+  if (format != kFormat) bad_file(path, "not an acm store", fmt::format("meta format is '{}'", format));
+  if (meta_version != std::to_string(version))
+    bad_file(path, "damaged acm store",
+             fmt::format("meta schema_version '{}' but user_version {}", meta_version, version));
+  if (version == kSchemaVersion)
+    for (auto t : kTables)
+      if (!has(t)) bad_file(path, "damaged acm store", fmt::format("no {} table", t));
+
+  // Integrity: all pages of a small file; the small tables of a big one (SQLite still reports
+  // any damaged page it meets later, as an Error(storage) from that read).
+  std::vector<std::string> problems;
+  try {
+    auto check = [&](const std::string& pragma) {
+      sql::Statement s(db, pragma);
+      while (s.step()) {
+        auto line = s.column_text(0);
+        if (line != "ok") problems.push_back(std::move(line));
+      }
+    };
+    if (total_size <= kFullCheckBytes) {
+      check("PRAGMA quick_check(20)");
+    } else {
+      check("PRAGMA quick_check(meta)");
+      check("PRAGMA quick_check(definitions)");
+    }
+  } catch (const sql::SqlError& e) {
+    bad_file(path, "corrupt", e.what());
+  }
+  if (!problems.empty()) {
+    std::string text;
+    for (std::size_t i = 0; i < problems.size() && i < 3; ++i) text += (i ? "; " : "") + problems[i];
+    if (problems.size() > 3) text += fmt::format("; {} more", problems.size() - 3);
+    bad_file(path, "corrupt (PRAGMA quick_check failed)", text);
+  }
+  return FileState::store;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQL of the hot paths
+
+constexpr const char* kSelectVersion = "SELECT version, status, owner, next_due FROM cases WHERE id = ?1";
+constexpr const char* kInsertEvent =
+    "INSERT INTO events(case_id, seq, time, actor, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kInsertCase =
+    "INSERT INTO cases(id, seq, version, type, type_version, status, owner, priority, customer, next_due, "
+    "next_deadline, created_at, updated_at) VALUES (?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM cases), ?2, ?3, ?4, "
+    "?10, ?11, ?5, ?6, ?12, ?7, ?8, ?9)";
+constexpr const char* kDeleteWork = "DELETE FROM work_items WHERE case_id = ?1";
+constexpr const char* kInsertWork =
+    "INSERT INTO work_items(case_id, item_id, name, state, assignee, role, skills, due, priority) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr const char* kUpsertSnapshot =
+    "INSERT INTO snapshots(case_id, version, data) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(case_id) DO UPDATE SET version = excluded.version, data = excluded.data";
+constexpr const char* kInsertKey = "INSERT INTO idempotency(key, case_id, result, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kCaseColumns =
+    "id, version, type, type_version, status, owner, priority, customer, next_due, next_deadline, created_at, "
+    "updated_at";
+
+// The UPDATE of a case row sets the indexed columns (status, owner, next_due) only when they
+// change, so an unchanged index is not rewritten. Bit 0: status, 1: owner, 2: next_due.
+constexpr int kStatusChanged = 1, kOwnerChanged = 2, kDueChanged = 4;
+const std::array<std::string, 8>& update_case_sql() {
+  static const std::array<std::string, 8> sql = [] {
+    std::array<std::string, 8> out;
+    for (int mask = 0; mask < 8; ++mask) {
+      std::string s =
+          "UPDATE cases SET version = ?2, type = ?3, type_version = ?4, priority = ?5, customer = ?6, "
+          "next_deadline = ?7, created_at = ?8, updated_at = ?9";
+      if (mask & kStatusChanged) s += ", status = ?10";
+      if (mask & kOwnerChanged) s += ", owner = ?11";
+      if (mask & kDueChanged) s += ", next_due = ?12";
+      s += " WHERE id = ?1";
+      out[static_cast<std::size_t>(mask)] = std::move(s);
+    }
+    return out;
+  }();
+  return sql;
+}
+
+CaseRecord read_record(const sql::Statement& s) {
+  CaseRecord r;
+  r.id = s.column_text(0);
+  r.version = static_cast<std::uint64_t>(s.column_int64(1));
+  r.type = s.column_text(2);
+  r.type_version = s.column_int(3);
+  r.status = s.column_text(4);
+  r.owner = s.column_text(5);
+  r.priority = s.column_int(6);
+  r.customer = s.column_text(7);
+  r.next_due = from_ms(s.column_optional_int64(8));
+  r.next_deadline = from_ms(s.column_optional_int64(9));
+  r.created_at = from_ms(s.column_int64(10));
+  r.updated_at = from_ms(s.column_int64(11));
+  return r;
+}
+
+/// The SQL of a queue query. Parameters: ?1 assignee, ?2 overdue_at, ?3.. the roles, then
+/// LIMIT and OFFSET. `roles` must be sorted and unique.
+std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles) {
+  std::string sql =
+      "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items";
+  std::vector<std::string> where;
+  std::string in;
+  for (std::size_t i = 0; i < roles.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 3 + i);
+  const bool mine = !q.assignee.empty(), team = !roles.empty();
+  if (mine && team)
+    where.push_back(fmt::format("(assignee = ?1 OR (assignee = '' AND role IN ({})))", in));
+  else if (mine)
+    where.push_back("assignee = ?1");
+  else if (team) {
+    // Without statistics the planner may prefer the (assignee = '') range: name the index.
+    sql += " INDEXED BY work_items_role";
+    where.push_back(fmt::format("assignee = '' AND role IN ({})", in));
+  }
+  if (q.overdue_at) where.push_back("due < ?2");
+  for (std::size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
+  sql += q.overdue_at ? " ORDER BY due, priority DESC, case_id, item_id"
+                      : " ORDER BY priority DESC, due IS NULL, due, case_id, item_id";
+  sql += fmt::format(" LIMIT ?{} OFFSET ?{}", 3 + roles.size(), 4 + roles.size());
+  return sql;
+}
+
+constexpr const char* kDueSql =
+    "SELECT next_due, id FROM cases WHERE next_due IS NOT NULL AND next_due <= ?1 ORDER BY next_due, id LIMIT ?2";
+
+std::string skills_json(const std::vector<std::string>& skills) {
+  if (skills.empty()) return "[]";
+  return Json(skills).dump();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The store
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const SqliteOptions& options)
+      : path_(canonical_path(options.path)),
+        lock_(path_ + ".lock", path_),
+        durability_(options.durability),
+        window_(options.group_window),
+        max_batch_(std::max<std::size_t>(1, options.max_batch)) {
+    const FileState state = check_file(path_);
+    (void)state;
+    writer_ = std::make_unique<Database>(path_, Database::Access::read_write);
+    writer_->busy_timeout(kBusyTimeout);
+    auto mode = writer_->query_text("PRAGMA journal_mode = WAL");
+    if (mode != "wal") bad_file(path_, "cannot switch to WAL mode", fmt::format("journal_mode is '{}'", mode));
+    writer_->exec(
+        "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864; PRAGMA temp_store = MEMORY; "
+        "PRAGMA cache_size = -65536; PRAGMA foreign_keys = OFF;");
+    sql::migrate(*writer_, kMigrations, [this](Database& db, int from) { finish_migration(db, from); });
+    if (durability_ == Durability::group) writer_thread_ = std::thread([this] { writer_loop(); });
+  }
+
+  ~SqliteStore() override {
+    if (writer_thread_.joinable()) {
+      {
+        std::lock_guard lk(queue_mutex_);
+        stopping_ = true;
+      }
+      queue_cv_.notify_all();
+      writer_thread_.join();  // the writer drains the queue first
+    }
+    // Readers first: the last connection to close checkpoints the WAL and removes it.
+    for (auto& r : readers_) {
+      std::lock_guard lk(r.mutex);
+      r.db.reset();
+    }
+    writer_.reset();
+  }
+
+  // -- Definitions -------------------------------------------------------------------------
+
+  std::vector<DefinitionRecord> load_definitions() override {
+    auto lease = reader();
+    std::vector<DefinitionRecord> out;
+    Prepared s = lease.db().prepared("SELECT kind, id, version, body FROM definitions ORDER BY rowid");
+    while (s->step())
+      out.push_back({s->column_text(0), s->column_text(1), s->column_int(2),
+                     parse_json(s->column_view(3), path_, "definition body")});
+    return out;
+  }
+
+  void save_definitions(const std::vector<DefinitionRecord>& defs) override {
+    if (defs.empty()) return;
+    write([&](Database& db) {
+      Prepared ins = db.prepared("INSERT INTO definitions(kind, id, version, body) VALUES (?1, ?2, ?3, ?4)");
+      for (const auto& d : defs) {
+        std::string body = d.body.dump();
+        ins->bind_text(1, d.kind).bind_text(2, d.id).bind_int64(3, d.version).bind_text(4, body);
+        if (ins->run_unless_constraint()) continue;
+        // Registered before: fine if it is the same definition.
+        Prepared old = db.prepared("SELECT body FROM definitions WHERE kind = ?1 AND id = ?2 AND version = ?3");
+        old->bind_text(1, d.kind).bind_text(2, d.id).bind_int64(3, d.version);
+        if (old->step() && parse_json(old->column_view(0), path_, "definition body") == d.body) continue;
+        throw Error(ErrorCode::already_exists,
+                    fmt::format("{} '{}' version {} is already stored with a different body", d.kind, d.id, d.version));
+      }
+    });
+  }
+
+  // -- Cases -------------------------------------------------------------------------------
+
+  void commit(Commit c) override {
+    write([&](Database& db) { apply(db, c); });
+  }
+
+  std::optional<LoadedCase> load_case(const std::string& id) override {
+    auto lease = reader();
+    Database& db = lease.db();
+    sql::Transaction tx(db);  // one read snapshot for the row, the snapshot and the events
+    auto record = read_case(db, id);
+    if (!record) return std::nullopt;
+    LoadedCase out;
+    out.record = std::move(*record);
+    {
+      Prepared s = db.prepared("SELECT version, data FROM snapshots WHERE case_id = ?1");
+      s->bind_text(1, id);
+      if (s->step()) out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(s->column_int64(0)), s->column_blob(1)};
+    }
+    out.events = read_events(db, id, out.snapshot ? out.snapshot->version + 1 : 1);
+    tx.commit();
+    return out;
+  }
+
+  std::vector<Event> load_events(const std::string& id, std::uint64_t from) override {
+    auto lease = reader();
+    return read_events(lease.db(), id, from);
+  }
+
+  std::optional<CaseRecord> case_record(const std::string& id) override {
+    auto lease = reader();
+    return read_case(lease.db(), id);
+  }
+
+  std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) override {
+    auto lease = reader();
+    Database& db = lease.db();
+    std::vector<std::string> out;
+    if (limit == 0) return out;
+    if (after_id.empty()) {
+      Prepared s = db.prepared("SELECT id FROM cases ORDER BY seq LIMIT ?1");
+      s->bind_int64(1, clamp_count(limit));
+      while (s->step()) out.push_back(s->column_text(0));
+    } else {
+      // An unknown after_id yields nothing.
+      Prepared s = db.prepared("SELECT id FROM cases WHERE seq > (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq LIMIT ?2");
+      s->bind_text(1, after_id).bind_int64(2, clamp_count(limit));
+      while (s->step()) out.push_back(s->column_text(0));
+    }
+    return out;
+  }
+
+  std::uint64_t case_count() override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared("SELECT IFNULL(MAX(seq), 0) FROM cases");  // the seq index: O(log n)
+    return s->step() ? static_cast<std::uint64_t>(s->column_int64(0)) : 0;
+  }
+
+  void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) override {
+    const std::int64_t v = to_int64(version, "version");
+    write([&](Database& db) {
+      Prepared s = db.prepared("UPDATE cases SET next_due = ?3 WHERE id = ?1 AND version = ?2");
+      s->bind_text(1, id).bind_int64(2, v).bind_int64(3, to_ms(next_due));
+      s->run();  // no row when the version moved on: ignored
+    });
+  }
+
+  // -- Timers ------------------------------------------------------------------------------
+
+  std::vector<std::pair<TimePoint, std::string>> due_cases(TimePoint until, std::size_t limit) override {
+    auto lease = reader();
+    std::vector<std::pair<TimePoint, std::string>> out;
+    if (limit == 0) return out;
+    Prepared s = lease.db().prepared(kDueSql);
+    s->bind_int64(1, to_ms(until)).bind_int64(2, clamp_count(limit));
+    while (s->step()) out.emplace_back(from_ms(s->column_int64(0)), s->column_text(1));
+    return out;
+  }
+
+  std::optional<TimePoint> next_due() override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared("SELECT MIN(next_due) FROM cases WHERE next_due IS NOT NULL");
+    if (!s->step()) return std::nullopt;
+    return from_ms(s->column_optional_int64(0));
+  }
+
+  // -- Read model --------------------------------------------------------------------------
+
+  std::vector<WorkItemRecord> work_items(const QueueQuery& q) override {
+    std::vector<WorkItemRecord> out;
+    if (q.limit == 0) return out;
+    std::vector<std::string> roles = q.roles;
+    std::sort(roles.begin(), roles.end());
+    roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+    const std::string text = queue_sql(q, roles);
+    auto lease = reader();
+    Database& db = lease.db();
+    // Cache the shapes with few roles; statements for long role lists are prepared each time.
+    std::optional<sql::Statement> own;
+    std::optional<Prepared> cached;
+    sql::Statement* s = nullptr;
+    if (roles.size() <= 8) {
+      cached.emplace(db.prepared(text));
+      s = &**cached;
+    } else {
+      own.emplace(db, text);
+      s = &*own;
+    }
+    if (!q.assignee.empty()) s->bind_text(1, q.assignee);
+    if (q.overdue_at) s->bind_int64(2, to_ms(*q.overdue_at));
+    for (std::size_t i = 0; i < roles.size(); ++i) s->bind_text(static_cast<int>(3 + i), roles[i]);
+    s->bind_int64(static_cast<int>(3 + roles.size()), clamp_count(q.limit));
+    s->bind_int64(static_cast<int>(4 + roles.size()), clamp_count(q.offset));
+    while (s->step()) {
+      WorkItemRecord w;
+      w.case_id = s->column_text(0);
+      w.item_id = s->column_text(1);
+      w.name = s->column_text(2);
+      w.state = s->column_text(3);
+      w.assignee = s->column_text(4);
+      w.role = s->column_text(5);
+      Json skills = parse_json(s->column_view(6), path_, "work item skills");
+      if (skills.is_array())
+        for (const auto& k : skills)
+          if (k.is_string()) w.skills.push_back(k.get<std::string>());
+      w.due = from_ms(s->column_optional_int64(7));
+      w.priority = s->column_int(8);
+      out.push_back(std::move(w));
+    }
+    return out;
+  }
+
+  // -- Idempotency -------------------------------------------------------------------------
+
+  std::optional<Json> idempotent_result(const std::string& key) override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared("SELECT result FROM idempotency WHERE key = ?1");
+    s->bind_text(1, key);
+    if (!s->step()) return std::nullopt;
+    return parse_json(s->column_view(0), path_, "idempotent result");
+  }
+
+  // -- Templates ---------------------------------------------------------------------------
+
+  int put_template(TemplateRecord r) override {
+    if (r.name.empty()) throw Error(ErrorCode::invalid_argument, "a template needs a name");
+    if (r.version < 0) throw Error(ErrorCode::invalid_argument, fmt::format("template version {} is negative", r.version));
+    int version = r.version;
+    const std::string meta = r.meta.dump();
+    write([&](Database& db) {
+      version = r.version;
+      if (version == 0) {
+        Prepared s = db.prepared("SELECT IFNULL(MAX(version), 0) FROM templates WHERE name = ?1");
+        s->bind_text(1, r.name);
+        version = s->step() ? s->column_int(0) + 1 : 1;
+      }
+      Prepared ins = db.prepared(
+          "INSERT INTO templates(name, version, kind, created_at, meta, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      ins->bind_text(1, r.name).bind_int64(2, version).bind_text(3, r.kind).bind_int64(4, to_ms(r.created_at));
+      ins->bind_text(5, meta).bind_blob(6, r.data);
+      if (!ins->run_unless_constraint())
+        throw Error(ErrorCode::already_exists, fmt::format("template '{}' version {} exists", r.name, version));
+    });
+    return version;
+  }
+
+  std::optional<TemplateRecord> get_template(const std::string& name, int version) override {
+    auto lease = reader();
+    Database& db = lease.db();
+    Prepared s = version == 0 ? db.prepared(
+                                    "SELECT name, version, kind, created_at, meta, data FROM templates "
+                                    "WHERE name = ?1 ORDER BY version DESC LIMIT 1")
+                              : db.prepared(
+                                    "SELECT name, version, kind, created_at, meta, data FROM templates "
+                                    "WHERE name = ?1 AND version = ?2");
+    s->bind_text(1, name);
+    if (version != 0) s->bind_int64(2, version);
+    if (!s->step()) return std::nullopt;
+    TemplateRecord r = read_template(*s);
+    r.data = s->column_blob(5);
+    return r;
+  }
+
+  std::vector<TemplateRecord> list_templates() override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared("SELECT name, version, kind, created_at, meta FROM templates ORDER BY name, version");
+    std::vector<TemplateRecord> out;
+    while (s->step()) out.push_back(read_template(*s));
+    return out;
+  }
+
+  // -- Test hooks --------------------------------------------------------------------------
+
+  std::string plan(const std::string& query) {
+    auto lease = reader();
+    sql::Statement s(lease.db(), "EXPLAIN QUERY PLAN " + query);
+    std::string out;
+    while (s.step()) out += s.column_text(3) + "\n";
+    return out;
+  }
+  std::string queue_plan(const QueueQuery& q) {
+    std::vector<std::string> roles = q.roles;
+    std::sort(roles.begin(), roles.end());
+    roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+    return plan(queue_sql(q, roles));
+  }
+  std::string due_plan() { return plan(kDueSql); }
+  detail::WriteStats write_stats() const {
+    return {batches_.load(std::memory_order_relaxed), operations_.load(std::memory_order_relaxed)};
+  }
+
+ private:
+  // -- Writes ------------------------------------------------------------------------------
+
+  /// One write (a commit, definitions, a template), run inside a transaction (or, in a batch,
+  /// inside its own savepoint) on the writer connection.
+  struct WriteOp {
+    std::function<void(Database&)> work;
+    std::chrono::steady_clock::time_point enqueued{};
+    std::exception_ptr error;
+    bool done = false;
+  };
+
+  void write(std::function<void(Database&)> work) {
+    WriteOp op;
+    op.work = std::move(work);
+    if (durability_ == Durability::full) {
+      std::lock_guard lk(write_mutex_);
+      WriteOp* one[] = {&op};
+      run_batch(one);
+    } else {
+      std::unique_lock lk(queue_mutex_);
+      if (stopping_) throw Error(ErrorCode::storage, sql::message(path_, "the store is closing"));
+      op.enqueued = std::chrono::steady_clock::now();
+      queue_.push_back(&op);
+      queue_cv_.notify_one();
+      done_cv_.wait(lk, [&] { return op.done; });
+    }
+    if (op.error) std::rethrow_exception(op.error);
+  }
+
+  /// The group-commit writer: takes what is queued (waiting up to the window after the first
+  /// arrival for more, up to max_batch), writes it in one transaction, reports to each caller.
+  void writer_loop() {
+    std::vector<WriteOp*> batch;
+    batch.reserve(max_batch_);
+    std::unique_lock lk(queue_mutex_);
+    for (;;) {
+      queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything written
+      if (window_.count() > 0 && queue_.size() < max_batch_ && !stopping_) {
+        auto deadline = queue_.front()->enqueued + window_;
+        queue_cv_.wait_until(lk, deadline, [&] { return stopping_ || queue_.size() >= max_batch_; });
+      }
+      while (!queue_.empty() && batch.size() < max_batch_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      lk.unlock();
+      run_batch(batch);
+      lk.lock();
+      for (WriteOp* op : batch) op->done = true;
+      batch.clear();
+      done_cv_.notify_all();
+    }
+  }
+
+  /// Runs one operation. Returns true if it succeeded; false if it failed on its own (a version
+  /// conflict, a duplicate key, a bad argument: the error is kept for its caller). Rethrows the
+  /// failures that end the whole transaction (I/O, disk full, corruption).
+  static bool run_op(Database& db, WriteOp& op) {
+    try {
+      op.work(db);
+      return true;
+    } catch (const sql::SqlError& e) {
+      if (!e.statement_only() || !db.in_transaction()) throw;
+      op.error = std::current_exception();
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::storage) throw;
+      op.error = std::current_exception();
+    } catch (...) {
+      op.error = std::current_exception();
+    }
+    return false;
+  }
+
+  /// Writes `ops` in one transaction, each in its own savepoint when there are several, so
+  /// one that fails undoes only its own writes. A failure of the transaction itself fails all.
+  void run_batch(std::span<WriteOp* const> ops) {
+    Database& db = *writer_;
+    try {
+      sql::Transaction tx(db, sql::Transaction::Kind::immediate);
+      if (ops.size() == 1) {
+        if (!run_op(db, *ops[0])) return;  // nothing else to keep: the transaction rolls back
+      } else {
+        for (WriteOp* op : ops) {
+          sql::Savepoint sp(db, "op");
+          if (run_op(db, *op)) sp.release();  // else the destructor rolls back to the savepoint
+        }
+      }
+      tx.commit();
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      operations_.fetch_add(ops.size(), std::memory_order_relaxed);
+    } catch (const std::exception& e) {
+      std::string text = ops.size() == 1 ? std::string(e.what())
+                                         : fmt::format("{} (a batch of {} writes failed with it)", e.what(), ops.size());
+      for (WriteOp* op : ops) op->error = std::make_exception_ptr(Error(ErrorCode::storage, text));
+    }
+  }
+
+  void finish_migration(Database& db, int from) {
+    auto now = format_time(std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()));
+    auto set = [&](std::string_view key, const std::string& value) {
+      Prepared s = db.prepared("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)");
+      s->bind_text(1, key).bind_text(2, value);
+      s->run();
+    };
+    if (from == 0) {
+      db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+      set("format", kFormat);
+      set("created_at", now);
+      set("acm_version", kAcmVersion);
+    } else {
+      if (static_cast<std::int32_t>(db.query_int64("PRAGMA application_id")) != kApplicationId)
+        bad_file(path_, "not an acm store", "application_id changed while opening");
+      if (from == kSchemaVersion) return;  // nothing to do: write nothing
+      set("migrated_at", now);
+      set("acm_version", kAcmVersion);
+    }
+    set("schema_version", std::to_string(kSchemaVersion));
+  }
+
+  /// The commit, on the writer connection inside a transaction or savepoint.
+  void apply(Database& db, const Commit& c) {
+    const CaseRecord& r = c.record;
+    if (r.id.empty()) throw Error(ErrorCode::invalid_argument, "a commit needs a case id");
+    const std::int64_t expected = to_int64(c.expected_version, "expected version");
+    if (r.version != c.expected_version + c.events.size())
+      throw Error(ErrorCode::internal,
+                  fmt::format("commit of case '{}': version {} after {} events from version {}", r.id, r.version,
+                              c.events.size(), c.expected_version));
+    for (std::size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
+      if (e.seq != c.expected_version + 1 + i || (!e.case_id.empty() && e.case_id != r.id))
+        throw Error(ErrorCode::internal, fmt::format("commit of case '{}' version {}: event {} is '{}' #{}", r.id,
+                                                     r.version, i, e.case_id, e.seq));
+    }
+
+    // The version check, with the indexed columns to see which ones change.
+    bool exists = false;
+    int changed = kStatusChanged | kOwnerChanged | kDueChanged;
+    {
+      Prepared s = db.prepared(kSelectVersion);
+      s->bind_text(1, r.id);
+      if (s->step()) {
+        exists = true;
+        std::int64_t stored = s->column_int64(0);
+        if (c.expected_version == 0)
+          throw Error(ErrorCode::conflict, fmt::format("case '{}' already exists (version {})", r.id, stored));
+        if (stored != expected)
+          throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not {}", r.id, stored, expected));
+        changed = 0;
+        if (s->column_view(1) != r.status) changed |= kStatusChanged;
+        if (s->column_view(2) != r.owner) changed |= kOwnerChanged;
+        if (s->column_optional_int64(3) != to_ms(r.next_due)) changed |= kDueChanged;
+      } else if (c.expected_version != 0) {
+        throw Error(ErrorCode::conflict, fmt::format("case '{}' does not exist (expected version {})", r.id, expected));
+      }
+    }
+
+    // Events.
+    if (!c.events.empty()) {
+      Prepared ins = db.prepared(kInsertEvent);
+      ins->bind_text(1, r.id);
+      std::string payload;
+      for (const Event& e : c.events) {
+        payload = e.payload.dump();
+        ins->bind_int64(2, static_cast<std::int64_t>(e.seq)).bind_int64(3, to_ms(e.time));
+        ins->bind_text(4, e.actor).bind_text(5, e.kind).bind_text(6, payload);
+        if (!ins->run_unless_constraint())
+          throw Error(ErrorCode::conflict, fmt::format("case '{}' already has event {}", r.id, e.seq));
+      }
+    }
+
+    // The case row.
+    {
+      Prepared s = db.prepared(exists ? std::string_view(update_case_sql()[static_cast<std::size_t>(changed)])
+                                      : std::string_view(kInsertCase));
+      s->bind_text(1, r.id).bind_int64(2, to_int64(r.version, "version")).bind_text(3, r.type);
+      s->bind_int64(4, r.type_version).bind_int64(5, r.priority).bind_text(6, r.customer);
+      s->bind_int64(7, to_ms(r.next_deadline)).bind_int64(8, to_ms(r.created_at)).bind_int64(9, to_ms(r.updated_at));
+      if (changed & kStatusChanged) s->bind_text(10, r.status);
+      if (changed & kOwnerChanged) s->bind_text(11, r.owner);
+      if (changed & kDueChanged) s->bind_int64(12, to_ms(r.next_due));
+      s->run();
+    }
+
+    // The read model.
+    if (c.work_items) {
+      if (exists) {
+        Prepared del = db.prepared(kDeleteWork);
+        del->bind_text(1, r.id);
+        del->run();
+      }
+      if (!c.work_items->empty()) {
+        Prepared ins = db.prepared(kInsertWork);
+        ins->bind_text(1, r.id);
+        std::string skills;
+        for (const WorkItemRecord& w : *c.work_items) {
+          if (!w.case_id.empty() && w.case_id != r.id)
+            throw Error(ErrorCode::internal,
+                        fmt::format("commit of case '{}': work item '{}' of case '{}'", r.id, w.item_id, w.case_id));
+          skills = skills_json(w.skills);
+          ins->bind_text(2, w.item_id).bind_text(3, w.name).bind_text(4, w.state).bind_text(5, w.assignee);
+          ins->bind_text(6, w.role).bind_text(7, skills).bind_int64(8, to_ms(w.due)).bind_int64(9, w.priority);
+          if (!ins->run_unless_constraint())
+            throw Error(ErrorCode::invalid_argument,
+                        fmt::format("commit of case '{}': work item '{}' listed twice", r.id, w.item_id));
+        }
+      }
+    }
+
+    if (c.snapshot) {
+      Prepared s = db.prepared(kUpsertSnapshot);
+      s->bind_text(1, r.id).bind_int64(2, to_int64(c.snapshot->version, "snapshot version"));
+      s->bind_blob(3, c.snapshot->data);
+      s->run();
+    }
+
+    if (!c.idempotency_key.empty()) {
+      std::string result = c.idempotent_result.dump();
+      Prepared s = db.prepared(kInsertKey);
+      s->bind_text(1, c.idempotency_key).bind_text(2, r.id).bind_text(3, result).bind_int64(4, to_ms(r.updated_at));
+      if (!s->run_unless_constraint())
+        throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' is already used", c.idempotency_key));
+    }
+  }
+
+  // -- Reads -------------------------------------------------------------------------------
+
+  struct Reader {
+    std::mutex mutex;
+    std::unique_ptr<Database> db;  // opened on first use
+  };
+
+  /// A reader connection, locked for the lease's lifetime.
+  class ReaderLease {
+   public:
+    ReaderLease(SqliteStore& store, Reader& reader) : store_(store), reader_(reader) {}
+    ~ReaderLease() { reader_.mutex.unlock(); }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    Database& db() {
+      if (!reader_.db) reader_.db = store_.open_reader();
+      return *reader_.db;
+    }
+
+   private:
+    SqliteStore& store_;
+    Reader& reader_;
+  };
+
+  /// An idle open reader if there is one, else an idle unopened one, else waits for one.
+  ReaderLease reader() {
+    const std::size_t start = next_reader_.fetch_add(1, std::memory_order_relaxed) % kReaders;
+    for (int pass = 0; pass < 2; ++pass)
+      for (std::size_t i = 0; i < kReaders; ++i) {
+        Reader& r = readers_[(start + i) % kReaders];
+        if (!r.mutex.try_lock()) continue;
+        if (pass == 0 && !r.db) {
+          r.mutex.unlock();
+          continue;
+        }
+        return ReaderLease(*this, r);
+      }
+    Reader& r = readers_[start];
+    r.mutex.lock();
+    return ReaderLease(*this, r);
+  }
+
+  std::unique_ptr<Database> open_reader() {
+    auto db = std::make_unique<Database>(path_, Database::Access::read_only);
+    db->busy_timeout(kBusyTimeout);
+    db->exec("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
+    return db;
+  }
+
+  std::optional<CaseRecord> read_case(Database& db, const std::string& id) {
+    static const std::string sql = fmt::format("SELECT {} FROM cases WHERE id = ?1", kCaseColumns);
+    Prepared s = db.prepared(sql);
+    s->bind_text(1, id);
+    if (!s->step()) return std::nullopt;
+    return read_record(*s);
+  }
+
+  std::vector<Event> read_events(Database& db, const std::string& id, std::uint64_t from) {
+    Prepared s = db.prepared(
+        "SELECT seq, time, actor, kind, payload FROM events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq");
+    s->bind_text(1, id).bind_int64(2, to_int64(from, "event seq"));
+    std::vector<Event> out;
+    while (s->step()) {
+      Event e;
+      e.case_id = id;
+      e.seq = static_cast<std::uint64_t>(s->column_int64(0));
+      e.time = from_ms(s->column_int64(1));
+      e.actor = s->column_text(2);
+      e.kind = s->column_text(3);
+      e.payload = parse_json(s->column_view(4), path_, "event payload");
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  TemplateRecord read_template(const sql::Statement& s) {
+    TemplateRecord r;
+    r.name = s.column_text(0);
+    r.version = s.column_int(1);
+    r.kind = s.column_text(2);
+    r.created_at = from_ms(s.column_int64(3));
+    r.meta = parse_json(s.column_view(4), path_, "template meta");
+    return r;
+  }
+
+  static std::string canonical_path(const std::string& path) {
+    if (path.empty()) throw Error(ErrorCode::invalid_argument, "the store path is empty");
+    std::error_code ec;
+    auto p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+    if (ec) return path;
+    return p.string();
+  }
+
+  // Declaration order matters: the lock is taken first and released last.
+  const std::string path_;
+  LockFile lock_;
+  const Durability durability_;
+  const std::chrono::microseconds window_;
+  const std::size_t max_batch_;
+  std::unique_ptr<Database> writer_;
+
+  std::array<Reader, kReaders> readers_;
+  std::atomic<std::size_t> next_reader_{0};
+
+  std::mutex write_mutex_;  // full durability: the writer connection
+  std::mutex queue_mutex_;  // group durability: the queue and the done flags
+  std::condition_variable queue_cv_;
+  std::condition_variable done_cv_;
+  std::deque<WriteOp*> queue_;
+  bool stopping_ = false;
+  std::thread writer_thread_;
+
+  std::atomic<std::uint64_t> batches_{0};
+  std::atomic<std::uint64_t> operations_{0};
+};
+
+SqliteStore& as_sqlite(Store& store) {
+  auto* s = dynamic_cast<SqliteStore*>(&store);
+  if (!s) throw Error(ErrorCode::invalid_argument, "not a SQLite store");
+  return *s;
+}
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite(const SqliteOptions& options) { return std::make_unique<SqliteStore>(options); }
+
+namespace detail {
+std::string queue_plan(Store& store, const QueueQuery& q) { return as_sqlite(store).queue_plan(q); }
+std::string due_plan(Store& store) { return as_sqlite(store).due_plan(); }
+WriteStats write_stats(Store& store) { return as_sqlite(store).write_stats(); }
+}  // namespace detail
+
+}  // namespace acm::store

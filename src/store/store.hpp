@@ -1,0 +1,175 @@
+// store/store.hpp - where cases, definitions, timers and learned templates live.
+//
+// The engine keeps a cache of cases in memory and writes every command through a Store. Two
+// implementations: SqliteStore (the default; a WAL-mode SQLite file, docs/storage.md) and
+// MemoryStore (unit tests, embedded use without a file). Private to the library.
+//
+// Thread safety: every method may be called from any thread; implementations synchronise
+// internally. commit() from many threads may be batched (group commit).
+#pragma once
+
+#include <acm/case.hpp>
+#include <acm/json.hpp>
+#include <acm/time.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace acm::store {
+
+/// The `cases` row: what queries need without loading the case.
+struct CaseRecord {
+  std::string id;
+  std::uint64_t version = 0;  ///< number of events
+  std::string type;
+  int type_version = 0;
+  std::string status;  ///< to_string(CaseStatus)
+  std::string owner;
+  int priority = 0;
+  std::string customer;
+  std::optional<TimePoint> next_due;       ///< earliest timer or deadline check: drives Engine::run_due
+  std::optional<TimePoint> next_deadline;  ///< earliest open goal or task deadline (display, queries)
+  TimePoint created_at{};
+  TimePoint updated_at{};
+};
+
+/// Read model: one open work item (a human task that is enabled, active or suspended).
+struct WorkItemRecord {
+  std::string case_id;
+  std::string item_id;
+  std::string name;
+  std::string state;  ///< to_string(ItemState)
+  std::string assignee;
+  std::string role;
+  std::vector<std::string> skills;
+  std::optional<TimePoint> due;
+  int priority = 0;  ///< the case's priority
+  bool operator==(const WorkItemRecord&) const = default;
+};
+
+/// A serialised case state (Boost.Serialization archive, see snapshot.hpp) at a version.
+struct SnapshotRecord {
+  std::uint64_t version = 0;
+  std::string data;
+};
+
+/// One command's effect on one case, written atomically: all of it or nothing.
+struct Commit {
+  CaseRecord record;                  ///< the case row after the command
+  std::uint64_t expected_version = 0; ///< the stored version before the command (0: a new case)
+  std::vector<Event> events;          ///< appended; seq = expected_version + 1, ...
+  /// The case's open work items after the command, replacing the previous ones; nullopt if
+  /// they did not change.
+  std::optional<std::vector<WorkItemRecord>> work_items;
+  std::optional<SnapshotRecord> snapshot;  ///< replaces the previous snapshot
+  std::string idempotency_key;             ///< "" = none
+  Json idempotent_result;                  ///< stored under the key
+};
+
+struct LoadedCase {
+  CaseRecord record;
+  std::optional<SnapshotRecord> snapshot;
+  std::vector<Event> events;  ///< events after the snapshot (all events without one)
+};
+
+struct DefinitionRecord {
+  std::string kind;  ///< "fragment" or "case_type"
+  std::string id;
+  int version = 0;
+  Json body;         ///< the JSON definition (docs/definitions.md)
+};
+
+/// A versioned learned template (filled by the learning component).
+struct TemplateRecord {
+  std::string name;
+  int version = 0;   ///< assigned by the store when 0: latest + 1
+  std::string kind;  ///< e.g. "next_step", "duration", "fragment_proposal"
+  TimePoint created_at{};
+  Json meta;         ///< small description (training cases, metrics)
+  std::string data;  ///< the model (opaque bytes)
+};
+
+/// Work-queue queries over the read model, ordered by priority (desc), due (asc, missing last),
+/// case id, item id; paged.
+struct QueueQuery {
+  std::string assignee;            ///< items assigned to this actor ...
+  std::vector<std::string> roles;  ///< ... or unassigned items needing one of these roles
+  std::optional<TimePoint> overdue_at;  ///< only items whose due < this time (ordered by due asc)
+  std::size_t limit = 50;
+  std::size_t offset = 0;
+};
+
+enum class Durability {
+  full,   ///< every commit is its own transaction, synchronous=FULL; returns when durable
+  group,  ///< commits from many threads are batched into one transaction by a writer thread;
+          ///< each caller returns once its batch is durable (synchronous=FULL per batch)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Definitions (registered once, never changed).
+  virtual std::vector<DefinitionRecord> load_definitions() = 0;
+  /// Adds definitions atomically (all or none).
+  virtual void save_definitions(const std::vector<DefinitionRecord>& defs) = 0;
+
+  // Cases.
+  /// Applies a commit atomically and durably (per the durability mode). Throws
+  /// Error(conflict) if the stored version is not `expected_version` (or, for a new case,
+  /// the id exists) and Error(storage) on I/O failure; then nothing was written.
+  virtual void commit(Commit commit) = 0;
+  virtual std::optional<LoadedCase> load_case(const std::string& id) = 0;
+  /// Events with seq >= from, in order.
+  virtual std::vector<Event> load_events(const std::string& id, std::uint64_t from) = 0;
+  virtual std::optional<CaseRecord> case_record(const std::string& id) = 0;
+  /// Case ids in creation order, after `after_id` ("" = from the start), at most `limit`.
+  virtual std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) = 0;
+  virtual std::uint64_t case_count() = 0;
+
+  /// Refreshes a case's next_due without appending events (a derived deadline check moved).
+  /// Ignored if the stored version is not `version`.
+  virtual void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) = 0;
+
+  // Timers: cases by next_due.
+  /// (next_due, case id) of cases whose next_due <= until, earliest first, at most `limit`.
+  virtual std::vector<std::pair<TimePoint, std::string>> due_cases(TimePoint until, std::size_t limit) = 0;
+  virtual std::optional<TimePoint> next_due() = 0;
+
+  // Read model.
+  virtual std::vector<WorkItemRecord> work_items(const QueueQuery& query) = 0;
+
+  // Idempotency keys.
+  virtual std::optional<Json> idempotent_result(const std::string& key) = 0;
+
+  // Learned templates.
+  /// Stores a template; returns the version it got.
+  virtual int put_template(TemplateRecord record) = 0;
+  /// Version 0: the latest.
+  virtual std::optional<TemplateRecord> get_template(const std::string& name, int version) = 0;
+  virtual std::vector<TemplateRecord> list_templates() = 0;  ///< without data
+};
+
+/// Options of the SQLite store.
+struct SqliteOptions {
+  std::string path;
+  Durability durability = Durability::group;
+  /// Longest a group-commit batch waits for more commits after the first one arrives.
+  std::chrono::microseconds group_window{200};
+  std::size_t max_batch = 1024;
+};
+
+/// Opens (creating if missing) an acm store file. Throws Error(storage) naming the problem for
+/// a file with a newer schema, a SQLite file that is not an acm store, a corrupt or truncated
+/// file, a path that cannot be written, or a file another engine has open for writing; such
+/// a file is never modified.
+std::unique_ptr<Store> open_sqlite(const SqliteOptions& options);
+
+/// A store held in memory (nothing survives the process).
+std::unique_ptr<Store> open_memory();
+
+}  // namespace acm::store

@@ -1,0 +1,206 @@
+// The engine on its store: reopen restores every case exactly, timers due while closed fire
+// once, lazy loading and the cache, idempotency keys, the work-queue read model.
+#include "support.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+using namespace acm;
+using namespace acm::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() / ("acm-test-" + std::to_string(getpid()) + "-" + std::to_string(++n));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const char* name) const { return (path / name).string(); }
+};
+
+std::unique_ptr<Engine> open_at(const std::string& db, std::shared_ptr<Clock> clock, std::size_t cache = 100000) {
+  EngineOptions o;
+  o.database = db;
+  o.clock = std::move(clock);
+  o.cache_capacity = cache;
+  o.snapshot_every = 5;
+  return Engine::open(o);
+}
+
+// Plays the help-desk story up to the repair, leaving timers and open work.
+std::string play(Engine& e, ManualClock& clock) {
+  e.load_definitions(Actor{"root", {"admin"}}, read_json("examples/definitions/helpdesk.json"));
+  NewCase spec;
+  spec.type = "complaint";
+  spec.title = "Laptop";
+  spec.subject.customer = "cust-42";
+  spec.subject.attributes = {{"value", 25000}};
+  spec.participants = {{"bob", {"agent"}}};
+  Actor alice{"alice", {}}, bob{"bob", {}};
+  auto id = e.create_case(alice, spec);
+  e.attach(alice, id, Asset{.kind = "note", .title = "call", .text = "angry"});
+  clock.advance(20min);
+  e.complete_item(bob, id, "diagnosis#1/triage");
+  e.set_file(bob, id, "diagnosis.fault", "hardware");
+  e.complete_item(bob, id, "diagnosis#1/diagnose");
+  e.add_participant(alice, id, {"acme", {"supplier"}});
+  e.add_fragment(alice, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}});
+  e.add_fragment(alice, id, {"customer_followup", 0, "resolved", Json::object()});
+  return id;
+}
+
+}  // namespace
+
+TEST_CASE("durable: reopening a store restores every case exactly") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  std::string id;
+  Json before, info_before;
+  std::vector<Event> history_before;
+  {
+    auto e = open_at(dir.file("acm.db"), clock);
+    id = play(*e, *clock);
+    before = e->inspect(id);
+    info_before = to_json(e->get_case(id));
+    history_before = e->history(id);
+  }
+  auto e = open_at(dir.file("acm.db"), clock);
+  CHECK(e->inspect(id) == before);
+  CHECK(to_json(e->get_case(id)) == info_before);
+  auto h = e->history(id);
+  REQUIRE(h.size() == history_before.size());
+  for (std::size_t i = 0; i < h.size(); ++i) CHECK(to_json(h[i]) == to_json(history_before[i]));
+  CHECK(e->get_fragment("supplier_repair").version == 1);
+  // And work goes on where it stopped.
+  e->complete_item(Actor{"bob", {}}, id, "supplier_repair#1/ship_to_supplier");
+  bool repair_active = false;
+  for (const auto& i : e->get_case(id).items)
+    if (i.id == "supplier_repair#1/repair") repair_active = i.state == ItemState::active;
+  CHECK(repair_active);
+}
+
+TEST_CASE("durable: timers that fell due while the engine was closed fire exactly once on reopen") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  std::string id;
+  {
+    auto e = open_at(dir.file("acm.db"), clock);
+    id = play(*e, *clock);
+    CHECK(e->next_due() == t("2026-11-23T11:20:00Z"));  // ship_to_supplier uses up its estimate
+  }
+  // Two days pass while nothing runs.
+  auto later = std::make_shared<ManualClock>(t("2026-11-26T12:00:00Z"));
+  {
+    auto e = open_at(dir.file("acm.db"), later);
+    CHECK(e->get_case(id).goals[0].timing == Timing::on_track);  // nothing has fired yet
+    CHECK(e->run_due() >= 1);
+    CHECK(e->get_case(id).goals[0].timing == Timing::overdue);
+    CHECK(e->run_due() == 0);
+  }
+  auto e = open_at(dir.file("acm.db"), later);
+  CHECK(e->run_due() == 0);
+  int overdue = 0;
+  for (const auto& ev : e->history(id))
+    if (ev.kind == "goal_timing" && ev.payload["to"] == "overdue") ++overdue;
+  CHECK(overdue == 1);
+}
+
+TEST_CASE("durable: cases load lazily and the cache drops idle cases") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  std::vector<std::string> ids;
+  {
+    auto e = open_at(dir.file("acm.db"), clock, /*cache=*/4);
+    for (int i = 0; i < 30; ++i) {
+      ids.push_back(e->create_case(Actor{"root", {"admin"}}, NewCase{.title = "c" + std::to_string(i)}));
+      e->set_file(Actor{"root", {"admin"}}, ids.back(), "n", i);
+    }
+    // Every case still answers, reloaded from the store when it is not cached.
+    for (int i = 0; i < 30; ++i) CHECK(e->get_case(ids[static_cast<std::size_t>(i)]).file["n"] == i);
+    CHECK(e->list_cases().size() == 30);
+    CHECK(e->list_cases(5, ids[9]) == std::vector<std::string>(ids.begin() + 10, ids.begin() + 15));
+  }
+  auto e = open_at(dir.file("acm.db"), clock, 4);
+  CHECK(e->get_case(ids[17]).title == "c17");
+  // New ids continue after the stored ones.
+  auto next = e->create_case(Actor{"root", {"admin"}}, NewCase{});
+  CHECK(next == "case-31");
+}
+
+TEST_CASE("durable: a command retried with the same idempotency key applies once") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  auto e = open_at(dir.file("acm.db"), clock);
+  Actor root{"root", {"admin"}};
+  Request create(root);
+  create.idempotency_key = "intake-msg-1";
+  auto id = e->create_case(create, NewCase{.title = "once"});
+  CHECK(e->create_case(create, NewCase{.title = "once"}) == id);
+  CHECK(e->list_cases().size() == 1);
+  Request set(root);
+  set.idempotency_key = "set-1";
+  auto first = e->set_file(set, id, "x", 1);
+  auto again = e->set_file(set, id, "x", 1);
+  CHECK(again.version == first.version);
+  REQUIRE(again.events.size() == first.events.size());
+  CHECK(to_json(again.events[0]) == to_json(first.events[0]));
+  CHECK(e->get_case(id).version == first.version);
+  // The key survives a restart.
+  e.reset();
+  e = open_at(dir.file("acm.db"), clock);
+  CHECK(e->set_file(set, id, "x", 1).version == first.version);
+  CHECK(e->get_case(id).version == first.version);
+}
+
+TEST_CASE("durable: the work-queue read model follows the cases") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  auto e = open_at(dir.file("acm.db"), clock);
+  std::string id = play(*e, *clock);
+  auto mine = e->queue(QueueFilter{.assignee = "bob", .roles = {"agent"}});
+  REQUIRE(mine.size() == 2);  // ship_to_supplier (agent, unassigned) and call_customer (enabled)
+  CHECK(mine[0].case_id == id);
+  std::vector<std::string> names{mine[0].item_id, mine[1].item_id};
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"customer_followup#1/call_customer", "supplier_repair#1/ship_to_supplier"});
+  CHECK(e->queue(QueueFilter{.assignee = "acme", .roles = {"supplier"}}).empty());
+  e->complete_item(Actor{"bob", {}}, id, "supplier_repair#1/ship_to_supplier");
+  auto sup = e->queue(QueueFilter{.roles = {"supplier"}});
+  REQUIRE(sup.size() == 1);
+  CHECK(sup[0].item_id == "supplier_repair#1/repair");
+  e->assign_item(Actor{"alice", {}}, id, "supplier_repair#1/repair", "acme");
+  CHECK(e->queue(QueueFilter{.roles = {"supplier"}}).empty());  // assigned: no longer the team's
+  CHECK(e->queue(QueueFilter{.assignee = "acme"}).size() == 1);
+  e->set_priority(Actor{"alice", {}}, id, 7);
+  CHECK(e->queue(QueueFilter{.assignee = "acme"})[0].priority == 7);
+}
+
+TEST_CASE("durable: a bad store file is refused with a clear error and left untouched") {
+  TempDir dir;
+  std::string path = dir.file("not-a-store.db");
+  {
+    std::ofstream out(path);
+    out << "this is not a database, just text that happens to be long enough to look like something.\n";
+  }
+  auto size = std::filesystem::file_size(path);
+  EngineOptions o;
+  o.database = path;
+  CHECK_THROWS_AS(Engine::open(o), Error);
+  try {
+    Engine::open(o);
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::storage);
+  }
+  CHECK(std::filesystem::file_size(path) == size);
+  // A second engine on the same file is refused while the first has it open.
+  EngineOptions good;
+  good.database = dir.file("acm.db");
+  auto first = Engine::open(good);
+  CHECK_THROWS_AS(Engine::open(good), Error);
+}
