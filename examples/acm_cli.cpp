@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   auto* demo_cmd = app.add_subcommand("demo", "play the help-desk story end to end");
   demo_cmd->add_option("--definitions", demo.definitions, "definitions document")->check(CLI::ExistingFile);
   demo_cmd->add_flag("--json", demo.json, "print events as JSON lines");
+  demo_cmd->add_option("--db", demo.db, "SQLite store file, recreated by the demo (\"\" = in memory)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
     if (*demo_cmd) return acm_cli::run_demo(demo);

@@ -53,6 +53,11 @@ int run_demo(const DemoOptions& o) {
   auto clock = std::make_shared<ManualClock>(parse_time("2026-11-23T09:00:00Z"));
   EngineOptions eo;
   eo.clock = clock;
+  eo.database = o.db;
+  if (!o.db.empty()) {
+    // A fresh database: the demo's story starts from nothing.
+    for (const char* suffix : {"", "-wal", "-shm", ".lock"}) std::remove((o.db + suffix).c_str());
+  }
   auto engine = Engine::open(eo);
   engine->subscribe([&](const Event& e) {
     if (o.json) {
@@ -74,7 +79,8 @@ int run_demo(const DemoOptions& o) {
 
   if (!o.json) {
     std::cout << "acm demo: a complaint posted on social media by an influential, high-value customer\n";
-    std::cout << "(in memory; times are on a simulated clock)\n";
+    std::cout << (o.db.empty() ? std::string("(in memory") : "(stored in the SQLite file " + o.db)
+              << "; times are on a simulated clock)\n";
   }
   if (!o.json) say("09:00 @ada_tech tweets that her new laptop is dead. Intake opens a complaint for alice.");
   NewCase spec;
@@ -130,8 +136,19 @@ int run_demo(const DemoOptions& o) {
   if (!o.json) {
     std::cout << fmt::format("\ncase {}: {}, goal '{}' {}, {} events in the history\n", c.id, to_string(c.status),
                              c.goals[0].id, to_string(c.goals[0].status), c.version);
-    std::cout << "(learning from history and a durable SQLite store are not part of this build yet)\n";
   }
+  if (!o.db.empty()) {
+    engine.reset();
+    EngineOptions again;
+    again.database = o.db;
+    again.clock = clock;
+    auto reopened = Engine::open(again);
+    auto stored = reopened->get_case(id);
+    if (!o.json)
+      std::cout << fmt::format("reopened {}: case {} is {} at version {}, history of {} events\n", o.db, stored.id,
+                               to_string(stored.status), stored.version, reopened->history(id).size());
+  }
+  if (!o.json) std::cout << "(recommendations learned from closed cases are not part of this build yet)\n";
   return 0;
 }
 

@@ -10,6 +10,7 @@ namespace acm_cli {
 struct DemoOptions {
   std::string definitions;  ///< helpdesk.json
   bool json = false;        ///< print events as JSON lines instead of a timeline
+  std::string db = "acm-demo.db";  ///< SQLite store file, recreated by the demo ("" = in memory)
 };
 
 /// Plays the story on a fresh engine; prints the timeline to stdout. Returns the exit code.

@@ -7,6 +7,7 @@
 #include "store/store.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -29,6 +30,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// prefix + n, e.g. name("case-", 3) == "case-3".
+std::string name(std::string_view prefix, long long n) { return fmt::format("{}{}", prefix, n); }
+
 TimePoint at(std::int64_t ms) { return TimePoint{Duration{ms}}; }
 const TimePoint kT0 = parse_time("2026-11-23T09:00:00Z");
 
@@ -39,7 +43,7 @@ struct TempDir {
     static std::atomic<int> counter{0};
     std::random_device rd;
     dir = fs::temp_directory_path() /
-          ("acm-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rd()));
+          fmt::format("acm-store-test-{}-{}-{}", ::getpid(), counter++, rd());
     fs::create_directories(dir);
   }
   ~TempDir() {
@@ -158,7 +162,7 @@ void expect_bad_file(const std::string& path, const std::string& expected) {
 void make_store(const std::string& path, int cases = 3, int events = 4) {
   auto s = open_sqlite(options(path));
   for (int i = 0; i < cases; ++i) {
-    s->commit(make_commit("case-" + std::to_string(i), 0, static_cast<std::size_t>(events)));
+    s->commit(make_commit(name("case-", i), 0, static_cast<std::size_t>(events)));
   }
 }
 
@@ -338,7 +342,7 @@ TEST_CASE("work items are replaced per case and queried as queues") {
   CHECK(ids(s->work_items({.roles = {"supervisor"}, .overdue_at = kT0 + 90min})) == V{"a3"});
   // Many roles (an uncached statement).
   std::vector<std::string> roles;
-  for (int i = 0; i < 20; ++i) roles.push_back("r" + std::to_string(i));
+  for (int i = 0; i < 20; ++i) roles.push_back(name("r", i));
   roles.push_back("supervisor");
   CHECK(ids(s->work_items({.roles = roles})) == V{"a3"});
 
@@ -368,11 +372,11 @@ TEST_CASE("queue and timer queries use the indexes (EXPLAIN QUERY PLAN)") {
   auto s = open_sqlite(options(tmp.path("cases.db")));
   // Enough rows that a scan would be costly; the plan must not depend on them anyway.
   for (int c = 0; c < 50; ++c) {
-    Commit k = make_commit("case-" + std::to_string(c), 0, 1);
+    Commit k = make_commit(name("case-", c), 0, 1);
     k.record.next_due = kT0 + std::chrono::minutes(c);
     std::vector<WorkItemRecord> items;
     for (int i = 0; i < 10; ++i)
-      items.push_back(item(k.record.id, "t" + std::to_string(i), i % 3 ? "" : "user" + std::to_string(c % 7),
+      items.push_back(item(k.record.id, name("t", i), i % 3 ? "" : name("user", c % 7),
                            i % 2 ? "agent" : "clerk", i, kT0 + std::chrono::hours(i - 5)));
     k.work_items = items;
     s->commit(k);
@@ -585,7 +589,7 @@ TEST_CASE("a closed store reopens with everything") {
       auto s = open_sqlite(options(path, durability));
       s->save_definitions({{"fragment", "f", 1, Json{{"id", "f"}}}});
       for (int i = 0; i < 30; ++i) {
-        Commit c = make_commit("case-" + std::to_string(i), 0, 2);
+        Commit c = make_commit(name("case-", i), 0, 2);
         c.record.next_due = kT0 + std::chrono::minutes(30 - i);
         c.work_items = std::vector<WorkItemRecord>{item(c.record.id, "t", "bob", "agent", i, std::nullopt)};
         if (i == 3) c.snapshot = SnapshotRecord{2, "snap"};
@@ -604,7 +608,7 @@ TEST_CASE("a closed store reopens with everything") {
     CHECK(s->case_count() == 30);
     auto ids = s->case_ids(1000, "");
     REQUIRE(ids.size() == 30);
-    for (int i = 0; i < 30; ++i) CHECK(ids[static_cast<std::size_t>(i)] == "case-" + std::to_string(i));
+    for (int i = 0; i < 30; ++i) CHECK(ids[static_cast<std::size_t>(i)] == name("case-", i));
     CHECK(s->case_ids(2, "case-9") == std::vector<std::string>{"case-10", "case-11"});
     CHECK(s->case_ids(5, "case-29").empty());
     CHECK(s->case_ids(5, "unknown").empty());
@@ -627,14 +631,14 @@ TEST_CASE("a store copied while open (a crash image with a WAL) opens with every
   TempDir tmp;
   const auto path = tmp.path("cases.db");
   auto s = open_sqlite(options(path));
-  for (int i = 0; i < 10; ++i) s->commit(make_commit("case-" + std::to_string(i), 0, 3));
+  for (int i = 0; i < 10; ++i) s->commit(make_commit(name("case-", i), 0, 3));
   REQUIRE(fs::file_size(path + "-wal") > 0);
   const auto copy = tmp.path("copy.db");
   fs::copy_file(path, copy);
   fs::copy_file(path + "-wal", copy + "-wal");
   auto c = open_sqlite(options(copy));
   CHECK(c->case_count() == 10);
-  for (int i = 0; i < 10; ++i) CHECK(event_count(*c, "case-" + std::to_string(i)) == 3);
+  for (int i = 0; i < 10; ++i) CHECK(event_count(*c, name("case-", i)) == 3);
 }
 
 TEST_CASE("missing and empty files become new stores") {
@@ -837,7 +841,7 @@ TEST_CASE("group commit: 4 threads x 200 commits, durable and visible") {
         std::vector<std::uint64_t> version(kCasesPerThread, 0);
         for (int i = 0; i < kCommits; ++i) {
           int k = i % kCasesPerThread;
-          std::string id = "t" + std::to_string(t) + "-c" + std::to_string(k);
+          std::string id = fmt::format("t{}-c{}", t, k);
           Commit c = make_commit(id, version[static_cast<std::size_t>(k)], 1 + i % 3);
           c.work_items = std::vector<WorkItemRecord>{item(id, "w", "bob", "agent", i, std::nullopt)};
           try {
@@ -866,7 +870,7 @@ TEST_CASE("group commit: 4 threads x 200 commits, durable and visible") {
   std::uint64_t events = 0;
   for (int t = 0; t < kThreads; ++t)
     for (int k = 0; k < kCasesPerThread; ++k) {
-      std::string id = "t" + std::to_string(t) + "-c" + std::to_string(k);
+      std::string id = fmt::format("t{}-c{}", t, k);
       auto loaded = s->load_case(id);
       REQUIRE(loaded);
       CHECK(loaded->events.size() == loaded->record.version);
@@ -897,8 +901,8 @@ TEST_CASE("group commit: a conflict in a batch does not affect the other commits
       threads.emplace_back([&, t] {
         // Thread 2 commits to "shared" at a wrong version, and with an idempotency key that
         // must not be stored; thread 3 writes a case and a key that must be.
-        Commit c = t == 2 ? make_commit("shared", 7, 1) : make_commit("c" + std::to_string(t), 0, 2);
-        c.idempotency_key = "key-" + std::to_string(t);
+        Commit c = t == 2 ? make_commit("shared", 7, 1) : make_commit(name("c", t), 0, 2);
+        c.idempotency_key = name("key-", t);
         c.work_items = std::vector<WorkItemRecord>{item(c.record.id, "w", "bob", "agent", t, std::nullopt)};
         sync.arrive_and_wait();
         try {
@@ -920,8 +924,8 @@ TEST_CASE("group commit: a conflict in a batch does not affect the other commits
   CHECK(event_count(*s, "shared") == 1);
   CHECK_FALSE(s->idempotent_result("key-2"));
   for (int t : {0, 1, 3, 4}) {
-    CHECK(event_count(*s, "c" + std::to_string(t)) == 2);
-    CHECK(s->idempotent_result("key-" + std::to_string(t)));
+    CHECK(event_count(*s, name("c", t)) == 2);
+    CHECK(s->idempotent_result(name("key-", t)));
   }
   CHECK(s->work_items({.assignee = "bob"}).size() == 4);
 }
@@ -935,7 +939,7 @@ TEST_CASE("full durability from several threads") {
     threads.emplace_back([&, t] {
       std::uint64_t v = 0;
       for (int i = 0; i < 20; ++i) {
-        Commit c = make_commit("f" + std::to_string(t), v, 1);
+        Commit c = make_commit(name("f", t), v, 1);
         try {
           s->commit(c);
           v = c.record.version;
@@ -947,7 +951,7 @@ TEST_CASE("full durability from several threads") {
     });
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
-  for (int t = 0; t < 3; ++t) CHECK(event_count(*s, "f" + std::to_string(t)) == 20);
+  for (int t = 0; t < 3; ++t) CHECK(event_count(*s, name("f", t)) == 20);
 }
 
 TEST_CASE("schema versions: the current one opens, a newer one is refused") {

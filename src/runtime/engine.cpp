@@ -238,6 +238,8 @@ struct Engine::Impl final : ManualClock::Listener {
                      by_age.end());
     for (std::size_t i = 0; i < excess && i < by_age.size(); ++i) {
       auto it = cases.find(by_age[i].second);
+      // Never try_lock a mutex this thread already holds (undefined for std::mutex).
+      if (std::find(t_held.begin(), t_held.end(), it->second.get()) != t_held.end()) continue;
       std::unique_lock sl(it->second->mutex, std::try_to_lock);
       if (!sl.owns_lock()) continue;  // in use: keep it
       it->second->evicted = true;
@@ -257,32 +259,50 @@ struct Engine::Impl final : ManualClock::Listener {
                   fmt::format("re-entrant call on case '{}' from a task handler running for that case", case_id));
   }
 
-  // Writes a command's events (and read model, snapshot, key) to the store. Case lock held.
-  // On failure the cached case is dropped (it holds unwritten events) and the error rethrown.
-  void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by, const CommandResult* result) {
-    if (events.empty()) return;
+  // What a command writes: events, case row, read model (if changed), snapshot (when due),
+  // idempotency key. Case lock held.
+  store::Commit prepare(Slot& s, const std::vector<Event>& events, std::uint64_t before, const Request* by,
+                        const CommandResult* result, std::vector<store::WorkItemRecord>& work) {
     store::Commit c;
     c.record = record_of(s.state, clock->now());
     c.expected_version = before;
     c.events = events;
-    auto work = open_work(s.state);
+    work = open_work(s.state);
     if (work != s.work_items) c.work_items = work;
-    s.since_snapshot += events.size();
-    if (s.since_snapshot >= options.snapshot_every) c.snapshot = store::SnapshotRecord{s.state.version, store::save_snapshot(s.state)};
+    if (s.since_snapshot + events.size() >= options.snapshot_every)
+      c.snapshot = store::SnapshotRecord{s.state.version, store::save_snapshot(s.state)};
     if (by && !by->idempotency_key.empty() && result) {
       c.idempotency_key = by->idempotency_key;
       c.idempotent_result = result_json(*result, s.state.id);
     }
+    return c;
+  }
+
+  void committed(Slot& s, std::size_t n_events, bool snapshot, std::vector<store::WorkItemRecord>&& work) {
+    s.since_snapshot = snapshot ? 0 : s.since_snapshot + n_events;
+    s.work_items = std::move(work);
+  }
+
+  // A case whose events could not be written: its cached state is ahead of the store.
+  void discard(Slot& s) {
+    s.evicted = true;
+    drop(s.state.id);
+  }
+
+  // Writes a command's effect to the store. On failure the cached case is dropped and the
+  // error rethrown. Case lock held.
+  void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by, const CommandResult* result) {
+    if (events.empty()) return;
+    std::vector<store::WorkItemRecord> work;
+    store::Commit c = prepare(s, events, before, by, result, work);
     bool snap = c.snapshot.has_value();
     try {
       store->commit(std::move(c));
     } catch (...) {
-      s.evicted = true;
-      drop(s.state.id);
+      discard(s);
       throw;
     }
-    if (snap) s.since_snapshot = 0;
-    s.work_items = std::move(work);
+    committed(s, events.size(), snap, std::move(work));
   }
 
   void enqueue(const std::vector<Event>& events) {
@@ -394,37 +414,59 @@ struct Engine::Impl final : ManualClock::Listener {
 
   void run_due(TimePoint now) override { run_due_at(now); }
 
+  // Fires everything due at `now`, in due-time order: cases are taken from the store's
+  // next_due index in chunks; each chunk's commits are written together (one transaction).
   std::size_t run_due_at(TimePoint now) {
     std::lock_guard one(timers_mutex);
+    constexpr std::size_t kChunk = 512;
     std::size_t fired = 0;
-    std::set<std::string> stuck;  // cases that had nothing to fire although due: skip this round
+    std::set<std::string> stuck;  // due in the store but nothing to fire: skipped in this call
     while (true) {
-      auto due = store->due_cases(now, 256 + stuck.size());
-      bool progressed = false;
-      for (const auto& [at, case_id] : due) {
-        if (stuck.count(case_id)) continue;
-        bool fired_here = false;
-        while (true) {
+      auto due = store->due_cases(now, kChunk + stuck.size());
+      struct Work {
+        std::shared_ptr<Slot> slot;
+        std::unique_lock<std::mutex> lock;
+        std::vector<Event> events;
+        std::vector<store::WorkItemRecord> work;
+        bool snapshot = false;
+      };
+      std::vector<Work> batch;
+      std::vector<store::Commit> commits;
+      // Whatever happens, this thread stops holding the batch's cases when the round ends.
+      struct Unhold {
+        std::vector<Work>& b;
+        ~Unhold() {
+          for (auto& w : b) std::erase(t_held, w.slot.get());
+        }
+      } unhold{batch};
+      {
+        std::shared_lock reg(registry_mutex);
+        for (const auto& [at, case_id] : due) {
+          if (stuck.count(case_id) || batch.size() >= kChunk) continue;
           std::shared_ptr<Slot> s;
-          try {
-            s = slot(case_id);
-          } catch (const Error& e) {
-            if (e.code() == ErrorCode::not_found) break;
-            throw;
+          std::unique_lock<std::mutex> lk;
+          while (true) {
+            try {
+              reg.unlock();
+              s = slot(case_id);
+              reg.lock();
+            } catch (const Error& e) {
+              reg.lock();
+              if (e.code() == ErrorCode::not_found) break;
+              throw;
+            }
+            lk = std::unique_lock(s->mutex);
+            if (!s->evicted) break;
+            lk.unlock();
           }
-          std::unique_lock lk(s->mutex);
-          if (s->evicted) continue;
+          if (!lk.owns_lock()) continue;
           HoldGuard hold(s.get());
-          std::shared_lock reg(registry_mutex);
           const std::uint64_t before = s->state.version;
           Decider d(s->state, services, Actor{}, now);
           try {
             fired += d.fire_due();
           } catch (...) {
-            if (!d.events().empty()) {
-              s->evicted = true;
-              drop(case_id);
-            }
+            if (!d.events().empty()) discard(*s);
             throw;
           }
           auto events = std::move(d.events());
@@ -434,17 +476,37 @@ struct Engine::Impl final : ManualClock::Listener {
             auto next = Decider::next_due(s->state);
             if (next && *next <= now) stuck.insert(case_id);
             else store->update_next_due(case_id, s->state.version, next);
-          } else {
-            persist(*s, events, before, nullptr, nullptr);
-            enqueue(events);
-            fired_here = true;
+            continue;
           }
-          break;
+          Work w;
+          w.slot = s;
+          w.events = std::move(events);
+          commits.push_back(prepare(*s, w.events, before, nullptr, nullptr, w.work));
+          w.snapshot = commits.back().snapshot.has_value();
+          w.lock = std::move(lk);
+          t_held.push_back(s.get());  // held until the batch is written (see evict_locked)
+          batch.push_back(std::move(w));
         }
-        if (fired_here) progressed = true;
-        deliver();
       }
-      if (!progressed) break;
+      if (batch.empty()) break;
+      std::vector<std::exception_ptr> errors;
+      store->commit_batch(std::move(commits), errors);
+      std::exception_ptr first_error;
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        Work& w = batch[i];
+        if (errors[i]) {
+          discard(*w.slot);
+          if (!first_error) first_error = errors[i];
+        } else {
+          committed(*w.slot, w.events.size(), w.snapshot, std::move(w.work));
+          enqueue(w.events);
+        }
+        w.lock.unlock();
+        std::erase(t_held, w.slot.get());
+      }
+      batch.clear();
+      deliver();
+      if (first_error) std::rethrow_exception(first_error);
     }
     return fired;
   }

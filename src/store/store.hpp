@@ -13,6 +13,7 @@
 #include <acm/time.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -123,6 +124,19 @@ class Store {
   /// Error(conflict) if the stored version is not `expected_version` (or, for a new case,
   /// the id exists) and Error(storage) on I/O failure; then nothing was written.
   virtual void commit(Commit commit) = 0;
+  /// Applies several commits (of different cases) together, as one transaction where the store
+  /// can; each commit still succeeds or fails on its own: errors[i] is null or the exception
+  /// commit(commits[i]) would have thrown. Used for timer firing.
+  virtual void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors) {
+    errors.assign(commits.size(), nullptr);
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      try {
+        commit(std::move(commits[i]));
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  }
   virtual std::optional<LoadedCase> load_case(const std::string& id) = 0;
   /// Events with seq >= from, in order.
   virtual std::vector<Event> load_events(const std::string& id, std::uint64_t from) = 0;
