@@ -116,21 +116,22 @@ TEST_CASE("durable: cases load lazily and the cache drops idle cases") {
   auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
   std::vector<std::string> ids;
   {
-    auto e = open_at(dir.file("acm.db"), clock, /*cache=*/4);
-    for (int i = 0; i < 30; ++i) {
+    auto e = open_at(dir.file("acm.db"), clock, /*cache=*/16);
+    for (int i = 0; i < 60; ++i) {
       ids.push_back(e->create_case(Actor{"root", {"admin"}}, NewCase{.title = "c" + std::to_string(i)}));
       e->set_file(Actor{"root", {"admin"}}, ids.back(), "n", i);
     }
     // Every case still answers, reloaded from the store when it is not cached.
-    for (int i = 0; i < 30; ++i) CHECK(e->get_case(ids[static_cast<std::size_t>(i)]).file["n"] == i);
-    CHECK(e->list_cases().size() == 30);
+    for (int i = 0; i < 60; ++i) CHECK(e->get_case(ids[static_cast<std::size_t>(i)]).file["n"] == i);
+    CHECK(e->list_cases().size() == 60);
+    CHECK(e->list_cases(5, "no-such-case").empty());
     CHECK(e->list_cases(5, ids[9]) == std::vector<std::string>(ids.begin() + 10, ids.begin() + 15));
   }
-  auto e = open_at(dir.file("acm.db"), clock, 4);
+  auto e = open_at(dir.file("acm.db"), clock, 16);
   CHECK(e->get_case(ids[17]).title == "c17");
   // New ids continue after the stored ones.
   auto next = e->create_case(Actor{"root", {"admin"}}, NewCase{});
-  CHECK(next == "case-31");
+  CHECK(next == "case-61");
 }
 
 TEST_CASE("durable: a command retried with the same idempotency key applies once") {

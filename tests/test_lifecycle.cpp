@@ -432,6 +432,8 @@ TEST_CASE("authorization: refused commands say why and change nothing") {
   denied([&] { f.engine->add_participant(bob, id, {"eve", {"agent"}}); }, "'manage' permission");
   denied([&] { f.engine->register_fragment(bob, fragment("z", {task("t")})); }, "designer");
   denied([&] { f.engine->reopen_case(bob, id); }, "'manage' permission");
+  denied([&] { f.engine->get_case(eve, id); }, "'view' permission");
+  CHECK(f.engine->get_case(carl, id).id == id);  // the customer may look
   CHECK(f.engine->inspect(id) == before);
   // Assigned work belongs to the assignee.
   f.engine->assign_item(Actor{"alice", {}}, id, "diagnosis#1/triage", "bob");
@@ -600,4 +602,40 @@ TEST_CASE("removing a deadline puts the goal back on track") {
   CHECK(f.goal(id, "g").timing == Timing::overdue);
   f.engine->change_goal(owner, id, "g", GoalChange{.deadline = std::optional<TimePoint>{}});
   CHECK(f.goal(id, "g").timing == Timing::on_track);
+}
+
+TEST_CASE("suspending a stage suspends its active work and holds its timers") {
+  EngineFixture f;
+  auto a = task("a");
+  ItemDef tm;
+  tm.id = "tm";
+  tm.kind = ItemKind::timer_listener;
+  tm.timer = 1h;
+  f.engine->register_fragment(f.admin, fragment("susp", {a, tm}));
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  auto st = f.engine->add_fragment(owner, id, {"susp", 0, "", Json::object()});
+  f.engine->suspend_item(owner, id, st);
+  CHECK(f.state(id, st + "/a") == ItemState::suspended);
+  CHECK_THROWS_AS(f.engine->complete_item(owner, id, st + "/a"), Error);
+  f.clock->advance(2h);
+  CHECK(f.state(id, st + "/tm") == ItemState::available);  // waits for the stage
+  f.engine->resume_item(owner, id, st);
+  CHECK(f.state(id, st + "/a") == ItemState::active);
+  f.engine->run_due();
+  CHECK(f.state(id, st + "/tm") == ItemState::completed);
+  f.check_fold(id);
+}
+
+TEST_CASE("ad-hoc items are told apart by milestones and item()") {
+  EngineFixture f;
+  auto id = bare_case(f);
+  Actor owner{"owner", {}};
+  auto m1 = f.engine->add_task(owner, id, AdHocTask{.name = "first", .kind = ItemKind::milestone});
+  auto m2 = f.engine->add_task(owner, id, AdHocTask{.name = "second", .kind = ItemKind::milestone});
+  f.engine->add_goal(owner, id, GoalSpec{.id = "g", .milestones = {m2}});
+  f.engine->occur(owner, id, m1);
+  CHECK(f.goal(id, "g").status == GoalStatus::open);
+  f.engine->occur(owner, id, m2);
+  CHECK(f.goal(id, "g").status == GoalStatus::achieved);
 }

@@ -353,17 +353,39 @@ TEST_CASE("work items are replaced per case and queried as queues") {
   CHECK(ids(s->work_items({.assignee = "bob"})) == V{"a9", "b1", "b3"});
   s->commit(make_commit("a", 2, 1));
   CHECK(ids(s->work_items({.assignee = "bob"})) == V{"a9", "b1", "b3"});
+  // The same item ids with changed fields, plus a new one: every change lands.
+  Commit b2 = make_commit("b", 1, 1);
+  b2.work_items = std::vector<WorkItemRecord>{
+      item("b", "b3", "bob", "agent", 5, std::nullopt),     // unchanged
+      item("b", "b1", "carol", "agent", 5, kT0 + 1h),       // reassigned
+      item("b", "b2", "", "agent", 7, kT0 + 45min),         // due moved
+      item("b", "b0", "", "agent", 2, std::nullopt),        // new
+  };
+  b2.work_items->at(0).skills = {"fr"};                    // b3's skills changed after all
+  s->commit(b2);
+  auto b_items = s->work_items({.roles = {"agent"}});
+  CHECK(ids(b_items) == V{"b2", "b0"});
+  CHECK(*b_items[0].due == kT0 + 45min);
+  CHECK(ids(s->work_items({.assignee = "carol"})) == V{"b1"});
+  auto bob = s->work_items({.assignee = "bob"});
+  REQUIRE(ids(bob) == V{"a9", "b3"});
+  CHECK(bob[1].skills == std::vector<std::string>{"fr"});
+  error_of([&] { s->commit(b); }, ErrorCode::conflict);  // a stale commit changes nothing
+  Commit b3 = make_commit("b", 2, 1);
+  b3.work_items = b.work_items;
+  s->commit(b3);
+  CHECK(ids(s->work_items({.assignee = "bob"})) == V{"a9", "b1", "b3"});
   Commit a3 = make_commit("a", 3, 1);
   a3.work_items = std::vector<WorkItemRecord>{};
   s->commit(a3);
   CHECK(ids(s->work_items({})) == V{"b2", "b1", "b3"});
 
   // Duplicate item ids in one commit: refused, nothing written.
-  Commit bad = make_commit("b", 1, 1);
+  Commit bad = make_commit("b", 3, 1);
   bad.work_items = std::vector<WorkItemRecord>{item("b", "x", "", "agent", 1, std::nullopt),
                                                item("b", "x", "", "agent", 1, std::nullopt)};
   error_of([&] { s->commit(bad); }, ErrorCode::invalid_argument);
-  CHECK(s->case_record("b")->version == 1);
+  CHECK(s->case_record("b")->version == 3);
   CHECK(ids(s->work_items({})) == V{"b2", "b1", "b3"});
 }
 
@@ -928,6 +950,40 @@ TEST_CASE("group commit: a conflict in a batch does not affect the other commits
     CHECK(s->idempotent_result(name("key-", t)));
   }
   CHECK(s->work_items({.assignee = "bob"}).size() == 4);
+}
+
+TEST_CASE("group commit: a failure of the transaction fails every commit of the batch") {
+  TempDir tmp;
+  const auto path = tmp.path("cases.db");
+  constexpr int kThreads = 4;
+  SqliteOptions o = options(path, Durability::group);
+  o.group_window = 5s;
+  o.max_batch = kThreads;
+  auto s = open_sqlite(o);
+  s->commit(make_commit("before", 0, 1));
+  // A database that cannot grow: SQLITE_FULL, as on a full disk.
+  detail::on_writer(*s, [](sql::Database& db) {
+    db.exec(fmt::format("PRAGMA max_page_count = {}", db.query_int64("PRAGMA page_count")));
+  });
+  const auto before = detail::write_stats(*s);
+  std::barrier sync(kThreads);
+  std::vector<std::string> messages(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      Commit c = make_commit(name("c", t), 0, 3);
+      for (auto& e : c.events) e.payload["blob"] = std::string(20000, static_cast<char>('a' + t));
+      sync.arrive_and_wait();
+      messages[static_cast<std::size_t>(t)] = error_of([&] { s->commit(c); }, ErrorCode::storage);
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& m : messages) CHECK_MESSAGE(m.find("full") != std::string::npos, m);
+  CHECK(detail::write_stats(*s).batches == before.batches);  // nothing committed
+  // Room again: the store goes on, without a trace of the failed batch.
+  detail::on_writer(*s, [](sql::Database& db) { db.exec("PRAGMA max_page_count = 1073741823"); });
+  s->commit(make_commit("after", 0, 1));
+  CHECK(s->case_count() == 2);
+  for (int t = 0; t < kThreads; ++t) CHECK_FALSE(s->case_record(name("c", t)));
 }
 
 TEST_CASE("full durability from several threads") {

@@ -209,6 +209,10 @@ class Engine {
   /// A snapshot of the case; not_found if unknown.
   CaseInfo get_case(const std::string& case_id) const;
   std::optional<CaseInfo> find_case(const std::string& case_id) const;
+  /// As get_case, on behalf of an actor: permission_denied unless the actor may view the case
+  /// (owner, administrator, goal owner, or a participant whose case roles grant `view`). The overloads without an actor are for
+  /// the host itself, which is trusted.
+  CaseInfo get_case(const Request& by, const std::string& case_id) const;
   /// Ids of cases in creation order, after `after` ("" = from the first), at most `limit`.
   std::vector<std::string> list_cases(std::size_t limit = SIZE_MAX, const std::string& after = {}) const;
   /// Work queue page (see QueueFilter).

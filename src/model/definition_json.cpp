@@ -77,9 +77,9 @@ constexpr std::array<std::string_view, 6> kItemKinds = {"human_task",     "autom
 
 // Transitions an item on-part may name (CMMN 1.1, snake_case).
 // Exactly the transitions the engine emits (docs/semantics.md).
-constexpr std::array<std::string_view, 13> kTaskTransitions = {
+constexpr std::array<std::string_view, 15> kTaskTransitions = {
     "enable",   "disable",   "reenable", "manual_start",     "start", "suspend",   "resume",
-    "complete", "terminate", "exit",     "parent_terminate", "fault", "reactivate"};
+    "complete", "terminate", "exit",     "parent_terminate", "fault", "reactivate", "parent_suspend", "parent_resume"};
 constexpr std::array<std::string_view, 3> kEventTransitions = {"occur", "terminate", "parent_terminate"};
 constexpr std::array<std::string_view, 7> kGoalTransitions = {"added",   "achieved", "cancelled", "changed",
                                                               "on_track", "at_risk", "overdue"};

@@ -88,7 +88,7 @@ std::shared_ptr<const CCaseType> compile(const CaseTypeDef& def) {
   return t;
 }
 
-std::unique_ptr<CItem> compile_adhoc(const AdHocTask& task) {
+std::unique_ptr<CItem> compile_adhoc(const AdHocTask& task, const std::string& id) {
   if (task.name.empty()) throw Error(ErrorCode::invalid_argument, "an ad-hoc task needs a name");
   if (task.kind != ItemKind::human_task && task.kind != ItemKind::automated_task && task.kind != ItemKind::milestone)
     throw Error(ErrorCode::invalid_argument,
@@ -97,7 +97,7 @@ std::unique_ptr<CItem> compile_adhoc(const AdHocTask& task) {
     throw Error(ErrorCode::invalid_argument, "an automated ad-hoc task needs a handler");
   if (task.estimate && task.estimate->count() < 0) throw Error(ErrorCode::invalid_argument, "estimate must not be negative");
   auto item = std::make_unique<CItem>();
-  item->def.id = "task";
+  item->def.id = id;
   item->def.name = task.name;
   item->def.kind = task.kind;
   item->def.role = task.role;

@@ -52,8 +52,9 @@ struct CCaseType {
 /// Parses and checks a fragment; throws Error(invalid_definition) listing all problems.
 std::shared_ptr<const CFragment> compile(const FragmentDef& def);
 std::shared_ptr<const CCaseType> compile(const CaseTypeDef& def);
-/// An ad-hoc task as a one-item definition.
-std::unique_ptr<CItem> compile_adhoc(const AdHocTask& task);
+/// An ad-hoc task as a one-item definition; its definition id is the item id (`id`), so
+/// milestones and item() references to ad-hoc items name one item.
+std::unique_ptr<CItem> compile_adhoc(const AdHocTask& task, const std::string& id = "task");
 Json adhoc_to_json(const AdHocTask& task);
 AdHocTask adhoc_from_json(const Json& j);
 

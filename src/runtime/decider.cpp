@@ -792,6 +792,7 @@ void Decider::suspend_item(const std::string& item) {
   if (s_.items[i].state != ItemState::active)
     throw Error(ErrorCode::invalid_state, fmt::format("cannot suspend '{}': it is {}", item, to_string(s_.items[i].state)));
   transition(i, "suspend", ItemState::suspended);
+  cascade_suspend(item, true);
   settle();
 }
 
@@ -802,7 +803,24 @@ void Decider::resume_item(const std::string& item) {
   if (s_.items[i].state != ItemState::suspended)
     throw Error(ErrorCode::invalid_state, fmt::format("cannot resume '{}': it is {}", item, to_string(s_.items[i].state)));
   transition(i, "resume", ItemState::active);
+  cascade_suspend(item, false);
   settle();
+}
+
+// CMMN parentSuspend / parentResume: the active descendants of a suspended stage are suspended
+// with it, and resumed with it (a child suspended on its own before is resumed too).
+void Decider::cascade_suspend(const std::string& stage, bool suspend) {
+  for (std::size_t c = 0; c < s_.items.size(); ++c) {
+    if (s_.items[c].parent != stage) continue;
+    std::string child = s_.items[c].id;
+    if (suspend && s_.items[c].state == ItemState::active) {
+      transition(c, "parent_suspend", ItemState::suspended);
+      cascade_suspend(child, true);
+    } else if (!suspend && s_.items[c].state == ItemState::suspended) {
+      transition(c, "parent_resume", ItemState::active);
+      cascade_suspend(child, false);
+    }
+  }
 }
 
 void Decider::disable_item(const std::string& item) {
@@ -1231,7 +1249,11 @@ std::optional<TimePoint> Decider::next_due(const CaseState& s) {
   if (s.status == CaseStatus::active) {
     for (const auto& it : s.items) {
       if (is_terminal(it.state)) continue;
-      if (it.state == ItemState::available) consider(it.timer_at);
+      if (it.state == ItemState::available && it.timer_at) {
+        // A timer in a suspended stage waits for the stage to resume.
+        const Item* parent = it.parent.empty() ? nullptr : s.find_item(it.parent);
+        if (!parent || parent->state == ItemState::active) consider(it.timer_at);
+      }
       if (!it.overdue) consider(it.due);
     }
   }
@@ -1257,14 +1279,9 @@ std::size_t Decider::fire_due() {
       for (std::size_t i = 0; i < s_.items.size() && !did; ++i) {
         const Item& it = s_.items[i];
         if (is_terminal(it.state)) continue;
-        if (it.state == ItemState::available && it.timer_at == due) {
-          if (parent_active(it)) {
-            transition(i, "occur", ItemState::completed);
-            after_complete(i);
-          } else {
-            emit("item_transition", {{"item", it.id}, {"transition", "parent_terminate"}, {"from", "available"},
-                                     {"to", "terminated"}});
-          }
+        if (it.state == ItemState::available && it.timer_at == due && parent_active(it)) {
+          transition(i, "occur", ItemState::completed);
+          after_complete(i);
           did = true;
         } else if (!it.overdue && it.due == due) {
           emit("item_overdue", {{"item", it.id}, {"due", format_time(*due)}});

@@ -105,6 +105,7 @@ class Decider {
   Goal& goal_ref(const std::string& id);
   void transition(std::size_t idx, std::string_view name, ItemState to);
   void terminate_tree(std::size_t idx, std::string_view name);
+  void cascade_suspend(const std::string& stage, bool suspend);
   bool parent_active(const Item& it) const;
   bool after_done(const Item& it) const;
   bool sentry_fires(const Item& it, const CSentry& s, const std::vector<char>& flags) const;

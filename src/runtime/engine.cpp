@@ -222,9 +222,10 @@ struct Engine::Impl final : ManualClock::Listener {
     if (!s) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
     std::unique_lock lk(cases_mutex);
     auto [it, inserted] = const_cast<Impl*>(this)->cases.emplace(case_id, s);
-    it->second->last_used = const_cast<Impl*>(this)->tick++;
+    std::shared_ptr<Slot> result = it->second;  // eviction below may erase the map entry
+    result->last_used = const_cast<Impl*>(this)->tick++;
     if (inserted) const_cast<Impl*>(this)->evict_locked();
-    return it->second;
+    return result;
   }
 
   // Drops idle cases beyond the cache capacity (cases_mutex held exclusively).
@@ -453,6 +454,7 @@ struct Engine::Impl final : ManualClock::Listener {
             } catch (const Error& e) {
               reg.lock();
               if (e.code() == ErrorCode::not_found) break;
+              for (auto& w : batch) discard(*w.slot);  // fired but not written: reload them later
               throw;
             }
             lk = std::unique_lock(s->mutex);
@@ -467,6 +469,7 @@ struct Engine::Impl final : ManualClock::Listener {
             fired += d.fire_due();
           } catch (...) {
             if (!d.events().empty()) discard(*s);
+            for (auto& w : batch) discard(*w.slot);  // fired but not written: reload them later
             throw;
           }
           auto events = std::move(d.events());
@@ -519,6 +522,8 @@ Engine::~Engine() = default;
 
 std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   if (options.max_steps_per_command == 0) throw Error(ErrorCode::invalid_argument, "max_steps_per_command must be positive");
+  if (options.cache_capacity < 16) throw Error(ErrorCode::invalid_argument, "cache_capacity must be at least 16");
+  if (options.snapshot_every == 0) throw Error(ErrorCode::invalid_argument, "snapshot_every must be positive");
   return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(options))));
 }
 
@@ -626,8 +631,16 @@ std::vector<FragmentDef> Engine::list_fragments() const {
 
 std::string Engine::create_case(const Request& by, const NewCase& spec) {
   auto& im = *impl_;
-  if (!by.idempotency_key.empty())
-    if (auto stored = im.store->idempotent_result(by.idempotency_key)) return stored->value("case", "");
+  auto replay = [&]() -> std::optional<std::string> {
+    if (by.idempotency_key.empty()) return std::nullopt;
+    auto stored = im.store->idempotent_result(by.idempotency_key);
+    if (!stored) return std::nullopt;
+    if (stored->value("created", "") != stored->value("case", "-"))
+      throw Error(ErrorCode::conflict,
+                  fmt::format("idempotency key '{}' was used for another command", by.idempotency_key));
+    return stored->value("case", "");
+  };
+  if (auto again = replay()) return *again;
   std::string id = spec.id;
   const bool generated = id.empty();
   if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
@@ -649,21 +662,23 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
       events = std::move(d.events());
     }
     // The store decides whether the id is new (a commit expecting version 0); the cache lock is
-    // not held while the commit waits for the disk.
-    std::lock_guard sl(s->mutex);
+    // not held while the commit waits for the disk. The slot is not shared yet.
     CommandResult r;
     r.version = s->state.version;
     r.created = id;
     Request req = by;
     try {
+      std::lock_guard sl(s->mutex);
       im.persist(*s, events, 0, &req, &r);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::conflict) {
+        if (auto again = replay()) return *again;  // a concurrent retry with the same key won
         if (generated && attempt < 1000) continue;
         throw Error(ErrorCode::already_exists, fmt::format("case '{}' already exists", id));
       }
       throw;
     }
+    s->evicted = false;  // persist() marks a failed slot; this one succeeded
     s->last_used = im.tick++;
     {
       std::unique_lock lk(im.cases_mutex);
@@ -679,6 +694,13 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
 
 CaseInfo Engine::get_case(const std::string& case_id) const {
   return impl_->query(case_id, [](const Slot& s) { return runtime::to_info(s.state); });
+}
+
+CaseInfo Engine::get_case(const Request& by, const std::string& case_id) const {
+  return impl_->query(case_id, [&](const Slot& s) {
+    Decider::require_view(s.state, impl_->services, by.actor);
+    return runtime::to_info(s.state);
+  });
 }
 
 std::optional<CaseInfo> Engine::find_case(const std::string& case_id) const {

@@ -340,7 +340,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     Goal& g = must_goal(s, p["goal"].get<std::string>());
     g.status = parse_goal_status(p["to"].get<std::string>());
     g.achieved_at = g.status == GoalStatus::achieved ? std::optional<TimePoint>(e.time) : std::nullopt;
-    if (g.status == GoalStatus::achieved) s.hold_open = false;
+    if (g.status == GoalStatus::achieved && g.spec.required) s.hold_open = false;
     mark_goal(s, g.spec.id, p["to"].get<std::string>());
   } else if (k == "fragment_added") {
     auto frag = ctx.registry ? ctx.registry->fragment(p["fragment"].get<std::string>(), p["version"].get<int>()) : nullptr;
@@ -363,7 +363,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     Item it;
     it.id = p["item"].get<std::string>();
     it.adhoc_spec = p["task"];
-    it.owned_def = compile_adhoc(adhoc_from_json(p["task"]));
+    it.owned_def = compile_adhoc(adhoc_from_json(p["task"]), it.id);
     it.def = it.owned_def.get();
     it.goal = p.value("goal", "");
     it.assignee = p.value("assignee", "");
@@ -406,8 +406,8 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     g.spec = goal_from_json(p["goal"]);
     g.deadline = opt_time(p, "deadline");
     if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
+    if (g.spec.required) s.hold_open = false;  // a new required goal: completion is about it now
     s.goals.push_back(std::move(g));
-    s.hold_open = false;
     mark_goal(s, s.goals.back().spec.id, "added");
   } else if (k == "goal_changed") {
     Goal& g = must_goal(s, p["goal"].get<std::string>());

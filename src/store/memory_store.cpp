@@ -99,7 +99,8 @@ class MemoryStore final : public Store {
     std::size_t start = 0;
     if (!after_id.empty()) {
       auto it = cases_.find(after_id);
-      if (it != cases_.end()) start = it->second.seq;
+      if (it == cases_.end()) return {};  // as the SQLite store: nothing follows an unknown id
+      start = it->second.seq;
     }
     std::vector<std::string> out;
     for (std::size_t i = start; i < order_.size() && out.size() < limit; ++i) out.push_back(order_[i]);

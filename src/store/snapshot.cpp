@@ -250,7 +250,7 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
         }
       } else {
         it.adhoc_spec = Json::parse(si.adhoc);
-        it.owned_def = runtime::compile_adhoc(runtime::adhoc_from_json(it.adhoc_spec));
+        it.owned_def = runtime::compile_adhoc(runtime::adhoc_from_json(it.adhoc_spec), it.id);
         it.def = it.owned_def.get();
       }
       it.goal = si.goal;

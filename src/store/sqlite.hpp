@@ -252,5 +252,8 @@ struct WriteStats {
   std::uint64_t operations = 0;
 };
 WriteStats write_stats(Store& store);
+/// Runs `work` on the writer connection as one write (in its transaction, on the writer thread
+/// in group mode), e.g. to set PRAGMA max_page_count and provoke a full disk.
+void on_writer(Store& store, const std::function<void(sql::Database&)>& work);
 
 }  // namespace acm::store::detail

@@ -145,7 +145,7 @@ constexpr std::array<std::string_view, 8> kTables = {"meta",      "definitions",
 
 /// Files up to this size (database + WAL) get a full PRAGMA quick_check on open; larger ones a
 /// check of the small tables only (docs/storage.md, "Bad files").
-constexpr std::uintmax_t kFullCheckBytes = 64u << 20;
+constexpr std::uintmax_t kFullCheckBytes = 32u << 20;
 /// Readers in the pool (opened on demand).
 constexpr std::size_t kReaders = 4;
 constexpr auto kBusyTimeout = std::chrono::milliseconds(5000);
@@ -385,6 +385,7 @@ FileState check_with_sqlite(Database& db, const std::string& path, std::uintmax_
       sql::Statement s(db, pragma);
       while (s.step()) {
         auto line = s.column_text(0);
+        std::replace(line.begin(), line.end(), '\n', ' ');
         if (line != "ok") problems.push_back(std::move(line));
       }
     };
@@ -416,7 +417,10 @@ constexpr const char* kInsertCase =
     "INSERT INTO cases(id, seq, version, type, type_version, status, owner, priority, customer, next_due, "
     "next_deadline, created_at, updated_at) VALUES (?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM cases), ?2, ?3, ?4, "
     "?10, ?11, ?5, ?6, ?12, ?7, ?8, ?9)";
-constexpr const char* kDeleteWork = "DELETE FROM work_items WHERE case_id = ?1";
+constexpr const char* kSelectWork =
+    "SELECT item_id, name, state, assignee, role, skills, due, priority FROM work_items WHERE case_id = ?1 "
+    "ORDER BY item_id";
+constexpr const char* kDeleteWork = "DELETE FROM work_items WHERE case_id = ?1 AND item_id = ?2";
 constexpr const char* kInsertWork =
     "INSERT INTO work_items(case_id, item_id, name, state, assignee, role, skills, due, priority) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -778,6 +782,7 @@ class SqliteStore final : public Store {
     return plan(queue_sql(q, roles));
   }
   std::string due_plan() { return plan(kDueSql); }
+  void on_writer(const std::function<void(Database&)>& work) { write(work); }
   detail::WriteStats write_stats() const {
     return {batches_.load(std::memory_order_relaxed), operations_.load(std::memory_order_relaxed)};
   }
@@ -791,7 +796,8 @@ class SqliteStore final : public Store {
     std::function<void(Database&)> work;
     std::chrono::steady_clock::time_point enqueued{};
     std::exception_ptr error;
-    bool done = false;
+    bool done = false;            // under queue_mutex_
+    std::condition_variable cv;   // group mode: the writer wakes exactly this caller
   };
 
   void write(std::function<void(Database&)> work) {
@@ -807,7 +813,7 @@ class SqliteStore final : public Store {
       op.enqueued = std::chrono::steady_clock::now();
       queue_.push_back(&op);
       queue_cv_.notify_one();
-      done_cv_.wait(lk, [&] { return op.done; });
+      op.cv.wait(lk, [&] { return op.done; });
     }
     if (op.error) std::rethrow_exception(op.error);
   }
@@ -832,9 +838,13 @@ class SqliteStore final : public Store {
       lk.unlock();
       run_batch(batch);
       lk.lock();
-      for (WriteOp* op : batch) op->done = true;
+      // Notified under the lock: a caller cannot see `done` and destroy its WriteOp (and cv)
+      // before the notification is over.
+      for (WriteOp* op : batch) {
+        op->done = true;
+        op->cv.notify_one();
+      }
       batch.clear();
-      done_cv_.notify_all();
     }
   }
 
@@ -969,29 +979,7 @@ class SqliteStore final : public Store {
     }
 
     // The read model.
-    if (c.work_items) {
-      if (exists) {
-        Prepared del = db.prepared(kDeleteWork);
-        del->bind_text(1, r.id);
-        del->run();
-      }
-      if (!c.work_items->empty()) {
-        Prepared ins = db.prepared(kInsertWork);
-        ins->bind_text(1, r.id);
-        std::string skills;
-        for (const WorkItemRecord& w : *c.work_items) {
-          if (!w.case_id.empty() && w.case_id != r.id)
-            throw Error(ErrorCode::internal,
-                        fmt::format("commit of case '{}': work item '{}' of case '{}'", r.id, w.item_id, w.case_id));
-          skills = skills_json(w.skills);
-          ins->bind_text(2, w.item_id).bind_text(3, w.name).bind_text(4, w.state).bind_text(5, w.assignee);
-          ins->bind_text(6, w.role).bind_text(7, skills).bind_int64(8, to_ms(w.due)).bind_int64(9, w.priority);
-          if (!ins->run_unless_constraint())
-            throw Error(ErrorCode::invalid_argument,
-                        fmt::format("commit of case '{}': work item '{}' listed twice", r.id, w.item_id));
-        }
-      }
-    }
+    if (c.work_items) replace_work_items(db, r.id, exists, *c.work_items);
 
     if (c.snapshot) {
       Prepared s = db.prepared(kUpsertSnapshot);
@@ -1006,6 +994,68 @@ class SqliteStore final : public Store {
       s->bind_text(1, c.idempotency_key).bind_text(2, r.id).bind_text(3, result).bind_int64(4, to_ms(r.updated_at));
       if (!s->run_unless_constraint())
         throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' is already used", c.idempotency_key));
+    }
+  }
+
+  /// Replaces the case's work items by `items`. The end state is that of "delete the case's
+  /// rows, insert the new ones", but rows that stay the same are not touched: a command
+  /// usually changes one or two of a case's open items, and each row has three index entries.
+  void replace_work_items(Database& db, const std::string& case_id, bool exists,
+                          const std::vector<WorkItemRecord>& items) {
+    std::vector<const WorkItemRecord*> fresh;
+    fresh.reserve(items.size());
+    for (const WorkItemRecord& w : items) {
+      if (!w.case_id.empty() && w.case_id != case_id)
+        throw Error(ErrorCode::internal,
+                    fmt::format("commit of case '{}': work item '{}' of case '{}'", case_id, w.item_id, w.case_id));
+      fresh.push_back(&w);
+    }
+    std::sort(fresh.begin(), fresh.end(), [](const auto* a, const auto* b) { return a->item_id < b->item_id; });
+    for (std::size_t i = 1; i < fresh.size(); ++i)
+      if (fresh[i]->item_id == fresh[i - 1]->item_id)
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("commit of case '{}': work item '{}' listed twice", case_id, fresh[i]->item_id));
+    std::vector<std::string> skills(fresh.size());
+    for (std::size_t i = 0; i < fresh.size(); ++i) skills[i] = skills_json(fresh[i]->skills);
+
+    // Stored rows: unchanged ones are kept, the others (gone or changed) deleted.
+    std::vector<char> keep(fresh.size(), 0);
+    std::vector<std::string> stale;
+    if (exists) {
+      Prepared s = db.prepared(kSelectWork);
+      s->bind_text(1, case_id);
+      std::size_t i = 0;
+      while (s->step()) {
+        const std::string_view id = s->column_view(0);
+        while (i < fresh.size() && fresh[i]->item_id < id) ++i;
+        if (i < fresh.size() && fresh[i]->item_id == id) {
+          const WorkItemRecord& w = *fresh[i];
+          if (s->column_view(1) == w.name && s->column_view(2) == w.state && s->column_view(3) == w.assignee &&
+              s->column_view(4) == w.role && s->column_view(5) == skills[i] &&
+              s->column_optional_int64(6) == to_ms(w.due) && s->column_int64(7) == w.priority) {
+            keep[i] = 1;
+            continue;
+          }
+        }
+        stale.emplace_back(id);
+      }
+    }
+    if (!stale.empty()) {
+      Prepared del = db.prepared(kDeleteWork);
+      del->bind_text(1, case_id);
+      for (const std::string& id : stale) {
+        del->bind_text(2, id);
+        del->run();
+      }
+    }
+    Prepared ins = db.prepared(kInsertWork);
+    ins->bind_text(1, case_id);
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+      if (keep[i]) continue;
+      const WorkItemRecord& w = *fresh[i];
+      ins->bind_text(2, w.item_id).bind_text(3, w.name).bind_text(4, w.state).bind_text(5, w.assignee);
+      ins->bind_text(6, w.role).bind_text(7, skills[i]).bind_int64(8, to_ms(w.due)).bind_int64(9, w.priority);
+      ins->run();
     }
   }
 
@@ -1116,7 +1166,6 @@ class SqliteStore final : public Store {
   std::mutex write_mutex_;  // full durability: the writer connection
   std::mutex queue_mutex_;  // group durability: the queue and the done flags
   std::condition_variable queue_cv_;
-  std::condition_variable done_cv_;
   std::deque<WriteOp*> queue_;
   bool stopping_ = false;
   std::thread writer_thread_;
@@ -1139,6 +1188,7 @@ namespace detail {
 std::string queue_plan(Store& store, const QueueQuery& q) { return as_sqlite(store).queue_plan(q); }
 std::string due_plan(Store& store) { return as_sqlite(store).due_plan(); }
 WriteStats write_stats(Store& store) { return as_sqlite(store).write_stats(); }
+void on_writer(Store& store, const std::function<void(sql::Database&)>& work) { as_sqlite(store).on_writer(work); }
 }  // namespace detail
 
 }  // namespace acm::store
