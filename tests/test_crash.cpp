@@ -44,13 +44,19 @@ Child spawn(const std::string& db, std::int64_t start_ms, int seed) {
 
 std::string integrity(const std::string& path) {
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK);
   std::string result;
-  while (sqlite3_step(st) == SQLITE_ROW) result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    result = std::string("cannot open: ") + sqlite3_errmsg(db);
+  } else {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) != SQLITE_OK) {
+      result = std::string("cannot check: ") + sqlite3_errmsg(db);
+    } else {
+      while (sqlite3_step(st) == SQLITE_ROW) result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);  // also after a failed open, which allocates a handle
   return result;
 }
 
@@ -68,11 +74,21 @@ TEST_CASE("crash: SIGKILL at random moments loses no acknowledged command") {
   std::size_t total_acks = 0;
   for (int round = 0; round < kKills; ++round) {
     Child c = spawn(db, t0 + round * 3600000LL, static_cast<int>(rng() % 1000));
-    // Let it run a random while (reading acknowledgements), then kill it.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50 + rng() % 400);
+    // Wait until it works (its first acknowledgement; slow under sanitizers), let it run a
+    // random while longer (reading acknowledgements), then kill it.
     std::string pending;
     char buf[4096];
     fcntl(c.out, F_SETFL, O_NONBLOCK);
+    auto started = std::chrono::steady_clock::now();
+    while (pending.find("ACK") == std::string::npos &&
+           std::chrono::steady_clock::now() - started < std::chrono::seconds(120)) {
+      ssize_t n = read(c.out, buf, sizeof buf);
+      if (n > 0) pending.append(buf, static_cast<std::size_t>(n));
+      else if (n == 0) break;  // the child died
+      else usleep(1000);
+    }
+    REQUIRE_MESSAGE(pending.find("ACK") != std::string::npos, "the child never acknowledged a command");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(20 + rng() % 400);
     while (std::chrono::steady_clock::now() < deadline) {
       ssize_t n = read(c.out, buf, sizeof buf);
       if (n > 0) pending.append(buf, static_cast<std::size_t>(n));

@@ -71,7 +71,8 @@ Statement::Statement(Database& db, std::string_view sql, bool persistent) : db_(
                               persistent ? SQLITE_PREPARE_PERSISTENT : 0, &stmt_, &tail);
   if (rc != SQLITE_OK) db.fail(rc, fmt::format("cannot prepare \"{}\"", shorten(sql)));
   if (stmt_ == nullptr)
-    throw SqlError(message(db.path(), fmt::format("cannot prepare \"{}\"", shorten(sql)), "no statement"), SQLITE_MISUSE);
+    throw SqlError(message(db.path(), fmt::format("cannot prepare \"{}\"", shorten(sql)), "no statement"),
+                   SQLITE_MISUSE);
   if (tail != nullptr && !blank(std::string_view(tail, static_cast<std::size_t>(sql.data() + sql.size() - tail)))) {
     sqlite3_finalize(stmt_);
     stmt_ = nullptr;
@@ -106,8 +107,8 @@ Statement& Statement::bind_int64(int index, std::optional<std::int64_t> value) {
 
 Statement& Statement::bind_text(int index, std::string_view value) {
   // A non-null pointer even for "": a null pointer would bind NULL, not the empty string.
-  int rc = sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_STATIC,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_STATIC, SQLITE_UTF8);
   if (rc != SQLITE_OK) fail(rc);
   return *this;
 }
@@ -207,7 +208,8 @@ Database::Database(std::string path, Access access) : path_(std::move(path)) {
   db_.reset(raw);  // closed by the deleter even when the open failed
   if (rc != SQLITE_OK) {
     std::string detail = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
-    throw SqlError(message(path_, access == Access::read_write ? "cannot open" : "cannot open for reading", detail), rc);
+    throw SqlError(message(path_, access == Access::read_write ? "cannot open" : "cannot open for reading", detail),
+                   rc);
   }
   sqlite3_extended_result_codes(raw, 1);
 }
@@ -308,7 +310,8 @@ int migrate(Database& db, std::span<const Migration> steps,
     try {
       db.exec(step.sql);
     } catch (const SqlError& e) {
-      throw SqlError(fmt::format("{} [migration {} \"{}\"]", e.what(), step.version, step.description), e.result_code());
+      throw SqlError(fmt::format("{} [migration {} \"{}\"]", e.what(), step.version, step.description),
+                     e.result_code());
     }
   }
   if (finish) finish(db, from);

@@ -42,7 +42,8 @@ namespace acm::store::sql {
 /// A SQLite failure: ErrorCode::storage plus the SQLite (extended) result code.
 class SqlError : public Error {
  public:
-  SqlError(const std::string& message, int result_code) : Error(ErrorCode::storage, message), result_code_(result_code) {}
+  SqlError(const std::string& message, int result_code)
+      : Error(ErrorCode::storage, message), result_code_(result_code) {}
   /// The extended SQLite result code (e.g. SQLITE_CONSTRAINT_PRIMARYKEY); 0 if none.
   int result_code() const noexcept { return result_code_; }
   /// The primary result code (result_code() & 0xff).
@@ -131,7 +132,7 @@ class Prepared {
 class Database {
  public:
   enum class Access {
-    read_only,   ///< SQLITE_OPEN_READONLY: the file must exist; nothing can be written
+    read_only,  ///< SQLITE_OPEN_READONLY: the file must exist; nothing can be written
     /// Read-only and `immutable=1`: no locks, no -wal/-shm files are opened or created. Only for
     /// a file that has no WAL and that nobody writes meanwhile (checking a file before use).
     immutable,
@@ -223,9 +224,9 @@ class Savepoint {
 
 /// One step of a schema: the SQL that takes a file from version - 1 to `version`.
 struct Migration {
-  int version;                   ///< 1, 2, ... (1 = the initial schema)
+  int version;  ///< 1, 2, ... (1 = the initial schema)
   std::string_view description;
-  std::string_view sql;          ///< one or more statements
+  std::string_view sql;  ///< one or more statements
 };
 
 /// Brings the schema of `db` from its `PRAGMA user_version` to the last step's version: in ONE

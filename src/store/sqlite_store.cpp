@@ -200,8 +200,7 @@ class LockFile {
       int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (fd < 0) {
         int err = errno;
-        if (err == ENOENT || err == ENOTDIR)
-          bad_file(db_path, "the directory does not exist", std::strerror(err));
+        if (err == ENOENT || err == ENOTDIR) bad_file(db_path, "the directory does not exist", std::strerror(err));
         bad_file(db_path, fmt::format("cannot create the lock file {} (is the directory writable?)", path_),
                  std::strerror(err));
       }
@@ -307,9 +306,10 @@ FileState check_file(const std::string& path) {
                  fmt::format("a SQLite database with application_id {:#010x}, not {:#010x}",
                              static_cast<std::uint32_t>(application_id), static_cast<std::uint32_t>(kApplicationId)));
     } else if (user_version > kSchemaVersion) {
-      bad_file(path, fmt::format("schema version {} is newer than this build of acm supports ({})", user_version,
-                                 kSchemaVersion),
-               "open it with a newer acm");
+      bad_file(
+          path,
+          fmt::format("schema version {} is newer than this build of acm supports ({})", user_version, kSchemaVersion),
+          "open it with a newer acm");
     }
     if (page_count_valid && size < std::uintmax_t{page_count} * page_size)
       bad_file(path, "truncated or damaged",
@@ -352,12 +352,12 @@ FileState check_with_sqlite(Database& db, const std::string& path, std::uintmax_
     for (std::size_t i = 0; i < tables.size() && i < 8; ++i) list += (i ? ", " : "") + tables[i];
     if (tables.size() > 8) list += ", ...";
     bad_file(path, "not an acm store",
-             fmt::format("a SQLite database with application_id {:#010x} and tables: {}", static_cast<std::uint32_t>(app),
-                         list.empty() ? "none" : list));
+             fmt::format("a SQLite database with application_id {:#010x} and tables: {}",
+                         static_cast<std::uint32_t>(app), list.empty() ? "none" : list));
   }
   if (version > kSchemaVersion)
-    bad_file(path, fmt::format("schema version {} is newer than this build of acm supports ({})", version,
-                               kSchemaVersion),
+    bad_file(path,
+             fmt::format("schema version {} is newer than this build of acm supports ({})", version, kSchemaVersion),
              "open it with a newer acm");
   if (version < 1) bad_file(path, "not an acm store", "acm's application_id but no schema version");
   auto has = [&](std::string_view t) { return std::find(tables.begin(), tables.end(), t) != tables.end(); };
@@ -473,8 +473,7 @@ CaseRecord read_record(const sql::Statement& s) {
 /// The SQL of a queue query. Parameters: ?1 assignee, ?2 overdue_at, ?3.. the roles, then
 /// LIMIT and OFFSET. `roles` must be sorted and unique.
 std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles) {
-  std::string sql =
-      "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items";
+  std::string sql = "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items";
   std::vector<std::string> where;
   std::string in;
   for (std::size_t i = 0; i < roles.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 3 + i);
@@ -515,8 +514,7 @@ class SqliteStore final : public Store {
         durability_(options.durability),
         window_(options.group_window),
         max_batch_(std::max<std::size_t>(1, options.max_batch)) {
-    const FileState state = check_file(path_);
-    (void)state;
+    check_file(path_);  // refuses a bad file before anything is written
     writer_ = std::make_unique<Database>(path_, Database::Access::read_write);
     writer_->busy_timeout(kBusyTimeout);
     auto mode = writer_->query_text("PRAGMA journal_mode = WAL");
@@ -620,7 +618,8 @@ class SqliteStore final : public Store {
       while (s->step()) out.push_back(s->column_text(0));
     } else {
       // An unknown after_id yields nothing.
-      Prepared s = db.prepared("SELECT id FROM cases WHERE seq > (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq LIMIT ?2");
+      Prepared s =
+          db.prepared("SELECT id FROM cases WHERE seq > (SELECT seq FROM cases WHERE id = ?1) ORDER BY seq LIMIT ?2");
       s->bind_text(1, after_id).bind_int64(2, clamp_count(limit));
       while (s->step()) out.push_back(s->column_text(0));
     }
@@ -721,7 +720,8 @@ class SqliteStore final : public Store {
 
   int put_template(TemplateRecord r) override {
     if (r.name.empty()) throw Error(ErrorCode::invalid_argument, "a template needs a name");
-    if (r.version < 0) throw Error(ErrorCode::invalid_argument, fmt::format("template version {} is negative", r.version));
+    if (r.version < 0)
+      throw Error(ErrorCode::invalid_argument, fmt::format("template version {} is negative", r.version));
     int version = r.version;
     const std::string meta = r.meta.dump();
     write([&](Database& db) {
@@ -760,7 +760,8 @@ class SqliteStore final : public Store {
 
   std::vector<TemplateRecord> list_templates() override {
     auto lease = reader();
-    Prepared s = lease.db().prepared("SELECT name, version, kind, created_at, meta FROM templates ORDER BY name, version");
+    Prepared s =
+        lease.db().prepared("SELECT name, version, kind, created_at, meta FROM templates ORDER BY name, version");
     std::vector<TemplateRecord> out;
     while (s->step()) out.push_back(read_template(*s));
     return out;
@@ -796,8 +797,8 @@ class SqliteStore final : public Store {
     std::function<void(Database&)> work;
     std::chrono::steady_clock::time_point enqueued{};
     std::exception_ptr error;
-    bool done = false;            // under queue_mutex_
-    std::condition_variable cv;   // group mode: the writer wakes exactly this caller
+    bool done = false;           // under queue_mutex_
+    std::condition_variable cv;  // group mode: the writer wakes exactly this caller
   };
 
   void write(std::function<void(Database&)> work) {
@@ -885,8 +886,9 @@ class SqliteStore final : public Store {
       batches_.fetch_add(1, std::memory_order_relaxed);
       operations_.fetch_add(ops.size(), std::memory_order_relaxed);
     } catch (const std::exception& e) {
-      std::string text = ops.size() == 1 ? std::string(e.what())
-                                         : fmt::format("{} (a batch of {} writes failed with it)", e.what(), ops.size());
+      std::string text = ops.size() == 1
+                             ? std::string(e.what())
+                             : fmt::format("{} (a batch of {} writes failed with it)", e.what(), ops.size());
       for (WriteOp* op : ops) op->error = std::make_exception_ptr(Error(ErrorCode::storage, text));
     }
   }
@@ -919,9 +921,8 @@ class SqliteStore final : public Store {
     if (r.id.empty()) throw Error(ErrorCode::invalid_argument, "a commit needs a case id");
     const std::int64_t expected = to_int64(c.expected_version, "expected version");
     if (r.version != c.expected_version + c.events.size())
-      throw Error(ErrorCode::internal,
-                  fmt::format("commit of case '{}': version {} after {} events from version {}", r.id, r.version,
-                              c.events.size(), c.expected_version));
+      throw Error(ErrorCode::internal, fmt::format("commit of case '{}': version {} after {} events from version {}",
+                                                   r.id, r.version, c.events.size(), c.expected_version));
     for (std::size_t i = 0; i < c.events.size(); ++i) {
       const Event& e = c.events[i];
       if (e.seq != c.expected_version + 1 + i || (!e.case_id.empty() && e.case_id != r.id))
@@ -1117,8 +1118,8 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Event> read_events(Database& db, const std::string& id, std::uint64_t from) {
-    Prepared s = db.prepared(
-        "SELECT seq, time, actor, kind, payload FROM events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq");
+    Prepared s =
+        db.prepared("SELECT seq, time, actor, kind, payload FROM events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq");
     s->bind_text(1, id).bind_int64(2, to_int64(from, "event seq"));
     std::vector<Event> out;
     while (s->step()) {
