@@ -17,7 +17,7 @@
 //
 // Large stores are not made through the engine (too slow): one prototype case is made by the
 // engine in a file, then copied N times by bulk SQL into the store's own tables, with its ids
-// and times shifted (bench/README.md, "How the stores are made"). Made stores are cached in
+// and times shifted (bench/README.md, "How the stores are made"). The 1M-case store is cached in
 // /tmp/acm-bench-cache and reused while the prototype (so the engine's format) is unchanged.
 //
 // A custom driver, not Google Benchmark: its setups are large and shared, its figures ratios.
@@ -143,9 +143,9 @@ void usage() {
   --timer-budget=S     scale bench 4 down so that it takes about S seconds, 0 = never
                                                                   (ACM_BENCH_TIMER_BUDGET, default 60)
   --tmp=DIR            where temporary stores go (removed at exit) (ACM_BENCH_TMP, default /tmp)
-  --cache-dir=DIR      where generated stores are kept between runs (ACM_BENCH_CACHE_DIR,
+  --cache-dir=DIR      where the store of bench 3 is kept between runs (ACM_BENCH_CACHE_DIR,
                        default /tmp/acm-bench-cache)
-  --no-cache           generate the big stores into the temporary directory (removed at exit)
+  --no-cache           generate the store of bench 3 into the temporary directory (removed at exit)
   --clean-cache        remove the cache directory at exit
 )";
 }
@@ -650,11 +650,12 @@ std::string stored_signature(const fs::path& file) {
   }
 }
 
-/// A store of `n` copies of the prototype: from the cache if it holds one made from the same
-/// prototype, else generated (into the cache, or into the temporary directory with --no-cache).
+/// A store of `n` copies of the prototype. With `cache` (and not --no-cache): from the cache if
+/// it holds one made from the same prototype, else generated into the cache; otherwise generated
+/// into the temporary directory.
 fs::path generated_store(const Config& cfg, const TempDir& tmp, const std::string& name, const Prototype& p,
-                         std::size_t n, Duration step) {
-  const fs::path dir = cfg.use_cache ? cfg.cache_dir : tmp.path();
+                         std::size_t n, Duration step, bool cache) {
+  const fs::path dir = cache && cfg.use_cache ? cfg.cache_dir : tmp.path();
   fs::create_directories(dir);
   const fs::path file = dir / (name + "-" + std::to_string(n) + ".db");
   const std::string sig = store_signature(p, n, step);
@@ -989,7 +990,7 @@ void bench_big_store(const Config& cfg, const TempDir& tmp) {
   // Case i is created at kT0 + i s; its task is due 4 h later; the first 10% are overdue now.
   constexpr Duration kStep = 1s;
   const Prototype proto = make_prototype(tmp / "proto-task.db", play_task_case);
-  const fs::path file = generated_store(cfg, tmp, "cases", proto, n, kStep);
+  const fs::path file = generated_store(cfg, tmp, "cases", proto, n, kStep, true);
   const std::size_t overdue = n / 10;
   const TimePoint now = kT0 + 4h + kStep * static_cast<std::int64_t>(overdue);
   const std::int64_t now_ms = now.time_since_epoch().count();
@@ -1072,7 +1073,7 @@ void bench_big_store(const Config& cfg, const TempDir& tmp) {
   const Prototype hd = make_prototype(tmp / "proto-helpdesk.db", [](Engine& en, ManualClock& c) {
     play_helpdesk_case(en, c, helpdesk_definitions());
   });
-  const fs::path hd_file = generated_store(cfg, tmp, "helpdesk", hd, cfg.sample, kStep);
+  const fs::path hd_file = generated_store(cfg, tmp, "helpdesk", hd, cfg.sample, kStep, false);
   MemoryUse hd_mem;
   {
     EngineOptions ho;
@@ -1215,7 +1216,7 @@ void bench_timers(const Config& cfg, const TempDir& tmp) {
     }
   }
 
-  const fs::path pristine = generated_store(cfg, tmp, "timers", proto, n, kStep);
+  const fs::path pristine = generated_store(cfg, tmp, "timers", proto, n, kStep, false);
   TimerRun run = fire_timers(pristine, tmp / "timers-work.db", at(n));
   if (run.fired != n)
     throw std::runtime_error("run_due fired " + std::to_string(run.fired) + " timers, not " + std::to_string(n));
@@ -1241,7 +1242,7 @@ void bench_timers(const Config& cfg, const TempDir& tmp) {
   say("  raw UPDATE next_due, " + std::to_string(kBatch) + " rows a transaction: " +
       fmt_num(static_cast<double>(rows_b)) + " rows in " + fmt_ms(secs_b) + " = " + fmt_num(raw_b) + " rows/s; ratio " +
       fmt_ratio(rate / raw_b));
-  if (!cfg.use_cache) remove_store(pristine);
+  remove_store(pristine);
 
   g_summary.push_back({"4. due timers fired by one run_due (" + fmt_num(static_cast<double>(n)) + ")",
                        fmt_num(rate) + " /s (" + fmt_num(per_txn, 1) + " cases per transaction)",

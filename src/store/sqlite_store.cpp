@@ -579,6 +579,34 @@ class SqliteStore final : public Store {
     write([&](Database& db) { apply(db, c); });
   }
 
+  /// All commits in one transaction (each in its own savepoint), in both durability modes.
+  void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors) override {
+    errors.assign(commits.size(), nullptr);
+    if (commits.empty()) return;
+    std::vector<WriteOp> ops(commits.size());
+    std::vector<WriteOp*> ptrs;
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      ops[i].work = [this, &c = commits[i]](Database& db) { apply(db, c); };
+      ptrs.push_back(&ops[i]);
+    }
+    if (durability_ == Durability::full) {
+      std::lock_guard lk(write_mutex_);
+      run_batch(ptrs);
+    } else {
+      std::unique_lock lk(queue_mutex_);
+      if (stopping_) throw Error(ErrorCode::storage, sql::message(path_, "the store is closing"));
+      // Queued together, so the writer takes them into the same transaction (up to max_batch).
+      auto now = std::chrono::steady_clock::now();
+      for (WriteOp* op : ptrs) {
+        op->enqueued = now;
+        queue_.push_back(op);
+      }
+      queue_cv_.notify_one();
+      for (WriteOp* op : ptrs) op->cv.wait(lk, [&] { return op->done; });
+    }
+    for (std::size_t i = 0; i < ops.size(); ++i) errors[i] = ops[i].error;
+  }
+
   std::optional<LoadedCase> load_case(const std::string& id) override {
     auto lease = reader();
     Database& db = lease.db();
