@@ -132,6 +132,7 @@ void usage() {
   std::cout << R"(acm_bench_store: storage benchmarks, each a ratio against raw SQLite in the same run.
 
   --only=1234          run only these benchmarks (1 group commit, 2 full sync, 3 1M-case store, 4 timers)
+                                                                  (ACM_BENCH_ONLY)
   --cases=N            cases in the store of bench 3              (ACM_BENCH_CASES, default 1000000)
   --timers=N           due timers fired in bench 4                (ACM_BENCH_TIMERS, default 100000)
   --commands=N         commands of bench 1, all rounds            (ACM_BENCH_COMMANDS, default 12000)
