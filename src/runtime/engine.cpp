@@ -441,28 +441,38 @@ struct Engine::Impl final : ManualClock::Listener {
         }
       } unhold{batch};
       {
-        std::shared_lock reg(registry_mutex);
+        // Lock order as in commands: the case, then the registry (shared), per case. While the
+        // chunk already holds cases, the next one is only try-locked: waiting for it while
+        // holding others could deadlock with a handler that calls from that case into one of
+        // ours. A case that is busy ends the chunk; it is taken in the next one.
+        bool busy = false;
         for (const auto& [at, case_id] : due) {
-          if (stuck.count(case_id) || batch.size() >= kChunk) continue;
+          if (busy || stuck.count(case_id) || batch.size() >= kChunk) continue;
           std::shared_ptr<Slot> s;
           std::unique_lock<std::mutex> lk;
           while (true) {
             try {
-              reg.unlock();
               s = slot(case_id);
-              reg.lock();
             } catch (const Error& e) {
-              reg.lock();
               if (e.code() == ErrorCode::not_found) break;
               for (auto& w : batch) discard(*w.slot);  // fired but not written: reload them later
               throw;
             }
-            lk = std::unique_lock(s->mutex);
+            if (batch.empty()) {
+              lk = std::unique_lock(s->mutex);
+            } else {
+              lk = std::unique_lock(s->mutex, std::try_to_lock);
+              if (!lk.owns_lock()) {
+                busy = true;
+                break;
+              }
+            }
             if (!s->evicted) break;
             lk.unlock();
           }
           if (!lk.owns_lock()) continue;
           HoldGuard hold(s.get());
+          std::shared_lock reg(registry_mutex);
           const std::uint64_t before = s->state.version;
           Decider d(s->state, services, Actor{}, now);
           try {

@@ -24,10 +24,13 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -592,19 +595,29 @@ class SqliteStore final : public Store {
     if (durability_ == Durability::full) {
       std::lock_guard lk(write_mutex_);
       run_batch(ptrs);
-    } else {
-      std::unique_lock lk(queue_mutex_);
-      if (stopping_) throw Error(ErrorCode::storage, sql::message(path_, "the store is closing"));
+      for (std::size_t i = 0; i < ops.size(); ++i) errors[i] = ops[i].error;
+      return;
+    }
+    std::vector<std::future<void>> done;
+    for (auto& op : ops) done.push_back(op.done.get_future());
+    {
       // Queued together, so the writer takes them into the same transaction (up to max_batch).
+      std::lock_guard lk(queue_mutex_);
+      if (stopping_) throw Error(ErrorCode::storage, sql::message(path_, "the store is closing"));
       auto now = std::chrono::steady_clock::now();
       for (WriteOp* op : ptrs) {
         op->enqueued = now;
         queue_.push_back(op);
       }
       queue_cv_.notify_one();
-      for (WriteOp* op : ptrs) op->cv.wait(lk, [&] { return op->done; });
     }
-    for (std::size_t i = 0; i < ops.size(); ++i) errors[i] = ops[i].error;
+    for (std::size_t i = 0; i < done.size(); ++i) {
+      try {
+        done[i].get();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
   }
 
   std::optional<LoadedCase> load_case(const std::string& id) override {
@@ -825,8 +838,7 @@ class SqliteStore final : public Store {
     std::function<void(Database&)> work;
     std::chrono::steady_clock::time_point enqueued{};
     std::exception_ptr error;
-    bool done = false;           // under queue_mutex_
-    std::condition_variable cv;  // group mode: the writer wakes exactly this caller
+    std::promise<void> done;  // group mode: fulfilled by the writer once the batch is over
   };
 
   void write(std::function<void(Database&)> work) {
@@ -836,15 +848,19 @@ class SqliteStore final : public Store {
       std::lock_guard lk(write_mutex_);
       WriteOp* one[] = {&op};
       run_batch(one);
-    } else {
-      std::unique_lock lk(queue_mutex_);
+      if (op.error) std::rethrow_exception(op.error);
+      return;
+    }
+    std::future<void> done = op.done.get_future();
+    {
+      std::lock_guard lk(queue_mutex_);
       if (stopping_) throw Error(ErrorCode::storage, sql::message(path_, "the store is closing"));
       op.enqueued = std::chrono::steady_clock::now();
       queue_.push_back(&op);
-      queue_cv_.notify_one();
-      op.cv.wait(lk, [&] { return op.done; });
+      // Wake the writer only when it waits for this: the first arrival, or a full batch.
+      if (queue_.size() >= wake_at_) queue_cv_.notify_one();
     }
-    if (op.error) std::rethrow_exception(op.error);
+    done.get();  // rethrows the write's error
   }
 
   /// The group-commit writer: takes what is queued (waiting up to the window after the first
@@ -854,26 +870,38 @@ class SqliteStore final : public Store {
     batch.reserve(max_batch_);
     std::unique_lock lk(queue_mutex_);
     for (;;) {
+      wake_at_ = 1;
       queue_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything written
-      if (window_.count() > 0 && queue_.size() < max_batch_ && !stopping_) {
+      // Wait for company, up to the window after the first arrival. Under steady load from
+      // several threads a batch is as big as the previous one once that many are queued: stop
+      // waiting then (a sleep of a few hundred microseconds often oversleeps on a busy machine,
+      // and the callers of the last batch are all back by then).
+      const std::size_t enough = last_batch_ >= 2 ? std::min(last_batch_, max_batch_) : max_batch_;
+      if (window_.count() > 0 && queue_.size() < enough && !stopping_) {
+        wake_at_ = enough;
         auto deadline = queue_.front()->enqueued + window_;
-        queue_cv_.wait_until(lk, deadline, [&] { return stopping_ || queue_.size() >= max_batch_; });
+        queue_cv_.wait_until(lk, deadline, [&] { return stopping_ || queue_.size() >= enough; });
       }
+      wake_at_ = std::numeric_limits<std::size_t>::max();  // busy: enqueues need not wake the writer
       while (!queue_.empty() && batch.size() < max_batch_) {
         batch.push_back(queue_.front());
         queue_.pop_front();
       }
+      last_batch_ = batch.size();
       lk.unlock();
       run_batch(batch);
-      lk.lock();
-      // Notified under the lock: a caller cannot see `done` and destroy its WriteOp (and cv)
-      // before the notification is over.
+      // Report. The promise is moved out first: once it is fulfilled, its caller may return
+      // and destroy the WriteOp (the shared state of promise and future outlives both).
       for (WriteOp* op : batch) {
-        op->done = true;
-        op->cv.notify_one();
+        std::promise<void> done = std::move(op->done);
+        if (op->error)
+          done.set_exception(op->error);
+        else
+          done.set_value();
       }
       batch.clear();
+      lk.lock();
     }
   }
 
@@ -1197,6 +1225,8 @@ class SqliteStore final : public Store {
   std::condition_variable queue_cv_;
   std::deque<WriteOp*> queue_;
   bool stopping_ = false;
+  std::size_t wake_at_ = 1;     // queue size at which an enqueue notifies the writer
+  std::size_t last_batch_ = 0;  // size of the previous batch (writer thread only)
   std::thread writer_thread_;
 
   std::atomic<std::uint64_t> batches_{0};
