@@ -989,6 +989,38 @@ TEST_SUITE("sqlite store") {
     for (int t = 0; t < kThreads; ++t) CHECK_FALSE(s->case_record(name("c", t)));
   }
 
+  TEST_CASE("commit_batch: one transaction, each commit succeeding or failing on its own") {
+    TempDir tmp;
+    for (auto durability : {Durability::full, Durability::group}) {
+      CAPTURE(static_cast<int>(durability));
+      const auto path = tmp.path(name("batch-", static_cast<int>(durability)) + ".db");
+      auto s = open_sqlite(options(path, durability));
+      s->commit(make_commit("x", 0, 1));
+      const auto before = detail::write_stats(*s);
+      std::vector<Commit> commits = {make_commit("a", 0, 2), make_commit("x", 5, 1), make_commit("x", 1, 1),
+                                     make_commit("b", 0, 1)};
+      commits[1].idempotency_key = "never";
+      std::vector<std::exception_ptr> errors;
+      s->commit_batch(commits, errors);
+      REQUIRE(errors.size() == 4);
+      CHECK_FALSE(errors[0]);
+      REQUIRE(errors[1]);
+      error_of([&] { std::rethrow_exception(errors[1]); }, ErrorCode::conflict);
+      CHECK_FALSE(errors[2]);
+      CHECK_FALSE(errors[3]);
+      const auto after = detail::write_stats(*s);
+      CHECK(after.batches == before.batches + 1);
+      CHECK(after.operations == before.operations + 4);
+      CHECK(event_count(*s, "a") == 2);
+      CHECK(event_count(*s, "x") == 2);
+      CHECK(event_count(*s, "b") == 1);
+      CHECK_FALSE(s->idempotent_result("never"));
+      std::vector<std::exception_ptr> none;
+      s->commit_batch({}, none);
+      CHECK(none.empty());
+    }
+  }
+
   TEST_CASE("full durability from several threads") {
     TempDir tmp;
     auto s = open_sqlite(options(tmp.path("cases.db"), Durability::full));

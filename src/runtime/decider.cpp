@@ -1102,7 +1102,7 @@ void Decider::settle() {
 
 // ---- timing -----------------------------------------------------------------------------
 
-Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_change, bool active_as_done) const {
+Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_change, Duration* without_active) const {
   // Goals bound: this one and its sub-goals (transitively).
   std::vector<const std::string*> bound{&g.spec.id};
   for (std::size_t k = 0; k < bound.size(); ++k)
@@ -1117,10 +1117,11 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
   const std::size_t n = s_.items.size();
   s_.ensure_links();
   // Weight of every item that counts (-1: does not count). Scratch buffers are reused.
-  thread_local std::vector<std::int64_t> weight, finish;
+  thread_local std::vector<std::int64_t> weight, weight0, finish, finish0;
   thread_local std::vector<char> mark;
   thread_local std::vector<std::pair<std::size_t, std::size_t>> stack;
   weight.assign(n, -1);
+  weight0.assign(n, -1);  // the same with active tasks counted as done
   bool any = false;
   for (std::size_t i = 0; i < n; ++i) {
     const Item& it = s_.items[i];
@@ -1138,7 +1139,7 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
       w = *est;
       if (it.state == ItemState::active && it.activated_at) {
         w = std::max(Duration{0}, *est - sv_.calendar->between(*it.activated_at, now_));
-        if (active_as_done) w = Duration{0};
+        weight0[i] = 0;
         // Until its estimate is used up an active task's remaining work shrinks as time passes;
         // after that the plan stops shrinking: the goal's risk must be checked again then.
         if (next_change && w.count() > 0) {
@@ -1148,13 +1149,16 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
       }
     }
     weight[i] = w.count();
+    if (weight0[i] < 0) weight0[i] = w.count();
     any = true;
   }
+  if (without_active) *without_active = Duration{0};
   if (!any) return Duration{0};
   // Longest path ending at each item: an iterative depth-first search over its prerequisites
   // (`after` items, then items its entry on-parts listen to) that count. Definitions and
   // add_dependency keep the graph acyclic; an edge back into the stack is ignored anyway.
   finish.assign(n, 0);
+  finish0.assign(n, 0);
   mark.assign(n, 0);  // 0 new, 2 on the stack, 1 done
   auto prereq = [&](std::size_t i, std::size_t pos) -> std::size_t {
     const Item& it = s_.items[i];
@@ -1163,7 +1167,7 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
     pos -= it.after_idx.size();
     return pos < it.onpart_idx.size() ? it.onpart_idx[pos] : Item::npos;
   };
-  std::int64_t best = 0;
+  std::int64_t best = 0, best0 = 0;
   for (std::size_t root = 0; root < n; ++root) {
     if (weight[root] < 0 || mark[root]) continue;
     stack.clear();
@@ -1179,19 +1183,24 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
           stack.push_back({d, 0});
         } else if (weight[d] >= 0 && mark[d] == 1) {
           finish[i] = std::max(finish[i], finish[d]);  // finish[i] holds the latest prerequisite end so far
+          finish0[i] = std::max(finish0[i], finish0[d]);
         }
         continue;
       }
       finish[i] += weight[i];
+      finish0[i] += weight0[i];
       best = std::max(best, finish[i]);
+      best0 = std::max(best0, finish0[i]);
       mark[i] = 1;
       stack.pop_back();
       if (!stack.empty()) {
         std::size_t parent = stack.back().first;
         finish[parent] = std::max(finish[parent], finish[i]);
+        finish0[parent] = std::max(finish0[parent], finish0[i]);
       }
     }
   }
+  if (without_active) *without_active = Duration{best0};
   return Duration{best};
 }
 
@@ -1202,7 +1211,8 @@ void Decider::update_timing(bool emit_events) {
     g.risk_at.reset();
     if (g.status != GoalStatus::open || !live) continue;
     std::optional<TimePoint> next_change;
-    g.remaining_work = goal_remaining(g, &next_change);
+    Duration without_active{0};
+    g.remaining_work = goal_remaining(g, &next_change, &without_active);
     Timing t = Timing::on_track;
     if (g.deadline && now_ >= *g.deadline) {
       t = Timing::overdue;
@@ -1220,7 +1230,6 @@ void Decider::update_timing(bool emit_events) {
           g.risk_at = latest + Duration{1};
         } else {
           g.risk_at = next_change;
-          Duration without_active = goal_remaining(g, nullptr, /*active_as_done=*/true);
           TimePoint other = sv_.calendar->latest_start(*g.deadline, without_active) + Duration{1};
           if (other > now_ && other < *g.risk_at) g.risk_at = other;
         }

@@ -114,7 +114,8 @@ class Decider {
   bool evaluate_goals();
   bool check_case_completion();
   void update_timing(bool emit_events);
-  Duration goal_remaining(const Goal& g, std::optional<TimePoint>* next_change = nullptr, bool active_as_done = false) const;
+  Duration goal_remaining(const Goal& g, std::optional<TimePoint>* next_change = nullptr,
+                          Duration* without_active = nullptr) const;
   void activate(std::size_t idx, std::string_view name);
   void run_handler(std::size_t idx);
   void after_complete(std::size_t idx);

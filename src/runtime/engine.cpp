@@ -270,7 +270,7 @@ struct Engine::Impl final : ManualClock::Listener {
     c.events = events;
     work = open_work(s.state);
     if (work != s.work_items) c.work_items = work;
-    if (s.since_snapshot + events.size() >= options.snapshot_every)
+    if (s.since_snapshot + events.size() >= options.snapshot_every && store->wants_snapshots())
       c.snapshot = store::SnapshotRecord{s.state.version, store::save_snapshot(s.state)};
     if (by && !by->idempotency_key.empty() && result) {
       c.idempotency_key = by->idempotency_key;

@@ -55,6 +55,8 @@ class MemoryStore final : public Store {
     if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = std::move(c.idempotent_result);
   }
 
+  bool wants_snapshots() const override { return false; }
+
   void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) override {
     std::lock_guard lk(mutex_);
     auto it = cases_.find(id);

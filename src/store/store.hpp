@@ -138,6 +138,9 @@ class Store {
     }
   }
   virtual std::optional<LoadedCase> load_case(const std::string& id) = 0;
+  /// Whether snapshots help this store (a store that keeps events in memory replays fast
+  /// enough without them).
+  virtual bool wants_snapshots() const { return true; }
   /// Events with seq >= from, in order.
   virtual std::vector<Event> load_events(const std::string& id, std::uint64_t from) = 0;
   virtual std::optional<CaseRecord> case_record(const std::string& id) = 0;
