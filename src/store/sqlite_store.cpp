@@ -609,14 +609,11 @@ class SqliteStore final : public Store {
         op->enqueued = now;
         queue_.push_back(op);
       }
-      queue_cv_.notify_one();
+      if (queue_.size() >= wake_at_) queue_cv_.notify_one();
     }
     for (std::size_t i = 0; i < done.size(); ++i) {
-      try {
-        done[i].get();
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
+      done[i].get();
+      errors[i] = ops[i].error;
     }
   }
 
@@ -838,7 +835,7 @@ class SqliteStore final : public Store {
     std::function<void(Database&)> work;
     std::chrono::steady_clock::time_point enqueued{};
     std::exception_ptr error;
-    std::promise<void> done;  // group mode: fulfilled by the writer once the batch is over
+    std::promise<void> done;  // group mode: set by the writer once the batch (and `error`) is done
   };
 
   void write(std::function<void(Database&)> work) {
@@ -860,7 +857,8 @@ class SqliteStore final : public Store {
       // Wake the writer only when it waits for this: the first arrival, or a full batch.
       if (queue_.size() >= wake_at_) queue_cv_.notify_one();
     }
-    done.get();  // rethrows the write's error
+    done.get();
+    if (op.error) std::rethrow_exception(op.error);
   }
 
   /// The group-commit writer: takes what is queued (waiting up to the window after the first
@@ -892,13 +890,12 @@ class SqliteStore final : public Store {
       lk.unlock();
       run_batch(batch);
       // Report. The promise is moved out first: once it is fulfilled, its caller may return
-      // and destroy the WriteOp (the shared state of promise and future outlives both).
+      // and destroy the WriteOp (the shared state of promise and future outlives both). The
+      // caller takes its error from op.error: the writer keeps no reference to the exception,
+      // so it is created, thrown and freed in an order ThreadSanitizer can follow.
       for (WriteOp* op : batch) {
         std::promise<void> done = std::move(op->done);
-        if (op->error)
-          done.set_exception(op->error);
-        else
-          done.set_value();
+        done.set_value();
       }
       batch.clear();
       lk.lock();
