@@ -489,6 +489,12 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
   s.version = e.seq;
 }
 
+Json asset_json(const Asset& a) {
+  return Json{{"id", a.id},         {"kind", a.kind},         {"title", a.title},
+              {"uri", a.uri},       {"text", a.text},         {"media_type", a.media_type},
+              {"metadata", a.metadata}, {"added_at", format_time(a.added_at)}, {"added_by", a.added_by}};
+}
+
 Json state_to_json(const CaseState& s) {
   Json j;
   j["id"] = s.id;
@@ -505,9 +511,7 @@ Json state_to_json(const CaseState& s) {
   j["file"] = s.file;
   Json assets = Json::array();
   for (const auto& a : s.assets)
-    assets.push_back({{"id", a.id}, {"kind", a.kind}, {"title", a.title}, {"uri", a.uri}, {"text", a.text},
-                      {"media_type", a.media_type}, {"metadata", a.metadata}, {"added_at", format_time(a.added_at)},
-                      {"added_by", a.added_by}});
+    assets.push_back(asset_json(a));
   j["assets"] = assets;
   Json goals = Json::array();
   for (const auto& g : s.goals) {
@@ -629,9 +633,7 @@ Json to_json(const CaseInfo& c) {
   j["participants"] = parts;
   Json assets = Json::array();
   for (const auto& a : c.assets)
-    assets.push_back({{"id", a.id}, {"kind", a.kind}, {"title", a.title}, {"uri", a.uri}, {"text", a.text},
-                      {"media_type", a.media_type}, {"metadata", a.metadata}, {"added_at", format_time(a.added_at)},
-                      {"added_by", a.added_by}});
+    assets.push_back(runtime::asset_json(a));
   j["assets"] = assets;
   Json goals = Json::array();
   for (const auto& g : c.goals)
