@@ -180,6 +180,15 @@ using TaskHandler = std::function<TaskResult(const TaskContext&)>;
 /// delivered after the current callback returns). Exceptions it throws are swallowed.
 using EventCallback = std::function<void(const Event&)>;
 
+/// A learned template kept in the store (written by acm/learn.hpp; opaque to the engine).
+struct TemplateInfo {
+  std::string name;
+  int version = 0;
+  std::string kind;  ///< e.g. "learner"
+  TimePoint created_at{};
+  Json meta;         ///< small description: traces, activities, metrics
+};
+
 /// The engine. Create with Engine::open.
 class Engine {
  public:
@@ -302,6 +311,15 @@ class Engine {
   /// Subscribes to events whose kind is in `kinds` (empty: all). Returns a subscription id.
   std::uint64_t subscribe(EventCallback callback, std::vector<std::string> kinds = {});
   void unsubscribe(std::uint64_t subscription);
+
+  // ---- learned templates --------------------------------------------------------------
+  /// Stores template bytes as the next version of `name` (durably, like a command); returns
+  /// the version. Host-trusted, like the queries.
+  int put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data);
+  /// The template's description and bytes; version 0 = the latest. not_found if missing.
+  std::pair<TemplateInfo, std::string> get_template(const std::string& name, int version = 0) const;
+  /// Every stored template version (without bytes), by name and version.
+  std::vector<TemplateInfo> list_templates() const;
 
   // ---- time ---------------------------------------------------------------------------
   /// Earliest pending timer or deadline check.

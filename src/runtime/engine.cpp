@@ -736,6 +736,36 @@ std::vector<std::string> Engine::list_cases(std::size_t limit, const std::string
   return impl_->store->case_ids(limit, after);
 }
 
+namespace {
+TemplateInfo template_info(const store::TemplateRecord& r) {
+  return TemplateInfo{r.name, r.version, r.kind, r.created_at, r.meta};
+}
+}  // namespace
+
+int Engine::put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data) {
+  store::TemplateRecord r;
+  r.name = name;
+  r.kind = kind;
+  r.meta = meta;
+  r.data = data;
+  r.created_at = impl_->clock->now();
+  return impl_->store->put_template(std::move(r));
+}
+
+std::pair<TemplateInfo, std::string> Engine::get_template(const std::string& name, int version) const {
+  std::optional<store::TemplateRecord> r = impl_->store->get_template(name, version);
+  if (!r)
+    throw Error(ErrorCode::not_found, version ? fmt::format("no template '{}' version {}", name, version)
+                                              : fmt::format("no template '{}'", name));
+  return {template_info(*r), std::move(r->data)};
+}
+
+std::vector<TemplateInfo> Engine::list_templates() const {
+  std::vector<TemplateInfo> out;
+  for (const store::TemplateRecord& r : impl_->store->list_templates()) out.push_back(template_info(r));
+  return out;
+}
+
 std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
   if (filter.limit > 10000) throw Error(ErrorCode::invalid_argument, "a queue page holds at most 10000 items");
   store::QueueQuery q;

@@ -1,0 +1,386 @@
+#include "learn/gbdt.hpp"
+
+#include <acm/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+namespace acm::learn::gbdt {
+namespace {
+
+struct GH {
+  double g = 0, h = 0;
+};
+
+/// Feature values cut into bins: numeric values by quantile cut points, categories by code
+/// (one extra bin for codes outside the declared range).
+struct Binned {
+  std::size_t rows = 0, cols = 0;
+  std::vector<std::uint8_t> bins;         // row-major
+  std::vector<std::vector<float>> cuts;   // numeric: bin b holds x <= cuts[b]
+  std::vector<int> bin_count;             // per feature
+  std::vector<std::size_t> offset;        // per feature, into a histogram
+  std::size_t total_bins = 0;
+};
+
+Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int max_bins) {
+  if (features.size() != x.cols)
+    throw Error(ErrorCode::internal, "gbdt: feature list and matrix width differ");
+  max_bins = std::clamp(max_bins, 2, 255);
+  Binned b;
+  b.rows = x.rows;
+  b.cols = x.cols;
+  b.bins.resize(x.rows * x.cols);
+  b.cuts.resize(x.cols);
+  b.bin_count.resize(x.cols);
+  b.offset.resize(x.cols);
+  std::vector<float> column(x.rows);
+  for (std::size_t f = 0; f < x.cols; ++f) {
+    const FeatureSpec& spec = features[f];
+    if (spec.kind == FeatureKind::categorical) {
+      const int cats = std::clamp(spec.categories, 1, 254);
+      b.bin_count[f] = cats + 1;
+      for (std::size_t r = 0; r < x.rows; ++r) {
+        const float v = x.at(r, f);
+        const int code = (v >= 0 && v < static_cast<float>(cats)) ? static_cast<int>(v) : cats;
+        b.bins[r * x.cols + f] = static_cast<std::uint8_t>(code);
+      }
+      continue;
+    }
+    for (std::size_t r = 0; r < x.rows; ++r) column[r] = x.at(r, f);
+    std::sort(column.begin(), column.end());
+    std::vector<float> uniq;
+    uniq.reserve(64);
+    for (std::size_t r = 0; r < column.size(); ++r)
+      if (uniq.empty() || column[r] != uniq.back()) {
+        if (uniq.size() < static_cast<std::size_t>(max_bins) + 1) uniq.push_back(column[r]);
+        else { uniq.clear(); break; }
+      }
+    std::vector<float>& cuts = b.cuts[f];
+    if (!uniq.empty() && uniq.size() <= static_cast<std::size_t>(max_bins)) {
+      cuts = uniq;
+    } else {
+      for (int i = 1; i < max_bins; ++i) {
+        const std::size_t idx = std::min(column.size() - 1, static_cast<std::size_t>(i) * column.size() /
+                                                                static_cast<std::size_t>(max_bins));
+        if (cuts.empty() || column[idx] > cuts.back()) cuts.push_back(column[idx]);
+      }
+      if (cuts.empty() || cuts.back() < column.back()) cuts.push_back(column.back());
+    }
+    if (cuts.empty()) cuts.push_back(0);
+    b.bin_count[f] = static_cast<int>(cuts.size());
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      const float v = x.at(r, f);
+      auto it = std::lower_bound(cuts.begin(), cuts.end(), v);
+      std::size_t bin = static_cast<std::size_t>(it - cuts.begin());
+      if (bin >= cuts.size()) bin = cuts.size() - 1;
+      b.bins[r * x.cols + f] = static_cast<std::uint8_t>(bin);
+    }
+  }
+  std::size_t off = 0;
+  for (std::size_t f = 0; f < x.cols; ++f) {
+    b.offset[f] = off;
+    off += static_cast<std::size_t>(b.bin_count[f]);
+  }
+  b.total_bins = off;
+  return b;
+}
+
+struct Split {
+  double gain = 0;
+  int feature = -1;
+  int bin = -1;
+};
+
+class TreeBuilder {
+ public:
+  TreeBuilder(const Binned& data, const std::vector<FeatureSpec>& features, const Params& p)
+      : d_(data), features_(features), p_(p) {}
+
+  /// Grows one tree on gradients (g, h); leaf_of[r] receives the leaf of each row.
+  Tree build(std::span<const double> g, std::span<const double> h, std::vector<std::int32_t>& leaf_of) {
+    Tree tree;
+    leaf_of.assign(d_.rows, 0);
+    struct Pending {
+      std::int32_t node;
+      int depth;
+      std::vector<std::uint32_t> rows;
+      std::vector<GH> hist;
+    };
+    std::vector<std::uint32_t> all(d_.rows);
+    std::iota(all.begin(), all.end(), 0u);
+    std::vector<Pending> level;
+    tree.nodes.push_back(Node{});
+    level.push_back(Pending{0, 0, std::move(all), {}});
+    level.back().hist = histogram(level.back().rows, g, h);
+    while (!level.empty()) {
+      std::vector<Pending> next;
+      for (Pending& pend : level) {
+        GH total = sum_of(pend.hist, 0);
+        Node& node = tree.nodes[static_cast<std::size_t>(pend.node)];
+        node.cover = static_cast<float>(total.h);
+        node.value = static_cast<float>(-total.g / (total.h + p_.lambda) * p_.eta);
+        Split s;
+        if (pend.depth < p_.max_depth && pend.rows.size() >= 2) s = best_split(pend.hist, total);
+        if (s.feature < 0) {
+          for (std::uint32_t r : pend.rows) leaf_of[r] = pend.node;
+          continue;
+        }
+        const bool categorical = features_[static_cast<std::size_t>(s.feature)].kind == FeatureKind::categorical;
+        std::vector<std::uint32_t> left_rows, right_rows;
+        left_rows.reserve(pend.rows.size());
+        right_rows.reserve(pend.rows.size());
+        for (std::uint32_t r : pend.rows) {
+          const int bin = d_.bins[r * d_.cols + static_cast<std::size_t>(s.feature)];
+          const bool left = categorical ? bin == s.bin : bin <= s.bin;
+          (left ? left_rows : right_rows).push_back(r);
+        }
+        const auto li = static_cast<std::int32_t>(tree.nodes.size());
+        tree.nodes.push_back(Node{});
+        tree.nodes.push_back(Node{});
+        Node& parent = tree.nodes[static_cast<std::size_t>(pend.node)];
+        parent.feature = s.feature;
+        parent.categorical = categorical;
+        parent.threshold = categorical ? static_cast<float>(s.bin)
+                                       : d_.cuts[static_cast<std::size_t>(s.feature)][static_cast<std::size_t>(s.bin)];
+        parent.left = li;
+        parent.right = li + 1;
+        // Histogram of the smaller child; the other is the parent's minus it.
+        const bool left_small = left_rows.size() <= right_rows.size();
+        std::vector<GH> small = histogram(left_small ? left_rows : right_rows, g, h);
+        std::vector<GH> large = std::move(pend.hist);
+        for (std::size_t i = 0; i < large.size(); ++i) {
+          large[i].g -= small[i].g;
+          large[i].h -= small[i].h;
+        }
+        Pending lp{li, pend.depth + 1, std::move(left_rows), left_small ? std::move(small) : std::move(large)};
+        Pending rp{li + 1, pend.depth + 1, std::move(right_rows), left_small ? std::move(large) : std::move(small)};
+        next.push_back(std::move(lp));
+        next.push_back(std::move(rp));
+      }
+      level = std::move(next);
+    }
+    return tree;
+  }
+
+ private:
+  std::vector<GH> histogram(const std::vector<std::uint32_t>& rows, std::span<const double> g,
+                            std::span<const double> h) const {
+    std::vector<GH> hist(d_.total_bins);
+    const std::size_t cols = d_.cols;
+    for (std::uint32_t r : rows) {
+      const std::uint8_t* rb = &d_.bins[r * cols];
+      const double gr = g[r], hr = h[r];
+      for (std::size_t f = 0; f < cols; ++f) {
+        GH& cell = hist[d_.offset[f] + rb[f]];
+        cell.g += gr;
+        cell.h += hr;
+      }
+    }
+    return hist;
+  }
+
+  GH sum_of(const std::vector<GH>& hist, std::size_t feature) const {
+    GH t;
+    for (int b = 0; b < d_.bin_count[feature]; ++b) {
+      t.g += hist[d_.offset[feature] + static_cast<std::size_t>(b)].g;
+      t.h += hist[d_.offset[feature] + static_cast<std::size_t>(b)].h;
+    }
+    return t;
+  }
+
+  double score(double g, double h) const { return g * g / (h + p_.lambda); }
+
+  Split best_split(const std::vector<GH>& hist, GH total) const {
+    Split best;
+    const double parent = score(total.g, total.h);
+    for (std::size_t f = 0; f < d_.cols; ++f) {
+      const std::size_t off = d_.offset[f];
+      const int nb = d_.bin_count[f];
+      const bool categorical = features_[f].kind == FeatureKind::categorical;
+      GH left;
+      for (int b = 0; b < nb - 1; ++b) {
+        const GH& cell = hist[off + static_cast<std::size_t>(b)];
+        if (categorical) left = cell;
+        else {
+          left.g += cell.g;
+          left.h += cell.h;
+        }
+        const double rg = total.g - left.g, rh = total.h - left.h;
+        if (left.h < p_.min_child_weight || rh < p_.min_child_weight) continue;
+        const double gain = 0.5 * (score(left.g, left.h) + score(rg, rh) - parent);
+        if (gain > best.gain + 1e-9) {
+          best.gain = gain;
+          best.feature = static_cast<int>(f);
+          best.bin = b;
+        }
+      }
+    }
+    return best;
+  }
+
+  const Binned& d_;
+  const std::vector<FeatureSpec>& features_;
+  const Params& p_;
+};
+
+/// Internal node values become the cover-weighted mean of their children (bottom-up), so
+/// path contributions add up to the leaf.
+void settle_internal_values(Tree& t) {
+  for (std::size_t i = t.nodes.size(); i-- > 0;) {
+    Node& n = t.nodes[i];
+    if (n.feature < 0) continue;
+    const Node& l = t.nodes[static_cast<std::size_t>(n.left)];
+    const Node& r = t.nodes[static_cast<std::size_t>(n.right)];
+    const float c = l.cover + r.cover;
+    n.value = c > 0 ? (l.value * l.cover + r.value * r.cover) / c : 0.5f * (l.value + r.value);
+  }
+}
+
+void check_training_input(const Matrix& x, std::size_t labels, const std::vector<FeatureSpec>& features) {
+  if (x.rows == 0) throw Error(ErrorCode::invalid_argument, "learning needs at least one training example");
+  if (x.values.size() != x.rows * x.cols || labels != x.rows || features.size() != x.cols)
+    throw Error(ErrorCode::internal, "gbdt: inconsistent training input sizes");
+}
+
+double quantile_of(std::vector<double>& v, double alpha) {
+  if (v.empty()) return 0;
+  const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(alpha * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+}  // namespace
+
+void softmax(std::span<float> s) {
+  if (s.empty()) return;
+  const float m = *std::max_element(s.begin(), s.end());
+  float sum = 0;
+  for (float& v : s) sum += (v = std::exp(v - m));
+  for (float& v : s) v /= sum;
+}
+
+void Ensemble::predict(std::span<const float> row, std::span<float> out) const {
+  for (int k = 0; k < outputs; ++k) out[static_cast<std::size_t>(k)] = base[static_cast<std::size_t>(k)];
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    const std::vector<Node>& nodes = trees[t].nodes;
+    std::size_t i = 0;
+    while (nodes[i].feature >= 0) {
+      const Node& n = nodes[i];
+      const float v = row[static_cast<std::size_t>(n.feature)];
+      const bool left = n.categorical ? v == n.threshold : v <= n.threshold;
+      i = static_cast<std::size_t>(left ? n.left : n.right);
+    }
+    out[t % static_cast<std::size_t>(outputs)] += nodes[i].value;
+  }
+}
+
+std::vector<float> Ensemble::contributions(std::span<const float> row, int k) const {
+  std::vector<float> c(features.size() + 1, 0.0f);
+  c.back() = base[static_cast<std::size_t>(k)];
+  for (std::size_t t = static_cast<std::size_t>(k); t < trees.size(); t += static_cast<std::size_t>(outputs)) {
+    const std::vector<Node>& nodes = trees[t].nodes;
+    std::size_t i = 0;
+    c.back() += nodes[0].value;
+    while (nodes[i].feature >= 0) {
+      const Node& n = nodes[i];
+      const float v = row[static_cast<std::size_t>(n.feature)];
+      const bool left = n.categorical ? v == n.threshold : v <= n.threshold;
+      const std::size_t next = static_cast<std::size_t>(left ? n.left : n.right);
+      c[static_cast<std::size_t>(n.feature)] += nodes[next].value - n.value;
+      i = next;
+    }
+  }
+  return c;
+}
+
+Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes,
+                       const std::vector<FeatureSpec>& features, const Params& params) {
+  check_training_input(x, labels.size(), features);
+  if (classes < 2) throw Error(ErrorCode::invalid_argument, "classification needs at least two classes");
+  const Binned data = bin_matrix(x, features, params.max_bins);
+  const std::size_t n = x.rows;
+  const auto K = static_cast<std::size_t>(classes);
+  Ensemble e;
+  e.outputs = classes;
+  e.features = features;
+  // Start from the log of the class priors.
+  std::vector<double> prior(K, 1.0);
+  for (int y : labels) prior[static_cast<std::size_t>(y)] += 1;
+  for (std::size_t k = 0; k < K; ++k)
+    e.base.push_back(static_cast<float>(std::log(prior[k] / (static_cast<double>(n) + static_cast<double>(K)))));
+  std::vector<float> scores(n * K);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t k = 0; k < K; ++k) scores[r * K + k] = e.base[k];
+  std::vector<float> prob(n * K);
+  const unsigned threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+  std::vector<std::vector<double>> g(K, std::vector<double>(n)), h(K, std::vector<double>(n));
+  std::vector<std::vector<std::int32_t>> leaf_of(K);
+  std::vector<Tree> round_trees(K);
+  for (int round = 0; round < params.rounds; ++round) {
+    prob = scores;
+    for (std::size_t r = 0; r < n; ++r) softmax(std::span<float>(prob.data() + r * K, K));
+    auto grow = [&](std::size_t k) {
+      for (std::size_t r = 0; r < n; ++r) {
+        const double p = prob[r * K + k];
+        g[k][r] = p - (static_cast<std::size_t>(labels[r]) == k ? 1.0 : 0.0);
+        h[k][r] = std::max(2.0 * p * (1.0 - p), 1e-6);
+      }
+      TreeBuilder builder(data, features, params);
+      round_trees[k] = builder.build(g[k], h[k], leaf_of[k]);
+    };
+    if (threads > 1) {
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+          for (std::size_t k = t; k < K; k += threads) grow(k);
+        });
+      for (std::thread& th : pool) th.join();
+    } else {
+      for (std::size_t k = 0; k < K; ++k) grow(k);
+    }
+    for (std::size_t k = 0; k < K; ++k) {
+      const std::vector<Node>& nodes = round_trees[k].nodes;
+      for (std::size_t r = 0; r < n; ++r)
+        scores[r * K + k] += nodes[static_cast<std::size_t>(leaf_of[k][r])].value;
+      settle_internal_values(round_trees[k]);
+      e.trees.push_back(std::move(round_trees[k]));
+    }
+  }
+  return e;
+}
+
+Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double alpha,
+                        const std::vector<FeatureSpec>& features, const Params& params) {
+  check_training_input(x, targets.size(), features);
+  if (!(alpha > 0 && alpha < 1)) throw Error(ErrorCode::invalid_argument, "a quantile must lie in (0, 1)");
+  const Binned data = bin_matrix(x, features, params.max_bins);
+  const std::size_t n = x.rows;
+  Ensemble e;
+  e.outputs = 1;
+  e.features = features;
+  std::vector<double> tmp(targets.begin(), targets.end());
+  e.base.push_back(static_cast<float>(quantile_of(tmp, alpha)));
+  std::vector<double> pred(n, e.base[0]), g(n), h(n, 1.0);
+  std::vector<std::int32_t> leaf_of;
+  TreeBuilder builder(data, features, params);
+  for (int round = 0; round < params.rounds; ++round) {
+    for (std::size_t r = 0; r < n; ++r) g[r] = targets[r] > pred[r] ? -alpha : 1.0 - alpha;
+    Tree t = builder.build(g, h, leaf_of);
+    // Leaf values: the alpha quantile of the residuals of the rows in the leaf.
+    std::vector<std::vector<double>> residuals(t.nodes.size());
+    for (std::size_t r = 0; r < n; ++r)
+      residuals[static_cast<std::size_t>(leaf_of[r])].push_back(targets[r] - pred[r]);
+    for (std::size_t i = 0; i < t.nodes.size(); ++i)
+      if (t.nodes[i].feature < 0)
+        t.nodes[i].value = static_cast<float>(params.eta * quantile_of(residuals[i], alpha));
+    for (std::size_t r = 0; r < n; ++r) pred[r] += t.nodes[static_cast<std::size_t>(leaf_of[r])].value;
+    settle_internal_values(t);
+    e.trees.push_back(std::move(t));
+  }
+  return e;
+}
+
+}  // namespace acm::learn::gbdt

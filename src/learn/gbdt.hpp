@@ -1,0 +1,98 @@
+// learn/gbdt.hpp - small gradient-boosted decision trees: softmax classification and quantile
+// regression over numeric and categorical features, with per-feature contributions.
+//
+// Private to the library. Why hand-written rather than XGBoost: docs/design.md, "Learning".
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace acm::learn::gbdt {
+
+enum class FeatureKind : std::uint8_t {
+  numeric,      ///< ordered; split "x <= threshold"
+  categorical,  ///< integer codes 0..n-1; split "x == code" (one category against the rest)
+};
+
+struct FeatureSpec {
+  std::string name;
+  FeatureKind kind = FeatureKind::numeric;
+  int categories = 0;  ///< categorical only: number of codes (values outside are "other")
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& name& kind& categories;
+  }
+};
+
+struct Params {
+  int rounds = 60;
+  int max_depth = 4;
+  double eta = 0.1;
+  double lambda = 1.0;            ///< L2 regularisation of leaf weights
+  double min_child_weight = 1.0;  ///< minimum hessian sum in a child
+  int max_bins = 64;              ///< numeric features are cut into at most this many bins
+};
+
+/// A row-major matrix of feature values (categorical values are codes stored as floats).
+struct Matrix {
+  std::size_t rows = 0, cols = 0;
+  std::vector<float> values;
+  float at(std::size_t r, std::size_t c) const { return values[r * cols + c]; }
+  std::span<const float> row(std::size_t r) const { return {values.data() + r * cols, cols}; }
+};
+
+struct Node {
+  std::int32_t feature = -1;  ///< -1: leaf
+  bool categorical = false;
+  float threshold = 0;        ///< numeric: go left when x <= threshold; categorical: when x == threshold
+  std::int32_t left = -1, right = -1;
+  float value = 0;            ///< leaf weight; internal nodes: the cover-weighted mean of their leaves
+  float cover = 0;            ///< hessian sum of the training rows that reached the node
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& feature& categorical& threshold& left& right& value& cover;
+  }
+};
+
+struct Tree {
+  std::vector<Node> nodes;  ///< nodes[0] is the root
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& nodes;
+  }
+};
+
+/// An additive model: for output k, score = base[k] + sum of trees[r * outputs + k].
+struct Ensemble {
+  int outputs = 1;
+  std::vector<float> base;
+  std::vector<Tree> trees;
+  std::vector<FeatureSpec> features;  ///< what the columns are, for explanations
+  template <class A>
+  void serialize(A& a, unsigned /*version*/) {
+    a& outputs& base& trees& features;
+  }
+
+  bool empty() const { return trees.empty(); }
+  /// Raw scores, one per output.
+  void predict(std::span<const float> row, std::span<float> out) const;
+  /// Per-feature contributions to output `k` (size = features + 1: the last entry is the
+  /// bias); they sum to the raw score. Saabas' method: each split on the path credits its
+  /// feature with the change of the expected value.
+  std::vector<float> contributions(std::span<const float> row, int k) const;
+
+};
+/// Multiclass classification with the softmax loss; labels in [0, classes).
+Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes,
+                       const std::vector<FeatureSpec>& features, const Params& params);
+/// Regression of the `alpha` quantile (pinball loss); leaf values are refreshed to the
+/// quantile of the residuals that reach them, as for gradient boosting with absolute loss.
+Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double alpha,
+                        const std::vector<FeatureSpec>& features, const Params& params);
+
+/// Softmax of raw scores, in place.
+void softmax(std::span<float> scores);
+
+}  // namespace acm::learn::gbdt
