@@ -82,9 +82,7 @@ py::object make_timedelta(std::int64_t ms) {
   return py::reinterpret_borrow<py::object>(dt().timedelta)(0, 0, 0, ms);
 }
 
-std::string type_name(py::handle v) {
-  return py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>();
-}
+std::string type_name(py::handle v) { return py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>(); }
 
 }  // namespace
 
@@ -93,9 +91,8 @@ void init_conversions() {
   DateTime& d = dt();
   d.datetime = py::object(datetime.attr("datetime")).release().ptr();
   d.timedelta = py::object(datetime.attr("timedelta")).release().ptr();
-  d.epoch = datetime.attr("datetime")(1970, 1, 1, py::arg("tzinfo") = datetime.attr("timezone").attr("utc"))
-                .release()
-                .ptr();
+  d.epoch =
+      datetime.attr("datetime")(1970, 1, 1, py::arg("tzinfo") = datetime.attr("timezone").attr("utc")).release().ptr();
 }
 
 Json to_json(py::handle value) { return to_json_at(value, 0); }
@@ -103,12 +100,18 @@ Json to_json(py::handle value) { return to_json_at(value, 0); }
 py::object from_json(const Json& v) {
   switch (v.type()) {
     case Json::value_t::null:
-    case Json::value_t::discarded: return py::none();
-    case Json::value_t::boolean: return py::bool_(v.get<bool>());
-    case Json::value_t::number_integer: return py::int_(v.get<std::int64_t>());
-    case Json::value_t::number_unsigned: return py::int_(v.get<std::uint64_t>());
-    case Json::value_t::number_float: return py::float_(v.get<double>());
-    case Json::value_t::string: return py::str(v.get_ref<const std::string&>());
+    case Json::value_t::discarded:
+      return py::none();
+    case Json::value_t::boolean:
+      return py::bool_(v.get<bool>());
+    case Json::value_t::number_integer:
+      return py::int_(v.get<std::int64_t>());
+    case Json::value_t::number_unsigned:
+      return py::int_(v.get<std::uint64_t>());
+    case Json::value_t::number_float:
+      return py::float_(v.get<double>());
+    case Json::value_t::string:
+      return py::str(v.get_ref<const std::string&>());
     case Json::value_t::binary: {
       const auto& b = v.get_binary();
       return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
@@ -154,8 +157,7 @@ py::object from_time(const std::optional<TimePoint>& t) { return t ? from_time(*
 Duration to_duration(py::handle v) {
   if (PyUnicode_Check(v.ptr())) return parse_duration(v.cast<std::string>());
   if (PyObject_IsInstance(v.ptr(), dt().timedelta) != 1)
-    throw py::type_error("expected a datetime.timedelta or a duration string (\"PT2H\", \"90m\"), not " +
-                         type_name(v));
+    throw py::type_error("expected a datetime.timedelta or a duration string (\"PT2H\", \"90m\"), not " + type_name(v));
   return Duration(timedelta_ms(v));
 }
 
@@ -188,8 +190,7 @@ void register_errors(py::module_& m) {
       auto index = static_cast<std::size_t>(e.code());
       PyObject* cls = index < error_classes().size() ? error_classes()[index] : nullptr;
       if (!cls) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        (std::string(to_string(e.code())) + ": " + e.what()).c_str());
+        PyErr_SetString(PyExc_RuntimeError, (std::string(to_string(e.code())) + ": " + e.what()).c_str());
         return;
       }
       // cls(message): the class carries `code`; the instance gets `message`.

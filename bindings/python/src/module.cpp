@@ -259,9 +259,8 @@ void def_item_command(py::class_<PyEngine>& c, const char* name, ItemCommand m, 
 }
 
 std::unique_ptr<PyEngine> open_engine(py::object database, const std::string& durability, std::size_t snapshot_every,
-                                      std::size_t cache_capacity, std::shared_ptr<Clock> clock,
-                                      py::object admin_roles, py::object designer_roles,
-                                      std::size_t max_steps_per_command) {
+                                      std::size_t cache_capacity, std::shared_ptr<Clock> clock, py::object admin_roles,
+                                      py::object designer_roles, std::size_t max_steps_per_command) {
   EngineOptions o;
   if (!database.is_none()) o.database = py::str(py::module_::import("os").attr("fspath")(database)).cast<std::string>();
   o.durability = to_durability(durability);
@@ -281,25 +280,28 @@ std::unique_ptr<PyEngine> open_engine(py::object database, const std::string& du
 
 void bind_values(py::module_& m) {
   py::class_<Actor>(m, "Actor", "Who is acting: an id and the global roles the host vouches for.")
-      .def(py::init([](std::string id, py::object roles) { return Actor{std::move(id), to_strings(roles, "roles")}; }),
+      .def(py::init([](std::string id, py::object roles) {
+             return Actor{std::move(id), to_strings(roles, "roles")};
+           }),
            "id"_a, "roles"_a = py::none())
       .def_readwrite("id", &Actor::id)
       .def_readwrite("roles", &Actor::roles)
       .def("__eq__", [](const Actor& a, const Actor& b) { return a.id == b.id && a.roles == b.roles; })
       .def("__hash__", [](const Actor& a) { return py::hash(py::str(a.id)); })
       .def("__repr__", [](const Actor& a) {
-        return "Actor(" + py::repr(py::str(a.id)).cast<std::string>() + ", roles=" +
-               py::repr(py::cast(a.roles)).cast<std::string>() + ")";
+        return "Actor(" + py::repr(py::str(a.id)).cast<std::string>() +
+               ", roles=" + py::repr(py::cast(a.roles)).cast<std::string>() + ")";
       });
 
   py::class_<TaskContext>(m, "TaskContext", "What an automated-task handler receives (a copy; keep it if you like).")
       .def_readonly("case_id", &TaskContext::case_id)
       .def_readonly("item_id", &TaskContext::item_id)
       .def_readonly("handler", &TaskContext::handler)
-      .def_property_readonly("input", [](const TaskContext& c) { return from_json(c.input); },
-                             "The item's input (fragment parameters substituted), as Python values.")
-      .def_property_readonly("case_file", [](const TaskContext& c) { return from_json(c.case_file); },
-                             "A copy of the case file.")
+      .def_property_readonly(
+          "input", [](const TaskContext& c) { return from_json(c.input); },
+          "The item's input (fragment parameters substituted), as Python values.")
+      .def_property_readonly(
+          "case_file", [](const TaskContext& c) { return from_json(c.case_file); }, "A copy of the case file.")
       .def_property_readonly("now", [](const TaskContext& c) { return from_time(c.now); })
       .def("__repr__", [](const TaskContext& c) {
         return "TaskContext(case_id=" + py::repr(py::str(c.case_id)).cast<std::string>() +
@@ -308,9 +310,9 @@ void bind_values(py::module_& m) {
       });
 
   py::class_<Clock, std::shared_ptr<Clock>>(m, "Clock", "A source of time for engines.")
-      .def("now", [](const Clock& c) { return from_time(c.now()); }, "The current time (aware UTC datetime).");
-  py::class_<SystemClock, Clock, std::shared_ptr<SystemClock>>(m, "SystemClock", "The wall clock.")
-      .def(py::init<>());
+      .def(
+          "now", [](const Clock& c) { return from_time(c.now()); }, "The current time (aware UTC datetime).");
+  py::class_<SystemClock, Clock, std::shared_ptr<SystemClock>>(m, "SystemClock", "The wall clock.").def(py::init<>());
   py::class_<ManualClock, Clock, std::shared_ptr<ManualClock>>(
       m, "ManualClock",
       "A clock that moves only when told to. Advancing it fires the due work of the engines\n"
@@ -337,14 +339,18 @@ void bind_values(py::module_& m) {
           },
           "time"_a, "Moves the time forward to a datetime, firing due work on the way.");
 
-  m.def("parse_time", [](const std::string& s) { return from_time(parse_time(s)); }, "text"_a,
-        "ISO-8601 text -> aware UTC datetime.");
-  m.def("format_time", [](py::handle t) { return format_time(to_time(t)); }, "time"_a,
-        "datetime -> ISO-8601 UTC text, e.g. '2026-11-23T09:30:00.000Z'.");
-  m.def("parse_duration", [](const std::string& s) { return from_duration(parse_duration(s)); }, "text"_a,
-        "'PT2H30M', '90m', '1.5h', ... -> timedelta.");
-  m.def("format_duration", [](py::handle d) { return format_duration(to_duration(d)); }, "duration"_a,
-        "timedelta -> ISO-8601 duration text, e.g. 'PT2H30M'.");
+  m.def(
+      "parse_time", [](const std::string& s) { return from_time(parse_time(s)); }, "text"_a,
+      "ISO-8601 text -> aware UTC datetime.");
+  m.def(
+      "format_time", [](py::handle t) { return format_time(to_time(t)); }, "time"_a,
+      "datetime -> ISO-8601 UTC text, e.g. '2026-11-23T09:30:00.000Z'.");
+  m.def(
+      "parse_duration", [](const std::string& s) { return from_duration(parse_duration(s)); }, "text"_a,
+      "'PT2H30M', '90m', '1.5h', ... -> timedelta.");
+  m.def(
+      "format_duration", [](py::handle d) { return format_duration(to_duration(d)); }, "duration"_a,
+      "timedelta -> ISO-8601 duration text, e.g. 'PT2H30M'.");
   m.def(
       "parse_definitions",
       [](py::handle doc) {
@@ -366,8 +372,8 @@ void bind_engine(py::module_& m) {
                          "Safe to use from many Python threads at once.");
 
   c.def_static("open", &open_engine, py::kw_only(), "database"_a = "", "durability"_a = "group",
-               "snapshot_every"_a = 100, "cache_capacity"_a = 100000, "clock"_a = nullptr,
-               "admin_roles"_a = py::none(), "designer_roles"_a = py::none(), "max_steps_per_command"_a = 10000,
+               "snapshot_every"_a = 100, "cache_capacity"_a = 100000, "clock"_a = nullptr, "admin_roles"_a = py::none(),
+               "designer_roles"_a = py::none(), "max_steps_per_command"_a = 10000,
                "Opens an engine on its SQLite store ('' or ':memory:': in memory).");
   c.def("close", &PyEngine::close,
         "Waits for running calls, then closes the store and releases handlers and subscribers.\n"
@@ -429,8 +435,8 @@ void bind_engine(py::module_& m) {
   c.def(
       "create_case",
       [](PyEngine& self, py::handle by, const std::string& type, int type_version, const std::string& id,
-         const std::string& title, py::handle subject, const std::string& owner, int priority,
-         py::handle participants, py::handle file, const std::string& key) {
+         const std::string& title, py::handle subject, const std::string& owner, int priority, py::handle participants,
+         py::handle file, const std::string& key) {
         Request r = to_request(by, std::nullopt, key);
         NewCase spec;
         spec.id = id;
@@ -445,9 +451,8 @@ void bind_engine(py::module_& m) {
         if (!file.is_none()) spec.file = to_json(file);
         return self.run([&](Engine& e) { return e.create_case(r, spec); });
       },
-      "by"_a, py::kw_only(), "type"_a = "", "type_version"_a = 0, "id"_a = "", "title"_a = "",
-      "subject"_a = py::none(), "owner"_a = "", "priority"_a = 0, "participants"_a = py::none(),
-      "file"_a = py::none(), "idempotency_key"_a = "",
+      "by"_a, py::kw_only(), "type"_a = "", "type_version"_a = 0, "id"_a = "", "title"_a = "", "subject"_a = py::none(),
+      "owner"_a = "", "priority"_a = 0, "participants"_a = py::none(), "file"_a = py::none(), "idempotency_key"_a = "",
       "Creates a case; returns its id. subject={'customer': ..., 'attributes': {...}};\n"
       "participants=[{'actor': ..., 'roles': [...]}, ...] or [(actor, roles), ...].");
   c.def(
@@ -690,7 +695,8 @@ void bind_engine(py::module_& m) {
   def_item_command(c, "disable_item", &Engine::disable_item, "item", "enabled -> disabled.");
   def_item_command(c, "reenable_item", &Engine::reenable_item, "item", "disabled -> enabled.");
   def_item_command(c, "reactivate_item", &Engine::reactivate_item, "item", "failed -> active.");
-  def_item_command(c, "occur", &Engine::occur, "item", "A user event listener occurs, or a milestone is declared reached.");
+  def_item_command(c, "occur", &Engine::occur, "item",
+                   "A user event listener occurs, or a milestone is declared reached.");
 
   // ---- case file and external events ----
   c.def(
@@ -768,12 +774,15 @@ void bind_engine(py::module_& m) {
       "subscription"_a);
 
   // ---- time ----
-  c.def("next_due", [](PyEngine& self) { return from_time(self.run([](Engine& e) { return e.next_due(); })); },
-        "Earliest pending timer or deadline check (datetime), or None.");
-  c.def("run_due", [](PyEngine& self) { return self.run([](Engine& e) { return e.run_due(); }); },
-        "Fires everything due now; returns how many timers fired.");
-  c.def("now", [](PyEngine& self) { return from_time(self.run([](Engine& e) { return e.clock().now(); })); },
-        "The engine clock's current time.");
+  c.def(
+      "next_due", [](PyEngine& self) { return from_time(self.run([](Engine& e) { return e.next_due(); })); },
+      "Earliest pending timer or deadline check (datetime), or None.");
+  c.def(
+      "run_due", [](PyEngine& self) { return self.run([](Engine& e) { return e.run_due(); }); },
+      "Fires everything due now; returns how many timers fired.");
+  c.def(
+      "now", [](PyEngine& self) { return from_time(self.run([](Engine& e) { return e.clock().now(); })); },
+      "The engine clock's current time.");
 }
 
 }  // namespace

@@ -222,8 +222,7 @@ void cast_field(const py::object& v, const std::string& what, const char* key, T
 
 void Fields::str(const char* key, std::string& out) {
   py::object v = get(key);
-  if (!v.is_none() && !PyUnicode_Check(v.ptr()))
-    throw py::type_error(what_ + ": '" + key + "' must be a str");
+  if (!v.is_none() && !PyUnicode_Check(v.ptr())) throw py::type_error(what_ + ": '" + key + "' must be a str");
   cast_field(v, what_, key, out, "a str");
 }
 void Fields::integer(const char* key, int& out) {
