@@ -444,6 +444,7 @@ const char* acm_status_name(acm_status status) {
     case ACM_CONFLICT: return "conflict";
     case ACM_STORAGE: return "storage";
     case ACM_INTERNAL: return "internal";
+    default: break;  // any other int (the enum's range is all of int)
   }
   return "unknown";
 }
@@ -475,6 +476,7 @@ acm_status acm_options_set_durability(acm_options* options, acm_durability durab
     switch (durability) {
       case ACM_DURABILITY_GROUP: o.durability = acm::Durability::group; return;
       case ACM_DURABILITY_FULL: o.durability = acm::Durability::full; return;
+      default: break;
     }
     invalid("unknown durability " + std::to_string(static_cast<int>(durability)));
   });

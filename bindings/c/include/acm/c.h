@@ -70,7 +70,8 @@ typedef enum acm_status {
   ACM_CYCLE = 8,              /**< the change would create a dependency cycle */
   ACM_CONFLICT = 9,           /**< expected_version or idempotency key mismatch */
   ACM_STORAGE = 10,           /**< the store failed (I/O, corrupt or foreign file, locked) */
-  ACM_INTERNAL = 11           /**< a bug in acm, or memory ran out */
+  ACM_INTERNAL = 11,          /**< a bug in acm, or memory ran out */
+  ACM_STATUS_FORCE_INT_ = 0x7fffffff /**< not a status: makes every int value a valid acm_status */
 } acm_status;
 
 /** Short stable name of a status, e.g. "not_found"; "unknown" for values outside the enum.
@@ -108,7 +109,8 @@ typedef struct acm_request {
 /** How commits reach the disk (acm::Durability). */
 typedef enum acm_durability {
   ACM_DURABILITY_GROUP = 0, /**< group commit (default): commands share synced transactions */
-  ACM_DURABILITY_FULL = 1   /**< every command is its own synced transaction */
+  ACM_DURABILITY_FULL = 1,  /**< every command is its own synced transaction */
+  ACM_DURABILITY_FORCE_INT_ = 0x7fffffff /**< not a mode: makes every int value valid */
 } acm_durability;
 
 /* ---- engine options ------------------------------------------------------------------------ */
