@@ -441,6 +441,44 @@ int main(void) {
   acm_free(result);
   result = NULL;
 
+  /* Follow-up with the customer: a manual task started by hand and a user event. */
+  OK(acm_fragment_add(engine, &alice, case_id, "\"customer_followup\"", NULL, 0, &item, &err));
+  CHECK(item && strcmp(item, "customer_followup#1") == 0);
+  acm_free(item);
+  item = NULL;
+  OK(acm_case_get(engine, NULL, case_id, &json, &err));
+  item_state(json, "customer_followup#1/call_customer", state, sizeof state);
+  CHECK(strcmp(state, "enabled") == 0);
+  acm_free(json);
+  FAILS(acm_item_complete(engine, &bob, case_id, "customer_followup#1/call_customer", NULL, NULL, &err),
+        ACM_INVALID_STATE, NULL);
+  OK(acm_item_start(engine, &bob, case_id, "customer_followup#1/call_customer", NULL, &err));
+  OK(acm_item_complete(engine, &bob, case_id, "customer_followup#1/call_customer", NULL, NULL, &err));
+  OK(acm_item_occur(engine, &bob, case_id, "customer_followup#1/customer_confirmed", NULL, &err));
+  OK(acm_case_get(engine, NULL, case_id, &json, &err));
+  item_state(json, "customer_followup#1/confirmed", state, sizeof state);
+  CHECK(strcmp(state, "completed") == 0);
+  acm_free(json);
+
+  /* Planning: dependencies between two manual tasks, a refused cycle, then both removed. */
+  {
+    char* first = NULL;
+    char* second_task = NULL;
+    OK(acm_task_add(engine, &alice, case_id, "{\"name\": \"Draft letter\", \"manual\": true}", &first, &err));
+    OK(acm_task_add(engine, &alice, case_id, "{\"name\": \"Send letter\", \"manual\": true}", &second_task, &err));
+    if (first && second_task) {
+      OK(acm_item_add_dependency(engine, &alice, case_id, second_task, first, NULL, &err));
+      FAILS(acm_item_add_dependency(engine, &alice, case_id, first, second_task, NULL, &err), ACM_CYCLE, NULL);
+      OK(acm_item_disable(engine, &alice, case_id, first, NULL, &err));
+      OK(acm_item_reenable(engine, &alice, case_id, first, NULL, &err));
+      OK(acm_item_remove(engine, &alice, case_id, second_task, NULL, &err));
+      OK(acm_item_remove(engine, &alice, case_id, first, NULL, &err));
+      FAILS(acm_item_remove(engine, &alice, case_id, first, NULL, &err), ACM_NOT_FOUND, NULL);
+    }
+    acm_free(first);
+    acm_free(second_task);
+  }
+
   /* Status changes: optimistic concurrency, suspend, resume. */
   {
     acm_request stale = {"alice", NULL, 0, 1, NULL};
