@@ -286,3 +286,42 @@ TEST_CASE("pauses, promises, base priority and escalation counts survive a reope
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("work queues: mine, my team's, filtered by my skills, paged, in both stores") {
+  char tmpl[] = "/tmp/acm-q-XXXXXX";
+  const std::filesystem::path dir = mkdtemp(tmpl);
+  for (const std::string db : {std::string(), (dir / "acm.db").string()}) {
+    CAPTURE(db);
+    EngineOptions o;
+    o.database = db;
+    o.calendar = std::make_shared<AlwaysCalendar>();
+    Desk d(o, "2026-11-23T09:00:00Z");
+    const std::string c1 = d.engine->create_case(d.admin, NewCase{.priority = 1});
+    const std::string c2 = d.engine->create_case(d.admin, NewCase{.priority = 9});
+    auto task = [&](const std::string& c, const char* name, std::vector<std::string> skills, std::string assignee = {}) {
+      return d.engine->add_task(d.admin, c, AdHocTask{.name = name, .role = "agent", .skills = std::move(skills), .assignee = std::move(assignee)});
+    };
+    task(c1, "router", {"networking"});
+    task(c1, "invoice", {});
+    task(c2, "fibre", {"networking", "fibre"});
+    task(c2, "mine", {"legal"}, "ann");
+    auto names = [](const std::vector<WorkItem>& v) {
+      std::vector<std::string> out;
+      for (const WorkItem& w : v) out.push_back(w.name);
+      return out;
+    };
+    // The team's queue: priority first (c2 is 9), then by case and item.
+    CHECK(names(d.engine->queue(QueueFilter{.roles = {"agent"}})) == std::vector<std::string>{"fibre", "router", "invoice"});
+    // Ann with networking only: her own task, and unassigned work she has the skills for.
+    QueueFilter ann{.assignee = "ann", .roles = {"agent"}};
+    ann.skills = std::vector<std::string>{"networking"};
+    CHECK(names(d.engine->queue(ann)) == std::vector<std::string>{"mine", "router", "invoice"});
+    ann.skills = std::vector<std::string>{};
+    CHECK(names(d.engine->queue(ann)) == std::vector<std::string>{"mine", "invoice"});
+    ann.skills = std::vector<std::string>{"fibre", "networking"};
+    ann.limit = 2;
+    ann.offset = 1;
+    CHECK(names(d.engine->queue(ann)) == std::vector<std::string>{"fibre", "router"});
+  }
+  std::filesystem::remove_all(dir);
+}

@@ -147,6 +147,9 @@ struct WorkItem {
 struct QueueFilter {
   std::string assignee;            ///< work assigned to this actor ...
   std::vector<std::string> roles;  ///< ... or unassigned work needing one of these roles
+  /// When set: unassigned work is offered only if the agent has every skill it needs (work
+  /// assigned to `assignee` is always listed).
+  std::optional<std::vector<std::string>> skills;
   std::optional<TimePoint> overdue_at;  ///< only items due before this time
   std::size_t limit = 50;
   std::size_t offset = 0;

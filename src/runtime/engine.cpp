@@ -773,6 +773,7 @@ std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
   store::QueueQuery q;
   q.assignee = filter.assignee;
   q.roles = filter.roles;
+  q.skills = filter.skills;
   q.overdue_at = filter.overdue_at;
   q.limit = filter.limit;
   q.offset = filter.offset;

@@ -140,6 +140,9 @@ class MemoryStore final : public Store {
       if (!q.assignee.empty() || !q.roles.empty()) {
         bool mine = !q.assignee.empty() && w.assignee == q.assignee;
         bool team = w.assignee.empty() && std::find(q.roles.begin(), q.roles.end(), w.role) != q.roles.end();
+        if (team && q.skills)
+          for (const std::string& need : w.skills)
+            if (std::find(q.skills->begin(), q.skills->end(), need) == q.skills->end()) team = false;
         if (!mine && !team) continue;
       }
       hits.push_back(&w);

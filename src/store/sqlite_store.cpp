@@ -481,14 +481,23 @@ std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles
   std::string in;
   for (std::size_t i = 0; i < roles.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 3 + i);
   const bool mine = !q.assignee.empty(), team = !roles.empty();
+  // Skills: no needed skill outside the agent's (bound after the roles, before LIMIT).
+  std::string skill_check;
+  if (q.skills) {
+    std::string have;
+    for (std::size_t i = 0; i < q.skills->size(); ++i) have += fmt::format("{}?{}", i ? ", " : "", 5 + roles.size() + i);
+    skill_check = q.skills->empty() ? " AND skills = '[]'"
+                                    : fmt::format(" AND NOT EXISTS (SELECT 1 FROM json_each(work_items.skills) "
+                                                  "WHERE json_each.value NOT IN ({}))", have);
+  }
   if (mine && team)
-    where.push_back(fmt::format("(assignee = ?1 OR (assignee = '' AND role IN ({})))", in));
+    where.push_back(fmt::format("(assignee = ?1 OR (assignee = '' AND role IN ({}){}))", in, skill_check));
   else if (mine)
     where.push_back("assignee = ?1");
   else if (team) {
     // Without statistics the planner may prefer the (assignee = '') range: name the index.
     sql += " INDEXED BY work_items_role";
-    where.push_back(fmt::format("assignee = '' AND role IN ({})", in));
+    where.push_back(fmt::format("assignee = '' AND role IN ({}){}", in, skill_check));
   }
   if (q.overdue_at) where.push_back("due < ?2");
   for (std::size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
@@ -713,7 +722,7 @@ class SqliteStore final : public Store {
     std::optional<sql::Statement> own;
     std::optional<Prepared> cached;
     sql::Statement* s = nullptr;
-    if (roles.size() <= 8) {
+    if (roles.size() <= 8 && (!q.skills || q.skills->size() <= 8)) {
       cached.emplace(db.prepared(text));
       s = &**cached;
     } else {
@@ -725,6 +734,9 @@ class SqliteStore final : public Store {
     for (std::size_t i = 0; i < roles.size(); ++i) s->bind_text(static_cast<int>(3 + i), roles[i]);
     s->bind_int64(static_cast<int>(3 + roles.size()), clamp_count(q.limit));
     s->bind_int64(static_cast<int>(4 + roles.size()), clamp_count(q.offset));
+    if (q.skills && !roles.empty())
+      for (std::size_t i = 0; i < q.skills->size(); ++i)
+        s->bind_text(static_cast<int>(5 + roles.size() + i), (*q.skills)[i]);
     while (s->step()) {
       WorkItemRecord w;
       w.case_id = s->column_text(0);

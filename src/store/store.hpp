@@ -99,6 +99,7 @@ struct TemplateRecord {
 struct QueueQuery {
   std::string assignee;            ///< items assigned to this actor ...
   std::vector<std::string> roles;  ///< ... or unassigned items needing one of these roles
+  std::optional<std::vector<std::string>> skills;  ///< ... and only those skills (see QueueFilter)
   std::optional<TimePoint> overdue_at;  ///< only items whose due < this time (ordered by due asc)
   std::size_t limit = 50;
   std::size_t offset = 0;
