@@ -942,4 +942,42 @@ std::size_t Engine::run_due() { return impl_->run_due_at(impl_->clock->now()); }
 
 const Clock& Engine::clock() const { return *impl_->clock; }
 
+// ---- help desk: correlation and the intake log ----------------------------------------------
+
+namespace {
+IntakeLogEntry intake_entry(store::IntakeRecord&& r) {
+  return {r.seq,          std::move(r.event_id), r.time, std::move(r.channel), std::move(r.customer), std::move(r.rule),
+          std::move(r.action), std::move(r.case_id), std::move(r.reason), std::move(r.event)};
+}
+}  // namespace
+
+std::vector<std::string> Engine::open_cases_of(const std::string& customer, std::size_t limit) const {
+  if (customer.empty()) return {};
+  return impl_->store->open_cases_of(customer, limit);
+}
+
+void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
+  std::vector<store::IntakeRecord> records;
+  records.reserve(entries.size());
+  for (const IntakeLogEntry& e : entries) {
+    if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
+    records.push_back({0, e.event_id, e.time, e.channel, e.customer, e.rule, e.action, e.case_id, e.reason, e.event});
+  }
+  impl_->store->append_intake(records);
+  for (std::size_t i = 0; i < entries.size(); ++i) entries[i].seq = records[i].seq;
+}
+
+std::vector<IntakeLogEntry> Engine::intake_log_of(const std::string& event_id) const {
+  std::vector<IntakeLogEntry> out;
+  for (auto& r : impl_->store->intake_of(event_id)) out.push_back(intake_entry(std::move(r)));
+  return out;
+}
+
+std::vector<IntakeLogEntry> Engine::intake_log(std::size_t limit, std::uint64_t after) const {
+  if (limit > 10000) throw Error(ErrorCode::invalid_argument, "an intake log page holds at most 10000 entries");
+  std::vector<IntakeLogEntry> out;
+  for (auto& r : impl_->store->intake_log(limit, after)) out.push_back(intake_entry(std::move(r)));
+  return out;
+}
+
 }  // namespace acm
