@@ -142,8 +142,7 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   auto& m = reporter.mean_ns;
   auto ratio = [&](const char* a, const char* b) {
-    if (m.count(a) && m.count(b) && m[b] > 0)
-      std::printf("%-26s / %-24s = %6.2f\n", a, b, m[a] / m[b]);
+    if (m.count(a) && m.count(b) && m[b] > 0) std::printf("%-26s / %-24s = %6.2f\n", a, b, m[a] / m[b]);
   };
   std::printf("\nRatios (mean real time):\n");
   ratio("BM_IntakeDecision", "BM_Baseline_Evaluate50");

@@ -26,11 +26,11 @@ namespace acm::helpdesk {
 
 /// Bounds on one channel event (bigger events are rejected, never truncated).
 struct EventLimits {
-  std::size_t max_text_bytes = 1u << 20;      ///< text: 1 MiB
+  std::size_t max_text_bytes = 1u << 20;       ///< text: 1 MiB
   std::size_t max_metadata_bytes = 64u << 10;  ///< metadata, serialised: 64 KiB
   std::size_t max_id_bytes = 200;              ///< id and customer
   std::size_t max_channel_bytes = 64;
-  std::size_t max_document_bytes = 2u << 20;   ///< a whole event as JSON text (ChannelEvent::parse)
+  std::size_t max_document_bytes = 2u << 20;  ///< a whole event as JSON text (ChannelEvent::parse)
 };
 
 /// An incoming event from any channel.
@@ -64,8 +64,8 @@ std::string_view to_string(IntakeAction a) noexcept;
 struct IntakeStep {
   std::string rule;  ///< the rule id ("" for unmatched and rejected)
   IntakeAction action = IntakeAction::unmatched;
-  std::string case_id;  ///< the case created, attached to or raised ("" if none)
-  std::string reason;   ///< a short explanation, or the error of a rejection
+  std::string case_id;        ///< the case created, attached to or raised ("" if none)
+  std::string reason;         ///< a short explanation, or the error of a rejection
   std::uint64_t log_seq = 0;  ///< its entry in the intake log
 };
 

@@ -65,11 +65,11 @@ struct RoutingOptions {
 
 /// One ranking term of a suggestion.
 struct RouteTerm {
-  std::string name;          ///< "skill", "load", "availability", "performance"
-  double value = 0;          ///< 0..1
+  std::string name;  ///< "skill", "load", "availability", "performance"
+  double value = 0;  ///< 0..1
   double weight = 0;
-  double contribution = 0;   ///< weight * value / sum of weights
-  std::string detail;        ///< e.g. "2 of 5 open items", "median 40m over 6 completions"
+  double contribution = 0;  ///< weight * value / sum of weights
+  std::string detail;       ///< e.g. "2 of 5 open items", "median 40m over 6 completions"
 };
 
 /// An agent ranked for a task.

@@ -79,8 +79,7 @@ ChannelEvent ChannelEvent::from_json(const Json& j, const EventLimits& limits) {
                 fmt::format("invalid channel event: a JSON {}, not an object", j.type_name()));
   ChannelEvent e;
   std::vector<std::string> problems;
-  static const std::set<std::string> known = {"id",        "channel",  "customer", "text",
-                                              "sentiment", "metadata", "received"};
+  static const std::set<std::string> known = {"id", "channel", "customer", "text", "sentiment", "metadata", "received"};
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) problems.push_back(fmt::format("{}: unknown field", utf8_prefix(key, 60)));
   auto string_field = [&](const char* name, std::string& into) {
@@ -121,8 +120,7 @@ ChannelEvent ChannelEvent::from_json(const Json& j, const EventLimits& limits) {
     for (const auto& q : problems) dup = dup || q.substr(0, q.find(':')) == p.substr(0, p.find(':'));
     if (!dup) problems.push_back(std::move(p));
   }
-  if (!problems.empty())
-    throw Error(ErrorCode::invalid_argument, "invalid channel event: " + join(problems, "; "));
+  if (!problems.empty()) throw Error(ErrorCode::invalid_argument, "invalid channel event: " + join(problems, "; "));
   return e;
 }
 
@@ -148,12 +146,18 @@ Json ChannelEvent::to_json() const {
 
 std::string_view to_string(IntakeAction a) noexcept {
   switch (a) {
-    case IntakeAction::create_case: return "create_case";
-    case IntakeAction::attach: return "attach";
-    case IntakeAction::raise_priority: return "raise_priority";
-    case IntakeAction::ignore: return "ignore";
-    case IntakeAction::unmatched: return "unmatched";
-    case IntakeAction::rejected: return "rejected";
+    case IntakeAction::create_case:
+      return "create_case";
+    case IntakeAction::attach:
+      return "attach";
+    case IntakeAction::raise_priority:
+      return "raise_priority";
+    case IntakeAction::ignore:
+      return "ignore";
+    case IntakeAction::unmatched:
+      return "unmatched";
+    case IntakeAction::rejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -183,10 +187,10 @@ struct Rule {
   std::string id;
   expr::Expression when;
   IntakeAction action = IntakeAction::ignore;
-  CaseSpec create;                           // create_case, attach's otherwise_create
-  bool otherwise_create = false;             // attach
-  std::vector<std::string> correlation;      // metadata keys (customer is implied)
-  std::optional<int> by, to;                 // raise_priority
+  CaseSpec create;                       // create_case, attach's otherwise_create
+  bool otherwise_create = false;         // attach
+  std::vector<std::string> correlation;  // metadata keys (customer is implied)
+  std::optional<int> by, to;             // raise_priority
   bool stop = true;
 };
 
@@ -217,7 +221,8 @@ Template parse_template(std::string_view text, const std::string& where, std::ve
         return t;
       }
       try {
-        t.parts.emplace_back(std::move(literal), expr::Expression::parse(text.substr(i + 1, end - i - 1), parse_options()));
+        t.parts.emplace_back(std::move(literal),
+                             expr::Expression::parse(text.substr(i + 1, end - i - 1), parse_options()));
       } catch (const Error& e) {
         errors.push_back(fmt::format("{}: placeholder at offset {}: {}", where, i, e.what()));
       }
@@ -257,7 +262,8 @@ std::string render(const Template& t, const expr::Environment& env) {
   return utf8_prefix(out, 200);
 }
 
-std::optional<int> int_field(const Json& j, const char* name, const std::string& where, std::vector<std::string>& errors) {
+std::optional<int> int_field(const Json& j, const char* name, const std::string& where,
+                             std::vector<std::string>& errors) {
   auto it = j.find(name);
   if (it == j.end()) return std::nullopt;
   if (!it->is_number_integer() || it->get<std::int64_t>() < -1000000 || it->get<std::int64_t>() > 1000000) {
@@ -311,8 +317,7 @@ std::vector<std::string> parse_correlation(const Json& j, const std::string& whe
     if (key == "customer") continue;
     constexpr std::string_view prefix = "metadata.";
     std::string name = key.rfind(prefix, 0) == 0 ? key.substr(prefix.size()) : "";
-    bool ok = k.is_string() && !name.empty() && name.size() <= 64 &&
-              std::all_of(name.begin(), name.end(), [](char c) {
+    bool ok = k.is_string() && !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
                 return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
               });
     if (!ok)
@@ -392,9 +397,10 @@ IntakeRules IntakeRules::from_json(const Json& document) {
     for (const char* a : {"create_case", "attach", "raise_priority", "ignore"})
       if (r.contains(a)) actions.push_back(a);
     if (actions.size() != 1) {
-      errors.push_back(actions.empty()
-                           ? fmt::format("{}: no action (one of create_case, attach, raise_priority, ignore)", where)
-                           : fmt::format("{}: several actions ({}); a rule has exactly one", where, join(actions, ", ")));
+      errors.push_back(
+          actions.empty()
+              ? fmt::format("{}: no action (one of create_case, attach, raise_priority, ignore)", where)
+              : fmt::format("{}: several actions ({}); a rule has exactly one", where, join(actions, ", ")));
     } else if (actions[0] == "create_case") {
       rule.action = IntakeAction::create_case;
       rule.create = parse_case_spec(r["create_case"], where + ": create_case", errors);
@@ -422,8 +428,7 @@ IntakeRules IntakeRules::from_json(const Json& document) {
         check_keys(a, {"by", "to", "correlation"}, w, errors);
         rule.by = int_field(a, "by", w, errors);
         rule.to = int_field(a, "to", w, errors);
-        if (a.contains("by") == a.contains("to"))
-          errors.push_back(fmt::format("{}: give exactly one of by and to", w));
+        if (a.contains("by") == a.contains("to")) errors.push_back(fmt::format("{}: give exactly one of by and to", w));
         if (rule.by && *rule.by <= 0) errors.push_back(fmt::format("{}: by must be positive", w));
         if (a.contains("correlation")) rule.correlation = parse_correlation(a["correlation"], w, errors);
       }
@@ -434,9 +439,8 @@ IntakeRules IntakeRules::from_json(const Json& document) {
     compiled->rules.push_back(std::move(rule));
   }
   if (!errors.empty())
-    throw Error(ErrorCode::invalid_definition,
-                fmt::format("invalid intake rules ({} problem{}): {}", errors.size(), errors.size() == 1 ? "" : "s",
-                            join(errors, "; ")));
+    throw Error(ErrorCode::invalid_definition, fmt::format("invalid intake rules ({} problem{}): {}", errors.size(),
+                                                           errors.size() == 1 ? "" : "s", join(errors, "; ")));
   IntakeRules out;
   out.compiled_ = std::move(compiled);
   return out;
@@ -588,15 +592,19 @@ class Run {
     a.kind = "note";
     a.title = utf8_prefix(fmt::format("{} message {}", event_.channel, event_.id), 200);
     a.text = event_.text.empty() ? fmt::format("(empty {} message)", event_.channel) : event_.text;
-    a.metadata = {{"event_id", event_.id}, {"channel", event_.channel}, {"customer", event_.customer},
-                  {"rule", rule.id},      {"metadata", event_.metadata}, {"received", json_["received"]}};
+    a.metadata = {{"event_id", event_.id}, {"channel", event_.channel},   {"customer", event_.customer},
+                  {"rule", rule.id},       {"metadata", event_.metadata}, {"received", json_["received"]}};
     if (event_.sentiment) a.metadata["sentiment"] = *event_.sentiment;
     return a;
   }
 
   Json signal_payload(const Rule& rule, std::string_view action) const {
-    Json p = {{"event_id", event_.id}, {"channel", event_.channel}, {"customer", event_.customer},
-              {"rule", rule.id},      {"action", action},        {"text", utf8_prefix(event_.text, 1000)},
+    Json p = {{"event_id", event_.id},
+              {"channel", event_.channel},
+              {"customer", event_.customer},
+              {"rule", rule.id},
+              {"action", action},
+              {"text", utf8_prefix(event_.text, 1000)},
               {"metadata", event_.metadata}};
     if (event_.sentiment) p["sentiment"] = *event_.sentiment;
     return p;
@@ -621,9 +629,10 @@ class Run {
     Json correlation = Json::object();
     for (const auto& [k, v] : event_.metadata.items())
       if (v.is_primitive() && !v.is_null()) correlation[k] = v;
-    spec.file = {{"intake", {{"event_id", event_.id}, {"rule", rule.id}, {"channel", event_.channel},
-                             {"received", json_["received"]}}},
-                 {"correlation", std::move(correlation)}};
+    spec.file = {
+        {"intake",
+         {{"event_id", event_.id}, {"rule", rule.id}, {"channel", event_.channel}, {"received", json_["received"]}}},
+        {"correlation", std::move(correlation)}};
     std::string id = engine_.create_case(request(rule, "create"), spec);
     engine_.attach(request(rule, "note"), id, note(rule));
     return id;
@@ -658,10 +667,10 @@ IntakeStep step_of(const IntakeLogEntry& e) {
 }  // namespace
 
 IntakeDecision Intake::process(const Json& event) {
+  ChannelEvent parsed;
   try {
-    return process(ChannelEvent::from_json(event, state_->options.limits));
+    parsed = ChannelEvent::from_json(event, state_->options.limits);
   } catch (const Error& e) {
-    if (e.code() != ErrorCode::invalid_argument) throw;
     // Malformed: log what can be told about it, then report.
     IntakeLogEntry entry;
     auto text = [&](const char* k) {
@@ -679,6 +688,7 @@ IntakeDecision Intake::process(const Json& event) {
     engine_.append_intake_log(entries);
     throw;
   }
+  return process(parsed);
 }
 
 IntakeDecision Intake::process(const ChannelEvent& event) {
@@ -746,7 +756,8 @@ IntakeDecision Intake::process(const ChannelEvent& event) {
   }
 
   Run run(engine_, st.options, event);
-  IntakeEnv env(run.json(), [&run] { return run.customer(); }, now);
+  IntakeEnv env(
+      run.json(), [&run] { return run.customer(); }, now);
   const Rule* current = nullptr;
   auto rejected = [&](const std::string& why) {
     d.steps.push_back({current ? current->id : "", IntakeAction::rejected, "", why, 0});

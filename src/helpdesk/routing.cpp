@@ -26,9 +26,8 @@ void check_agent(const Agent& a) {
                   fmt::format("agent '{}': skill '{}' level {} is outside 0..1", a.id, skill, level));
   for (const auto& w : a.windows)
     if (w.to <= w.from)
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("agent '{}': availability window {} .. {} is empty", a.id, format_time(w.from),
-                              format_time(w.to)));
+      throw Error(ErrorCode::invalid_argument, fmt::format("agent '{}': availability window {} .. {} is empty", a.id,
+                                                           format_time(w.from), format_time(w.to)));
 }
 
 std::int64_t median_of(std::vector<std::int64_t> v) {
@@ -222,10 +221,8 @@ std::vector<RouteSuggestion> Router::suggest(const std::string& case_id, const s
                    fmt::format("{}{} of {} open items", open > static_cast<std::size_t>(a.capacity) ? ">" : "",
                                std::min<std::size_t>(open, static_cast<std::size_t>(a.capacity)), a.capacity)};
     // Availability now.
-    bool in_window = a.windows.empty() ||
-                     std::any_of(a.windows.begin(), a.windows.end(), [&](const auto& win) {
-                       return win.from <= now && now < win.to;
-                     });
+    bool in_window = a.windows.empty() || std::any_of(a.windows.begin(), a.windows.end(),
+                                                      [&](const auto& win) { return win.from <= now && now < win.to; });
     s.available = a.available && in_window;
     RouteTerm avail{"availability", s.available ? 1.0 : 0.0, w.availability, 0,
                     !a.available ? "away" : (in_window ? "available" : "outside availability windows")};
@@ -235,8 +232,8 @@ std::vector<RouteSuggestion> Router::suggest(const std::string& case_id, const s
     if (auto it = kind_durations.find(a.id); it != kind_durations.end() && !it->second.empty()) {
       const double n = static_cast<double>(it->second.size());
       const std::int64_t mine = median_of(it->second);
-      const double raw = reference + mine == 0 ? 0.5
-                                                 : static_cast<double>(reference) / static_cast<double>(reference + mine);
+      const double raw =
+          reference + mine == 0 ? 0.5 : static_cast<double>(reference) / static_cast<double>(reference + mine);
       const double confidence = n / (n + options.prior_completions);
       perf.value = 0.5 + confidence * (raw - 0.5);
       perf.detail = fmt::format("median {} over {} completion{} (everyone: {})", short_duration(mine),
@@ -276,7 +273,8 @@ std::optional<std::string> Router::auto_assign(const std::string& case_id, const
     for (const auto& p : info.participants)
       if (p.actor == s.agent && (role.empty() || std::find(p.roles.begin(), p.roles.end(), role) != p.roles.end()))
         ok = true;
-    if (!ok) engine_.add_participant(actor, case_id, {s.agent, role.empty() ? std::vector<std::string>{} : std::vector{role}});
+    if (!ok)
+      engine_.add_participant(actor, case_id, {s.agent, role.empty() ? std::vector<std::string>{} : std::vector{role}});
     engine_.assign_item(actor, case_id, item_id, s.agent);
     return s.agent;
   }

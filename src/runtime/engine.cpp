@@ -946,8 +946,18 @@ const Clock& Engine::clock() const { return *impl_->clock; }
 
 namespace {
 IntakeLogEntry intake_entry(store::IntakeRecord&& r) {
-  return {r.seq,          std::move(r.event_id), r.time, std::move(r.channel), std::move(r.customer), std::move(r.rule),
-          std::move(r.action), std::move(r.case_id), std::move(r.reason), std::move(r.event)};
+  IntakeLogEntry e;
+  e.seq = r.seq;
+  e.event_id = std::move(r.event_id);
+  e.time = r.time;
+  e.channel = std::move(r.channel);
+  e.customer = std::move(r.customer);
+  e.rule = std::move(r.rule);
+  e.action = std::move(r.action);
+  e.case_id = std::move(r.case_id);
+  e.reason = std::move(r.reason);
+  e.event = std::move(r.event);
+  return e;
 }
 }  // namespace
 
@@ -957,14 +967,25 @@ std::vector<std::string> Engine::open_cases_of(const std::string& customer, std:
 }
 
 void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
+  for (const IntakeLogEntry& e : entries)
+    if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
+  // The entries are moved into the records and back (also when the store throws).
   std::vector<store::IntakeRecord> records;
   records.reserve(entries.size());
-  for (const IntakeLogEntry& e : entries) {
-    if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
-    records.push_back({0, e.event_id, e.time, e.channel, e.customer, e.rule, e.action, e.case_id, e.reason, e.event});
+  for (IntakeLogEntry& e : entries)
+    records.push_back({0, std::move(e.event_id), e.time, std::move(e.channel), std::move(e.customer),
+                       std::move(e.rule), std::move(e.action), std::move(e.case_id), std::move(e.reason),
+                       std::move(e.event)});
+  auto restore = [&] {
+    for (std::size_t i = 0; i < entries.size(); ++i) entries[i] = intake_entry(std::move(records[i]));
+  };
+  try {
+    impl_->store->append_intake(records);
+  } catch (...) {
+    restore();
+    throw;
   }
-  impl_->store->append_intake(records);
-  for (std::size_t i = 0; i < entries.size(); ++i) entries[i].seq = records[i].seq;
+  restore();
 }
 
 std::vector<IntakeLogEntry> Engine::intake_log_of(const std::string& event_id) const {

@@ -433,7 +433,7 @@ FileState check_with_sqlite(Database& db, const std::string& path, std::uintmax_
 // ---------------------------------------------------------------------------------------------
 // SQL of the hot paths
 
-constexpr const char* kSelectVersion = "SELECT version, status, owner, next_due FROM cases WHERE id = ?1";
+constexpr const char* kSelectVersion = "SELECT version, status, owner, next_due, customer FROM cases WHERE id = ?1";
 constexpr const char* kInsertEvent =
     "INSERT INTO events(case_id, seq, time, actor, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kInsertCase =
@@ -456,15 +456,17 @@ constexpr const char* kCaseColumns =
     "updated_at";
 
 // The UPDATE of a case row sets the indexed columns (status, owner, next_due) only when they
-// change, so an unchanged index is not rewritten. Bit 0: status, 1: owner, 2: next_due.
-constexpr int kStatusChanged = 1, kOwnerChanged = 2, kDueChanged = 4;
-const std::array<std::string, 8>& update_case_sql() {
-  static const std::array<std::string, 8> sql = [] {
-    std::array<std::string, 8> out;
-    for (int mask = 0; mask < 8; ++mask) {
+// change, so an unchanged index is not rewritten. Bit 0: status, 1: owner, 2: next_due,
+// 3: customer (index cases_customer, schema v2).
+constexpr int kStatusChanged = 1, kOwnerChanged = 2, kDueChanged = 4, kCustomerChanged = 8;
+const std::array<std::string, 16>& update_case_sql() {
+  static const std::array<std::string, 16> sql = [] {
+    std::array<std::string, 16> out;
+    for (int mask = 0; mask < 16; ++mask) {
       std::string s =
-          "UPDATE cases SET version = ?2, type = ?3, type_version = ?4, priority = ?5, customer = ?6, "
+          "UPDATE cases SET version = ?2, type = ?3, type_version = ?4, priority = ?5, "
           "next_deadline = ?7, created_at = ?8, updated_at = ?9";
+      if (mask & kCustomerChanged) s += ", customer = ?6";
       if (mask & kStatusChanged) s += ", status = ?10";
       if (mask & kOwnerChanged) s += ", owner = ?11";
       if (mask & kDueChanged) s += ", next_due = ?12";
@@ -1080,7 +1082,7 @@ class SqliteStore final : public Store {
 
     // The version check, with the indexed columns to see which ones change.
     bool exists = false;
-    int changed = kStatusChanged | kOwnerChanged | kDueChanged;
+    int changed = kStatusChanged | kOwnerChanged | kDueChanged | kCustomerChanged;
     {
       Prepared s = db.prepared(kSelectVersion);
       s->bind_text(1, r.id);
@@ -1095,6 +1097,7 @@ class SqliteStore final : public Store {
         if (s->column_view(1) != r.status) changed |= kStatusChanged;
         if (s->column_view(2) != r.owner) changed |= kOwnerChanged;
         if (s->column_optional_int64(3) != to_ms(r.next_due)) changed |= kDueChanged;
+        if (s->column_view(4) != r.customer) changed |= kCustomerChanged;
       } else if (c.expected_version != 0) {
         throw Error(ErrorCode::conflict, fmt::format("case '{}' does not exist (expected version {})", r.id, expected));
       }

@@ -141,8 +141,7 @@ TEST_SUITE("intake") {
     IntakeFixture f;
     IntakeOptions o;
     o.customer_lookup = [](const std::string& c) { return c == "ann" ? Json{{"tier", "gold"}} : Json(); };
-    Intake intake(*f.engine,
-                  rules(R"J([{"id": "gold-complaint",
+    Intake intake(*f.engine, rules(R"J([{"id": "gold-complaint",
                               "when": "customer.tier == 'gold' and event.sentiment < -0.5",
                               "create_case": {"type": "complaint", "priority": 3,
                                               "title": "{upper(event.channel)} from {event.customer}: {event.text}"}}])J"),
@@ -364,8 +363,8 @@ TEST_SUITE("intake") {
   TEST_CASE("malformed events: every bad field named, recorded as rejected") {
     IntakeFixture f;
     Intake intake(*f.engine, rules(kCorrelationRules));
-    Json bad = {{"channel", 3}, {"sentiment", 1.5}, {"text", Json::array()}, {"metadata", "x"}, {"colour", "red"},
-                {"received", "yesterday"}};
+    Json bad = {{"channel", 3},    {"sentiment", 1.5}, {"text", Json::array()},
+                {"metadata", "x"}, {"colour", "red"},  {"received", "yesterday"}};
     auto m = error_of([&] { ChannelEvent::from_json(bad); }, ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(m, "id: missing or empty"), m);
     CHECK_MESSAGE(has(m, "channel: a number, not a string"), m);
@@ -420,6 +419,11 @@ TEST_SUITE("intake") {
     REQUIRE(log.size() == 1);
     CHECK(log[0].action == "rejected");
     CHECK(log[0].rule == "broken");
+    // The same through the JSON entry point: one rejection logged, not two.
+    Json as_json = e.to_json();
+    as_json["id"] = "q-2";
+    error_of([&] { intake.process(as_json); }, ErrorCode::invalid_argument);
+    CHECK(f.engine->intake_log_of("q-2").size() == 1);
     // Corrected and sent again with the same id: processed.
     e.metadata = {{"flag", true}};
     auto d = intake.process(e);
@@ -591,8 +595,9 @@ COMMIT;
       sqlite3_finalize(s);
       return out;
     };
-    auto p1 = plan("SELECT id FROM cases WHERE customer = 'ann' AND status IN ('active', 'suspended') "
-                   "ORDER BY seq DESC LIMIT 50");
+    auto p1 = plan(
+        "SELECT id FROM cases WHERE customer = 'ann' AND status IN ('active', 'suspended') "
+        "ORDER BY seq DESC LIMIT 50");
     CHECK_MESSAGE(has(p1, "cases_customer"), p1);
     auto p2 = plan("SELECT seq FROM intake_log WHERE event_id = 'p-1' ORDER BY seq");
     CHECK_MESSAGE(has(p2, "intake_log_event"), p2);
@@ -609,7 +614,8 @@ COMMIT;
     std::vector<IntakeDecision> out(4);
     std::vector<std::thread> threads;
     for (int i = 0; i < 4; ++i)
-      threads.emplace_back([&, i] { out[static_cast<std::size_t>(i)] = intake.process(f.event("p-9", "phone", "zoe")); });
+      threads.emplace_back(
+          [&, i] { out[static_cast<std::size_t>(i)] = intake.process(f.event("p-9", "phone", "zoe")); });
     for (auto& t : threads) t.join();
     int fresh = 0;
     for (const auto& d : out) {
