@@ -90,7 +90,10 @@ struct PerformanceRecord {
 };
 
 /// Ranks agents for tasks and assigns them. Holds a reference to the Engine, which must
-/// outlive it.
+/// outlive it. Unless both `learn_online` and `auto_assign_on_activation` are off, it
+/// subscribes to `item_transition` events; its callback reads the case (Engine::find_case) on
+/// each transition of a task to completed, active or enabled. Destroy a Router while no command
+/// is running on the engine (its destructor unsubscribes).
 class Router {
  public:
   Router(Engine& engine, std::vector<Agent> roster, RoutingOptions options = {});

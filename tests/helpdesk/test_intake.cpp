@@ -503,6 +503,15 @@ TEST_SUITE("intake") {
     e.metadata = {{"order_id", "O-9"}};
     CHECK(intake.process(e).case_id() == ann_case);
     CHECK(engine->open_cases_of("ann") == std::vector<std::string>{ann_case});
+    // The index follows status changes: a terminated case is no longer correlated.
+    engine->terminate_case(Actor{"root", {"admin"}}, ann_case, "done");
+    CHECK(engine->open_cases_of("ann").empty());
+    e.id = "m-4";
+    auto fresh = intake.process(e);
+    CHECK(fresh.action() == IntakeAction::create_case);
+    CHECK(fresh.case_id() != ann_case);
+    CHECK(engine->open_cases_of("ann") == std::vector<std::string>{fresh.case_id()});
+    CHECK(engine->open_cases_of("nobody").empty());
   }
 
   TEST_CASE("schema migration: a version 1 file gets the intake log and keeps its data") {
