@@ -689,8 +689,8 @@ TEST_SUITE("sqlite store") {
     // The meta keys and the header identity.
     sql::Database db(path, sql::Database::Access::read_only);
     CHECK(db.query_text("SELECT value FROM meta WHERE key = 'format'") == "acm-store");
-    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "1");
-    CHECK(db.query_int64("PRAGMA user_version") == 1);
+    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "2");
+    CHECK(db.query_int64("PRAGMA user_version") == 2);
     CHECK(db.query_int64("PRAGMA application_id") == 0x41434D53);
     CHECK(!db.query_text("SELECT value FROM meta WHERE key = 'acm_version'").empty());
     CHECK_NOTHROW(parse_time(db.query_text("SELECT value FROM meta WHERE key = 'created_at'")));
@@ -1047,11 +1047,11 @@ TEST_SUITE("sqlite store") {
 
   TEST_CASE("schema versions: the current one opens, a newer one is refused") {
     TempDir tmp;
-    const auto path = tmp.path("v1.db");
+    const auto path = tmp.path("v2.db");
     make_store(path, 2, 2);
     {
       sql::Database db(path, sql::Database::Access::read_only);
-      CHECK(db.query_int64("PRAGMA user_version") == 1);
+      CHECK(db.query_int64("PRAGMA user_version") == 2);
     }
     const auto bytes = read_bytes(path);
     {
@@ -1061,9 +1061,9 @@ TEST_SUITE("sqlite store") {
     CHECK(read_bytes(path) == bytes);
     {
       sql::Database db(path, sql::Database::Access::read_write);
-      db.exec("PRAGMA user_version = 2");
+      db.exec("PRAGMA user_version = 3");
     }
-    expect_bad_file(path, "schema version 2 is newer than this build of acm supports (1)");
+    expect_bad_file(path, "schema version 3 is newer than this build of acm supports (2)");
   }
 
 }  // TEST_SUITE("sqlite store")

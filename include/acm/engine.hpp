@@ -247,6 +247,20 @@ struct TemplateInfo {
   Json meta;         ///< small description: traces, activities, metrics
 };
 
+/// One entry of the intake log (written by acm::helpdesk::Intake, see docs/helpdesk.md).
+struct IntakeLogEntry {
+  std::uint64_t seq = 0;  ///< position in the log: 1, 2, ... (assigned when appended)
+  std::string event_id;   ///< the channel event's id
+  TimePoint time{};       ///< when the decision was taken (engine clock)
+  std::string channel;
+  std::string customer;
+  std::string rule;       ///< id of the rule that decided ("" for unmatched and rejected)
+  std::string action;     ///< create_case, attach, raise_priority, ignore, unmatched or rejected
+  std::string case_id;    ///< the case involved ("" if none)
+  std::string reason;     ///< why: the error of a rejection, or a short explanation
+  Json event;             ///< the event as JSON
+};
+
 /// The engine. Create with Engine::open.
 class Engine {
  public:
@@ -405,6 +419,18 @@ class Engine {
   std::size_t run_due();
   /// The engine's clock.
   const Clock& clock() const;
+
+  // ---- help desk: correlation and the intake log (acm/intake.hpp) ---------------------
+  /// Ids of the open (active or suspended) cases of `customer`, newest first, at most
+  /// `limit`: an index lookup, no scan of other cases. Host-trusted, like the queries.
+  std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit = 100) const;
+  /// Appends entries to the intake log atomically and durably; fills in their `seq`.
+  /// Errors: invalid_argument (an entry without action), storage.
+  void append_intake_log(std::vector<IntakeLogEntry>& entries);
+  /// The log entries of one event id, in log order (an index lookup).
+  std::vector<IntakeLogEntry> intake_log_of(const std::string& event_id) const;
+  /// Log entries with seq > `after`, in log order, at most `limit` (<= 10000).
+  std::vector<IntakeLogEntry> intake_log(std::size_t limit = 100, std::uint64_t after = 0) const;
 
   struct Impl;
 

@@ -973,4 +973,63 @@ std::size_t Engine::run_due() { return impl_->run_due_at(impl_->clock->now()); }
 
 const Clock& Engine::clock() const { return *impl_->clock; }
 
+// ---- help desk: correlation and the intake log ----------------------------------------------
+
+namespace {
+IntakeLogEntry intake_entry(store::IntakeRecord&& r) {
+  IntakeLogEntry e;
+  e.seq = r.seq;
+  e.event_id = std::move(r.event_id);
+  e.time = r.time;
+  e.channel = std::move(r.channel);
+  e.customer = std::move(r.customer);
+  e.rule = std::move(r.rule);
+  e.action = std::move(r.action);
+  e.case_id = std::move(r.case_id);
+  e.reason = std::move(r.reason);
+  e.event = std::move(r.event);
+  return e;
+}
+}  // namespace
+
+std::vector<std::string> Engine::open_cases_of(const std::string& customer, std::size_t limit) const {
+  if (customer.empty()) return {};
+  return impl_->store->open_cases_of(customer, limit);
+}
+
+void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
+  for (const IntakeLogEntry& e : entries)
+    if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
+  // The entries are moved into the records and back (also when the store throws).
+  std::vector<store::IntakeRecord> records;
+  records.reserve(entries.size());
+  for (IntakeLogEntry& e : entries)
+    records.push_back({0, std::move(e.event_id), e.time, std::move(e.channel), std::move(e.customer),
+                       std::move(e.rule), std::move(e.action), std::move(e.case_id), std::move(e.reason),
+                       std::move(e.event)});
+  auto restore = [&] {
+    for (std::size_t i = 0; i < entries.size(); ++i) entries[i] = intake_entry(std::move(records[i]));
+  };
+  try {
+    impl_->store->append_intake(records);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+}
+
+std::vector<IntakeLogEntry> Engine::intake_log_of(const std::string& event_id) const {
+  std::vector<IntakeLogEntry> out;
+  for (auto& r : impl_->store->intake_of(event_id)) out.push_back(intake_entry(std::move(r)));
+  return out;
+}
+
+std::vector<IntakeLogEntry> Engine::intake_log(std::size_t limit, std::uint64_t after) const {
+  if (limit > 10000) throw Error(ErrorCode::invalid_argument, "an intake log page holds at most 10000 entries");
+  std::vector<IntakeLogEntry> out;
+  for (auto& r : impl_->store->intake_log(limit, after)) out.push_back(intake_entry(std::move(r)));
+  return out;
+}
+
 }  // namespace acm

@@ -42,6 +42,10 @@ class MemoryStore final : public Store {
                               it == cases_.end() ? 0 : it->second.record.version, c.expected_version));
     }
     Entry& e = it->second;
+    if (e.record.customer != c.record.customer) {
+      if (!e.record.customer.empty()) by_customer_[e.record.customer].erase(e.seq);
+      if (!c.record.customer.empty()) by_customer_[c.record.customer].insert(e.seq);
+    }
     if (e.record.next_due) due_.erase({*e.record.next_due, e.record.id});
     e.record = std::move(c.record);
     if (e.record.next_due) due_.insert({*e.record.next_due, e.record.id});
@@ -200,6 +204,43 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit) override {
+    std::lock_guard lk(mutex_);
+    std::vector<std::string> out;
+    auto it = by_customer_.find(customer);
+    if (it == by_customer_.end()) return out;
+    for (auto s = it->second.rbegin(); s != it->second.rend() && out.size() < limit; ++s) {
+      const CaseRecord& r = cases_.at(order_[*s - 1]).record;
+      if (r.status == "active" || r.status == "suspended") out.push_back(r.id);
+    }
+    return out;
+  }
+
+  void append_intake(std::vector<IntakeRecord>& records) override {
+    std::lock_guard lk(mutex_);
+    for (auto& r : records) {
+      r.seq = intake_.size() + 1;
+      if (!r.event_id.empty()) intake_by_event_[r.event_id].push_back(r.seq);
+      intake_.push_back(r);
+    }
+  }
+
+  std::vector<IntakeRecord> intake_of(const std::string& event_id) override {
+    std::lock_guard lk(mutex_);
+    std::vector<IntakeRecord> out;
+    auto it = intake_by_event_.find(event_id);
+    if (it != intake_by_event_.end())
+      for (std::uint64_t s : it->second) out.push_back(intake_[s - 1]);
+    return out;
+  }
+
+  std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
+    std::lock_guard lk(mutex_);
+    std::vector<IntakeRecord> out;
+    for (std::uint64_t s = after + 1; s <= intake_.size() && out.size() < limit; ++s) out.push_back(intake_[s - 1]);
+    return out;
+  }
+
  private:
   struct Entry {
     CaseRecord record;
@@ -216,6 +257,9 @@ class MemoryStore final : public Store {
   std::map<std::pair<std::string, std::string>, WorkItemRecord> work_;
   std::unordered_map<std::string, Json> idempotency_;
   std::map<std::string, std::map<int, TemplateRecord>> templates_;
+  std::unordered_map<std::string, std::set<std::size_t>> by_customer_;  // customer -> case seqs
+  std::vector<IntakeRecord> intake_;
+  std::unordered_map<std::string, std::vector<std::uint64_t>> intake_by_event_;
 };
 
 }  // namespace

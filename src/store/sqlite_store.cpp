@@ -137,14 +137,34 @@ CREATE TABLE templates(
 );
 )sql";
 
+/// Version 2: the help desk's intake log, and open cases by customer (correlation).
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE INDEX cases_customer ON cases(customer, status);
+
+CREATE TABLE intake_log(
+  seq      INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL,
+  time     INTEGER NOT NULL,
+  channel  TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  rule     TEXT NOT NULL,
+  action   TEXT NOT NULL,
+  case_id  TEXT NOT NULL,
+  reason   TEXT NOT NULL,
+  event    TEXT NOT NULL
+);
+CREATE INDEX intake_log_event ON intake_log(event_id);
+)sql";
+
 constexpr sql::Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
+    {2, "intake log, cases by customer", kSchemaV2},
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 /// The tables a current store has (checked on open).
-constexpr std::array<std::string_view, 8> kTables = {"meta",      "definitions", "cases",       "events",
-                                                     "snapshots", "work_items",  "idempotency", "templates"};
+constexpr std::array<std::string_view, 9> kTables = {"meta",      "definitions", "cases",     "events",    "snapshots",
+                                                     "work_items", "idempotency", "templates", "intake_log"};
 
 /// Files up to this size (database + WAL) get a full PRAGMA quick_check on open; larger ones a
 /// check of the small tables only (docs/storage.md, "Bad files").
@@ -413,7 +433,7 @@ FileState check_with_sqlite(Database& db, const std::string& path, std::uintmax_
 // ---------------------------------------------------------------------------------------------
 // SQL of the hot paths
 
-constexpr const char* kSelectVersion = "SELECT version, status, owner, next_due FROM cases WHERE id = ?1";
+constexpr const char* kSelectVersion = "SELECT version, status, owner, next_due, customer FROM cases WHERE id = ?1";
 constexpr const char* kInsertEvent =
     "INSERT INTO events(case_id, seq, time, actor, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kInsertCase =
@@ -436,15 +456,17 @@ constexpr const char* kCaseColumns =
     "updated_at";
 
 // The UPDATE of a case row sets the indexed columns (status, owner, next_due) only when they
-// change, so an unchanged index is not rewritten. Bit 0: status, 1: owner, 2: next_due.
-constexpr int kStatusChanged = 1, kOwnerChanged = 2, kDueChanged = 4;
-const std::array<std::string, 8>& update_case_sql() {
-  static const std::array<std::string, 8> sql = [] {
-    std::array<std::string, 8> out;
-    for (int mask = 0; mask < 8; ++mask) {
+// change, so an unchanged index is not rewritten. Bit 0: status, 1: owner, 2: next_due,
+// 3: customer (index cases_customer, schema v2).
+constexpr int kStatusChanged = 1, kOwnerChanged = 2, kDueChanged = 4, kCustomerChanged = 8;
+const std::array<std::string, 16>& update_case_sql() {
+  static const std::array<std::string, 16> sql = [] {
+    std::array<std::string, 16> out;
+    for (int mask = 0; mask < 16; ++mask) {
       std::string s =
-          "UPDATE cases SET version = ?2, type = ?3, type_version = ?4, priority = ?5, customer = ?6, "
+          "UPDATE cases SET version = ?2, type = ?3, type_version = ?4, priority = ?5, "
           "next_deadline = ?7, created_at = ?8, updated_at = ?9";
+      if (mask & kCustomerChanged) s += ", customer = ?6";
       if (mask & kStatusChanged) s += ", status = ?10";
       if (mask & kOwnerChanged) s += ", owner = ?11";
       if (mask & kDueChanged) s += ", next_due = ?12";
@@ -513,6 +535,24 @@ constexpr const char* kDueSql =
 std::string skills_json(const std::vector<std::string>& skills) {
   if (skills.empty()) return "[]";
   return Json(skills).dump();
+}
+
+constexpr const char* kIntakeColumns =
+    "SELECT seq, event_id, time, channel, customer, rule, action, case_id, reason, event FROM intake_log";
+
+IntakeRecord read_intake(const sql::Statement& s) {
+  IntakeRecord r;
+  r.seq = static_cast<std::uint64_t>(s.column_int64(0));
+  r.event_id = s.column_text(1);
+  r.time = from_ms(s.column_int64(2));
+  r.channel = s.column_text(3);
+  r.customer = s.column_text(4);
+  r.rule = s.column_text(5);
+  r.action = s.column_text(6);
+  r.case_id = s.column_text(7);
+  r.reason = s.column_text(8);
+  r.event = Json::parse(s.column_view(9), nullptr, false);
+  return r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -817,6 +857,63 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // -- Help desk (schema v2) ---------------------------------------------------------------
+
+  std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit) override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared(
+        "SELECT id FROM cases WHERE customer = ?1 AND status IN ('active', 'suspended') ORDER BY seq DESC LIMIT ?2");
+    s->bind_text(1, customer).bind_int64(2, clamp_count(limit));
+    std::vector<std::string> out;
+    while (s->step()) out.push_back(s->column_text(0));
+    return out;
+  }
+
+  void append_intake(std::vector<IntakeRecord>& records) override {
+    std::vector<std::string> events;
+    for (const auto& r : records) events.push_back(r.event.dump());
+    std::vector<std::uint64_t> seqs;
+    write([&](Database& db) {
+      seqs.clear();
+      std::uint64_t next = 1;
+      {
+        Prepared last = db.prepared("SELECT IFNULL(MAX(seq), 0) FROM intake_log");
+        if (last->step()) next = static_cast<std::uint64_t>(last->column_int64(0)) + 1;
+      }
+      Prepared ins = db.prepared(
+          "INSERT INTO intake_log(seq, event_id, time, channel, customer, rule, action, case_id, reason, event) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+      for (std::size_t i = 0; i < records.size(); ++i, ++next) {
+        const IntakeRecord& r = records[i];
+        ins->reset();
+        ins->bind_int64(1, to_int64(next, "intake seq")).bind_text(2, r.event_id).bind_int64(3, to_ms(r.time));
+        ins->bind_text(4, r.channel).bind_text(5, r.customer).bind_text(6, r.rule).bind_text(7, r.action);
+        ins->bind_text(8, r.case_id).bind_text(9, r.reason).bind_text(10, events[i]);
+        ins->run();
+        seqs.push_back(next);
+      }
+    });
+    for (std::size_t i = 0; i < records.size() && i < seqs.size(); ++i) records[i].seq = seqs[i];
+  }
+
+  std::vector<IntakeRecord> intake_of(const std::string& event_id) override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared(std::string(kIntakeColumns) + " WHERE event_id = ?1 ORDER BY seq");
+    s->bind_text(1, event_id);
+    std::vector<IntakeRecord> out;
+    while (s->step()) out.push_back(read_intake(*s));
+    return out;
+  }
+
+  std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared(std::string(kIntakeColumns) + " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    s->bind_int64(1, to_int64(after, "intake log position")).bind_int64(2, clamp_count(limit));
+    std::vector<IntakeRecord> out;
+    while (s->step()) out.push_back(read_intake(*s));
+    return out;
+  }
+
   // -- Test hooks --------------------------------------------------------------------------
 
   std::string plan(const std::string& query) {
@@ -997,7 +1094,7 @@ class SqliteStore final : public Store {
 
     // The version check, with the indexed columns to see which ones change.
     bool exists = false;
-    int changed = kStatusChanged | kOwnerChanged | kDueChanged;
+    int changed = kStatusChanged | kOwnerChanged | kDueChanged | kCustomerChanged;
     {
       Prepared s = db.prepared(kSelectVersion);
       s->bind_text(1, r.id);
@@ -1012,6 +1109,7 @@ class SqliteStore final : public Store {
         if (s->column_view(1) != r.status) changed |= kStatusChanged;
         if (s->column_view(2) != r.owner) changed |= kOwnerChanged;
         if (s->column_optional_int64(3) != to_ms(r.next_due)) changed |= kDueChanged;
+        if (s->column_view(4) != r.customer) changed |= kCustomerChanged;
       } else if (c.expected_version != 0) {
         throw Error(ErrorCode::conflict, fmt::format("case '{}' does not exist (expected version {})", r.id, expected));
       }

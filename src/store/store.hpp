@@ -105,6 +105,20 @@ struct QueueQuery {
   std::size_t offset = 0;
 };
 
+/// One row of the intake log (schema v2): a decision the help-desk intake took on a channel event.
+struct IntakeRecord {
+  std::uint64_t seq = 0;  ///< assigned by the store: 1, 2, ... in append order
+  std::string event_id;
+  TimePoint time{};       ///< when the decision was taken (engine clock)
+  std::string channel;
+  std::string customer;
+  std::string rule;       ///< rule id ("" for unmatched and rejected)
+  std::string action;     ///< create_case, attach, raise_priority, ignore, unmatched, rejected
+  std::string case_id;    ///< "" when no case is involved
+  std::string reason;     ///< why (rejections), or a short explanation
+  Json event;             ///< the event as JSON
+};
+
 enum class Durability {
   full,   ///< every commit is its own transaction, synchronous=FULL; returns when durable
   group,  ///< commits from many threads are batched into one transaction by a writer thread;
@@ -170,6 +184,17 @@ class Store {
   /// Version 0: the latest.
   virtual std::optional<TemplateRecord> get_template(const std::string& name, int version) = 0;
   virtual std::vector<TemplateRecord> list_templates() = 0;  ///< without data
+
+  // Help desk (schema v2): correlation and the intake log.
+  /// Ids of the cases of `customer` whose status is active or suspended, newest first, at most
+  /// `limit` (index cases_customer; no scan of other customers' cases).
+  virtual std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit) = 0;
+  /// Appends the records atomically (all or none), assigning their seq (written back).
+  virtual void append_intake(std::vector<IntakeRecord>& records) = 0;
+  /// The records of one event id, in seq order (index intake_log_event).
+  virtual std::vector<IntakeRecord> intake_of(const std::string& event_id) = 0;
+  /// Records with seq > after, in seq order, at most `limit`.
+  virtual std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) = 0;
 };
 
 /// Options of the SQLite store.
