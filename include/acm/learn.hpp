@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -198,6 +199,12 @@ std::size_t learn_from_engine(Engine& engine, Learner& learner);
 /// Keeps the learner fed: every case that reaches completed is added as it happens. Returns
 /// the subscription id (Engine::unsubscribe ends it). The learner must outlive it.
 std::uint64_t learn_on_close(Engine& engine, Learner& learner);
+
+/// A completion forecaster for EngineOptions::forecaster: the case's completed work (tasks,
+/// milestones, listeners by definition id, in the order they ended) and subject attributes as
+/// a trace, and the learner's expected completion. Goals then turn at risk early when the case
+/// is expected to finish after their deadline, and promises are tracked against it.
+std::function<std::optional<TimePoint>(const CaseInfo&, TimePoint)> forecaster(std::shared_ptr<const Learner> learner);
 
 /// Stores the learner in the engine's store as template `name` (next version) / reads it back
 /// (version 0 = latest). not_found if there is none.

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -90,6 +91,23 @@ std::uint64_t learn_on_close(Engine& engine, Learner& learner) {
         learner.add(trace_of(engine.get_case(e.case_id), engine.history(e.case_id)));
       },
       {"case_status"});
+}
+
+std::function<std::optional<TimePoint>(const CaseInfo&, TimePoint)> forecaster(std::shared_ptr<const Learner> learner) {
+  if (!learner) throw Error(ErrorCode::invalid_argument, "forecaster: no learner");
+  return [learner](const CaseInfo& info, TimePoint now) -> std::optional<TimePoint> {
+    Trace t;
+    t.id = info.id;
+    t.case_type = info.type;
+    if (info.subject.attributes.is_object())
+      for (const auto& [k, v] : info.subject.attributes.items())
+        if (!v.is_object() && !v.is_array() && !v.is_null()) t.attributes.emplace_back(k, scalar_text(v));
+    for (const PlanItemInfo& it : info.items)
+      if (it.state == ItemState::completed && it.kind != ItemKind::stage && it.ended_at)
+        t.steps.push_back(Step{it.fragment.empty() ? it.name : it.def_id, *it.ended_at, it.assignee, it.fragment.empty(), {}});
+    std::stable_sort(t.steps.begin(), t.steps.end(), [](const Step& a, const Step& b) { return a.time < b.time; });
+    return learner->completion(t, now).expected;
+  };
 }
 
 int save_template(Engine& engine, const std::string& name, const Learner& learner) {

@@ -1410,6 +1410,22 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
 
 void Decider::update_timing(bool emit_events) {
   bool live = s_.status == CaseStatus::active || s_.status == CaseStatus::suspended;
+  // A learned forecast (EngineOptions::forecaster) can raise at-risk early for the case's
+  // top-level required goals: the case is expected to finish after their deadline.
+  std::optional<TimePoint> forecast;
+  bool asked = false;
+  auto forecast_late = [&](const Goal& g) {
+    if (!sv_.options->forecaster || !g.deadline || !g.spec.parent.empty() || !g.spec.required) return false;
+    if (!asked) {
+      asked = true;
+      try {
+        forecast = sv_.options->forecaster(to_info(s_), now_);
+      } catch (...) {
+        forecast.reset();
+      }
+    }
+    return forecast && *forecast > *g.deadline;
+  };
   for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
     Goal& g = s_.goals[gi];
     g.risk_at.reset();
@@ -1422,7 +1438,7 @@ void Decider::update_timing(bool emit_events) {
       t = Timing::overdue;
     } else if (g.deadline) {
       TimePoint latest = sv_.calendar->latest_start(*g.deadline, g.remaining_work);
-      if (now_ > latest) {
+      if (now_ > latest || forecast_late(g)) {
         t = Timing::at_risk;
       } else if (g.remaining_work.count() > 0) {
         // When to look again. Without active tasks the remaining work is fixed and the goal

@@ -400,3 +400,39 @@ TEST_CASE("the engine's closed cases feed the learner, ad-hoc work and fragments
   CHECK(proposals[0].tasks == std::vector<std::string>{"check warranty", "order part"});
   (void)open;
 }
+
+TEST_CASE("a learned forecast turns a goal at risk early and tracks a promise") {
+  // Past cases: "triage", then "fix" five days later.
+  auto learner = std::make_shared<Learner>(LearnerOptions{.next_rounds = 10, .time_rounds = 20});
+  for (int i = 0; i < 30; ++i) {
+    Trace tr;
+    tr.id = "p" + std::to_string(i);
+    tr.steps = {step("triage", "2026-01-05T09:00:00Z"), step("fix", "2026-01-10T09:00:00Z")};
+    learner->add(std::move(tr));
+  }
+  learner->train();
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  EngineOptions o;
+  o.clock = clock;
+  o.forecaster = forecaster(learner);
+  auto engine = Engine::open(o);
+  const Actor a{"root", {"admin"}};
+  const std::string c = engine->create_case(a, NewCase{});
+  GoalSpec g{.id = "sla"};
+  g.within = std::chrono::hours(48);
+  engine->add_goal(a, c, g);
+  const std::string task = engine->add_task(a, c, AdHocTask{.name = "triage"});
+  CHECK(engine->get_case(c).goals[0].timing == Timing::on_track);  // nothing done yet: no evidence
+  engine->complete_item(a, c, task);
+  // After triage the learner expects five more days: the 48-hour goal is at risk now, although
+  // no remaining work is estimated in the plan.
+  CaseInfo info = engine->get_case(c);
+  CHECK(info.goals[0].remaining_work == Duration{0});
+  CHECK(info.goals[0].timing == Timing::at_risk);
+  engine->make_promise(a, c, PromiseSpec{"p", "fixed this week", t("2026-11-30T09:00:00Z")});
+  info = engine->get_case(c);
+  REQUIRE(info.promises.size() == 1);
+  CHECK(info.promises[0].timing == Timing::on_track);
+  REQUIRE(info.promises[0].expected.has_value());
+  CHECK(std::abs(std::chrono::duration<double, std::ratio<86400>>(*info.promises[0].expected - t("2026-11-23T09:00:00Z")).count() - 5) < 0.5);
+}
