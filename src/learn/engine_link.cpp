@@ -106,6 +106,7 @@ std::function<std::optional<TimePoint>(const CaseInfo&, TimePoint)> forecaster(s
       if (it.state == ItemState::completed && it.kind != ItemKind::stage && it.ended_at)
         t.steps.push_back(Step{it.fragment.empty() ? it.name : it.def_id, *it.ended_at, it.assignee, it.fragment.empty(), {}});
     std::stable_sort(t.steps.begin(), t.steps.end(), [](const Step& a, const Step& b) { return a.time < b.time; });
+    if (t.steps.empty()) return std::nullopt;  // nothing done yet: no evidence to forecast from
     return learner->completion(t, now).expected;
   };
 }
