@@ -956,6 +956,11 @@ void bench_commands(const Config& cfg, const TempDir& tmp, bool group) {
 // ---------------------------------------------------------------------------------------------
 // Bench 3: a store of 1M cases: open, overdue queue, memory per cached case.
 
+constexpr const char* kTeamSql =
+    "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items "
+    "INDEXED BY work_items_role WHERE assignee = '' AND role IN (?1) "
+    "ORDER BY priority DESC, due IS NULL, due, case_id, item_id LIMIT 50 OFFSET ?2";
+
 constexpr const char* kOverdueSql =
     "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items "
     "WHERE due < ?1 ORDER BY due, priority DESC, case_id, item_id LIMIT ?2";
@@ -1056,6 +1061,23 @@ void bench_big_store(const Config& cfg, const TempDir& tmp) {
       raw_query.push_back(since(t0));
     }
   }
+  // A team's queue: a page of 50 of the open items needing role "agent", by priority and due
+  // time, first page and page 101 (offset 5000).
+  std::vector<double> raw_team, raw_team_deep, eng_team, eng_team_deep;
+  {
+    Raw db(file, SQLITE_OPEN_READONLY);
+    Stmt team(db, kTeamSql);
+    for (int r = 0; r < cfg.repeats * 4 + 1; ++r)
+      for (std::int64_t offset : {std::int64_t{0}, std::int64_t{5000}}) {
+        const auto t0 = Steady::now();
+        team.bind(1, std::string_view("agent")).bind(2, offset);
+        std::size_t rows = 0;
+        while (team.step()) ++rows;
+        team.reset();
+        if (rows != 50) throw std::runtime_error("raw team query listed " + std::to_string(rows));
+        (offset ? raw_team_deep : raw_team).push_back(since(t0));
+      }
+  }
   auto e = Engine::open(o);
   e->queue({.overdue_at = now, .limit = 100});
   for (int r = 0; r < cfg.repeats * 4 + 1; ++r) {
@@ -1063,6 +1085,22 @@ void bench_big_store(const Config& cfg, const TempDir& tmp) {
     auto items = e->queue({.overdue_at = now, .limit = 100});
     eng_query.push_back(since(t0));
   }
+  for (int r = 0; r < cfg.repeats * 4 + 1; ++r)
+    for (std::size_t offset : {std::size_t{0}, std::size_t{5000}}) {
+      const auto t0 = Steady::now();
+      auto items = e->queue({.roles = {"agent"}, .limit = 50, .offset = offset});
+      (offset ? eng_team_deep : eng_team).push_back(since(t0));
+      if (items.size() != 50) throw std::runtime_error("team queue listed " + std::to_string(items.size()));
+    }
+  say("  team queue page of 50 (role agent) " + fmt_ms(median(eng_team)) + " first page, " +
+      fmt_ms(median(eng_team_deep)) + " at offset 5000; raw " + fmt_ms(median(raw_team)) + " / " +
+      fmt_ms(median(raw_team_deep)) + "; ratios " + fmt_ratio(median(eng_team) / median(raw_team)) + " / " +
+      fmt_ratio(median(eng_team_deep) / median(raw_team_deep)));
+  g_summary.push_back({"3d. team queue page of 50, first / offset 5000", fmt_ms(median(eng_team)) + " / " + fmt_ms(median(eng_team_deep)),
+                       fmt_ms(median(raw_team)) + " / " + fmt_ms(median(raw_team_deep)) + " raw query",
+                       fmt_ratio(median(eng_team) / median(raw_team)) + " / " +
+                           fmt_ratio(median(eng_team_deep) / median(raw_team_deep)),
+                       "(none)", "-"});
 
   // Memory: load a sample of cases spread over the store into the cache.
   std::vector<std::string> sample;
