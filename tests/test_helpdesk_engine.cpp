@@ -290,7 +290,7 @@ TEST_CASE("pauses, promises, base priority and escalation counts survive a reope
 TEST_CASE("work queues: mine, my team's, filtered by my skills, paged, in both stores") {
   char tmpl[] = "/tmp/acm-q-XXXXXX";
   const std::filesystem::path dir = mkdtemp(tmpl);
-  for (const std::string db : {std::string(), (dir / "acm.db").string()}) {
+  for (const std::string& db : {std::string(), (dir / "acm.db").string()}) {
     CAPTURE(db);
     EngineOptions o;
     o.database = db;

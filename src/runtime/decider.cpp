@@ -1412,19 +1412,22 @@ void Decider::update_timing(bool emit_events) {
   bool live = s_.status == CaseStatus::active || s_.status == CaseStatus::suspended;
   // A learned forecast (EngineOptions::forecaster) can raise at-risk early for the case's
   // top-level required goals: the case is expected to finish after their deadline.
-  std::optional<TimePoint> forecast;
-  bool asked = false;
+  TimePoint forecast_at{};
+  bool asked = false, have_forecast = false;
   auto forecast_late = [&](const Goal& g) {
     if (!sv_.options->forecaster || !g.deadline || !g.spec.parent.empty() || !g.spec.required) return false;
     if (!asked) {
       asked = true;
       try {
-        forecast = sv_.options->forecaster(to_info(s_), now_);
+        if (std::optional<TimePoint> f = sv_.options->forecaster(to_info(s_), now_)) {
+          forecast_at = *f;
+          have_forecast = true;
+        }
       } catch (...) {
-        forecast.reset();
+        have_forecast = false;  // a failing forecaster counts as no forecast
       }
     }
-    return forecast && *forecast > *g.deadline;
+    return have_forecast && forecast_at > *g.deadline;
   };
   for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
     Goal& g = s_.goals[gi];
