@@ -1,0 +1,91 @@
+// eventlog/common.hpp - bookkeeping shared by the CSV and XES importers (private).
+#pragma once
+
+#include <acm/error.hpp>
+#include <acm/eventlog.hpp>
+
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <system_error>
+#include <string>
+#include <utility>
+
+namespace acm::eventlog::detail {
+
+/// Progress is reported every this many input bytes.
+inline constexpr std::uint64_t kProgressStep = 64 * 1024;
+
+/// Collects problems, applies OnBadRow, delivers cases and reports progress.
+class Bookkeeper {
+ public:
+  Bookkeeper(std::string source, const CaseSink& sink, const ImportOptions& options, std::uint64_t bytes_total)
+      : source_(std::move(source)), sink_(sink), options_(options), bytes_total_(bytes_total) {}
+
+  ImportReport& report() { return report_; }
+  const std::string& source() const { return source_; }
+
+  /// Records a problem that does not stop the import.
+  void note(std::uint64_t line, std::string message) {
+    ++report_.problems_total;
+    if (report_.problems.size() < options_.max_problems_kept) report_.problems.push_back({line, std::move(message)});
+  }
+
+  /// A bad row/event: throws under OnBadRow::stop, else records it.
+  void bad(std::uint64_t line, std::string message) {
+    if (options_.on_bad_row == OnBadRow::stop) {
+      throw Error(ErrorCode::parse_error, source_ + ": line " + std::to_string(line) + ": " + message);
+    }
+    note(line, std::move(message));
+  }
+
+  /// Hands a finished case to the sink.
+  void deliver(LogCase&& c) {
+    ++report_.cases;
+    report_.events += c.events.size();
+    sink_(std::move(c));
+  }
+
+  /// Calls the progress callback when another kProgressStep bytes were read (or always, at the end).
+  void progress(std::uint64_t bytes_read, bool final = false) {
+    if (!options_.progress) return;
+    if (!final && bytes_read < next_progress_) return;
+    next_progress_ = bytes_read + kProgressStep;
+    options_.progress(ImportProgress{bytes_read, bytes_total_, report_.rows, report_.cases});
+  }
+
+  [[noreturn]] void fail(std::uint64_t line, const std::string& message) const {
+    throw Error(ErrorCode::parse_error, source_ + ": line " + std::to_string(line) + ": " + message);
+  }
+
+ private:
+  std::string source_;
+  const CaseSink& sink_;
+  const ImportOptions& options_;
+  std::uint64_t bytes_total_;
+  std::uint64_t next_progress_ = kProgressStep;
+  ImportReport report_;
+};
+
+/// The error for a log file that cannot be opened, from errno: not_found when it does not
+/// exist, storage otherwise (permissions, I/O).
+inline Error open_error(const std::filesystem::path& file, int err) {
+  const ErrorCode code = (err == ENOENT || err == ENOTDIR) ? ErrorCode::not_found : ErrorCode::storage;
+  return Error(code, "cannot open event log " + file.string() + ": " + std::generic_category().message(err));
+}
+
+/// A value quoted for a message, shortened when long.
+inline std::string quote_value(std::string_view v) {
+  constexpr std::size_t kMax = 80;
+  std::string q = "'";
+  if (v.size() > kMax) {
+    q.append(v.substr(0, kMax));
+    q += "...";
+  } else {
+    q.append(v);
+  }
+  q += '\'';
+  return q;
+}
+
+}  // namespace acm::eventlog::detail
