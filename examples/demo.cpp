@@ -126,7 +126,7 @@ void recommend_from_history(Engine& engine, ManualClock& clock, bool json) {
       for (const auto& e : s.evidence) ev.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}});
       steps.push_back({{"activity", s.activity}, {"probability", s.probability}, {"support", s.support}, {"evidence", ev}});
     }
-    std::cout << Json{{"kind", "recommendations"}, {"case_id", id}, {"learned_from", learned}, {"next_steps", steps},
+    std::cout << Json{{"kind", "recommendations"}, {"case", id}, {"learned_from", learned}, {"next_steps", steps},
                       {"remaining", format_duration(done.remaining)}}
                      .dump()
               << "\n";
