@@ -171,9 +171,9 @@ learn::Learner load_learner(Engine& e, const std::string& name) {
 /// writes, plus `extra` (the source log, the engine cases learned from).
 int store_learner(Engine& e, const std::string& name, const learn::Learner& l, const Json& extra) {
   const learn::LearnerStats s = l.stats();
-  Json meta = {{"traces", s.traces}, {"steps", s.steps}, {"activities", s.activities},
-               {"trained_on", s.trained_on}, {"model_version", s.model_version}};
-  meta.update(extra);
+  Json meta = extra;  // the figures below replace those of an earlier version
+  meta.update({{"traces", s.traces}, {"steps", s.steps}, {"activities", s.activities},
+               {"trained_on", s.trained_on}, {"model_version", s.model_version}});
   return e.put_template(name, "learner", meta, l.save());
 }
 

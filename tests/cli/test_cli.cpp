@@ -266,6 +266,12 @@ TEST_CASE("cli: the demo, then train on its closed cases and recommend for the o
   REQUIRE(r.code == 0);
   CHECK(r.json()["cases_added"] == 0);
   CHECK(r.json()["traces"] == 13);
+  r = acm("learn templates --json");
+  REQUIRE(r.code == 0);
+  REQUIRE(r.json().size() == 2);
+  CHECK(r.json()[1]["version"] == 2);
+  CHECK(r.json()[1]["meta"]["traces"] == 13);
+  CHECK(r.json()[1]["meta"]["engine_cases"] == 13);
 
   const Json cases = acm("case list --json").json();
   std::string open;
