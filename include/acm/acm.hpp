@@ -1,6 +1,7 @@
 // acm/acm.hpp - everything.
 #pragma once
 
+#include <acm/calendar.hpp>
 #include <acm/case.hpp>
 #include <acm/definition.hpp>
 #include <acm/engine.hpp>

@@ -73,6 +73,22 @@ struct GoalInfo {
   std::optional<TimePoint> achieved_at;
   /// Estimated remaining critical path of the work bound to this goal (and its sub-goals).
   Duration remaining_work{0};
+  /// Set while the goal's clock is stopped (Engine::pause_goal), e.g. waiting on the customer.
+  std::optional<TimePoint> paused_since;
+};
+
+/// What became of a promise made to the customer.
+enum class PromiseStatus { open, kept, broken, cancelled };
+
+/// A promise made to the customer on a case: what, by when; tracked against the expected
+/// completion (learned forecast when the host installs one, the plan's estimates otherwise).
+struct PromiseInfo {
+  std::string id;
+  std::string what;
+  TimePoint due{};
+  PromiseStatus status = PromiseStatus::open;
+  Timing timing = Timing::on_track;      ///< at_risk: expected completion after `due`
+  std::optional<TimePoint> expected;     ///< the latest expected completion
 };
 
 struct PlanItemInfo {
@@ -112,6 +128,7 @@ struct CaseInfo {
   std::vector<Asset> assets;
   std::vector<GoalInfo> goals;
   std::vector<PlanItemInfo> items;
+  std::vector<PromiseInfo> promises;
   std::uint64_t version = 0;  ///< number of events in the history
   TimePoint created_at{};
   std::optional<TimePoint> next_deadline;
@@ -131,6 +148,7 @@ std::string_view to_string(CaseStatus s) noexcept;
 std::string_view to_string(ItemState s) noexcept;
 std::string_view to_string(GoalStatus s) noexcept;
 std::string_view to_string(Timing t) noexcept;
+std::string_view to_string(PromiseStatus s) noexcept;
 /// JSON form of views (as shown by the CLI and the bindings).
 Json to_json(const CaseInfo& c);
 Json to_json(const Event& e);

@@ -28,6 +28,44 @@ enum class Durability {
 };
 
 /// How an Engine is set up. Every field has a usable default.
+/// One term of a priority policy: an expression of the condition language over the case
+/// (docs/expressions.md: `case`, `subject`, `file`, `goals`, `goal("id")`, `now`, ...) whose
+/// numeric value is multiplied by `weight`. A term whose value is not a number counts 0.
+struct PriorityTerm {
+  std::string name;
+  std::string expression;
+  double weight = 1.0;
+};
+
+/// How a case's priority is computed: priority = base + round(sum of weight * value), where the
+/// base is what create_case / set_priority gave. Recomputed after every command and timer.
+struct PriorityPolicy {
+  std::vector<PriorityTerm> terms;
+  /// Reads {"terms": [{"name", "expression", "weight"}]}; invalid_definition listing every problem.
+  static PriorityPolicy from_json(const Json& j);
+};
+
+/// An escalation rule: when `on` happens to a goal or task, do `actions`, at most `max_times`
+/// per goal or task (each escalation is recorded as an "escalated" event).
+struct EscalationRule {
+  std::string id;
+  std::string on;         ///< "goal_at_risk", "goal_overdue" or "item_overdue"
+  std::string target;     ///< goal id or item definition id this applies to ("" = any)
+  std::string notify;     ///< "owner", "assignee" or an actor id: named in the escalated event
+  std::string reassign_to;             ///< item_overdue: assign the task to this actor
+  std::optional<Participant> bring_in; ///< add this participant (team lead, supplier)
+  std::string add_fragment;            ///< instantiate this fragment (bound to the goal)
+  int max_times = 1;
+  /// Reads {"rules": [{id, on, target, notify, reassign_to, bring_in: {actor, roles}, add_fragment, max_times}]}.
+  static std::vector<EscalationRule> from_json(const Json& j);
+};
+
+/// Checks escalation rules (ids, triggers, bounds); invalid_argument listing every problem.
+void validate_escalation(const std::vector<EscalationRule>& rules);
+
+/// A learned (or otherwise computed) completion forecast for a case, or nullopt.
+using CompletionForecaster = std::function<std::optional<TimePoint>(const CaseInfo& c, TimePoint now)>;
+
 struct EngineOptions {
   /// Path of the SQLite store file (created if missing). "" or ":memory:" keeps everything in
   /// memory: nothing survives the Engine.
@@ -51,6 +89,23 @@ struct EngineOptions {
   /// Upper bound on lifecycle steps one command may cause (sentry chains, repetitions). When it
   /// is reached the engine records an "error" event on the case and stops evaluating.
   std::size_t max_steps_per_command = 10000;
+  /// Priority policy applied to every case (none: priorities are what commands set).
+  std::optional<PriorityPolicy> priority_policy;
+  /// Escalation rules for at-risk and overdue goals and tasks (docs/helpdesk.md).
+  std::vector<EscalationRule> escalation;
+  /// Expected completion of a case, e.g. from a learned model (acm/learn.hpp); used to track
+  /// promises. Called under the case lock: it must not call the engine.
+  CompletionForecaster forecaster;
+  /// A promise turns at risk at the latest this long (calendar time) before it is due, so a
+  /// warning always comes before a broken promise.
+  Duration promise_warning = std::chrono::hours(1);
+};
+
+/// A promise to the customer (Engine::make_promise).
+struct PromiseSpec {
+  std::string id;
+  std::string what;
+  TimePoint due{};
 };
 
 /// A command's caller: the actor plus optional concurrency control. Converts from Actor.
@@ -259,6 +314,24 @@ class Engine {
                             const std::string& reason = {});
   /// A person's decision that the goal is achieved (goal owner, case owner or manager).
   CommandResult achieve_goal(const Request& by, const std::string& case_id, const std::string& goal_id);
+  /// Stops the goal's clock (e.g. waiting on the customer): no at-risk or overdue while paused.
+  /// goal_id "" pauses every open goal with a deadline. Needs plan.
+  CommandResult pause_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
+                           const std::string& reason = {});
+  /// Restarts the clock: the deadline moves by the working time (on the calendar) that was
+  /// left at the pause, counted from now. goal_id "" resumes every paused goal.
+  CommandResult resume_goal(const Request& by, const std::string& case_id, const std::string& goal_id);
+
+  // ---- promises to the customer --------------------------------------------------------
+  /// Records a promise; tracked until kept (the case completes before `due`, or keep_promise),
+  /// broken (`due` passes) or cancelled. Needs plan.
+  CommandResult make_promise(const Request& by, const std::string& case_id, const PromiseSpec& promise);
+  CommandResult keep_promise(const Request& by, const std::string& case_id, const std::string& promise_id);
+  CommandResult cancel_promise(const Request& by, const std::string& case_id, const std::string& promise_id,
+                               const std::string& reason = {});
+  /// The priority policy's terms for the case now: {priority, base, score, terms: [{name,
+  /// value, weight, contribution}]}. Without a policy: {priority, base} only.
+  Json explain_priority(const std::string& case_id) const;
 
   // ---- runtime assembly ---------------------------------------------------------------
   /// Discretionary fragments whose applicability rule holds for the case now.

@@ -243,8 +243,20 @@ void Decider::remove_participant(const std::string& actor) {
 void Decider::set_priority(int priority) {
   require(perm_manage, "change the priority");
   require_active("change the priority");
-  if (priority == s_.priority) return;
-  emit("priority_changed", {{"from", s_.priority}, {"to", priority}});
+  if (priority == s_.priority_base && !sv_.priority) {
+    if (priority == s_.priority) return;
+  }
+  int to = priority;
+  Json p{{"from", s_.priority}, {"base", priority}};
+  if (sv_.priority) {
+    Json ex = sv_.priority->evaluate(s_, now_);
+    to = priority + static_cast<int>(std::lround(ex["score"].get<double>()));
+    p["score"] = ex["score"];
+    p["terms"] = std::move(ex["terms"]);
+  }
+  if (to == s_.priority && priority == s_.priority_base) return;
+  p["to"] = to;
+  emit("priority_changed", std::move(p));
   settle();
 }
 
@@ -408,6 +420,94 @@ void Decider::achieve_goal(const std::string& goal_id) {
       throw Error(ErrorCode::invalid_state,
                   fmt::format("goal '{}' cannot be achieved: required sub-goal '{}' is open", goal_id, sub.spec.id));
   emit("goal_status", {{"goal", goal_id}, {"from", "open"}, {"to", "achieved"}, {"decision", true}});
+  settle();
+}
+
+void Decider::pause_goal(const std::string& goal_id, const std::string& reason) {
+  require(perm_plan, "pause goals");
+  require_active("pause goals");
+  std::vector<std::string> ids;
+  if (goal_id.empty()) {
+    for (const Goal& g : s_.goals)
+      if (g.status == GoalStatus::open && g.deadline && !g.paused_since) ids.push_back(g.spec.id);
+    if (ids.empty()) throw Error(ErrorCode::invalid_state, "no open goal with a running deadline to pause");
+  } else {
+    const Goal& g = goal_ref(goal_id);
+    if (g.status != GoalStatus::open)
+      throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is {}, not open", goal_id, to_string(g.status)));
+    if (g.paused_since) throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is already paused", goal_id));
+    ids.push_back(goal_id);
+  }
+  for (const std::string& id : ids) {
+    Json p{{"goal", id}};
+    if (!reason.empty()) p["reason"] = reason;
+    emit("goal_paused", std::move(p));
+  }
+  settle();
+}
+
+void Decider::resume_goal(const std::string& goal_id) {
+  require(perm_plan, "resume goals");
+  require_active("resume goals");
+  std::vector<std::string> ids;
+  if (goal_id.empty()) {
+    for (const Goal& g : s_.goals)
+      if (g.paused_since) ids.push_back(g.spec.id);
+    if (ids.empty()) throw Error(ErrorCode::invalid_state, "no paused goal to resume");
+  } else {
+    if (!goal_ref(goal_id).paused_since) throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is not paused", goal_id));
+    ids.push_back(goal_id);
+  }
+  for (const std::string& id : ids) {
+    const Goal& g = goal_ref(id);
+    const TimePoint since = *g.paused_since;
+    Json p{{"goal", id}, {"paused_for", format_duration(sv_.calendar->between(since, now_))}};
+    if (g.deadline) {
+      // The working time that was left at the pause, counted again from now.
+      const Duration left = std::max(Duration{0}, sv_.calendar->between(since, *g.deadline));
+      p["deadline"] = format_time(sv_.calendar->add(now_, left));
+    } else {
+      p["deadline"] = nullptr;
+    }
+    emit("goal_resumed", std::move(p));
+  }
+  settle();
+}
+
+// ---- promises ---------------------------------------------------------------------------
+
+void Decider::make_promise(const PromiseSpec& promise) {
+  require(perm_plan, "make promises");
+  require_active("make promises");
+  if (promise.id.empty()) throw Error(ErrorCode::invalid_argument, "a promise needs an id");
+  if (s_.find_promise(promise.id)) throw Error(ErrorCode::already_exists, fmt::format("promise '{}' exists", promise.id));
+  if (promise.due <= now_)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("promise '{}' is due {}, which is not after now ({})", promise.id, format_time(promise.due),
+                            format_time(now_)));
+  emit("promise_made", {{"promise", {{"id", promise.id}, {"what", promise.what}, {"due", format_time(promise.due)}}}});
+  settle();
+}
+
+void Decider::keep_promise(const std::string& promise_id) {
+  require(perm_plan, "keep promises");
+  Promise* x = s_.find_promise(promise_id);
+  if (!x) throw Error(ErrorCode::not_found, fmt::format("no promise '{}' in case '{}'", promise_id, s_.id));
+  if (x->status != PromiseStatus::open)
+    throw Error(ErrorCode::invalid_state, fmt::format("promise '{}' is already {}", promise_id, to_string(x->status)));
+  emit("promise_kept", {{"promise", promise_id}});
+  settle();
+}
+
+void Decider::cancel_promise(const std::string& promise_id, const std::string& reason) {
+  require(perm_plan, "cancel promises");
+  Promise* x = s_.find_promise(promise_id);
+  if (!x) throw Error(ErrorCode::not_found, fmt::format("no promise '{}' in case '{}'", promise_id, s_.id));
+  if (x->status != PromiseStatus::open)
+    throw Error(ErrorCode::invalid_state, fmt::format("promise '{}' is already {}", promise_id, to_string(x->status)));
+  Json p{{"promise", promise_id}};
+  if (!reason.empty()) p["reason"] = reason;
+  emit("promise_cancelled", std::move(p));
   settle();
 }
 
@@ -1079,6 +1179,7 @@ void Decider::settle() {
   std::string saved_actor = emit_actor_;
   emit_actor_.clear();  // what follows is the engine's doing
   const std::size_t max_steps = sv_.options->max_steps_per_command;
+  for (int round = 0;; ++round) {
   bool changed = s_.status == CaseStatus::active;
   while (changed && !halted_) {
     changed = false;
@@ -1097,7 +1198,110 @@ void Decider::settle() {
     if (check_case_completion()) changed = false;
   }
   update_timing(true);
+  // Escalations may bring in people or add work; the new work settles in another round.
+  // Rounds are bounded (each rule fires a bounded number of times per target anyway).
+  if (pending_escalations_.empty() || halted_ || round >= 4 || !run_escalations()) break;
+  }
+  apply_priority_policy();
   emit_actor_ = saved_actor;
+}
+
+bool Decider::run_escalations() {
+  std::vector<Trigger> triggers = std::move(pending_escalations_);
+  pending_escalations_.clear();
+  bool changed_plan = false;
+  for (const Trigger& t : triggers) {
+    for (const EscalationRule& r : sv_.options->escalation) {
+      if (r.on != t.on) continue;
+      if (!r.target.empty() && r.target != t.target && r.target != t.def) continue;
+      const std::string key = r.id + "|" + t.target;
+      auto it = s_.escalations.find(key);
+      const int done = it == s_.escalations.end() ? 0 : it->second;
+      if (done >= std::max(1, r.max_times)) continue;
+      std::string notify = r.notify;
+      const Item* item = t.on == "item_overdue" ? s_.find_item(t.target) : nullptr;
+      if (notify == "owner") {
+        const Goal* g = s_.find_goal(t.target);
+        notify = g && !g->spec.owner.empty() ? g->spec.owner : s_.owner;
+      } else if (notify == "assignee") {
+        notify = item && !item->assignee.empty() ? item->assignee : s_.owner;
+      }
+      Json actions = Json::array();
+      if (r.bring_in) actions.push_back({{"bring_in", r.bring_in->actor}});
+      if (!r.reassign_to.empty() && item) actions.push_back({{"reassign_to", r.reassign_to}});
+      if (!r.add_fragment.empty()) actions.push_back({{"add_fragment", r.add_fragment}});
+      emit("escalated", {{"rule", r.id}, {"target", t.target}, {"trigger", t.on}, {"count", done + 1},
+                         {"notify", notify}, {"actions", actions}});
+      if (r.bring_in) {
+        const Participant* existing = s_.participant(r.bring_in->actor);
+        std::vector<std::string> roles;
+        for (const std::string& role : r.bring_in->roles)
+          if (!existing || std::find(existing->roles.begin(), existing->roles.end(), role) == existing->roles.end())
+            roles.push_back(role);
+        if (!existing || !roles.empty()) emit("participant_added", {{"actor", r.bring_in->actor}, {"roles", roles}});
+      }
+      if (!r.reassign_to.empty() && item && item->assignee != r.reassign_to && !is_terminal(item->state))
+        emit("item_assigned", {{"item", item->id}, {"from", item->assignee}, {"to", r.reassign_to}});
+      if (!r.add_fragment.empty()) {
+        try {
+          FragmentUse use;
+          use.fragment = r.add_fragment;
+          if (s_.find_goal(t.target)) use.goal = t.target;
+          const bool saved = creating_;
+          creating_ = true;  // no settle inside: this round's caller settles
+          add_fragment(use, {});
+          creating_ = saved;
+          changed_plan = true;
+        } catch (const Error& e) {
+          emit("error", {{"message", fmt::format("escalation '{}' could not add fragment '{}': {}", r.id, r.add_fragment,
+                                                 e.what())}});
+        }
+      }
+    }
+  }
+  return changed_plan;
+}
+
+void Decider::apply_priority_policy() {
+  if (!sv_.priority || (s_.status != CaseStatus::active && s_.status != CaseStatus::suspended)) return;
+  Json ex = sv_.priority->evaluate(s_, now_);
+  const int to = s_.priority_base + static_cast<int>(std::lround(ex["score"].get<double>()));
+  if (to == s_.priority) return;
+  emit("priority_changed", {{"from", s_.priority}, {"to", to}, {"score", ex["score"]}, {"terms", std::move(ex["terms"])}});
+}
+
+std::shared_ptr<const CompiledPriority> CompiledPriority::compile(const PriorityPolicy& policy) {
+  auto c = std::make_shared<CompiledPriority>();
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < policy.terms.size(); ++i) {
+    const PriorityTerm& t = policy.terms[i];
+    if (t.name.empty()) problems.push_back(fmt::format("/terms/{}/name: a term needs a name", i));
+    try {
+      c->terms.push_back(Term{t.name, expr::Expression::parse(t.expression, model::engine_parse_options()), t.weight});
+    } catch (const Error& e) {
+      problems.push_back(fmt::format("/terms/{}/expression: {}", i, e.what()));
+    }
+    if (!std::isfinite(t.weight)) problems.push_back(fmt::format("/terms/{}/weight: not a finite number", i));
+  }
+  if (!problems.empty())
+    throw Error(ErrorCode::invalid_definition, fmt::format("priority policy: {}", fmt::join(problems, "; ")));
+  return c;
+}
+
+Json CompiledPriority::evaluate(const CaseState& state, TimePoint now) const {
+  CaseEnv env(state, now);
+  double score = 0;
+  Json terms_out = Json::array();
+  for (const Term& t : terms) {
+    double value = 0;
+    expr::Value v = t.expression.evaluate(env);
+    if (const double* d = std::get_if<double>(&v.storage())) value = std::isfinite(*d) ? *d : 0;
+    else if (const bool* b = std::get_if<bool>(&v.storage())) value = *b ? 1 : 0;
+    const double contribution = value * t.weight;
+    score += contribution;
+    terms_out.push_back({{"name", t.name}, {"value", value}, {"weight", t.weight}, {"contribution", contribution}});
+  }
+  return Json{{"score", score}, {"terms", std::move(terms_out)}};
 }
 
 // ---- timing -----------------------------------------------------------------------------
@@ -1209,7 +1413,7 @@ void Decider::update_timing(bool emit_events) {
   for (std::size_t gi = 0; gi < s_.goals.size(); ++gi) {
     Goal& g = s_.goals[gi];
     g.risk_at.reset();
-    if (g.status != GoalStatus::open || !live) continue;
+    if (g.status != GoalStatus::open || !live || g.paused_since) continue;
     std::optional<TimePoint> next_change;
     Duration without_active{0};
     g.remaining_work = goal_remaining(g, &next_change, &without_active);
@@ -1240,7 +1444,65 @@ void Decider::update_timing(bool emit_events) {
              {"remaining_work", format_duration(g.remaining_work)}};
       p["deadline"] = g.deadline ? Json(format_time(*g.deadline)) : Json();
       emit("goal_timing", std::move(p));
+      if (t == Timing::at_risk || t == Timing::overdue)
+        pending_escalations_.push_back({t == Timing::at_risk ? "goal_at_risk" : "goal_overdue", s_.goals[gi].spec.id, {}});
     }
+  }
+  update_promises(emit_events);
+}
+
+void Decider::update_promises(bool emit_events) {
+  const bool live = s_.status == CaseStatus::active || s_.status == CaseStatus::suspended;
+  const bool done = s_.status == CaseStatus::completed || s_.status == CaseStatus::closed;
+  // The plan's estimate: the longest remaining work of the open goals.
+  Duration remaining{0};
+  for (const Goal& g : s_.goals)
+    if (g.status == GoalStatus::open) remaining = std::max(remaining, g.remaining_work);
+  std::optional<TimePoint> forecast;
+  bool asked = false;
+  const Duration warning = sv_.options->promise_warning;
+  for (std::size_t i = 0; i < s_.promises.size(); ++i) {
+    Promise& x = s_.promises[i];
+    x.risk_at.reset();
+    if (x.status != PromiseStatus::open) continue;
+    const std::string id = x.id;
+    if (done || s_.status == CaseStatus::terminated) {
+      if (!emit_events) continue;
+      if (done && now_ <= x.due) emit("promise_kept", {{"promise", id}});
+      else emit("promise_broken", {{"promise", id}, {"due", format_time(x.due)},
+                                   {"reason", done ? "completed late" : "case terminated"}});
+      continue;
+    }
+    if (!live) continue;
+    if (now_ >= x.due) {
+      if (emit_events) emit("promise_broken", {{"promise", id}, {"due", format_time(x.due)}, {"reason", "due passed"}});
+      continue;
+    }
+    TimePoint expected = sv_.calendar->add(now_, remaining);
+    if (sv_.options->forecaster) {
+      if (!asked) {
+        asked = true;
+        try {
+          forecast = sv_.options->forecaster(to_info(s_), now_);
+        } catch (...) {
+          forecast.reset();  // a failing forecaster falls back to the plan
+        }
+      }
+      if (forecast) expected = std::max(*forecast, now_);
+    }
+    // At risk when the expected completion is after the promise, or when less than the
+    // warning window is left (so a warning always comes before a broken promise).
+    const TimePoint warn_at = x.due - warning;
+    const Timing t = (expected > x.due || now_ >= warn_at) ? Timing::at_risk : Timing::on_track;
+    if (t == Timing::on_track) {
+      TimePoint risk = warn_at;
+      if (remaining.count() > 0) risk = std::min(risk, sv_.calendar->latest_start(x.due, remaining) + Duration{1});
+      s_.promises[i].risk_at = std::max(risk, now_ + Duration{1});
+    }
+    if (t != s_.promises[i].timing && emit_events)
+      emit("promise_timing", {{"promise", id}, {"from", to_string(s_.promises[i].timing)}, {"to", to_string(t)},
+                              {"expected", format_time(expected)}, {"due", format_time(s_.promises[i].due)},
+                              {"source", forecast ? "forecast" : "plan"}});
   }
 }
 
@@ -1268,9 +1530,14 @@ std::optional<TimePoint> Decider::next_due(const CaseState& s) {
   }
   if (s.status == CaseStatus::active || s.status == CaseStatus::suspended) {
     for (const auto& g : s.goals) {
-      if (g.status != GoalStatus::open || !g.deadline) continue;
+      if (g.status != GoalStatus::open || !g.deadline || g.paused_since) continue;
       if (g.timing != Timing::overdue) consider(g.deadline);
       if (g.timing == Timing::on_track) consider(g.risk_at);
+    }
+    for (const auto& x : s.promises) {
+      if (x.status != PromiseStatus::open) continue;
+      consider(x.due);
+      if (x.timing == Timing::on_track) consider(x.risk_at);
     }
   }
   return best;
@@ -1293,6 +1560,7 @@ std::size_t Decider::fire_due() {
           after_complete(i);
           did = true;
         } else if (!it.overdue && it.due == due) {
+          pending_escalations_.push_back({"item_overdue", it.id, it.def->def.id});
           emit("item_overdue", {{"item", it.id}, {"due", format_time(*due)}});
           did = true;
         }

@@ -13,8 +13,22 @@
 
 namespace acm::runtime {
 
+/// A priority policy with its expressions parsed.
+struct CompiledPriority {
+  struct Term {
+    std::string name;
+    expr::Expression expression;
+    double weight = 1;
+  };
+  std::vector<Term> terms;
+  static std::shared_ptr<const CompiledPriority> compile(const PriorityPolicy& policy);
+  /// {score, terms: [{name, value, weight, contribution}]} for the case now.
+  Json evaluate(const CaseState& state, TimePoint now) const;
+};
+
 /// What a decider needs from its engine.
 struct Services {
+  std::shared_ptr<const CompiledPriority> priority;
   const Registry* registry = nullptr;
   const Calendar* calendar = nullptr;
   const EngineOptions* options = nullptr;
@@ -54,6 +68,13 @@ class Decider {
   void change_goal(const std::string& goal_id, const GoalChange& change);
   void cancel_goal(const std::string& goal_id, const std::string& reason);
   void achieve_goal(const std::string& goal_id);
+  void pause_goal(const std::string& goal_id, const std::string& reason);
+  void resume_goal(const std::string& goal_id);
+
+  // Promises.
+  void make_promise(const PromiseSpec& promise);
+  void keep_promise(const std::string& promise_id);
+  void cancel_promise(const std::string& promise_id, const std::string& reason);
 
   // Assembly.
   std::vector<FragmentOffer> applicable_fragments() const;
@@ -114,6 +135,9 @@ class Decider {
   bool evaluate_goals();
   bool check_case_completion();
   void update_timing(bool emit_events);
+  void update_promises(bool emit_events);
+  bool run_escalations();
+  void apply_priority_policy();
   Duration goal_remaining(const Goal& g, std::optional<TimePoint>* next_change = nullptr,
                           Duration* without_active = nullptr) const;
   void activate(std::size_t idx, std::string_view name);
@@ -132,6 +156,10 @@ class Decider {
   std::size_t steps_ = 0;
   bool halted_ = false;
   bool creating_ = false;
+  struct Trigger {
+    std::string on, target, def;  // def: item definition id (item_overdue)
+  };
+  std::vector<Trigger> pending_escalations_;
 };
 
 }  // namespace acm::runtime

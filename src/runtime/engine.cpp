@@ -135,6 +135,8 @@ struct Engine::Impl final : ManualClock::Listener {
     services.registry = &registry;
     services.calendar = calendar.get();
     services.options = &options;
+    if (options.priority_policy) services.priority = runtime::CompiledPriority::compile(*options.priority_policy);
+    validate_escalation(options.escalation);
     services.handler = [this](const std::string& name) -> std::shared_ptr<const TaskHandler> {
       std::lock_guard lk(handlers_mutex);
       auto it = handlers.find(name);
@@ -847,6 +849,34 @@ CommandResult Engine::cancel_goal(const Request& by, const std::string& case_id,
 }
 CommandResult Engine::achieve_goal(const Request& by, const std::string& case_id, const std::string& goal_id) {
   ACM_COMMAND(d.achieve_goal(goal_id));
+}
+CommandResult Engine::pause_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
+                                 const std::string& reason) {
+  ACM_COMMAND(d.pause_goal(goal_id, reason));
+}
+CommandResult Engine::resume_goal(const Request& by, const std::string& case_id, const std::string& goal_id) {
+  ACM_COMMAND(d.resume_goal(goal_id));
+}
+CommandResult Engine::make_promise(const Request& by, const std::string& case_id, const PromiseSpec& promise) {
+  ACM_COMMAND(d.make_promise(promise));
+}
+CommandResult Engine::keep_promise(const Request& by, const std::string& case_id, const std::string& promise_id) {
+  ACM_COMMAND(d.keep_promise(promise_id));
+}
+CommandResult Engine::cancel_promise(const Request& by, const std::string& case_id, const std::string& promise_id,
+                                     const std::string& reason) {
+  ACM_COMMAND(d.cancel_promise(promise_id, reason));
+}
+Json Engine::explain_priority(const std::string& case_id) const {
+  return impl_->query(case_id, [&](Slot& s) {
+    Json out{{"priority", s.state.priority}, {"base", s.state.priority_base}};
+    if (impl_->services.priority) {
+      Json ex = impl_->services.priority->evaluate(s.state, impl_->clock->now());
+      out["score"] = ex["score"];
+      out["terms"] = std::move(ex["terms"]);
+    }
+    return out;
+  });
 }
 std::vector<FragmentOffer> Engine::applicable_fragments(const std::string& case_id) const {
   return impl_->query(case_id, [&](Slot& s) {

@@ -55,6 +55,16 @@ std::string_view to_string(GoalStatus s) noexcept {
   return "?";
 }
 
+std::string_view to_string(PromiseStatus s) noexcept {
+  switch (s) {
+    case PromiseStatus::open: return "open";
+    case PromiseStatus::kept: return "kept";
+    case PromiseStatus::broken: return "broken";
+    case PromiseStatus::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
 std::string_view to_string(Timing t) noexcept {
   switch (t) {
     case Timing::on_track: return "on_track";
@@ -83,11 +93,6 @@ GoalStatus parse_goal_status(const std::string& s) {
   throw Error(ErrorCode::internal, "unknown goal status in event: " + s);
 }
 
-Timing parse_timing(const std::string& s) {
-  for (auto c : {Timing::on_track, Timing::at_risk, Timing::overdue})
-    if (to_string(c) == s) return c;
-  throw Error(ErrorCode::internal, "unknown timing in event: " + s);
-}
 
 std::optional<TimePoint> opt_time(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -246,6 +251,17 @@ const Item* CaseState::find_item(const std::string& id) const {
 Goal* CaseState::find_goal(const std::string& id) {
   for (auto& g : goals)
     if (g.spec.id == id) return &g;
+  return nullptr;
+}
+Timing parse_timing(const std::string& s) {
+  for (auto c : {Timing::on_track, Timing::at_risk, Timing::overdue})
+    if (to_string(c) == s) return c;
+  throw Error(ErrorCode::internal, "unknown timing in event: " + s);
+}
+
+Promise* CaseState::find_promise(const std::string& id) {
+  for (auto& x : promises)
+    if (x.id == id) return &x;
   return nullptr;
 }
 const Goal* CaseState::find_goal(const std::string& id) const {
@@ -445,6 +461,31 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     std::erase_if(s.participants, [&](const Participant& x) { return x.actor == actor; });
   } else if (k == "priority_changed") {
     s.priority = p["to"].get<int>();
+    if (p.contains("base")) s.priority_base = p["base"].get<int>();
+  } else if (k == "goal_paused") {
+    must_goal(s, p["goal"].get<std::string>()).paused_since = e.time;
+  } else if (k == "goal_resumed") {
+    Goal& g = must_goal(s, p["goal"].get<std::string>());
+    g.paused_since.reset();
+    g.deadline = opt_time(p, "deadline");
+  } else if (k == "promise_made") {
+    const Json& pr = p["promise"];
+    Promise x;
+    x.id = pr["id"].get<std::string>();
+    x.what = pr.value("what", "");
+    x.due = parse_time(pr["due"].get<std::string>());
+    s.promises.push_back(std::move(x));
+  } else if (k == "promise_timing") {
+    Promise* x = s.find_promise(p["promise"].get<std::string>());
+    if (!x) throw Error(ErrorCode::internal, fmt::format("event {} names unknown promise", e.seq));
+    x->timing = parse_timing(p["to"].get<std::string>());
+    x->expected = opt_time(p, "expected");
+  } else if (k == "promise_kept" || k == "promise_broken" || k == "promise_cancelled") {
+    Promise* x = s.find_promise(p["promise"].get<std::string>());
+    if (!x) throw Error(ErrorCode::internal, fmt::format("event {} names unknown promise", e.seq));
+    x->status = k == "promise_kept" ? PromiseStatus::kept : k == "promise_broken" ? PromiseStatus::broken : PromiseStatus::cancelled;
+  } else if (k == "escalated") {
+    ++s.escalations[p["rule"].get<std::string>() + "|" + p["target"].get<std::string>()];
   } else if (k == "subject_changed") {
     s.subject.attributes[p["key"].get<std::string>()] = p["value"];
     mark_file(s, "subject." + p["key"].get<std::string>(), "set");
@@ -475,6 +516,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     s.subject.attributes = p["subject"].value("attributes", Json::object());
     s.owner = p.value("owner", "");
     s.priority = p.value("priority", 0);
+    s.priority_base = s.priority;
     for (const auto& part : p.value("participants", Json::array()))
       s.participants.push_back(Participant{part["actor"].get<std::string>(), part["roles"].get<std::vector<std::string>>()});
     s.file = p.value("file", Json::object());
@@ -518,9 +560,18 @@ Json state_to_json(const CaseState& s) {
     Json gj = goal_json(g);
     gj["spec"] = goal_spec_json(g.spec);
     gj["achieved_at"] = g.achieved_at ? Json(format_time(*g.achieved_at)) : Json();
+    gj["paused_since"] = g.paused_since ? Json(format_time(*g.paused_since)) : Json();
     goals.push_back(gj);
   }
   j["goals"] = goals;
+  Json promises = Json::array();
+  for (const auto& x : s.promises)
+    promises.push_back({{"id", x.id}, {"what", x.what}, {"due", format_time(x.due)}, {"status", to_string(x.status)},
+                        {"timing", to_string(x.timing)},
+                        {"expected", x.expected ? Json(format_time(*x.expected)) : Json()}});
+  j["promises"] = promises;
+  j["priority_base"] = s.priority_base;
+  j["escalations"] = s.escalations;
   Json items = Json::array();
   auto t = [](const std::optional<TimePoint>& tp) { return tp ? Json(format_time(*tp)) : Json(); };
   for (const auto& i : s.items) {
@@ -582,7 +633,8 @@ CaseInfo to_info(const CaseState& s) {
     gi.decision = g.spec.decision;
     gi.achieved_at = g.achieved_at;
     gi.remaining_work = g.remaining_work;
-    if (g.status == GoalStatus::open) consider(g.deadline);
+    gi.paused_since = g.paused_since;
+    if (g.status == GoalStatus::open && !g.paused_since) consider(g.deadline);
     c.goals.push_back(std::move(gi));
   }
   for (const auto& i : s.items) {
@@ -609,6 +661,10 @@ CaseInfo to_info(const CaseState& s) {
     pi.ended_at = i.ended_at;
     if (!is_terminal(i.state)) consider(i.due);
     c.items.push_back(std::move(pi));
+  }
+  for (const auto& x : s.promises) {
+    c.promises.push_back(PromiseInfo{x.id, x.what, x.due, x.status, x.timing, x.expected});
+    if (x.status == PromiseStatus::open) consider(x.due);
   }
   return c;
 }
@@ -640,8 +696,14 @@ Json to_json(const CaseInfo& c) {
     goals.push_back({{"id", g.id}, {"name", g.name}, {"owner", g.owner}, {"parent", g.parent}, {"required", g.required},
                      {"status", to_string(g.status)}, {"timing", to_string(g.timing)}, {"deadline", t(g.deadline)},
                      {"criterion", g.criterion}, {"milestones", g.milestones}, {"decision", g.decision},
-                     {"achieved_at", t(g.achieved_at)}, {"remaining_work", format_duration(g.remaining_work)}});
+                     {"achieved_at", t(g.achieved_at)}, {"remaining_work", format_duration(g.remaining_work)},
+                     {"paused_since", t(g.paused_since)}});
   j["goals"] = goals;
+  Json promises = Json::array();
+  for (const auto& x : c.promises)
+    promises.push_back({{"id", x.id}, {"what", x.what}, {"due", format_time(x.due)}, {"status", to_string(x.status)},
+                        {"timing", to_string(x.timing)}, {"expected", t(x.expected)}});
+  j["promises"] = promises;
   Json items = Json::array();
   for (const auto& i : c.items) {
     Json ij{{"id", i.id}, {"def", i.def_id}, {"name", i.name}, {"kind", to_string(i.kind)},

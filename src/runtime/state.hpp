@@ -50,6 +50,16 @@ struct Goal {
   expr::Expression criterion;
   Duration remaining_work{0};
   std::optional<TimePoint> risk_at;  // when the goal turns at-risk if nothing changes
+  std::optional<TimePoint> paused_since;  // the goal's clock is stopped
+};
+
+struct Promise {
+  std::string id, what;
+  TimePoint due{};
+  PromiseStatus status = PromiseStatus::open;
+  Timing timing = Timing::on_track;
+  std::optional<TimePoint> expected;
+  std::optional<TimePoint> risk_at;  // derived: when the plan estimate turns it at risk
 };
 
 struct CaseState {
@@ -70,11 +80,15 @@ struct CaseState {
   std::uint64_t version = 0;
   TimePoint created_at{};
   bool hold_open = false;  // reopened: no automatic completion until a goal is achieved or added
+  std::vector<Promise> promises;
+  int priority_base = 0;                     // priority as set by commands (a policy adds to it)
+  std::map<std::string, int> escalations;    // "rule|target" -> times escalated
 
   Item* find_item(const std::string& id);
   const Item* find_item(const std::string& id) const;
   Goal* find_goal(const std::string& id);
   const Goal* find_goal(const std::string& id) const;
+  Promise* find_promise(const std::string& id);
   const Participant* participant(const std::string& actor) const;
   void reindex();
   /// Recomputes Item::parent_idx / after_idx if the item table changed shape.
@@ -97,6 +111,7 @@ Json state_to_json(const CaseState& state);
 CaseInfo to_info(const CaseState& state);
 
 bool is_terminal(ItemState s);
+Timing parse_timing(const std::string& s);
 std::optional<ItemState> parse_item_state(std::string_view s);
 
 }  // namespace acm::runtime

@@ -81,10 +81,12 @@ struct SnapCase {
   std::uint64_t version = 0;
   std::int64_t created_at = 0;
   bool hold_open = false;
+  std::string ext;  // version 2: JSON {paused, promises, priority_base, escalations}
   template <class A>
-  void serialize(A& a, unsigned /*version*/) {
+  void serialize(A& a, unsigned class_version) {
     a& id& type& title& customer& attributes& owner& file& type_version& priority& status;
     a& participants& assets& goals& items& counters& version& created_at& hold_open;
+    if (class_version >= 2) a& ext;
   }
 };
 
@@ -95,7 +97,7 @@ BOOST_CLASS_VERSION(acm::store::SnapItem, 1)
 BOOST_CLASS_VERSION(acm::store::SnapGoal, 1)
 BOOST_CLASS_VERSION(acm::store::SnapAsset, 1)
 BOOST_CLASS_VERSION(acm::store::SnapParticipant, 1)
-BOOST_CLASS_VERSION(acm::store::SnapCase, 1)
+BOOST_CLASS_VERSION(acm::store::SnapCase, 2)
 
 namespace acm::store {
 
@@ -164,6 +166,15 @@ std::string save_snapshot(const runtime::CaseState& s) {
   c.version = s.version;
   c.created_at = s.created_at.time_since_epoch().count();
   c.hold_open = s.hold_open;
+  Json ext{{"priority_base", s.priority_base}, {"escalations", s.escalations}, {"paused", Json::object()},
+           {"promises", Json::array()}};
+  for (const auto& g : s.goals)
+    if (g.paused_since) ext["paused"][g.spec.id] = g.paused_since->time_since_epoch().count();
+  for (const auto& x : s.promises)
+    ext["promises"].push_back({{"id", x.id}, {"what", x.what}, {"due", x.due.time_since_epoch().count()},
+                               {"status", static_cast<int>(x.status)}, {"timing", static_cast<int>(x.timing)},
+                               {"expected", ms(x.expected)}});
+  c.ext = ext.dump();
   std::ostringstream out;
   out.write(kMagic, kMagicLen);
   {
@@ -275,6 +286,24 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
     s.version = c.version;
     s.created_at = TimePoint{Duration{c.created_at}};
     s.hold_open = c.hold_open;
+    s.priority_base = s.priority;
+    if (!c.ext.empty()) {
+      const Json ext = Json::parse(c.ext);
+      s.priority_base = ext.at("priority_base").get<int>();
+      s.escalations = ext.at("escalations").get<std::map<std::string, int>>();
+      for (const auto& [goal, at] : ext.at("paused").items())
+        if (runtime::Goal* g = s.find_goal(goal)) g->paused_since = tp(at.get<std::int64_t>());
+      for (const Json& x : ext.at("promises")) {
+        runtime::Promise p;
+        p.id = x.at("id").get<std::string>();
+        p.what = x.at("what").get<std::string>();
+        p.due = TimePoint{Duration{x.at("due").get<std::int64_t>()}};
+        p.status = static_cast<PromiseStatus>(x.at("status").get<int>());
+        p.timing = static_cast<Timing>(x.at("timing").get<int>());
+        p.expected = tp(x.at("expected").get<std::int64_t>());
+        s.promises.push_back(std::move(p));
+      }
+    }
     s.reindex();
   } catch (const Error&) {
     throw;

@@ -1,0 +1,389 @@
+/* acm/c.h - the C ABI of acm, the embeddable Adaptive Case Management engine.
+ *
+ * Conventions (docs/c-api.md has the details and a full example):
+ *
+ *  1. Objects are opaque handles: acm_engine, acm_options, acm_task_result. Functions are named
+ *     acm_<object>_<verb>. The engine is created by acm_engine_open and destroyed by
+ *     acm_engine_close; options by acm_options_create / acm_options_destroy.
+ *  2. Every function returns an acm_status (ACM_OK or the code of the failure; the codes mirror
+ *     acm::ErrorCode one to one), except acm_free, acm_status_name and acm_version, which cannot
+ *     fail.
+ *  3. Functions that can fail take a last `char** error`. It may be NULL. Otherwise `*error` is set
+ *     to NULL on success and, on failure, to a malloc'd UTF-8 message that the caller frees with
+ *     acm_free. A message may be missing (NULL) only if memory ran out.
+ *  4. Results come back through out-parameters. On failure every out-parameter is cleared (NULL or
+ *     0), so freeing them unconditionally is always safe. Strings returned through `char**` are
+ *     malloc'd, NUL-terminated UTF-8; free them with acm_free. Optional result out-parameters
+ *     (a command's `result`) may be NULL when the caller does not want them.
+ *  5. Structured values go in and out as JSON text (UTF-8): definitions, case specifications,
+ *     goals, case views, events, work items. Output JSON uses the formats of the C++ API's to_json
+ *     (times as ISO-8601 UTC strings, durations as ISO-8601 durations); input JSON accepts times as
+ *     ISO-8601 strings or as integer milliseconds since the Unix epoch, durations as strings
+ *     ("PT4H", "90m"). Unknown keys in input objects are refused (ACM_INVALID_ARGUMENT).
+ *  6. Scalar times are int64_t milliseconds since the Unix epoch (UTC); durations are int64_t
+ *     milliseconds.
+ *  7. The acting person of a command is an acm_request (actor id, global roles, and optional
+ *     concurrency control), passed by pointer and only read during the call.
+ *  8. No C++ exception ever crosses this boundary: every failure is a status.
+ *  9. Thread safety: an acm_engine may be used from many threads at once, as acm::Engine.
+ *     acm_options and acm_task_result are not thread-safe. Callbacks: see acm_task_handler_fn and
+ *     acm_event_fn.
+ *
+ * The header is C99 and C++ compatible and includes only standard C headers.
+ */
+#ifndef ACM_C_H
+#define ACM_C_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(ACM_C_STATIC)
+#define ACM_C_API
+#elif defined(_WIN32)
+#if defined(ACM_C_BUILDING)
+#define ACM_C_API __declspec(dllexport)
+#else
+#define ACM_C_API __declspec(dllimport)
+#endif
+#else
+#define ACM_C_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ------------------------------------------------------------------------- */
+
+/** The result of every call. Values equal acm::ErrorCode's and never change. */
+typedef enum acm_status {
+  ACM_OK = 0,
+  ACM_INVALID_ARGUMENT = 1,   /**< a malformed value, path, parameter or JSON argument; a NULL
+                                   handle or required pointer */
+  ACM_INVALID_DEFINITION = 2, /**< a definition failed validation (message lists every problem) */
+  ACM_PARSE_ERROR = 3,        /**< JSON text, an expression or a time did not parse */
+  ACM_NOT_FOUND = 4,          /**< unknown case, goal, plan item, definition or handler */
+  ACM_ALREADY_EXISTS = 5,     /**< an id that must be new is taken */
+  ACM_PERMISSION_DENIED = 6,  /**< the actor may not run this command (message says why) */
+  ACM_INVALID_STATE = 7,      /**< the command does not apply in the current state */
+  ACM_CYCLE = 8,              /**< the change would create a dependency cycle */
+  ACM_CONFLICT = 9,           /**< expected_version or idempotency key mismatch */
+  ACM_STORAGE = 10,           /**< the store failed (I/O, corrupt or foreign file, locked) */
+  ACM_INTERNAL = 11,          /**< a bug in acm, or memory ran out */
+  ACM_STATUS_FORCE_INT_ = 0x7fffffff /**< not a status: makes every int value a valid acm_status */
+} acm_status;
+
+/** Short stable name of a status, e.g. "not_found"; "unknown" for values outside the enum.
+ *  The string is static: do not free it. */
+ACM_C_API const char* acm_status_name(acm_status status);
+
+/** The library version, e.g. "0.1.0" (static string). */
+ACM_C_API const char* acm_version(void);
+
+/** Frees a string (or any buffer) returned by this API. NULL is allowed. */
+ACM_C_API void acm_free(void* p);
+
+/* ---- handles and plain types ----------------------------------------------------------------- */
+
+/** An open engine (acm::Engine plus the clock it owns). */
+typedef struct acm_engine acm_engine;
+/** Options for acm_engine_open. */
+typedef struct acm_options acm_options;
+/** What a task handler reports; only valid during the handler call. */
+typedef struct acm_task_result acm_task_result;
+
+/** Who runs a command, and how (acm::Request). Zero-initialise it and set what you need:
+ *    acm_request alice = {"alice", NULL, 0, 0, NULL};
+ *  Strings are borrowed for the duration of the call only. */
+typedef struct acm_request {
+  const char* actor;          /**< actor id, required (not NULL, not "") */
+  const char* const* roles;   /**< global roles the host vouches for (e.g. "admin"); may be NULL
+                                   when role_count is 0 */
+  size_t role_count;
+  uint64_t expected_version;  /**< 0: no check; else the command fails with ACM_CONFLICT unless
+                                   the case is at this version */
+  const char* idempotency_key; /**< NULL or "": none; see docs/api.md "Idempotency keys" */
+} acm_request;
+
+/** How commits reach the disk (acm::Durability). */
+typedef enum acm_durability {
+  ACM_DURABILITY_GROUP = 0, /**< group commit (default): commands share synced transactions */
+  ACM_DURABILITY_FULL = 1,  /**< every command is its own synced transaction */
+  ACM_DURABILITY_FORCE_INT_ = 0x7fffffff /**< not a mode: makes every int value valid */
+} acm_durability;
+
+/* ---- engine options ------------------------------------------------------------------------ */
+
+/** Creates options with every field at its default (in-memory store, group durability, system
+ *  clock, admin role "admin", designer role "designer"). */
+ACM_C_API acm_status acm_options_create(acm_options** out, char** error);
+/** Destroys options. NULL is allowed. Always ACM_OK. */
+ACM_C_API acm_status acm_options_destroy(acm_options* options);
+/** Path of the SQLite store file (created if missing); NULL, "" or ":memory:": in memory. */
+ACM_C_API acm_status acm_options_set_database(acm_options* options, const char* path, char** error);
+ACM_C_API acm_status acm_options_set_durability(acm_options* options, acm_durability durability,
+                                                char** error);
+/** A case snapshot is stored every this many events. */
+ACM_C_API acm_status acm_options_set_snapshot_every(acm_options* options, size_t events, char** error);
+/** Cases kept in memory (at least 1). */
+ACM_C_API acm_status acm_options_set_cache_capacity(acm_options* options, size_t cases, char** error);
+/** Upper bound on lifecycle steps per command (at least 1). */
+ACM_C_API acm_status acm_options_set_max_steps(acm_options* options, size_t steps, char** error);
+/** Uses a manual clock starting at `start_ms` instead of the system clock: time then moves only
+ *  with acm_clock_advance / acm_clock_advance_to, which fire due timers. For tests and replays. */
+ACM_C_API acm_status acm_options_set_manual_clock(acm_options* options, int64_t start_ms, char** error);
+/** Global roles that may do everything (replaces the default {"admin"}). */
+ACM_C_API acm_status acm_options_set_admin_roles(acm_options* options, const char* const* roles,
+                                                 size_t count, char** error);
+/** Global roles that may register definitions (replaces the default {"designer"}). */
+ACM_C_API acm_status acm_options_set_designer_roles(acm_options* options, const char* const* roles,
+                                                    size_t count, char** error);
+
+/* ---- engine -------------------------------------------------------------------------------- */
+
+/** Opens an engine. `options` may be NULL (all defaults) and may be destroyed right after.
+ *  Errors: ACM_STORAGE (bad, foreign, newer or locked store file), ACM_INVALID_ARGUMENT. */
+ACM_C_API acm_status acm_engine_open(const acm_options* options, acm_engine** out, char** error);
+/** Closes the engine: finishes pending writes, releases the store file, frees the handle. NULL is
+ *  allowed. Must not race with other calls on the engine, nor be called from a callback.
+ *  Always ACM_OK. */
+ACM_C_API acm_status acm_engine_close(acm_engine* engine);
+/** Fires everything due at the clock's current time; `fired` (may be NULL) receives how many
+ *  timers fired. With a manual clock, advancing it does this for you. */
+ACM_C_API acm_status acm_engine_run_due(acm_engine* engine, size_t* fired, char** error);
+/** Earliest pending timer or deadline check: `*has_due` false when there is none (then `*due_ms`
+ *  is 0). */
+ACM_C_API acm_status acm_engine_next_due(acm_engine* engine, bool* has_due, int64_t* due_ms, char** error);
+
+/* ---- clock --------------------------------------------------------------------------------- */
+
+/** The engine clock's current time. */
+ACM_C_API acm_status acm_clock_now(acm_engine* engine, int64_t* now_ms, char** error);
+/** Manual clock only (ACM_INVALID_STATE otherwise): moves time forward by `delta_ms` (>= 0),
+ *  firing due work in time order on the calling thread. Not from inside a callback. */
+ACM_C_API acm_status acm_clock_advance(acm_engine* engine, int64_t delta_ms, char** error);
+/** Manual clock only: moves time forward to `time_ms` (>= now). */
+ACM_C_API acm_status acm_clock_advance_to(acm_engine* engine, int64_t time_ms, char** error);
+
+/* ---- host integration: task handlers and subscriptions ------------------------------------- */
+
+/** Handler of automated tasks.
+ *
+ *  `context_json` is {"case": id, "item": item id, "handler": name, "input": ..., "case_file":
+ *  {...}, "now": ISO time, "now_ms": integer}; it is valid only during the call. Report the
+ *  outcome through `result` (acm_task_result_set_output / acm_task_result_fail); leaving it
+ *  untouched completes the task with no output.
+ *
+ *  Threading: called synchronously on the thread running the command (or advancing the clock /
+ *  running run_due) that activated the task, while that case is locked; it may be called from
+ *  several threads at once for different cases. It may call the engine for other cases, but not
+ *  for its own case (ACM_INVALID_STATE) and must not register definitions, advance the clock or
+ *  close the engine. It must return normally (no longjmp, no C++ exception). */
+typedef void (*acm_task_handler_fn)(void* user_data, const char* context_json, acm_task_result* result);
+
+/** Sets the handler's output (JSON text), stored at the item's `output` path. Errors:
+ *  ACM_PARSE_ERROR (then the task fails with that message), ACM_INVALID_ARGUMENT. */
+ACM_C_API acm_status acm_task_result_set_output(acm_task_result* result, const char* output_json,
+                                                char** error);
+/** Fails the task (CMMN fault) with `message`. */
+ACM_C_API acm_status acm_task_result_fail(acm_task_result* result, const char* message, char** error);
+
+/** Registers `handler` for automated tasks naming `name` (replaces an existing one).
+ *  `user_data` is passed back unchanged; it must stay valid while the engine may call the handler
+ *  (until the engine is closed, or the handler replaced and its running calls finished). */
+ACM_C_API acm_status acm_engine_register_handler(acm_engine* engine, const char* name,
+                                                 acm_task_handler_fn handler, void* user_data, char** error);
+
+/** Subscriber callback: `event_json` is one event {"case", "seq", "time", "actor", "kind",
+ *  "payload"}, valid only during the call.
+ *
+ *  Threading: called after the event is durable and the case unlocked, by whichever thread is
+ *  delivering at the time (a thread running a command, run_due or a clock advance). Callbacks never
+ *  run concurrently with one another; events of one case arrive in sequence order. A callback may
+ *  call any engine function (commands included) except acm_clock_advance*, and acm_engine_close. */
+typedef void (*acm_event_fn)(void* user_data, const char* event_json);
+
+/** Subscribes to events whose kind is one of `kinds` (count 0: every kind). `subscription`
+ *  receives an id for acm_engine_unsubscribe. `user_data` must stay valid until the subscription is
+ *  removed and delivery is quiet, or the engine closed. */
+ACM_C_API acm_status acm_engine_subscribe(acm_engine* engine, const char* const* kinds, size_t kind_count,
+                                          acm_event_fn callback, void* user_data, uint64_t* subscription,
+                                          char** error);
+/** Removes a subscription. One call already being dispatched may still happen. */
+ACM_C_API acm_status acm_engine_unsubscribe(acm_engine* engine, uint64_t subscription, char** error);
+
+/* ---- definitions --------------------------------------------------------------------------- */
+
+/** Registers every fragment and case type of a JSON definitions document (docs/definitions.md),
+ *  all or nothing. Errors: ACM_PARSE_ERROR (not JSON), ACM_INVALID_DEFINITION (every problem
+ *  listed), ACM_ALREADY_EXISTS, ACM_PERMISSION_DENIED (needs an admin or designer role). */
+ACM_C_API acm_status acm_definitions_load(acm_engine* engine, const acm_request* by, const char* document_json,
+                                          char** error);
+/** The fragment (id, version) as JSON; version 0 = latest. ACM_NOT_FOUND if missing. */
+ACM_C_API acm_status acm_fragment_get(acm_engine* engine, const char* id, int version, char** fragment_json,
+                                      char** error);
+/** Latest version of every registered fragment, as a JSON array. */
+ACM_C_API acm_status acm_fragment_list(acm_engine* engine, char** fragments_json, char** error);
+/** The case type (id, version) as JSON; version 0 = latest. */
+ACM_C_API acm_status acm_case_type_get(acm_engine* engine, const char* id, int version, char** case_type_json,
+                                       char** error);
+
+/* ---- cases --------------------------------------------------------------------------------- */
+/* Commands on a case take `result` (may be NULL): the JSON {"version": n, "events": [...],
+ * "created": "..."} of what the command did. */
+
+/** Creates a case. `spec_json` (NULL = a bare case) is an object with the optional keys
+ *  "id", "type", "type_version", "title", "subject" {"customer", "attributes"}, "owner",
+ *  "priority", "participants" [{"actor", "roles"}], "file". `case_id` receives the new id. */
+ACM_C_API acm_status acm_case_create(acm_engine* engine, const acm_request* by, const char* spec_json,
+                                     char** case_id, char** error);
+/** A snapshot of the case as JSON. `by` NULL: the host's own, trusted query; otherwise on behalf of
+ *  that actor (ACM_PERMISSION_DENIED unless the actor may view the case). ACM_NOT_FOUND if
+ *  unknown. */
+ACM_C_API acm_status acm_case_get(acm_engine* engine, const acm_request* by, const char* case_id,
+                                  char** case_json, char** error);
+/** Ids of cases in creation order, as a JSON array: at most `limit` (SIZE_MAX: all) after the case
+ *  `after` (NULL or "": from the first). */
+ACM_C_API acm_status acm_case_list(acm_engine* engine, size_t limit, const char* after, char** ids_json,
+                                   char** error);
+/** The case's history from sequence number `from` (1-based) on, as a JSON array of events. */
+ACM_C_API acm_status acm_case_history(acm_engine* engine, const char* case_id, uint64_t from,
+                                      char** events_json, char** error);
+
+ACM_C_API acm_status acm_case_set_owner(acm_engine* engine, const acm_request* by, const char* case_id,
+                                        const char* owner, char** result, char** error);
+ACM_C_API acm_status acm_case_set_priority(acm_engine* engine, const acm_request* by, const char* case_id,
+                                           int priority, char** result, char** error);
+/** Sets one subject attribute (value as JSON text). */
+ACM_C_API acm_status acm_case_set_subject_attribute(acm_engine* engine, const acm_request* by,
+                                                    const char* case_id, const char* key, const char* value_json,
+                                                    char** result, char** error);
+/** Adds a participant with case roles (roles must be roles of the case type, if it has any). */
+ACM_C_API acm_status acm_case_add_participant(acm_engine* engine, const acm_request* by, const char* case_id,
+                                              const char* actor, const char* const* roles, size_t role_count,
+                                              char** result, char** error);
+ACM_C_API acm_status acm_case_remove_participant(acm_engine* engine, const acm_request* by,
+                                                 const char* case_id, const char* actor, char** result,
+                                                 char** error);
+/* Status changes; `reason` may be NULL. */
+ACM_C_API acm_status acm_case_suspend(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* reason, char** result, char** error);
+ACM_C_API acm_status acm_case_resume(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     char** result, char** error);
+/** Completes the case now (ACM_INVALID_STATE while a required goal or item is open). */
+ACM_C_API acm_status acm_case_complete(acm_engine* engine, const acm_request* by, const char* case_id,
+                                       char** result, char** error);
+ACM_C_API acm_status acm_case_terminate(acm_engine* engine, const acm_request* by, const char* case_id,
+                                        const char* reason, char** result, char** error);
+/** completed/terminated -> closed (read-only). */
+ACM_C_API acm_status acm_case_close(acm_engine* engine, const acm_request* by, const char* case_id,
+                                    char** result, char** error);
+/** completed/terminated/closed -> active. */
+ACM_C_API acm_status acm_case_reopen(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* reason, char** result, char** error);
+
+/* ---- case file and external events --------------------------------------------------------- */
+
+/** Sets the JSON value `value_json` at a dotted path ("customer.address.city", "items.0"). */
+ACM_C_API acm_status acm_case_file_set(acm_engine* engine, const acm_request* by, const char* case_id,
+                                       const char* path, const char* value_json, char** result, char** error);
+/** Removes the value at a dotted path (ACM_NOT_FOUND if there is none). */
+ACM_C_API acm_status acm_case_file_remove(acm_engine* engine, const acm_request* by, const char* case_id,
+                                          const char* path, char** result, char** error);
+/** Attaches a document, link or note: `asset_json` {"kind", "title", "uri", "text", "media_type",
+ *  "metadata", "id"}. The asset id is the result's "created". */
+ACM_C_API acm_status acm_case_attach(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* asset_json, char** result, char** error);
+/** Delivers a named external event; `payload_json` NULL = {}. */
+ACM_C_API acm_status acm_case_signal(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* name, const char* payload_json, char** result, char** error);
+
+/* ---- goals --------------------------------------------------------------------------------- */
+
+/** Adds a goal: `goal_json` as a case type's goal (docs/definitions.md 6.1): {"id", "name",
+ *  "owner", "parent", "required", "deadline" | "within", "anchor", "criterion", "milestones",
+ *  "decision"}. */
+ACM_C_API acm_status acm_goal_add(acm_engine* engine, const acm_request* by, const char* case_id,
+                                  const char* goal_json, char** result, char** error);
+/** Changes a goal: `change_json` with any of "name", "owner", "required", "deadline" (a time, or
+ *  null to remove it), "criterion", "milestones"; keys left out stay. */
+ACM_C_API acm_status acm_goal_change(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* goal_id, const char* change_json, char** result, char** error);
+ACM_C_API acm_status acm_goal_cancel(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* goal_id, const char* reason, char** result, char** error);
+/** A person's decision that the goal is achieved. */
+ACM_C_API acm_status acm_goal_achieve(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* goal_id, char** result, char** error);
+
+/* ---- runtime assembly ---------------------------------------------------------------------- */
+
+/** Discretionary fragments whose applicability rule holds for the case now, as a JSON array of
+ *  {"fragment", "version", "name", "description", "parameters"}. */
+ACM_C_API acm_status acm_fragment_list_applicable(acm_engine* engine, const char* case_id,
+                                                  char** offers_json, char** error);
+/** Instantiates a fragment as a stage of the case plan. `use_json` is a fragment id string
+ *  ("\"refund\"") or {"fragment", "version", "goal", "params"}; `after` lists item ids the stage
+ *  waits for. `item_id` receives the new stage's item id. */
+ACM_C_API acm_status acm_fragment_add(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* use_json, const char* const* after, size_t after_count,
+                                      char** item_id, char** error);
+/** Adds an ad-hoc task: `task_json` {"name" (required), "kind" ("human_task", "automated_task",
+ *  "milestone"), "role", "skills", "estimate", "due", "handler", "input", "output", "goal",
+ *  "assignee", "after", "required", "manual"}. `item_id` receives its id. */
+ACM_C_API acm_status acm_task_add(acm_engine* engine, const acm_request* by, const char* case_id,
+                                  const char* task_json, char** item_id, char** error);
+/** Makes `item` wait for `after` (ACM_CYCLE if that closes a cycle). */
+ACM_C_API acm_status acm_item_add_dependency(acm_engine* engine, const acm_request* by, const char* case_id,
+                                             const char* item, const char* after, char** result, char** error);
+/** Removes a planned item that has not started, and its children. */
+ACM_C_API acm_status acm_item_remove(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* item, char** result, char** error);
+
+/* ---- work on plan items -------------------------------------------------------------------- */
+
+ACM_C_API acm_status acm_item_start(acm_engine* engine, const acm_request* by, const char* case_id,
+                                    const char* item, char** result, char** error);
+/** Completes an active task or stage; `output_json` (NULL: none) is merged at the item's output
+ *  path. */
+ACM_C_API acm_status acm_item_complete(acm_engine* engine, const acm_request* by, const char* case_id,
+                                       const char* item, const char* output_json, char** result, char** error);
+ACM_C_API acm_status acm_item_assign(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* item, const char* assignee, char** result, char** error);
+ACM_C_API acm_status acm_item_terminate(acm_engine* engine, const acm_request* by, const char* case_id,
+                                        const char* item, char** result, char** error);
+ACM_C_API acm_status acm_item_suspend(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* item, char** result, char** error);
+ACM_C_API acm_status acm_item_resume(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* item, char** result, char** error);
+/** enabled -> disabled. */
+ACM_C_API acm_status acm_item_disable(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* item, char** result, char** error);
+/** disabled -> enabled. */
+ACM_C_API acm_status acm_item_reenable(acm_engine* engine, const acm_request* by, const char* case_id,
+                                       const char* item, char** result, char** error);
+/** failed -> active. */
+ACM_C_API acm_status acm_item_reactivate(acm_engine* engine, const acm_request* by, const char* case_id,
+                                         const char* item, char** result, char** error);
+/** A user event listener occurs, or a milestone without entry criteria is declared reached. */
+ACM_C_API acm_status acm_item_occur(acm_engine* engine, const acm_request* by, const char* case_id,
+                                    const char* item, char** result, char** error);
+
+/* ---- work queues --------------------------------------------------------------------------- */
+
+/** A page of open work (human tasks enabled, active or suspended), as a JSON array of
+ *  {"case", "item", "name", "state", "assignee", "role", "skills", "due", "due_ms", "priority"}
+ *  ("due"/"due_ms" null when none). `filter_json` (NULL: every open item, first 50) has the
+ *  optional keys "assignee", "roles", "overdue_at" (a time: only items due before it, ordered by
+ *  due time), "limit" (default 50, at most 10000), "offset". */
+ACM_C_API acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** items_json,
+                                    char** error);
+
+/* ---- learning ------------------------------------------------------------------------------ */
+/* Reserved: the learning functions (acm_learn_*) will be declared here. */
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ACM_C_H */

@@ -1,0 +1,80 @@
+# The "consumer" test (cmake -P): install the build tree into a temporary prefix, build the
+# project examples/consumer against it with find_package(acm), run its programs, and check that
+# acm.pc works: pkg-config flags, and a program compiled and linked with them alone.
+#
+# Inputs (-D): BUILD_DIR, CONSUMER_DIR, WORK_DIR, CONFIG, WITH_C (ON/OFF), GENERATOR,
+# CXX_COMPILER, C_COMPILER.
+cmake_minimum_required(VERSION 3.20)
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${what}: ok")
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(prefix ${WORK_DIR}/prefix)
+set(consumer_build ${WORK_DIR}/build)
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+if(NOT CONFIG)
+  set(CONFIG Debug)
+endif()
+
+# 1. Install.
+run("install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix} --config ${CONFIG})
+set(expected include/acm/acm.hpp include/acm/engine.hpp)
+if(WITH_C)
+  list(APPEND expected include/acm/c.h)
+endif()
+foreach(f IN LISTS expected)
+  if(NOT EXISTS ${prefix}/${f})
+    message(FATAL_ERROR "not installed: ${f}")
+  endif()
+endforeach()
+file(GLOB_RECURSE config_files ${prefix}/*/acmConfig.cmake ${prefix}/*/acmConfigVersion.cmake ${prefix}/*/acm.pc)
+list(LENGTH config_files n)
+if(NOT n EQUAL 3)
+  message(FATAL_ERROR "expected acmConfig.cmake, acmConfigVersion.cmake and acm.pc, found: ${config_files}")
+endif()
+
+# 2. The consumer project, with CMake.
+run("configure consumer" ${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${consumer_build} -G ${GENERATOR}
+  -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=${CONFIG}
+  -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_C_COMPILER=${C_COMPILER})
+run("build consumer" ${CMAKE_COMMAND} --build ${consumer_build} --config ${CONFIG})
+run("run consumer_cpp" ${consumer_build}/consumer_cpp)
+message(STATUS "  ${run_output}")
+if(WITH_C)
+  if(NOT EXISTS ${consumer_build}/consumer_c)
+    message(FATAL_ERROR "acm::c was not found by the consumer project")
+  endif()
+  run("run consumer_c" ${consumer_build}/consumer_c)
+  message(STATUS "  ${run_output}")
+endif()
+
+# 3. pkg-config.
+find_program(PKG_CONFIG pkg-config)
+if(NOT PKG_CONFIG)
+  message(FATAL_ERROR "pkg-config not found")
+endif()
+file(GLOB_RECURSE pc_file ${prefix}/*/acm.pc)
+get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
+run("pkg-config --cflags --libs acm" ${PKG_CONFIG} --cflags --libs acm)
+string(STRIP "${run_output}" flags)
+message(STATUS "  ${flags}")
+if(NOT flags MATCHES "-lacm" OR NOT flags MATCHES "-I[^ ]*include")
+  message(FATAL_ERROR "unexpected pkg-config output: ${flags}")
+endif()
+run("pkg-config --modversion acm" ${PKG_CONFIG} --modversion acm)
+# Compile and link the C++ consumer with the pkg-config flags alone (--static: libacm may be a
+# static library, which needs its private dependencies).
+run("pkg-config --static" ${PKG_CONFIG} --cflags --libs --static acm)
+string(STRIP "${run_output}" static_flags)
+separate_arguments(static_flags UNIX_COMMAND "${static_flags}")
+run("compile with pkg-config flags" ${CXX_COMPILER} -std=c++20 ${CONSUMER_DIR}/main.cpp ${static_flags}
+  -o ${WORK_DIR}/consumer_pc)
+run("run consumer_pc" ${WORK_DIR}/consumer_pc)
