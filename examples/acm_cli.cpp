@@ -3,8 +3,8 @@
 #include "cli.hpp"
 #include "demo.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <map>

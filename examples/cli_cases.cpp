@@ -24,9 +24,8 @@ Json read_json_file(const std::string& path) {
 }
 
 Json work_item_json(const WorkItem& w) {
-  Json j = {{"case", w.case_id}, {"item", w.item_id},        {"name", w.name},
-            {"state", to_string(w.state)}, {"assignee", w.assignee}, {"role", w.role},
-            {"skills", w.skills},          {"priority", w.priority}};
+  Json j = {{"case", w.case_id},      {"item", w.item_id}, {"name", w.name},     {"state", to_string(w.state)},
+            {"assignee", w.assignee}, {"role", w.role},    {"skills", w.skills}, {"priority", w.priority}};
   j["due"] = w.due ? Json(format_time(*w.due)) : Json(nullptr);
   return j;
 }
@@ -134,7 +133,8 @@ void add_case(CLI::App& app, Context& ctx) {
     }
     const std::string id = ctx.engine().create_case(ctx.actor(), spec);
     const CaseInfo c = ctx.engine().get_case(id);
-    if (ctx.json()) print_json({{"id", id}, {"case", to_json(c)}});
+    if (ctx.json())
+      print_json({{"id", id}, {"case", to_json(c)}});
     else {
       std::cout << "created " << id << "\n";
       print_case(c);
@@ -170,14 +170,21 @@ void add_case(CLI::App& app, Context& ctx) {
     for (const std::string& id : ctx.engine().list_cases(limit, after)) {
       const CaseInfo c = ctx.engine().get_case(id);
       if (ctx.json())
-        out.push_back({{"id", c.id}, {"type", c.type}, {"title", c.title}, {"status", to_string(c.status)},
-                       {"owner", c.owner}, {"priority", c.priority}, {"created_at", format_time(c.created_at)}});
+        out.push_back({{"id", c.id},
+                       {"type", c.type},
+                       {"title", c.title},
+                       {"status", to_string(c.status)},
+                       {"owner", c.owner},
+                       {"priority", c.priority},
+                       {"created_at", format_time(c.created_at)}});
       else
         std::cout << fmt::format("{:<12} {:<10} {:<12} {:<10} \"{}\"\n", c.id, to_string(c.status),
                                  c.type.empty() ? "-" : c.type, c.owner, c.title);
     }
-    if (ctx.json()) print_json(out);
-    else if (out.empty() && ctx.engine().list_cases(1, after).empty()) std::cout << "(no cases)\n";
+    if (ctx.json())
+      print_json(out);
+    else if (out.empty() && ctx.engine().list_cases(1, after).empty())
+      std::cout << "(no cases)\n";
     return 0;
   });
 
@@ -202,9 +209,9 @@ void add_case(CLI::App& app, Context& ctx) {
   static std::string end_id, reason;
   for (const char* verb : {"complete", "close", "terminate"}) {
     const std::string v = verb;
-    auto* cmd = kase->add_subcommand(v, v == "complete"   ? "complete a case (required goals achieved)"
-                                        : v == "close" ? "close a completed or terminated case (read-only)"
-                                                       : "terminate a case");
+    auto* cmd = kase->add_subcommand(v, v == "complete" ? "complete a case (required goals achieved)"
+                                        : v == "close"  ? "close a completed or terminated case (read-only)"
+                                                        : "terminate a case");
     cmd->add_option("ID", end_id, "case id")->required();
     if (v == "terminate") cmd->add_option("--reason", reason, "why");
     on_run(cmd, [&ctx, v] {
@@ -257,8 +264,11 @@ void add_planning(CLI::App& app, Context& ctx) {
         Json params = Json::array();
         for (const Parameter& p : o.parameters)
           params.push_back({{"name", p.name}, {"type", p.type}, {"required", p.required}});
-        out.push_back({{"fragment", o.fragment}, {"version", o.version}, {"name", o.name},
-                       {"description", o.description}, {"parameters", params}});
+        out.push_back({{"fragment", o.fragment},
+                       {"version", o.version},
+                       {"name", o.name},
+                       {"description", o.description},
+                       {"parameters", params}});
       }
       print_json(out);
       return 0;
@@ -336,12 +346,17 @@ void add_work(CLI::App& app, Context& ctx) {
       Engine& e = ctx.engine();
       const Actor a = ctx.actor();
       CommandResult r;
-      if (v == "start") r = e.start_item(a, item_case, item_id);
+      if (v == "start")
+        r = e.start_item(a, item_case, item_id);
       else if (v == "complete")
-        r = e.complete_item(a, item_case, item_id, output.empty() ? Json(nullptr) : parse_json_argument(output, "--output"));
-      else if (v == "assign") r = e.assign_item(a, item_case, item_id, assignee);
-      else if (v == "terminate") r = e.terminate_item(a, item_case, item_id);
-      else r = e.occur(a, item_case, item_id);
+        r = e.complete_item(a, item_case, item_id,
+                            output.empty() ? Json(nullptr) : parse_json_argument(output, "--output"));
+      else if (v == "assign")
+        r = e.assign_item(a, item_case, item_id, assignee);
+      else if (v == "terminate")
+        r = e.terminate_item(a, item_case, item_id);
+      else
+        r = e.occur(a, item_case, item_id);
       print_result(ctx, item_case, r);
       return 0;
     });
@@ -354,7 +369,8 @@ void add_work(CLI::App& app, Context& ctx) {
   set->add_option("PATH", path, "dotted path, e.g. diagnosis.fault")->required();
   set->add_option("JSON", value, "the value as JSON (strings quoted: '\"hardware\"')")->required();
   on_run(set, [&ctx] {
-    print_result(ctx, file_case, ctx.engine().set_file(ctx.actor(), file_case, path, parse_json_argument(value, "JSON")));
+    print_result(ctx, file_case,
+                 ctx.engine().set_file(ctx.actor(), file_case, path, parse_json_argument(value, "JSON")));
     return 0;
   });
 

@@ -12,13 +12,13 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <unistd.h>
 
 using namespace acm;
 namespace fs = std::filesystem;
@@ -57,14 +57,22 @@ std::string quoted(const std::string& text) {
 
 std::string state_colour(ItemState s) {
   switch (s) {
-    case ItemState::available: return "#eeeeee";
-    case ItemState::enabled: return "#fff3b0";
-    case ItemState::disabled: return "#d0d0d0";
-    case ItemState::active: return "#9ecbff";
-    case ItemState::suspended: return "#ffd59e";
-    case ItemState::completed: return "#a8e6a1";
-    case ItemState::terminated: return "#bbbbbb";
-    case ItemState::failed: return "#ff9e9e";
+    case ItemState::available:
+      return "#eeeeee";
+    case ItemState::enabled:
+      return "#fff3b0";
+    case ItemState::disabled:
+      return "#d0d0d0";
+    case ItemState::active:
+      return "#9ecbff";
+    case ItemState::suspended:
+      return "#ffd59e";
+    case ItemState::completed:
+      return "#a8e6a1";
+    case ItemState::terminated:
+      return "#bbbbbb";
+    case ItemState::failed:
+      return "#ff9e9e";
   }
   return "white";
 }
@@ -79,12 +87,17 @@ std::string goal_colour(const GoalInfo& g) {
 
 std::string item_shape(ItemKind k) {
   switch (k) {
-    case ItemKind::stage: return "folder";
-    case ItemKind::milestone: return "diamond";
-    case ItemKind::automated_task: return "component";
+    case ItemKind::stage:
+      return "folder";
+    case ItemKind::milestone:
+      return "diamond";
+    case ItemKind::automated_task:
+      return "component";
     case ItemKind::timer_listener:
-    case ItemKind::user_listener: return "ellipse";
-    case ItemKind::human_task: return "box";
+    case ItemKind::user_listener:
+      return "ellipse";
+    case ItemKind::human_task:
+      return "box";
   }
   return "box";
 }
@@ -115,7 +128,8 @@ Graph build(const CaseInfo& c) {
     for (const std::string& before : i.after)
       if (vertex.count(before)) boost::add_edge(vertex[before], vertex[i.id], Link{"after"}, g);
     // Work serves a goal; items inside a stage bound to the same goal are shown through it.
-    const auto parent = std::find_if(c.items.begin(), c.items.end(), [&](const PlanItemInfo& p) { return p.id == i.parent; });
+    const auto parent =
+        std::find_if(c.items.begin(), c.items.end(), [&](const PlanItemInfo& p) { return p.id == i.parent; });
     const bool through_stage = parent != c.items.end() && parent->goal == i.goal;
     if (!i.goal.empty() && !through_stage && vertex.count("goal:" + i.goal))
       boost::add_edge(vertex[i.id], vertex["goal:" + i.goal], Link{"serves"}, g);
@@ -136,10 +150,14 @@ std::string to_dot(const CaseInfo& c) {
   };
   auto edge_writer = [&g](std::ostream& os, Graph::edge_descriptor e) {
     const std::string& k = g[e].kind;
-    if (k == "contains") os << "[style=dashed, arrowhead=none, color=\"#888888\"]";
-    else if (k == "after") os << "[label=\"after\"]";
-    else if (k == "serves") os << "[style=dotted, color=\"#3366cc\"]";
-    else os << "[style=bold, color=\"#3366cc\"]";
+    if (k == "contains")
+      os << "[style=dashed, arrowhead=none, color=\"#888888\"]";
+    else if (k == "after")
+      os << "[label=\"after\"]";
+    else if (k == "serves")
+      os << "[style=dotted, color=\"#3366cc\"]";
+    else
+      os << "[style=bold, color=\"#3366cc\"]";
   };
   auto graph_writer = [&c](std::ostream& os) {
     os << "label=" << quoted(fmt::format("case {} ({}) - {}", c.id, to_string(c.status), c.title)) << ";\n"

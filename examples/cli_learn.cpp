@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -14,7 +15,6 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <unistd.h>
 
 using namespace acm;
 namespace fs = std::filesystem;
@@ -54,7 +54,9 @@ bool is_xes(const LogOptions& o) {
   if (!o.format.empty()) return o.format == "xes";
   std::string name = fs::path(o.file).filename().string();
   for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  auto ends = [&](const std::string& s) { return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+  auto ends = [&](const std::string& s) {
+    return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+  };
   return ends(".xes") || ends(".xes.gz");
 }
 
@@ -75,7 +77,8 @@ class ProgressBar {
     const int filled = static_cast<int>(share * 30);
     std::fprintf(stderr, "\r[%s%s] %3d%%  %.1f / %.1f MB  %llu rows  %llu cases", std::string(filled, '#').c_str(),
                  std::string(30 - filled, '.').c_str(), static_cast<int>(share * 100), p.bytes_read / 1e6,
-                 p.bytes_total / 1e6, static_cast<unsigned long long>(p.rows), static_cast<unsigned long long>(p.cases));
+                 p.bytes_total / 1e6, static_cast<unsigned long long>(p.rows),
+                 static_cast<unsigned long long>(p.cases));
     std::fflush(stderr);
     drawn_ = true;
   }
@@ -102,7 +105,8 @@ eventlog::ImportReport read_log(const LogOptions& o, bool json, const std::funct
           o.file,
           [&](eventlog::LogCase&& c) {
             // Attributes count only when asked for (--attr NAME, or '*').
-            std::erase_if(c.attributes, [&](const auto& kv) { return !wants(o.case_attrs, kv.first) && !wants(o.attrs, kv.first); });
+            std::erase_if(c.attributes,
+                          [&](const auto& kv) { return !wants(o.case_attrs, kv.first) && !wants(o.attrs, kv.first); });
             for (auto& e : c.events)
               std::erase_if(e.attributes, [&](const auto& kv) { return !wants(o.attrs, kv.first); });
             sink(learn::trace_of(c));
@@ -125,7 +129,8 @@ eventlog::ImportReport read_log(const LogOptions& o, bool json, const std::funct
       for (const std::string& a : o.attrs)
         if (a != "*") m.event_attributes.push_back(a);
       m.case_attributes = o.case_attrs;
-      report = eventlog::import_csv(o.file, m, [&](eventlog::LogCase&& c) { sink(learn::trace_of(c)); }, io);
+      report = eventlog::import_csv(
+          o.file, m, [&](eventlog::LogCase&& c) { sink(learn::trace_of(c)); }, io);
     }
   } catch (...) {
     bar.finish();
@@ -148,8 +153,13 @@ eventlog::ImportReport read_log(const LogOptions& o, bool json, const std::funct
 Json report_json(const eventlog::ImportReport& r) {
   Json problems = Json::array();
   for (const auto& p : r.problems) problems.push_back({{"line", p.line}, {"message", p.message}});
-  return {{"rows", r.rows},         {"events", r.events}, {"cases", r.cases}, {"skipped_rows", r.skipped_rows},
-          {"skipped_cases", r.skipped_cases}, {"problems_total", r.problems_total}, {"problems", problems}};
+  return {{"rows", r.rows},
+          {"events", r.events},
+          {"cases", r.cases},
+          {"skipped_rows", r.skipped_rows},
+          {"skipped_cases", r.skipped_cases},
+          {"problems_total", r.problems_total},
+          {"problems", problems}};
 }
 
 std::optional<TemplateInfo> latest_template(Engine& e, const std::string& name) {
@@ -172,8 +182,11 @@ learn::Learner load_learner(Engine& e, const std::string& name) {
 int store_learner(Engine& e, const std::string& name, const learn::Learner& l, const Json& extra) {
   const learn::LearnerStats s = l.stats();
   Json meta = extra;  // the figures below replace those of an earlier version
-  meta.update({{"traces", s.traces}, {"steps", s.steps}, {"activities", s.activities},
-               {"trained_on", s.trained_on}, {"model_version", s.model_version}});
+  meta.update({{"traces", s.traces},
+               {"steps", s.steps},
+               {"activities", s.activities},
+               {"trained_on", s.trained_on},
+               {"model_version", s.model_version}});
   return e.put_template(name, "learner", meta, l.save());
 }
 
@@ -224,8 +237,13 @@ void add_import(CLI::App* learn, Context& ctx) {
     const int version = store_learner(ctx.engine(), name, l, {{"source", fs::absolute(o.file).string()}});
     const auto s = l.stats();
     if (ctx.json()) {
-      print_json({{"template", name}, {"version", version}, {"import", report_json(r)}, {"traces", s.traces},
-                  {"steps", s.steps}, {"activities", s.activities}, {"import_seconds", import_s},
+      print_json({{"template", name},
+                  {"version", version},
+                  {"import", report_json(r)},
+                  {"traces", s.traces},
+                  {"steps", s.steps},
+                  {"activities", s.activities},
+                  {"import_seconds", import_s},
                   {"train_seconds", train_s}});
     } else {
       std::cout << fmt::format("imported {}: {} cases, {} events ({} rows skipped) in {:.1f} s\n", o.file, r.cases,
@@ -269,8 +287,9 @@ void add_train(CLI::App* learn, Context& ctx) {
       after = ids.back();
     }
     if (l.stats().traces == 0)
-      throw Error(ErrorCode::invalid_state,
-                  fmt::format("nothing to learn from: no closed cases in {} and no template '{}'", ctx.global().db, name));
+      throw Error(
+          ErrorCode::invalid_state,
+          fmt::format("nothing to learn from: no closed cases in {} and no template '{}'", ctx.global().db, name));
     const auto t0 = std::chrono::steady_clock::now();
     l.train();
     const double train_s = seconds_since(t0);
@@ -278,8 +297,12 @@ void add_train(CLI::App* learn, Context& ctx) {
     const int version = store_learner(e, name, l, extra);
     const auto s = l.stats();
     if (ctx.json()) {
-      print_json({{"template", name}, {"version", version}, {"cases_added", added}, {"traces", s.traces},
-                  {"activities", s.activities}, {"train_seconds", train_s}});
+      print_json({{"template", name},
+                  {"version", version},
+                  {"cases_added", added},
+                  {"traces", s.traces},
+                  {"activities", s.activities},
+                  {"train_seconds", train_s}});
     } else {
       std::cout << fmt::format("learned from {} new closed cases; trained on {} traces ({} activities) in {:.2f} s\n",
                                added, s.trained_on, s.activities, train_s);
@@ -309,22 +332,30 @@ void add_recommend(CLI::App* learn, Context& ctx) {
     const auto next = l.next_steps(t, limit);
     out["next_steps"] = Json::array();
     for (const auto& n : next)
-      out["next_steps"].push_back({{"activity", n.activity}, {"probability", n.probability}, {"support", n.support},
-                                   {"matched", n.matched}, {"evidence", evidence_json(n.evidence)}});
+      out["next_steps"].push_back({{"activity", n.activity},
+                                   {"probability", n.probability},
+                                   {"support", n.support},
+                                   {"matched", n.matched},
+                                   {"evidence", evidence_json(n.evidence)}});
     std::optional<learn::Completion> done;
     if (!t.steps.empty()) {
       done = l.completion(t, now);
       Json q = Json::array();
       for (const auto& [p, d] : done->quantiles) q.push_back({{"quantile", p}, {"remaining", format_duration(d)}});
-      out["completion"] = {{"remaining", format_duration(done->remaining)}, {"expected", format_time(done->expected)},
-                           {"quantiles", q}, {"support", done->support}, {"evidence", evidence_json(done->evidence)}};
+      out["completion"] = {{"remaining", format_duration(done->remaining)},
+                           {"expected", format_time(done->expected)},
+                           {"quantiles", q},
+                           {"support", done->support},
+                           {"evidence", evidence_json(done->evidence)}};
     }
     std::vector<learn::PlanSuggestion> plans;
     if (!work_done) {
       plans = l.suggest_plan(c.type, t.attributes, 3);
       out["plan_suggestions"] = Json::array();
       for (const auto& p : plans)
-        out["plan_suggestions"].push_back({{"steps", p.steps}, {"support", p.support}, {"share", p.share},
+        out["plan_suggestions"].push_back({{"steps", p.steps},
+                                           {"support", p.support},
+                                           {"share", p.share},
                                            {"median_duration", format_duration(p.median_duration)},
                                            {"examples", p.examples}});
     }
@@ -344,7 +375,8 @@ void add_recommend(CLI::App* learn, Context& ctx) {
     }
     if (done) {
       std::string qs;
-      for (const auto& [p, d] : done->quantiles) qs += fmt::format("{}{:.0f}%: {}", qs.empty() ? "" : ", ", 100 * p, human_duration(d));
+      for (const auto& [p, d] : done->quantiles)
+        qs += fmt::format("{}{:.0f}%: {}", qs.empty() ? "" : ", ", 100 * p, human_duration(d));
       std::cout << fmt::format("completion: about {} more (expected {}; {}), from {} past cases\n",
                                human_duration(done->remaining), format_time(done->expected), qs, done->support);
       if (!done->evidence.empty()) std::cout << "  because " << evidence_text(done->evidence, 3) << "\n";
@@ -373,8 +405,10 @@ void add_evaluate(CLI::App* learn, Context& ctx) {
   cmd->add_flag("--no-calendar-time", no_calendar, "do not use the date, weekday and hour as features");
   on_run(cmd, [&ctx] {
     std::vector<learn::Trace> traces;
-    const eventlog::ImportReport r = read_log(o, ctx.json(), [&traces](learn::Trace&& t) { traces.push_back(std::move(t)); });
-    if (traces.size() < 3) throw Error(ErrorCode::invalid_argument, fmt::format("{}: too few cases to evaluate", o.file));
+    const eventlog::ImportReport r =
+        read_log(o, ctx.json(), [&traces](learn::Trace&& t) { traces.push_back(std::move(t)); });
+    if (traces.size() < 3)
+      throw Error(ErrorCode::invalid_argument, fmt::format("{}: too few cases to evaluate", o.file));
     learn::LearnerOptions lo;
     lo.calendar_time = !no_calendar;
     const learn::Evaluation ev = learn::evaluate(traces, lo);
@@ -387,9 +421,15 @@ void add_evaluate(CLI::App* learn, Context& ctx) {
     csv.close();
     if (!csv) throw std::runtime_error(fmt::format("cannot write {}", out_file));
     if (ctx.json()) {
-      print_json({{"log", o.file}, {"import", report_json(r)}, {"train_cases", ev.train_cases},
-                  {"test_cases", ev.test_cases}, {"points", ev.points.size()}, {"accuracy", ev.accuracy},
-                  {"mae_days", ev.mae_days}, {"train_seconds", ev.train_seconds}, {"out", out_file}});
+      print_json({{"log", o.file},
+                  {"import", report_json(r)},
+                  {"train_cases", ev.train_cases},
+                  {"test_cases", ev.test_cases},
+                  {"points", ev.points.size()},
+                  {"accuracy", ev.accuracy},
+                  {"mae_days", ev.mae_days},
+                  {"train_seconds", ev.train_seconds},
+                  {"out", out_file}});
     } else {
       std::cout << fmt::format("{}: {} cases ({} train, {} test), {} evaluation points\n", o.file, traces.size(),
                                ev.train_cases, ev.test_cases, ev.points.size());
@@ -411,8 +451,10 @@ void add_templates(CLI::App* learn, Context& ctx) {
   exp->add_option("FILE", file, "output file")->required();
   on_run(exp, [&ctx] {
     learn::load_template(ctx.engine(), name, version).export_file(file);
-    if (ctx.json()) print_json({{"template", name}, {"file", file}});
-    else std::cout << fmt::format("template '{}' written to {}\n", name, file);
+    if (ctx.json())
+      print_json({{"template", name}, {"file", file}});
+    else
+      std::cout << fmt::format("template '{}' written to {}\n", name, file);
     return 0;
   });
   static std::string in_file, in_name;
@@ -423,8 +465,10 @@ void add_templates(CLI::App* learn, Context& ctx) {
     const learn::Learner l = learn::Learner::import_file(in_file);
     const std::string n = in_name.empty() ? fs::path(in_file).stem().string() : in_name;
     const int v = store_learner(ctx.engine(), n, l, {{"source", fs::absolute(in_file).string()}});
-    if (ctx.json()) print_json({{"template", n}, {"version", v}, {"traces", l.stats().traces}});
-    else std::cout << fmt::format("stored {} as template '{}' version {} ({} traces)\n", in_file, n, v, l.stats().traces);
+    if (ctx.json())
+      print_json({{"template", n}, {"version", v}, {"traces", l.stats().traces}});
+    else
+      std::cout << fmt::format("stored {} as template '{}' version {} ({} traces)\n", in_file, n, v, l.stats().traces);
     return 0;
   });
   auto* list = learn->add_subcommand("templates", "the stored templates, every version");
@@ -435,8 +479,11 @@ void add_templates(CLI::App* learn, Context& ctx) {
       for (const auto& t : all) {
         Json meta = t.meta;
         if (meta.contains("engine_cases")) meta["engine_cases"] = meta["engine_cases"].size();
-        out.push_back({{"name", t.name}, {"version", t.version}, {"kind", t.kind},
-                       {"created_at", format_time(t.created_at)}, {"meta", meta}});
+        out.push_back({{"name", t.name},
+                       {"version", t.version},
+                       {"kind", t.kind},
+                       {"created_at", format_time(t.created_at)},
+                       {"meta", meta}});
       }
       print_json(out);
       return 0;
@@ -471,7 +518,11 @@ void add_proposals(CLI::App* learn, Context& ctx) {
       for (const auto& p : proposals) {
         Json est = Json::array();
         for (const auto& d : p.estimates) est.push_back(format_duration(d));
-        out.push_back({{"id", p.id}, {"tasks", p.tasks}, {"order", p.order}, {"estimates", est}, {"cases", p.cases},
+        out.push_back({{"id", p.id},
+                       {"tasks", p.tasks},
+                       {"order", p.order},
+                       {"estimates", est},
+                       {"cases", p.cases},
                        {"definition", to_json(p.definition())}});
       }
       print_json(out);
@@ -495,8 +546,8 @@ void add_proposals(CLI::App* learn, Context& ctx) {
 }  // namespace
 
 void add_learn_commands(CLI::App& app, Context& ctx) {
-  auto* learn = app.add_subcommand("learn", "learned templates: import logs, train, recommend, evaluate")
-                    ->require_subcommand(1);
+  auto* learn =
+      app.add_subcommand("learn", "learned templates: import logs, train, recommend, evaluate")->require_subcommand(1);
   add_import(learn, ctx);
   add_train(learn, ctx);
   add_recommend(learn, ctx);

@@ -47,8 +47,8 @@ std::string human_duration(Duration d) {
 void print_case(const CaseInfo& c) {
   std::cout << fmt::format("case {}  {}\n", c.id, c.title.empty() ? "(no title)" : "\"" + c.title + "\"");
   std::cout << fmt::format("  type {}  status {}  owner {}  priority {}  version {}\n",
-                           c.type.empty() ? "-" : c.type + " v" + std::to_string(c.type_version),
-                           to_string(c.status), c.owner, c.priority, c.version);
+                           c.type.empty() ? "-" : c.type + " v" + std::to_string(c.type_version), to_string(c.status),
+                           c.owner, c.priority, c.version);
   std::cout << fmt::format("  customer {}  attributes {}\n", c.subject.customer.empty() ? "-" : c.subject.customer,
                            c.subject.attributes.dump());
   std::cout << fmt::format("  created {}  next deadline {}\n", format_time(c.created_at), time_text(c.next_deadline));
@@ -75,8 +75,8 @@ void print_case(const CaseInfo& c) {
     if (!i.role.empty()) extra += " role " + i.role;
     if (!i.goal.empty()) extra += " goal " + i.goal;
     if (i.due) extra += " due " + format_time(*i.due);
-    std::cout << fmt::format("  {:<40} {:<10} {:<14}{}  \"{}\"\n", i.id, to_string(i.state),
-                             to_string(i.kind), extra, i.name);
+    std::cout << fmt::format("  {:<40} {:<10} {:<14}{}  \"{}\"\n", i.id, to_string(i.state), to_string(i.kind), extra,
+                             i.name);
   }
   if (!c.file.empty()) std::cout << "file: " << c.file.dump() << "\n";
 }

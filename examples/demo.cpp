@@ -22,24 +22,26 @@ std::string describe(const Event& e) {
                        p["subject"].value("customer", "?"), s("owner"), p.value("priority", 0));
   if (k == "goal_added")
     return fmt::format("goal \"{}\" due {}", p["goal"].value("name", p["goal"].value("id", "")), s("deadline"));
-  if (k == "fragment_added") return fmt::format("fragment {} v{} assembled into the plan as {}", s("fragment"),
-                                                p.value("version", 0), s("item"));
+  if (k == "fragment_added")
+    return fmt::format("fragment {} v{} assembled into the plan as {}", s("fragment"), p.value("version", 0),
+                       s("item"));
   if (k == "task_added") return fmt::format("ad-hoc task {} \"{}\"", s("item"), p["task"].value("name", ""));
   if (k == "item_transition") {
     std::string extra = p.contains("error") ? " (" + s("error") + ")" : "";
     return fmt::format("{:<42} {} -> {}{}", s("item"), s("from"), s("to"), extra);
   }
   if (k == "item_assigned") return fmt::format("{} assigned to {}", s("item"), s("to").empty() ? "nobody" : s("to"));
-  if (k == "participant_added")
-    return fmt::format("{} joins the case as {}", s("actor"), p["roles"].dump());
+  if (k == "participant_added") return fmt::format("{} joins the case as {}", s("actor"), p["roles"].dump());
   if (k == "file_set") return fmt::format("case file {} = {}", s("path"), p["value"].dump());
   if (k == "goal_timing")
     return fmt::format("goal {} is {} (deadline {}, remaining work {})", s("goal"), s("to"), s("deadline"),
                        s("remaining_work"));
   if (k == "goal_status") return fmt::format("goal {} {}", s("goal"), s("to"));
-  if (k == "case_status") return fmt::format("case {} -> {}{}", s("from"), s("to"), p.contains("reason") ? " (" + s("reason") + ")" : "");
+  if (k == "case_status")
+    return fmt::format("case {} -> {}{}", s("from"), s("to"), p.contains("reason") ? " (" + s("reason") + ")" : "");
   if (k == "item_overdue") return fmt::format("{} is overdue", s("item"));
-  if (k == "asset_attached") return fmt::format("{} attached: {}", p["asset"].value("kind", ""), p["asset"].value("title", ""));
+  if (k == "asset_attached")
+    return fmt::format("{} attached: {}", p["asset"].value("kind", ""), p["asset"].value("title", ""));
   if (k == "signal") return fmt::format("event {} received", s("name"));
   if (k == "priority_changed") return fmt::format("priority {} -> {}", p["from"].dump(), p["to"].dump());
   return fmt::format("{} {}", k, p.dump());
@@ -68,7 +70,8 @@ void play_past_case(Engine& engine, ManualClock& clock, int n) {
   engine.set_file(admin, id, "diagnosis.fault", hardware ? "hardware" : "software");
   engine.complete_item(admin, id, "diagnosis#1/diagnose");
   if (hardware) {
-    const std::string stage = engine.add_fragment(admin, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}});
+    const std::string stage =
+        engine.add_fragment(admin, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}});
     clock.advance(std::chrono::hours(1));
     engine.complete_item(admin, id, stage + "/ship_to_supplier");
     clock.advance(std::chrono::hours(16 + 2 * (n % 5)));
@@ -124,15 +127,20 @@ void recommend_from_history(Engine& engine, ManualClock& clock, bool json) {
     for (const auto& s : next) {
       Json ev = Json::array();
       for (const auto& e : s.evidence) ev.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}});
-      steps.push_back({{"activity", s.activity}, {"probability", s.probability}, {"support", s.support}, {"evidence", ev}});
+      steps.push_back(
+          {{"activity", s.activity}, {"probability", s.probability}, {"support", s.support}, {"evidence", ev}});
     }
-    std::cout << Json{{"kind", "recommendations"}, {"case", id}, {"learned_from", learned}, {"next_steps", steps},
+    std::cout << Json{{"kind", "recommendations"},
+                      {"case", id},
+                      {"learned_from", learned},
+                      {"next_steps", steps},
                       {"remaining", format_duration(done.remaining)}}
                      .dump()
               << "\n";
     return;
   }
-  say(fmt::format("a new complaint, {}, is triaged and diagnosed as a hardware fault. Learned from the {} closed "
+  say(
+      fmt::format("a new complaint, {}, is triaged and diagnosed as a hardware fault. Learned from the {} closed "
                   "cases of the store, the engine recommends:",
                   id, learned));
   for (const auto& s : next) {

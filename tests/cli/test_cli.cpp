@@ -43,7 +43,8 @@ std::string slurp(const fs::path& p) {
 struct Cli {
   fs::path dir;
   Cli() {
-    dir = fs::temp_directory_path() / ("acm-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    dir =
+        fs::temp_directory_path() / ("acm-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
     fs::remove_all(dir);
     fs::create_directories(dir);
   }
@@ -89,7 +90,8 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
   REQUIRE(r.code == 0);
   CHECK(r.json()["fragments"].size() == 5);
 
-  r = acm("case create --type complaint --title 'Laptop dead' --customer cust-42 --attr value=25000 "
+  r =
+      acm("case create --type complaint --title 'Laptop dead' --customer cust-42 --attr value=25000 "
           "--attr channel=twitter --priority 5 --json");
   REQUIRE(r.code == 0);
   const std::string id = r.json()["id"];

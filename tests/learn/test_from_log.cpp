@@ -32,9 +32,10 @@ TEST_CASE("an imported log case becomes a trace: attributes kept, steps in time 
 }
 
 TEST_CASE("a CSV log read through the importer feeds a learner") {
-  std::istringstream csv("case,activity,time\n"
-                         "1,open,2024-01-01 09:00:00\n1,fix,2024-01-01 10:00:00\n1,close,2024-01-01 11:00:00\n"
-                         "2,open,2024-01-02 09:00:00\n2,fix,2024-01-02 12:00:00\n2,close,2024-01-02 13:00:00\n");
+  std::istringstream csv(
+      "case,activity,time\n"
+      "1,open,2024-01-01 09:00:00\n1,fix,2024-01-01 10:00:00\n1,close,2024-01-01 11:00:00\n"
+      "2,open,2024-01-02 09:00:00\n2,fix,2024-01-02 12:00:00\n2,close,2024-01-02 13:00:00\n");
   eventlog::CsvMapping m;
   m.case_id = "case";
   m.activity = "activity";
