@@ -27,6 +27,10 @@ struct CaseInfo;
 struct Event;
 }  // namespace acm
 
+namespace acm::eventlog {
+struct LogCase;
+}  // namespace acm::eventlog
+
 namespace acm::learn {
 
 using Attributes = std::vector<std::pair<std::string, std::string>>;
@@ -192,6 +196,11 @@ Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& optio
 /// A case of the engine as a trace: completed tasks, reached milestones, occurred listeners
 /// and added fragments ("+fragment-id"), in order.
 Trace trace_of(const CaseInfo& info, const std::vector<Event>& history);
+
+/// An imported log case (acm/eventlog.hpp) as a trace: the case id and attributes, each event
+/// a step (activity, time, resource, event attributes; never ad hoc), in time order (events
+/// with equal times keep their file order). The case type is "".
+Trace trace_of(const eventlog::LogCase& log_case);
 
 /// Feeds the learner every completed, terminated or closed case of the engine (reads each
 /// case's history; for very large stores prefer learn_on_close and imported logs).
