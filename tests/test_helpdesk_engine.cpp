@@ -78,7 +78,7 @@ TEST_CASE("an SLA of 8 business hours pauses while waiting on the customer") {
   CHECK(d.goal(c, "sla").deadline == t("2026-12-01T16:00:00Z"));
   auto resumed = d.kind("goal_resumed");
   REQUIRE(resumed.size() == 1);
-  CHECK(resumed[0].payload["paused_for"] == "PT9H");  // Mon 10-17 and Tue 9-12 count as working time
+  CHECK(resumed[0].payload["paused_for"] == "PT10H");  // Mon 10-17 and Tue 9-12 count as working time
   d.clock->advance_to(t("2026-12-01T16:00:00Z"));
   CHECK(d.goal(c, "sla").timing == Timing::overdue);
   d.check_fold(c);
@@ -104,7 +104,7 @@ TEST_CASE("a promise goes at risk before it is broken, and a completed case keep
   Desk d(o, "2026-11-23T09:00:00Z");
   const std::string c = d.engine->create_case(d.admin, NewCase{});
   d.engine->add_goal(d.admin, c, GoalSpec{.id = "fix"});
-  const std::string task = d.engine->add_task(d.admin, c, AdHocTask{.name = "repair", .estimate = std::chrono::hours(5)});
+  const std::string task = d.engine->add_task(d.admin, c, AdHocTask{.name = "repair", .estimate = std::chrono::hours(5), .manual = true});
   (void)task;
   d.engine->make_promise(d.admin, c, PromiseSpec{"callback", "we call you back with a fix", t("2026-11-23T18:00:00Z")});
   CHECK(d.promise(c, "callback").timing == Timing::on_track);
@@ -113,17 +113,22 @@ TEST_CASE("a promise goes at risk before it is broken, and a completed case keep
   // 5 h of work left: from 13:00:00.001 it no longer fits before 18:00.
   d.clock->advance_to(t("2026-11-23T13:30:00Z"));
   auto timing = d.kind("promise_timing");
-  REQUIRE(timing.size() == 1);
-  CHECK(timing[0].payload["to"] == "at_risk");
-  CHECK(timing[0].payload["source"] == "plan");
-  CHECK(timing[0].time == t("2026-11-23T13:00:00.001Z"));
+  REQUIRE(timing.size() == 2);
+  CHECK(timing[0].payload["to"] == "on_track");  // the first evaluation, when it was made
+  CHECK(timing[0].payload["expected"] == "2026-11-23T14:00:00.000Z");
+  CHECK(timing[1].payload["to"] == "at_risk");
+  CHECK(timing[1].payload["source"] == "plan");
+  CHECK(timing[1].time == t("2026-11-23T13:00:00.001Z"));
   d.clock->advance_to(t("2026-11-23T18:00:00Z"));
   CHECK(d.promise(c, "callback").status == PromiseStatus::broken);
   CHECK(d.kind("promise_broken").size() == 1);
 
   // A second promise, kept because the case completes in time.
   d.engine->make_promise(d.admin, c, PromiseSpec{"fix", "fixed by tomorrow", t("2026-11-24T18:00:00Z")});
-  for (const PlanItemInfo& it : d.engine->get_case(c).items) d.engine->complete_item(d.admin, c, it.id);
+  for (const PlanItemInfo& it : d.engine->get_case(c).items) {
+    d.engine->start_item(d.admin, c, it.id);
+    d.engine->complete_item(d.admin, c, it.id);
+  }
   d.engine->achieve_goal(d.admin, c, "fix");
   CHECK(d.engine->get_case(c).status == CaseStatus::completed);
   CHECK(d.promise(c, "fix").status == PromiseStatus::kept);
@@ -187,7 +192,7 @@ TEST_CASE("a priority policy scores customer value, influence, sentiment and SLA
   GoalSpec sla{.id = "sla"};
   sla.within = std::chrono::hours(2);
   d.engine->add_goal(d.admin, c, sla);
-  d.engine->add_task(d.admin, c, AdHocTask{.name = "work", .estimate = std::chrono::hours(1), .goal = "sla"});
+  d.engine->add_task(d.admin, c, AdHocTask{.name = "work", .estimate = std::chrono::hours(1), .goal = "sla", .manual = true});
   d.clock->advance(std::chrono::minutes(61));
   CHECK(d.goal(c, "sla").timing == Timing::at_risk);
   CHECK(d.engine->get_case(c).priority == 69);
@@ -220,8 +225,10 @@ TEST_CASE("escalation rules notify, bring in a lead, reassign and add work, a bo
   GoalSpec sla{.id = "sla"};
   sla.within = std::chrono::hours(4);
   d.engine->add_goal(d.admin, c, sla);
+  d.engine->add_participant(d.admin, c, Participant{"agent-7", {}});
+  d.engine->add_task(d.admin, c, AdHocTask{.name = "repair", .estimate = std::chrono::hours(3), .goal = "sla", .manual = true});
   const std::string task = d.engine->add_task(
-      d.admin, c, AdHocTask{.name = "diagnose", .estimate = std::chrono::hours(3), .due = std::chrono::hours(2), .goal = "sla", .assignee = "agent-7"});
+      d.admin, c, AdHocTask{.name = "diagnose", .due = std::chrono::hours(2), .goal = "sla", .assignee = "agent-7"});
   d.clock->advance(std::chrono::minutes(90));  // 3 h of work no longer fits in the 2.5 h left
   auto esc = d.kind("escalated");
   REQUIRE(esc.size() == 1);
@@ -298,6 +305,7 @@ TEST_CASE("work queues: mine, my team's, filtered by my skills, paged, in both s
     Desk d(o, "2026-11-23T09:00:00Z");
     const std::string c1 = d.engine->create_case(d.admin, NewCase{.priority = 1});
     const std::string c2 = d.engine->create_case(d.admin, NewCase{.priority = 9});
+    d.engine->add_participant(d.admin, c2, Participant{"ann", {"agent"}});
     auto task = [&](const std::string& c, const char* name, std::vector<std::string> skills, std::string assignee = {}) {
       return d.engine->add_task(d.admin, c, AdHocTask{.name = name, .role = "agent", .skills = std::move(skills), .assignee = std::move(assignee)});
     };
@@ -321,7 +329,7 @@ TEST_CASE("work queues: mine, my team's, filtered by my skills, paged, in both s
     ann.skills = std::vector<std::string>{"fibre", "networking"};
     ann.limit = 2;
     ann.offset = 1;
-    CHECK(names(d.engine->queue(ann)) == std::vector<std::string>{"fibre", "router"});
+    CHECK(names(d.engine->queue(ann)) == std::vector<std::string>{"mine", "router"});  // of fibre, mine, router, invoice
   }
   std::filesystem::remove_all(dir);
 }

@@ -1518,7 +1518,8 @@ void Decider::update_promises(bool emit_events) {
       if (remaining.count() > 0) risk = std::min(risk, sv_.calendar->latest_start(x.due, remaining) + Duration{1});
       s_.promises[i].risk_at = std::max(risk, now_ + Duration{1});
     }
-    if (t != s_.promises[i].timing && emit_events)
+    // The first evaluation records the expected completion too (from == to).
+    if ((t != s_.promises[i].timing || !s_.promises[i].expected) && emit_events)
       emit("promise_timing", {{"promise", id}, {"from", to_string(s_.promises[i].timing)}, {"to", to_string(t)},
                               {"expected", format_time(expected)}, {"due", format_time(s_.promises[i].due)},
                               {"source", forecast ? "forecast" : "plan"}});
