@@ -6,6 +6,10 @@
 #include <acm/acm.hpp>
 #include <acm/c.h>
 
+#include <acm/calendar.hpp>
+#include <acm/eventlog.hpp>
+#include <acm/learn.hpp>
+
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -53,6 +57,10 @@ struct acm_task_result {
   bool ok = true;
   Json output;
   std::string error;
+};
+
+struct acm_learner {
+  acm::learn::Learner learner;
 };
 
 namespace {
@@ -213,6 +221,11 @@ class Reader {
     if (!j_.at(key).is_string()) wrong(key, "a duration string (\"PT4H\", \"90m\")");
     return acm::parse_duration(j_.at(key).get<std::string>());
   }
+  double number(const char* key, double fallback) const {
+    if (!has(key)) return fallback;
+    if (!j_.at(key).is_number()) wrong(key, "a number");
+    return j_.at(key).get<double>();
+  }
   Json object(const char* key) const {
     if (!has(key)) return Json::object();
     if (!j_.at(key).is_object()) wrong(key, "a JSON object");
@@ -346,6 +359,197 @@ acm::QueueFilter queue_filter(const Json& j) {
   f.offset = static_cast<std::size_t>(r.integer("offset", 0, 0, std::numeric_limits<long long>::max()));
   return f;
 }
+
+// ---- learning: traces, options and mappings -------------------------------------------------
+
+/// Attribute value as text: strings as they are, other scalars as their JSON text.
+std::string attribute_text(const Json& v, const std::string& what) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  invalid(what + ": attribute values must be strings, numbers or booleans");
+}
+
+/// {"k": "v", ...} or [["k", "v"], ...].
+acm::learn::Attributes attributes(const Json& j, const std::string& what) {
+  acm::learn::Attributes out;
+  if (j.is_null()) return out;
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) out.emplace_back(k, attribute_text(v, what));
+    return out;
+  }
+  if (!j.is_array()) invalid(what + ": attributes must be an object or an array of [name, value] pairs");
+  for (const auto& pair : j) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
+      invalid(what + ": attributes must be an object or an array of [name, value] pairs");
+    out.emplace_back(pair[0].get<std::string>(), attribute_text(pair[1], what));
+  }
+  return out;
+}
+
+acm::learn::Trace trace(const Json& j) {
+  Reader r(j, "trace", {"id", "case_type", "attributes", "steps"});
+  acm::learn::Trace t;
+  t.id = r.str("id");
+  t.case_type = r.str("case_type");
+  if (r.has("attributes")) t.attributes = attributes(r.at("attributes"), "trace");
+  if (r.has("steps")) {
+    if (!r.at("steps").is_array()) invalid("trace: 'steps' must be an array");
+    for (const auto& sj : r.at("steps")) {
+      Reader s(sj, "trace step", {"activity", "time", "resource", "ad_hoc", "attributes"});
+      acm::learn::Step step;
+      if (!s.has("activity")) invalid("trace step: 'activity' is required");
+      step.activity = s.str("activity");
+      auto time = s.time("time");
+      if (!time) invalid("trace step: 'time' is required");
+      step.time = *time;
+      step.resource = s.str("resource");
+      step.ad_hoc = s.boolean("ad_hoc", false);
+      if (s.has("attributes")) step.attributes = attributes(s.at("attributes"), "trace step");
+      t.steps.push_back(std::move(step));
+    }
+  }
+  return t;
+}
+
+Json attrs_json(const acm::learn::Attributes& a) {
+  Json out = Json::object();
+  for (const auto& [k, v] : a) out[k] = v;
+  return out;
+}
+
+Json trace_json(const acm::learn::Trace& t) {
+  Json steps = Json::array();
+  for (const auto& s : t.steps)
+    steps.push_back({{"activity", s.activity},
+                     {"time", acm::format_time(s.time)},
+                     {"resource", s.resource},
+                     {"ad_hoc", s.ad_hoc},
+                     {"attributes", attrs_json(s.attributes)}});
+  return Json{{"id", t.id}, {"case_type", t.case_type}, {"attributes", attrs_json(t.attributes)},
+              {"steps", std::move(steps)}};
+}
+
+acm::learn::Trace trace_of(acm::eventlog::LogCase&& c) {
+  acm::learn::Trace t;
+  t.id = std::move(c.id);
+  t.attributes = std::move(c.attributes);
+  t.steps.reserve(c.events.size());
+  for (auto& e : c.events)
+    t.steps.push_back(acm::learn::Step{std::move(e.activity), e.time, std::move(e.resource), false,
+                                       std::move(e.attributes)});
+  return t;
+}
+
+acm::learn::LearnerOptions learner_options(const Json& j) {
+  Reader r(j, "learner options",
+           {"next_rounds", "next_depth", "next_eta", "time_rounds", "time_depth", "time_eta", "quantiles", "attributes",
+            "calendar_time", "min_value_count", "retrain_every", "max_traces", "capture_min_cases",
+            "capture_max_tasks"});
+  acm::learn::LearnerOptions o;
+  constexpr long long int_max = std::numeric_limits<int>::max();
+  constexpr long long big = std::numeric_limits<long long>::max();
+  o.next_rounds = static_cast<int>(r.integer("next_rounds", o.next_rounds, 1, int_max));
+  o.next_depth = static_cast<int>(r.integer("next_depth", o.next_depth, 1, 64));
+  o.next_eta = r.number("next_eta", o.next_eta);
+  o.time_rounds = static_cast<int>(r.integer("time_rounds", o.time_rounds, 1, int_max));
+  o.time_depth = static_cast<int>(r.integer("time_depth", o.time_depth, 1, 64));
+  o.time_eta = r.number("time_eta", o.time_eta);
+  if (r.has("quantiles")) {
+    const Json& q = r.at("quantiles");
+    if (!q.is_array()) invalid("learner options: 'quantiles' must be an array of numbers");
+    o.quantiles.clear();
+    for (const auto& x : q) {
+      if (!x.is_number()) invalid("learner options: 'quantiles' must be an array of numbers");
+      o.quantiles.push_back(x.get<double>());
+    }
+  }
+  if (r.has("attributes")) o.attributes = r.strings("attributes");
+  o.calendar_time = r.boolean("calendar_time", o.calendar_time);
+  o.min_value_count = static_cast<int>(r.integer("min_value_count", o.min_value_count, 0, int_max));
+  o.retrain_every = static_cast<std::size_t>(r.integer("retrain_every", 0, 0, big));
+  o.max_traces = static_cast<std::size_t>(r.integer("max_traces", static_cast<long long>(o.max_traces), 1, big));
+  o.capture_min_cases = static_cast<std::size_t>(
+      r.integer("capture_min_cases", static_cast<long long>(o.capture_min_cases), 1, big));
+  o.capture_max_tasks = static_cast<std::size_t>(
+      r.integer("capture_max_tasks", static_cast<long long>(o.capture_max_tasks), 2, big));
+  return o;
+}
+
+acm::learn::LearnerOptions learner_options(const char* options_json) {
+  return options_json ? learner_options(parse(options_json, "learner options")) : acm::learn::LearnerOptions{};
+}
+
+/// A CSV mapping from JSON (NULL: guessed from the file's header), plus the import options.
+std::pair<acm::eventlog::CsvMapping, acm::eventlog::ImportOptions> csv_mapping(const char* mapping_json,
+                                                                               const std::string& path) {
+  acm::eventlog::ImportOptions options;
+  if (!mapping_json) return {acm::eventlog::guess_mapping(acm::eventlog::read_csv_header(path)), options};
+  Json j = parse(mapping_json, "mapping");
+  Reader r(j, "mapping", {"case_id", "activity", "timestamp", "resource", "case_attributes", "event_attributes",
+                          "timestamp_format", "time_zone", "delimiter", "on_bad_row"});
+  acm::eventlog::CsvMapping m;
+  for (const char* key : {"case_id", "activity", "timestamp"})
+    if (!r.has(key)) invalid(std::string("mapping: '") + key + "' is required");
+  m.case_id = r.str("case_id");
+  m.activity = r.str("activity");
+  m.timestamp = r.str("timestamp");
+  m.resource = r.str("resource");
+  m.case_attributes = r.strings("case_attributes");
+  m.event_attributes = r.strings("event_attributes");
+  if (r.has("timestamp_format")) m.timestamp_format = r.str("timestamp_format");
+  if (r.has("time_zone")) m.time_zone = r.str("time_zone");
+  if (r.has("delimiter")) {
+    std::string d = r.str("delimiter");
+    if (d.size() != 1) invalid("mapping: 'delimiter' must be one character");
+    m.delimiter = d[0];
+  }
+  if (r.has("on_bad_row")) {
+    std::string b = r.str("on_bad_row");
+    if (b == "skip") options.on_bad_row = acm::eventlog::OnBadRow::skip;
+    else if (b == "stop") options.on_bad_row = acm::eventlog::OnBadRow::stop;
+    else invalid("mapping: 'on_bad_row' must be \"skip\" or \"stop\"");
+  }
+  return {m, options};
+}
+
+Json report_json_of(const acm::eventlog::ImportReport& r) {
+  Json problems = Json::array();
+  for (const auto& p : r.problems) problems.push_back({{"line", p.line}, {"message", p.message}});
+  return Json{{"rows", r.rows},
+              {"events", r.events},
+              {"cases", r.cases},
+              {"skipped_rows", r.skipped_rows},
+              {"skipped_cases", r.skipped_cases},
+              {"reappeared_runs", r.reappeared_runs},
+              {"problems", std::move(problems)},
+              {"problems_total", r.problems_total}};
+}
+
+Json evidence_json(const std::vector<acm::learn::Evidence>& ev) {
+  Json out = Json::array();
+  for (const auto& e : ev) out.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}});
+  return out;
+}
+
+Json time_json(TimePoint t) { return acm::format_time(t); }
+Json duration_json(Duration d) { return acm::format_duration(d); }
+
+Json template_info_json(const acm::TemplateInfo& t) {
+  return Json{{"name", t.name},
+              {"version", t.version},
+              {"kind", t.kind},
+              {"created_at", time_json(t.created_at)},
+              {"created_at_ms", to_ms(t.created_at)},
+              {"meta", t.meta}};
+}
+
+acm::learn::Learner& learner_of(acm_learner* l) {
+  if (!l) invalid("learner is NULL");
+  return l->learner;
+}
+
+/// Hands a learner to an out-parameter.
+void give(acm_learner** out, acm::learn::Learner&& l) { *out = new acm_learner{std::move(l)}; }
 
 // ---- JSON results -----------------------------------------------------------------------
 
@@ -515,6 +719,68 @@ acm_status acm_options_set_admin_roles(acm_options* options, const char* const* 
 acm_status acm_options_set_designer_roles(acm_options* options, const char* const* roles, size_t count,
                                           char** error) {
   return guard(error, [&] { options_of(options).designer_roles = text_list(roles, count, "roles"); });
+}
+
+
+acm_status acm_options_set_calendar_json(acm_options* options, const char* calendar_json, char** error) {
+  return guard(error, [&] {
+    auto& o = options_of(options);
+    if (!calendar_json) {
+      o.calendar.reset();
+      return;
+    }
+    o.calendar = std::make_shared<acm::BusinessCalendar>(
+        acm::BusinessCalendar::from_json(parse(calendar_json, "calendar")));
+  });
+}
+
+acm_status acm_options_set_priority_policy_json(acm_options* options, const char* policy_json, char** error) {
+  return guard(error, [&] {
+    auto& o = options_of(options);
+    if (!policy_json) {
+      o.priority_policy.reset();
+      return;
+    }
+    o.priority_policy = acm::PriorityPolicy::from_json(parse(policy_json, "priority policy"));
+  });
+}
+
+acm_status acm_options_set_escalation_json(acm_options* options, const char* rules_json, char** error) {
+  return guard(error, [&] {
+    auto& o = options_of(options);
+    if (!rules_json) {
+      o.escalation.clear();
+      return;
+    }
+    auto rules = acm::EscalationRule::from_json(parse(rules_json, "escalation rules"));
+    acm::validate_escalation(rules);
+    o.escalation = std::move(rules);
+  });
+}
+
+acm_status acm_options_set_promise_warning(acm_options* options, int64_t warning_ms, char** error) {
+  return guard(error, [&] {
+    auto& o = options_of(options);
+    if (warning_ms < 0) invalid("the promise warning must not be negative");
+    o.promise_warning = Duration(warning_ms);
+  });
+}
+
+acm_status acm_options_set_forecaster(acm_options* options, acm_forecast_fn forecaster, void* user_data,
+                                      char** error) {
+  return guard(error, [&] {
+    auto& o = options_of(options);
+    if (!forecaster) {
+      o.forecaster = nullptr;
+      return;
+    }
+    o.forecaster = [forecaster, user_data](const acm::CaseInfo& c, TimePoint now) -> std::optional<TimePoint> {
+      std::string case_json = dump(acm::to_json(c));
+      std::int64_t ms = forecaster(user_data, case_json.c_str(), to_ms(now));
+      if (ms == ACM_NO_TIME) return std::nullopt;
+      return from_ms(ms);
+    };
+  });
 }
 
 // ---- engine ------------------------------------------------------------------------------
@@ -850,6 +1116,55 @@ acm_status acm_goal_achieve(acm_engine* engine, const acm_request* by, const cha
   });
 }
 
+
+acm_status acm_goal_pause(acm_engine* engine, const acm_request* by, const char* case_id, const char* goal_id,
+                          const char* reason, char** result, char** error) {
+  return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
+    return e.pause_goal(r, id, opt_text(goal_id), opt_text(reason));
+  });
+}
+
+acm_status acm_goal_resume(acm_engine* engine, const acm_request* by, const char* case_id, const char* goal_id,
+                           char** result, char** error) {
+  return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
+    return e.resume_goal(r, id, opt_text(goal_id));
+  });
+}
+
+// ---- promises and priorities -------------------------------------------------------------
+
+acm_status acm_promise_make(acm_engine* engine, const acm_request* by, const char* case_id, const char* promise_json,
+                            char** result, char** error) {
+  return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
+    Json j = parse(promise_json, "promise");
+    Reader pr(j, "promise", {"id", "what", "due"});
+    if (!pr.has("id")) invalid("promise: 'id' is required");
+    auto due = pr.time("due");
+    if (!due) invalid("promise: 'due' is required");
+    return e.make_promise(r, id, acm::PromiseSpec{pr.str("id"), pr.str("what"), *due});
+  });
+}
+
+acm_status acm_promise_keep(acm_engine* engine, const acm_request* by, const char* case_id, const char* promise_id,
+                            char** result, char** error) {
+  return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
+    return e.keep_promise(r, id, text(promise_id, "promise_id"));
+  });
+}
+
+acm_status acm_promise_cancel(acm_engine* engine, const acm_request* by, const char* case_id, const char* promise_id,
+                              const char* reason, char** result, char** error) {
+  return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
+    return e.cancel_promise(r, id, text(promise_id, "promise_id"), opt_text(reason));
+  });
+}
+
+acm_status acm_case_explain_priority(acm_engine* engine, const char* case_id, char** explanation_json,
+                                     char** error) {
+  return query(engine, explanation_json, error,
+               [&](acm::Engine& e) { return e.explain_priority(text(case_id, "case_id")); });
+}
+
 // ---- runtime assembly --------------------------------------------------------------------
 
 acm_status acm_fragment_list_applicable(acm_engine* engine, const char* case_id, char** offers_json,
@@ -950,7 +1265,321 @@ acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** it
   });
 }
 
+// ---- stored templates --------------------------------------------------------------------
+
+acm_status acm_template_put(acm_engine* engine, const char* name, const char* kind, const char* meta_json,
+                           const void* data, size_t size, int* version, char** error) {
+  if (version) *version = 0;
+  return guard(error, [&] {
+    acm::Engine& e = engine_of(engine);
+    if (!data && size > 0) invalid("data is NULL but its size is not 0");
+    Json meta = meta_json ? parse(meta_json, "meta") : Json::object();
+    std::string bytes(static_cast<const char*>(data ? data : ""), size);
+    int v = e.put_template(text(name, "name"), text(kind, "kind"), meta, bytes);
+    if (version) *version = v;
+  });
+}
+
+acm_status acm_template_get(acm_engine* engine, const char* name, int version, char** info_json, void** data,
+                           size_t* size, char** error) {
+  if (!info_json || !data || !size) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *info_json = nullptr;
+  *data = nullptr;
+  *size = 0;
+  return guard(error, [&] {
+    auto [info, bytes] = engine_of(engine).get_template(text(name, "name"), version);
+    char* i = dup(dump(template_info_json(info)));
+    char* b = static_cast<char*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
+    if (!b) {
+      std::free(i);
+      throw std::bad_alloc();
+    }
+    if (!bytes.empty()) std::memcpy(b, bytes.data(), bytes.size());
+    *info_json = i;
+    *data = b;
+    *size = bytes.size();
+  });
+}
+
+acm_status acm_template_list(acm_engine* engine, char** templates_json, char** error) {
+  return query(engine, templates_json, error, [&](acm::Engine& e) {
+    Json out = Json::array();
+    for (const auto& t : e.list_templates()) out.push_back(template_info_json(t));
+    return out;
+  });
+}
+
 // ---- learning ----------------------------------------------------------------------------
-// Reserved: the acm_learn_* functions go here.
+
+acm_status acm_learner_create(const char* options_json, acm_learner** out, char** error) {
+  if (!out) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  return guard(error, [&] { give(out, acm::learn::Learner(learner_options(options_json))); });
+}
+
+acm_status acm_learner_destroy(acm_learner* learner) {
+  delete learner;
+  return ACM_OK;
+}
+
+acm_status acm_learner_add(acm_learner* learner, const char* trace_json, char** error) {
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    l.add(trace(parse(trace_json, "trace")));
+  });
+}
+
+acm_status acm_learner_train(acm_learner* learner, char** error) {
+  return guard(error, [&] { learner_of(learner).train(); });
+}
+
+acm_status acm_learner_next_steps(acm_learner* learner, const char* trace_json, size_t limit, bool include_end,
+                                  char** steps_json, char** error) {
+  if (!steps_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *steps_json = nullptr;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    Json out = Json::array();
+    for (const auto& n : l.next_steps(trace(parse(trace_json, "trace")), limit, include_end))
+      out.push_back({{"activity", n.activity},
+                     {"probability", n.probability},
+                     {"support", n.support},
+                     {"matched", n.matched},
+                     {"evidence", evidence_json(n.evidence)}});
+    *steps_json = dup(dump(out));
+  });
+}
+
+acm_status acm_learner_completion(acm_learner* learner, const char* trace_json, int64_t now_ms,
+                                  char** completion_json, char** error) {
+  if (!completion_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *completion_json = nullptr;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    std::optional<TimePoint> now;
+    if (now_ms != ACM_NO_TIME) now = from_ms(now_ms);
+    acm::learn::Completion c = l.completion(trace(parse(trace_json, "trace")), now);
+    Json quantiles = Json::array();
+    for (const auto& [q, d] : c.quantiles)
+      quantiles.push_back({{"quantile", q}, {"remaining", duration_json(d)}, {"remaining_ms", d.count()}});
+    Json out{{"remaining", duration_json(c.remaining)},
+             {"remaining_ms", c.remaining.count()},
+             {"quantiles", std::move(quantiles)},
+             {"expected", time_json(c.expected)},
+             {"expected_ms", to_ms(c.expected)},
+             {"support", c.support},
+             {"evidence", evidence_json(c.evidence)}};
+    *completion_json = dup(dump(out));
+  });
+}
+
+acm_status acm_learner_suggest_plan(acm_learner* learner, const char* case_type, const char* attributes_json,
+                                    size_t limit, char** plans_json, char** error) {
+  if (!plans_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *plans_json = nullptr;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    acm::learn::Attributes attrs;
+    if (attributes_json) attrs = attributes(parse(attributes_json, "attributes"), "suggest_plan");
+    Json out = Json::array();
+    for (const auto& p : l.suggest_plan(opt_text(case_type), attrs, limit))
+      out.push_back({{"steps", p.steps},
+                     {"support", p.support},
+                     {"share", p.share},
+                     {"median_duration", duration_json(p.median_duration)},
+                     {"median_duration_ms", p.median_duration.count()},
+                     {"matched", attrs_json(p.matched)},
+                     {"examples", p.examples}});
+    *plans_json = dup(dump(out));
+  });
+}
+
+acm_status acm_learner_fragment_proposals(acm_learner* learner, char** proposals_json, char** error) {
+  if (!proposals_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *proposals_json = nullptr;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    Json out = Json::array();
+    for (const auto& p : l.fragment_proposals()) {
+      Json order = Json::array();
+      for (const auto& [a, b] : p.order) order.push_back(Json::array({a, b}));
+      Json estimates = Json::array(), estimates_ms = Json::array();
+      for (const auto& d : p.estimates) {
+        estimates.push_back(duration_json(d));
+        estimates_ms.push_back(d.count());
+      }
+      out.push_back({{"id", p.id},
+                     {"tasks", p.tasks},
+                     {"order", std::move(order)},
+                     {"estimates", std::move(estimates)},
+                     {"estimates_ms", std::move(estimates_ms)},
+                     {"cases", p.cases},
+                     {"definition", acm::to_json(p.definition())}});
+    }
+    *proposals_json = dup(dump(out));
+  });
+}
+
+acm_status acm_learner_stats(acm_learner* learner, char** stats_json, char** error) {
+  if (!stats_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *stats_json = nullptr;
+  return guard(error, [&] {
+    acm::learn::LearnerStats st = learner_of(learner).stats();
+    Json out{{"traces", st.traces},
+             {"steps", st.steps},
+             {"activities", st.activities},
+             {"trained_on", st.trained_on},
+             {"model_version", st.model_version}};
+    *stats_json = dup(dump(out));
+  });
+}
+
+acm_status acm_learner_save(acm_learner* learner, void** data, size_t* size, char** error) {
+  if (!data || !size) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *data = nullptr;
+  *size = 0;
+  return guard(error, [&] {
+    std::string bytes = learner_of(learner).save();
+    auto* b = static_cast<char*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
+    if (!b) throw std::bad_alloc();
+    if (!bytes.empty()) std::memcpy(b, bytes.data(), bytes.size());
+    *data = b;
+    *size = bytes.size();
+  });
+}
+
+acm_status acm_learner_load(const void* data, size_t size, acm_learner** out, char** error) {
+  if (!out) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  return guard(error, [&] {
+    if (!data && size > 0) invalid("data is NULL but its size is not 0");
+    std::string_view bytes(static_cast<const char*>(data ? data : ""), size);
+    give(out, acm::learn::Learner::load(bytes));
+  });
+}
+
+acm_status acm_learner_export_file(acm_learner* learner, const char* path, char** error) {
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    l.export_file(text(path, "path"));
+  });
+}
+
+acm_status acm_learner_import_file(const char* path, acm_learner** out, char** error) {
+  if (!out) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  return guard(error, [&] { give(out, acm::learn::Learner::import_file(text(path, "path"))); });
+}
+
+acm_status acm_learner_import_csv(acm_learner* learner, const char* path, const char* mapping_json,
+                                  char** report_json, char** error) {
+  if (report_json) *report_json = nullptr;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    std::string file = text(path, "path");
+    auto mapping = csv_mapping(mapping_json, file);
+    acm::eventlog::ImportReport report = acm::eventlog::import_csv(
+        file, mapping.first, [&](acm::eventlog::LogCase&& c) { l.add(trace_of(std::move(c))); }, mapping.second);
+    if (report_json) *report_json = dup(dump(report_json_of(report)));
+  });
+}
+
+acm_status acm_learner_import_xes(acm_learner* learner, const char* path, char** report_json, char** error) {
+  if (report_json) *report_json = nullptr;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    acm::eventlog::ImportReport report = acm::eventlog::import_xes(
+        text(path, "path"), [&](acm::eventlog::LogCase&& c) { l.add(trace_of(std::move(c))); });
+    if (report_json) *report_json = dup(dump(report_json_of(report)));
+  });
+}
+
+acm_status acm_eventlog_read_csv(const char* path, const char* mapping_json, char** traces_json, char** report_json,
+                                 char** error) {
+  if (report_json) *report_json = nullptr;
+  if (!traces_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *traces_json = nullptr;
+  return guard(error, [&] {
+    std::string file = text(path, "path");
+    auto mapping = csv_mapping(mapping_json, file);
+    Json traces = Json::array();
+    acm::eventlog::ImportReport report = acm::eventlog::import_csv(
+        file, mapping.first,
+        [&](acm::eventlog::LogCase&& c) { traces.push_back(trace_json(trace_of(std::move(c)))); }, mapping.second);
+    char* t = dup(dump(traces));
+    if (report_json) {
+      try {
+        *report_json = dup(dump(report_json_of(report)));
+      } catch (...) {
+        std::free(t);
+        throw;
+      }
+    }
+    *traces_json = t;
+  });
+}
+
+acm_status acm_learner_evaluate(const char* traces_json, const char* options_json, char** evaluation_json,
+                                char** error) {
+  if (!evaluation_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *evaluation_json = nullptr;
+  return guard(error, [&] {
+    Json j = parse(traces_json, "traces");
+    if (!j.is_array()) invalid("traces must be a JSON array");
+    std::vector<acm::learn::Trace> traces;
+    traces.reserve(j.size());
+    for (const auto& t : j) traces.push_back(trace(t));
+    j = Json();
+    acm::learn::Evaluation ev = acm::learn::evaluate(traces, learner_options(options_json));
+    Json points = Json::array();
+    for (const auto& p : ev.points)
+      points.push_back({{"case", p.case_id},
+                        {"prefix_length", p.prefix_length},
+                        {"actual_next", p.actual_next},
+                        {"predicted_next", p.predicted_next},
+                        {"actual_remaining_s", p.actual_remaining_s},
+                        {"predicted_remaining_s", p.predicted_remaining_s}});
+    Json out{{"train_cases", ev.train_cases}, {"test_cases", ev.test_cases}, {"accuracy", ev.accuracy},
+             {"mae_days", ev.mae_days},       {"train_seconds", ev.train_seconds}, {"points", std::move(points)}};
+    *evaluation_json = dup(dump(out));
+  });
+}
+
+acm_status acm_learner_learn_from_engine(acm_learner* learner, acm_engine* engine, size_t* count, char** error) {
+  if (count) *count = 0;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    std::size_t n = acm::learn::learn_from_engine(engine_of(engine), l);
+    if (count) *count = n;
+  });
+}
+
+acm_status acm_learner_learn_on_close(acm_learner* learner, acm_engine* engine, uint64_t* subscription,
+                                      char** error) {
+  if (subscription) *subscription = 0;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    acm::Engine& e = engine_of(engine);
+    if (!subscription) invalid("subscription pointer is NULL");
+    *subscription = acm::learn::learn_on_close(e, l);
+  });
+}
+
+acm_status acm_learner_save_template(acm_learner* learner, acm_engine* engine, const char* name, int* version,
+                                     char** error) {
+  if (version) *version = 0;
+  return guard(error, [&] {
+    auto& l = learner_of(learner);
+    int v = acm::learn::save_template(engine_of(engine), text(name, "name"), l);
+    if (version) *version = v;
+  });
+}
+
+acm_status acm_learner_load_template(acm_engine* engine, const char* name, int version, acm_learner** out,
+                                     char** error) {
+  if (!out) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  return guard(error, [&] { give(out, acm::learn::load_template(engine_of(engine), text(name, "name"), version)); });
+}
 
 }  // extern "C"

@@ -119,21 +119,31 @@ _acm._set_error_classes({cls.code_value: cls for cls in ERRORS.values()})
 
 from ._acm import (  # noqa: E402  (after the error classes are installed)
     Actor,
+    BusinessCalendar,
     Clock,
     Engine,
+    Learner,
     ManualClock,
     SystemClock,
     TaskContext,
+    evaluate,
     format_duration,
     format_time,
+    import_csv,
+    import_xes,
+    learn_from_engine,
+    learn_on_close,
+    load_template,
     parse_definitions,
     parse_duration,
     parse_time,
+    save_template,
 )
 
 __all__ = [
-    "Actor", "Clock", "Engine", "ManualClock", "SystemClock", "TaskContext",
-    "format_duration", "format_time", "parse_definitions", "parse_duration", "parse_time",
+    "Actor", "BusinessCalendar", "Clock", "Engine", "Learner", "ManualClock", "SystemClock", "TaskContext",
+    "evaluate", "format_duration", "format_time", "import_csv", "import_xes", "learn_from_engine",
+    "learn_on_close", "load_template", "parse_definitions", "parse_duration", "parse_time", "save_template",
     "Error", "ERRORS", "InvalidArgument", "InvalidDefinition", "ParseError", "NotFound",
     "AlreadyExists", "PermissionDenied", "InvalidState", "Cycle", "Conflict", "StorageError",
     "InternalError",

@@ -13,6 +13,7 @@
 //  4. Engine.close() waits for running calls, then destroys the engine with the GIL released.
 //     Open engines are closed at interpreter exit (atexit), while Python still runs.
 #include "convert.hpp"
+#include "learn.hpp"
 #include "views.hpp"
 
 #include <condition_variable>
@@ -27,6 +28,8 @@ using namespace pybind11::literals;
 
 // > 0 while this thread runs a Python callback called by an engine.
 thread_local int callback_depth = 0;
+// > 0 while this thread runs the forecaster (under a case lock: no engine calls allowed).
+thread_local int forecaster_depth = 0;
 
 struct CallbackScope {
   CallbackScope() { ++callback_depth; }
@@ -99,6 +102,30 @@ EventCallback make_subscriber(std::shared_ptr<PyCallable> cb) {
   };
 }
 
+// The forecaster: called by the engine under the case lock; takes the GIL. An exception is
+// reported through sys.unraisablehook and counts as "no forecast".
+CompletionForecaster make_forecaster(std::shared_ptr<PyCallable> cb) {
+  return [cb = std::move(cb)](const CaseInfo& c, TimePoint now) -> std::optional<TimePoint> {
+    py::gil_scoped_acquire gil;
+    CallbackScope scope;
+    ++forecaster_depth;
+    struct Leave {
+      ~Leave() { --forecaster_depth; }
+    } leave;
+    try {
+      py::object out = cb->fn(to_py(c), from_time(now));
+      if (out.is_none()) return std::nullopt;
+      return to_time(out);
+    } catch (py::error_already_set& e) {
+      e.discard_as_unraisable("acm forecaster");
+    } catch (const std::exception& e) {  // e.g. a naive datetime or not a datetime
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+      PyErr_WriteUnraisable(cb->fn.ptr());
+    }
+    return std::nullopt;
+  };
+}
+
 class PyEngine;
 std::mutex registry_mutex;
 std::set<PyEngine*>& registry() {
@@ -131,6 +158,8 @@ class PyEngine {
   /// Runs f(engine) with the GIL released. Call with the GIL held.
   template <class F>
   auto run(F&& f) {
+    if (forecaster_depth > 0)
+      throw Error(ErrorCode::invalid_state, "the forecaster runs under a case lock and may not call the engine");
     Use use(*this);
     py::gil_scoped_release release;
     return f(*engine_);
@@ -145,6 +174,12 @@ class PyEngine {
   bool closed() {
     std::lock_guard lock(mutex_);
     return closing_;
+  }
+
+  /// Keeps `p` alive as long as this object (learners fed by learn_on_close).
+  void keep(std::shared_ptr<void> p) {
+    std::lock_guard lock(mutex_);
+    keep_.push_back(std::move(p));
   }
 
  private:
@@ -181,6 +216,7 @@ class PyEngine {
   }
 
   std::unique_ptr<Engine> engine_;
+  std::vector<std::shared_ptr<void>> keep_;  // destroyed after the engine
   std::mutex close_mutex_;
   std::mutex mutex_;
   std::condition_variable idle_;
@@ -260,7 +296,9 @@ void def_item_command(py::class_<PyEngine>& c, const char* name, ItemCommand m, 
 
 std::unique_ptr<PyEngine> open_engine(py::object database, const std::string& durability, std::size_t snapshot_every,
                                       std::size_t cache_capacity, std::shared_ptr<Clock> clock, py::object admin_roles,
-                                      py::object designer_roles, std::size_t max_steps_per_command) {
+                                      py::object designer_roles, std::size_t max_steps_per_command,
+                                      py::handle calendar, py::handle priority_policy, py::handle escalation,
+                                      py::handle promise_warning, py::object forecaster) {
   EngineOptions o;
   if (!database.is_none()) o.database = py::str(py::module_::import("os").attr("fspath")(database)).cast<std::string>();
   o.durability = to_durability(durability);
@@ -270,12 +308,72 @@ std::unique_ptr<PyEngine> open_engine(py::object database, const std::string& du
   if (!admin_roles.is_none()) o.admin_roles = to_strings(admin_roles, "admin_roles");
   if (!designer_roles.is_none()) o.designer_roles = to_strings(designer_roles, "designer_roles");
   o.max_steps_per_command = max_steps_per_command;
+  if (!calendar.is_none()) {
+    if (py::isinstance<BusinessCalendar>(calendar))
+      o.calendar = calendar.cast<std::shared_ptr<BusinessCalendar>>();
+    else
+      o.calendar = std::make_shared<BusinessCalendar>(BusinessCalendar::from_json(json_argument(calendar, "calendar")));
+  }
+  if (!priority_policy.is_none())
+    o.priority_policy = PriorityPolicy::from_json(json_argument(priority_policy, "priority_policy"));
+  if (!escalation.is_none()) {
+    Json rules = json_argument(escalation, "escalation");
+    if (rules.is_array()) rules = Json{{"rules", rules}};
+    o.escalation = EscalationRule::from_json(rules);
+    validate_escalation(o.escalation);
+  }
+  if (!promise_warning.is_none()) o.promise_warning = to_duration(promise_warning);
+  if (!forecaster.is_none()) {
+    if (!PyCallable_Check(forecaster.ptr())) throw py::type_error("the forecaster must be callable");
+    o.forecaster = make_forecaster(std::make_shared<PyCallable>(std::move(forecaster)));
+  }
   std::unique_ptr<Engine> engine;
   {
     py::gil_scoped_release release;
     engine = Engine::open(std::move(o));
   }
   return std::make_unique<PyEngine>(std::move(engine));
+}
+
+py::dict template_info(const TemplateInfo& t) {
+  py::dict d;
+  d["name"] = t.name;
+  d["version"] = t.version;
+  d["kind"] = t.kind;
+  d["created_at"] = from_time(t.created_at);
+  d["meta"] = from_json(t.meta);
+  return d;
+}
+
+void bind_engine_learning(py::module_& m) {
+  using learn::Learner;
+  m.def(
+      "learn_from_engine",
+      [](PyEngine& engine, std::shared_ptr<Learner> learner) {
+        return engine.run([&](Engine& e) { return learn::learn_from_engine(e, *learner); });
+      },
+      "engine"_a, "learner"_a, "Feeds the learner every completed, terminated or closed case; returns how many.");
+  m.def(
+      "learn_on_close",
+      [](PyEngine& engine, std::shared_ptr<Learner> learner) {
+        engine.keep(learner);  // the engine's subscription holds a reference to it
+        return engine.run([&](Engine& e) { return learn::learn_on_close(e, *learner); });
+      },
+      "engine"_a, "learner"_a,
+      "Adds every case that completes to the learner as it happens; returns the subscription id\n"
+      "(Engine.unsubscribe ends it). The engine keeps the learner alive.");
+  m.def(
+      "save_template",
+      [](PyEngine& engine, const std::string& name, std::shared_ptr<Learner> learner) {
+        return engine.run([&](Engine& e) { return learn::save_template(e, name, *learner); });
+      },
+      "engine"_a, "name"_a, "learner"_a, "Stores the learner as the next version of template `name`.");
+  m.def(
+      "load_template",
+      [](PyEngine& engine, const std::string& name, int version) {
+        return std::make_shared<Learner>(engine.run([&](Engine& e) { return learn::load_template(e, name, version); }));
+      },
+      "engine"_a, "name"_a, "version"_a = 0, "Reads a stored learner back (version 0: latest).");
 }
 
 void bind_values(py::module_& m) {
@@ -374,7 +472,13 @@ void bind_engine(py::module_& m) {
   c.def_static("open", &open_engine, py::kw_only(), "database"_a = "", "durability"_a = "group",
                "snapshot_every"_a = 100, "cache_capacity"_a = 100000, "clock"_a = nullptr, "admin_roles"_a = py::none(),
                "designer_roles"_a = py::none(), "max_steps_per_command"_a = 10000,
-               "Opens an engine on its SQLite store ('' or ':memory:': in memory).");
+               "calendar"_a = py::none(), "priority_policy"_a = py::none(), "escalation"_a = py::none(),
+               "promise_warning"_a = py::none(), "forecaster"_a = py::none(),
+               "Opens an engine on its SQLite store ('' or ':memory:': in memory).\n"
+               "calendar: BusinessCalendar or its spec (dict/JSON); priority_policy: {'terms': [...]};\n"
+               "escalation: {'rules': [...]} or the list of rules; promise_warning: timedelta;\n"
+               "forecaster: callable(case: dict, now: datetime) -> datetime | None, called under the\n"
+               "case lock (it must not call the engine).");
   c.def("close", &PyEngine::close,
         "Waits for running calls, then closes the store and releases handlers and subscribers.\n"
         "Idempotent. Not allowed inside a callback.");
@@ -604,6 +708,77 @@ void bind_engine(py::module_& m) {
       },
       "by"_a, "case_id"_a, "goal_id"_a, "reason"_a = "", ACM_REQUEST_ARGS);
   def_item_command(c, "achieve_goal", &Engine::achieve_goal, "goal_id", "A person declares the goal achieved.");
+  c.def(
+      "pause_goal",
+      [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& goal_id,
+         const std::string& reason, Opt ev, const std::string& key) {
+        Request r = to_request(by, ev, key);
+        return to_py(self.run([&](Engine& e) { return e.pause_goal(r, case_id, goal_id, reason); }));
+      },
+      "by"_a, "case_id"_a, "goal_id"_a = "", "reason"_a = "", ACM_REQUEST_ARGS,
+      "Stops the goal's clock (SLA pause); goal_id '' pauses every open goal with a deadline.");
+  c.def(
+      "resume_goal",
+      [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& goal_id, Opt ev,
+         const std::string& key) {
+        Request r = to_request(by, ev, key);
+        return to_py(self.run([&](Engine& e) { return e.resume_goal(r, case_id, goal_id); }));
+      },
+      "by"_a, "case_id"_a, "goal_id"_a = "", ACM_REQUEST_ARGS,
+      "Restarts the clock; the deadline moves by the working time left at the pause.");
+
+  // ---- promises and priorities ----
+  c.def(
+      "make_promise",
+      [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& id, const std::string& what,
+         py::handle due, Opt ev, const std::string& key) {
+        Request r = to_request(by, ev, key);
+        PromiseSpec p{id, what, to_time(due)};
+        return to_py(self.run([&](Engine& e) { return e.make_promise(r, case_id, p); }));
+      },
+      "by"_a, "case_id"_a, "id"_a, "what"_a, "due"_a, ACM_REQUEST_ARGS,
+      "Records a promise to the customer, tracked until kept, broken or cancelled.");
+  def_item_command(c, "keep_promise", &Engine::keep_promise, "promise_id", "Marks a promise kept.");
+  c.def(
+      "cancel_promise",
+      [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& promise_id,
+         const std::string& reason, Opt ev, const std::string& key) {
+        Request r = to_request(by, ev, key);
+        return to_py(self.run([&](Engine& e) { return e.cancel_promise(r, case_id, promise_id, reason); }));
+      },
+      "by"_a, "case_id"_a, "promise_id"_a, "reason"_a = "", ACM_REQUEST_ARGS);
+  c.def(
+      "explain_priority",
+      [](PyEngine& self, const std::string& case_id) {
+        return from_json(self.run([&](Engine& e) { return e.explain_priority(case_id); }));
+      },
+      "case_id"_a,
+      "{'priority', 'base', 'score', 'terms': [{'name', 'value', 'weight', 'contribution'}]}.");
+
+  // ---- stored templates ----
+  c.def(
+      "put_template",
+      [](PyEngine& self, const std::string& name, const std::string& kind, py::handle meta, const py::bytes& data) {
+        Json m = meta.is_none() ? Json::object() : to_json(meta);
+        std::string bytes = data;
+        return self.run([&](Engine& e) { return e.put_template(name, kind, m, bytes); });
+      },
+      "name"_a, "kind"_a, "meta"_a, "data"_a, "Stores bytes as the next version of template `name`; returns it.");
+  c.def(
+      "get_template",
+      [](PyEngine& self, const std::string& name, int version) {
+        auto [info, bytes] = self.run([&](Engine& e) { return e.get_template(name, version); });
+        return py::make_tuple(template_info(info), py::bytes(bytes.data(), bytes.size()));
+      },
+      "name"_a, "version"_a = 0, "(info dict, bytes) of a template version (0: latest).");
+  c.def(
+      "list_templates",
+      [](PyEngine& self) {
+        py::list out;
+        for (const auto& t : self.run([](Engine& e) { return e.list_templates(); })) out.append(template_info(t));
+        return out;
+      },
+      "Every stored template version (info dicts, without bytes).");
 
   // ---- runtime assembly ----
   c.def(
@@ -795,7 +970,9 @@ PYBIND11_MODULE(_acm, m) {
   init_conversions();
   register_errors(m);
   bind_values(m);
+  bind_learning(m);
   bind_engine(m);
+  bind_engine_learning(m);
   m.def("_close_all_engines", &close_all_engines, "Internal: closes every open engine (run at exit).");
   py::module_::import("atexit").attr("register")(m.attr("_close_all_engines"));
 }

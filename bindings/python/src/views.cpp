@@ -51,6 +51,18 @@ py::dict to_py(const GoalInfo& g) {
   d["decision"] = g.decision;
   d["achieved_at"] = from_time(g.achieved_at);
   d["remaining_work"] = from_duration(g.remaining_work);
+  d["paused_since"] = from_time(g.paused_since);
+  return d;
+}
+
+py::dict to_py(const PromiseInfo& p) {
+  py::dict d;
+  d["id"] = p.id;
+  d["what"] = p.what;
+  d["due"] = from_time(p.due);
+  d["status"] = name(to_string(p.status));
+  d["timing"] = name(to_string(p.timing));
+  d["expected"] = from_time(p.expected);
   return d;
 }
 
@@ -117,6 +129,9 @@ py::dict to_py(const CaseInfo& c) {
   py::list items;
   for (const auto& i : c.items) items.append(to_py(i));
   d["items"] = items;
+  py::list promises;
+  for (const auto& p : c.promises) promises.append(to_py(p));
+  d["promises"] = promises;
   d["version"] = c.version;
   d["created_at"] = from_time(c.created_at);
   d["next_deadline"] = from_time(c.next_deadline);

@@ -2,7 +2,7 @@
  *
  * Conventions (docs/c-api.md has the details and a full example):
  *
- *  1. Objects are opaque handles: acm_engine, acm_options, acm_task_result. Functions are named
+ *  1. Objects are opaque handles: acm_engine, acm_options, acm_task_result, acm_learner. Functions are named
  *     acm_<object>_<verb>. The engine is created by acm_engine_open and destroyed by
  *     acm_engine_close; options by acm_options_create / acm_options_destroy.
  *  2. Every function returns an acm_status (ACM_OK or the code of the failure; the codes mirror
@@ -92,6 +92,12 @@ typedef struct acm_engine acm_engine;
 typedef struct acm_options acm_options;
 /** What a task handler reports; only valid during the handler call. */
 typedef struct acm_task_result acm_task_result;
+/** A learner (acm::learn::Learner): learned templates from closed cases and imported logs. */
+typedef struct acm_learner acm_learner;
+
+/** "No time": returned by a forecaster that has no forecast, and accepted by
+ *  acm_learner_completion for "no lower bound". */
+#define ACM_NO_TIME INT64_MIN
 
 /** Who runs a command, and how (acm::Request). Zero-initialise it and set what you need:
  *    acm_request alice = {"alice", NULL, 0, 0, NULL};
@@ -139,6 +145,36 @@ ACM_C_API acm_status acm_options_set_admin_roles(acm_options* options, const cha
 /** Global roles that may register definitions (replaces the default {"designer"}). */
 ACM_C_API acm_status acm_options_set_designer_roles(acm_options* options, const char* const* roles,
                                                     size_t count, char** error);
+/** Business-hour calendar for deadlines given as durations and remaining-work estimates, from its
+ *  JSON spec (docs/calendars.md: {"name", "time_zone", "hours": {"mon": ["09:00-17:00"], ...},
+ *  "holidays", "special_days"}). NULL: back to 24x7. ACM_INVALID_DEFINITION lists every problem. */
+ACM_C_API acm_status acm_options_set_calendar_json(acm_options* options, const char* calendar_json,
+                                                   char** error);
+/** Priority policy applied to every case: {"terms": [{"name", "expression", "weight"}]}
+ *  (acm::PriorityPolicy::from_json). NULL: none (priorities are what commands set). */
+ACM_C_API acm_status acm_options_set_priority_policy_json(acm_options* options, const char* policy_json,
+                                                          char** error);
+/** Escalation rules: {"rules": [{"id", "on", "target", "notify", "reassign_to", "bring_in":
+ *  {"actor", "roles"}, "add_fragment", "max_times"}]} (acm::EscalationRule::from_json, checked by
+ *  validate_escalation). NULL: none. Bad rules: ACM_INVALID_DEFINITION or ACM_INVALID_ARGUMENT,
+ *  listing every problem. */
+ACM_C_API acm_status acm_options_set_escalation_json(acm_options* options, const char* rules_json, char** error);
+/** A promise turns at risk at the latest this long (calendar time, ms >= 0) before it is due.
+ *  Default one hour. */
+ACM_C_API acm_status acm_options_set_promise_warning(acm_options* options, int64_t warning_ms, char** error);
+
+/** A completion forecaster (acm::CompletionForecaster): the expected completion of the case
+ *  `case_json` (the case view, as acm_case_get gives) at `now_ms`, in ms since the epoch, or
+ *  ACM_NO_TIME for "no forecast". Used to track promises.
+ *
+ *  Threading: called on the thread running a command or a clock advance, while that case is locked,
+ *  possibly from several threads at once for different cases. It must not call the engine and must
+ *  return normally. `case_json` is valid only during the call. */
+typedef int64_t (*acm_forecast_fn)(void* user_data, const char* case_json, int64_t now_ms);
+/** Installs a forecaster (NULL removes it). `user_data` must stay valid until every engine opened
+ *  with these options is closed. */
+ACM_C_API acm_status acm_options_set_forecaster(acm_options* options, acm_forecast_fn forecaster, void* user_data,
+                                                char** error);
 
 /* ---- engine -------------------------------------------------------------------------------- */
 
@@ -315,6 +351,31 @@ ACM_C_API acm_status acm_goal_cancel(acm_engine* engine, const acm_request* by, 
 /** A person's decision that the goal is achieved. */
 ACM_C_API acm_status acm_goal_achieve(acm_engine* engine, const acm_request* by, const char* case_id,
                                       const char* goal_id, char** result, char** error);
+/** Stops the goal's clock (SLA pause, e.g. waiting on the customer): no at-risk or overdue while
+ *  paused; the goal view's "paused_since" is set. `goal_id` NULL or "": every open goal with a
+ *  deadline. `reason` may be NULL. ACM_INVALID_STATE if already paused. */
+ACM_C_API acm_status acm_goal_pause(acm_engine* engine, const acm_request* by, const char* case_id,
+                                    const char* goal_id, const char* reason, char** result, char** error);
+/** Restarts the clock: the deadline moves by the working time left at the pause, counted from now.
+ *  `goal_id` NULL or "": every paused goal. ACM_INVALID_STATE if not paused. */
+ACM_C_API acm_status acm_goal_resume(acm_engine* engine, const acm_request* by, const char* case_id,
+                                     const char* goal_id, char** result, char** error);
+
+/* ---- promises to the customer and priorities ----------------------------------------------- */
+
+/** Records a promise: `promise_json` {"id" (required), "what", "due" (required: a time)}. It is
+ *  tracked (case view "promises": status open/kept/broken/cancelled, timing, expected) until kept,
+ *  broken or cancelled. */
+ACM_C_API acm_status acm_promise_make(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* promise_json, char** result, char** error);
+ACM_C_API acm_status acm_promise_keep(acm_engine* engine, const acm_request* by, const char* case_id,
+                                      const char* promise_id, char** result, char** error);
+ACM_C_API acm_status acm_promise_cancel(acm_engine* engine, const acm_request* by, const char* case_id,
+                                        const char* promise_id, const char* reason, char** result, char** error);
+/** Why the case has its priority: {"priority", "base", "score", "terms": [{"name", "value",
+ *  "weight", "contribution"}]} (without a policy: {"priority", "base"}). */
+ACM_C_API acm_status acm_case_explain_priority(acm_engine* engine, const char* case_id, char** explanation_json,
+                                               char** error);
 
 /* ---- runtime assembly ---------------------------------------------------------------------- */
 
@@ -379,8 +440,105 @@ ACM_C_API acm_status acm_item_occur(acm_engine* engine, const acm_request* by, c
 ACM_C_API acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** items_json,
                                     char** error);
 
-/* ---- learning ------------------------------------------------------------------------------ */
-/* Reserved: the learning functions (acm_learn_*) will be declared here. */
+/* ---- stored templates ---------------------------------------------------------------------- */
+
+/** Stores `size` bytes as the next version of template `name` (durably); `meta_json` (NULL: {}) is
+ *  a small JSON description. `version` (may be NULL) receives the new version. */
+ACM_C_API acm_status acm_template_put(acm_engine* engine, const char* name, const char* kind, const char* meta_json,
+                                     const void* data, size_t size, int* version, char** error);
+/** Template `name` at `version` (0: latest): `info_json` {"name", "version", "kind", "created_at",
+ *  "created_at_ms", "meta"} and its bytes (`data`, malloc'd, free with acm_free; `size`).
+ *  ACM_NOT_FOUND if missing. */
+ACM_C_API acm_status acm_template_get(acm_engine* engine, const char* name, int version, char** info_json,
+                                     void** data, size_t* size, char** error);
+/** Every stored template version (without bytes), as a JSON array of info objects. */
+ACM_C_API acm_status acm_template_list(acm_engine* engine, char** templates_json, char** error);
+
+/* ---- learning (docs/learning.md) ----------------------------------------------------------- */
+/* Traces are JSON: {"id", "case_type", "attributes": {"k": "v"} or [["k", "v"], ...], "steps":
+ * [{"activity" (required), "time" (required), "resource", "ad_hoc", "attributes"}]}. Attribute
+ * values are strings (numbers and booleans are taken as their JSON text). A learner is thread-safe
+ * (as acm::learn::Learner); only acm_learner_destroy must not race with other calls. */
+
+/** Creates a learner. `options_json` (NULL: defaults) has the optional keys of
+ *  acm::learn::LearnerOptions: "next_rounds", "next_depth", "next_eta", "time_rounds",
+ *  "time_depth", "time_eta", "quantiles", "attributes", "calendar_time", "min_value_count",
+ *  "retrain_every", "max_traces", "capture_min_cases", "capture_max_tasks". */
+ACM_C_API acm_status acm_learner_create(const char* options_json, acm_learner** out, char** error);
+/** Destroys a learner. NULL is allowed. Always ACM_OK. */
+ACM_C_API acm_status acm_learner_destroy(acm_learner* learner);
+/** Adds one closed case (a trace). */
+ACM_C_API acm_status acm_learner_add(acm_learner* learner, const char* trace_json, char** error);
+/** Fits the boosted models (ACM_INVALID_ARGUMENT without traces). */
+ACM_C_API acm_status acm_learner_train(acm_learner* learner, char** error);
+/** Ranked next activities for a running case (a trace of its steps so far), as a JSON array of
+ *  {"activity" ("" = the case ends), "probability", "support", "matched", "evidence": [{"feature",
+ *  "value", "weight"}]}. */
+ACM_C_API acm_status acm_learner_next_steps(acm_learner* learner, const char* trace_json, size_t limit,
+                                            bool include_end, char** steps_json, char** error);
+/** Predicted completion: {"remaining", "remaining_ms", "quantiles": [{"quantile", "remaining",
+ *  "remaining_ms"}], "expected", "expected_ms", "support", "evidence"}. `now_ms` bounds "expected"
+ *  from below (ACM_NO_TIME: no bound). */
+ACM_C_API acm_status acm_learner_completion(acm_learner* learner, const char* trace_json, int64_t now_ms,
+                                            char** completion_json, char** error);
+/** Typical step sequences of past cases similar to a new one (`attributes_json`: an object or
+ *  array of pairs; NULL: none): [{"steps", "support", "share", "median_duration",
+ *  "median_duration_ms", "matched", "examples"}]. */
+ACM_C_API acm_status acm_learner_suggest_plan(acm_learner* learner, const char* case_type,
+                                              const char* attributes_json, size_t limit, char** plans_json,
+                                              char** error);
+/** Recurring runs of ad-hoc tasks: [{"id", "tasks", "order": [[a, b]...], "estimates",
+ *  "estimates_ms", "cases", "definition"}]; "definition" is the fragment definition
+ *  (docs/definitions.md), ready for acm_definitions_load once approved. */
+ACM_C_API acm_status acm_learner_fragment_proposals(acm_learner* learner, char** proposals_json, char** error);
+/** {"traces", "steps", "activities", "trained_on", "model_version"}. */
+ACM_C_API acm_status acm_learner_stats(acm_learner* learner, char** stats_json, char** error);
+/** The whole learner as bytes (malloc'd, free with acm_free). */
+ACM_C_API acm_status acm_learner_save(acm_learner* learner, void** data, size_t* size, char** error);
+/** A learner from acm_learner_save's bytes. A damaged or foreign buffer is ACM_STORAGE. */
+ACM_C_API acm_status acm_learner_load(const void* data, size_t size, acm_learner** out, char** error);
+ACM_C_API acm_status acm_learner_export_file(acm_learner* learner, const char* path, char** error);
+ACM_C_API acm_status acm_learner_import_file(const char* path, acm_learner** out, char** error);
+
+/** Imports a CSV event log (docs/eventlogs.md) straight into the learner, each case as a trace.
+ *  `mapping_json` (NULL: guessed from the header by common names) has "case_id", "activity",
+ *  "timestamp" (required), "resource", "case_attributes", "event_attributes", "timestamp_format",
+ *  "time_zone", "delimiter" (a one-character string), and "on_bad_row" ("skip" or "stop").
+ *  `report_json` (may be NULL) receives {"rows", "events", "cases", "skipped_rows",
+ *  "skipped_cases", "reappeared_runs", "problems": [{"line", "message"}], "problems_total"}. */
+ACM_C_API acm_status acm_learner_import_csv(acm_learner* learner, const char* path, const char* mapping_json,
+                                            char** report_json, char** error);
+/** As acm_learner_import_csv for an XES 1.0 log (plain or gzip). */
+ACM_C_API acm_status acm_learner_import_xes(acm_learner* learner, const char* path, char** report_json,
+                                            char** error);
+/** Reads a CSV event log into a JSON array of traces (for acm_learner_evaluate); `mapping_json`
+ *  and `report_json` as for acm_learner_import_csv. */
+ACM_C_API acm_status acm_eventlog_read_csv(const char* path, const char* mapping_json, char** traces_json,
+                                           char** report_json, char** error);
+
+/** The evaluation protocol of Tax et al. 2017 (docs/learning.md) on a JSON array of traces, in
+ *  order: {"train_cases", "test_cases", "accuracy", "mae_days", "train_seconds", "points":
+ *  [{"case", "prefix_length", "actual_next", "predicted_next", "actual_remaining_s",
+ *  "predicted_remaining_s"}]}. `options_json` as for acm_learner_create. */
+ACM_C_API acm_status acm_learner_evaluate(const char* traces_json, const char* options_json,
+                                          char** evaluation_json, char** error);
+
+/** Feeds the learner every completed, terminated or closed case of the engine; `count` (may be
+ *  NULL) receives how many. */
+ACM_C_API acm_status acm_learner_learn_from_engine(acm_learner* learner, acm_engine* engine, size_t* count,
+                                                   char** error);
+/** Keeps the learner fed: every case that completes is added as it happens. `subscription`
+ *  receives an id for acm_engine_unsubscribe. The learner must outlive the subscription (or the
+ *  engine). */
+ACM_C_API acm_status acm_learner_learn_on_close(acm_learner* learner, acm_engine* engine,
+                                                uint64_t* subscription, char** error);
+/** Stores the learner in the engine's store as the next version of template `name`; `version`
+ *  (may be NULL) receives it. */
+ACM_C_API acm_status acm_learner_save_template(acm_learner* learner, acm_engine* engine, const char* name,
+                                               int* version, char** error);
+/** Reads template `name` (version 0: latest) back as a new learner. ACM_NOT_FOUND if missing. */
+ACM_C_API acm_status acm_learner_load_template(acm_engine* engine, const char* name, int version,
+                                               acm_learner** out, char** error);
 
 #ifdef __cplusplus
 } /* extern "C" */
