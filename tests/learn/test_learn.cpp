@@ -347,23 +347,6 @@ TEST_CASE("retrain_every refits the models as cases arrive") {
   CHECK(l.stats().model_version == 2);
 }
 
-TEST_CASE("queries and additions from many threads") {
-  Learner l(LearnerOptions{.next_rounds = 5, .time_rounds = 5, .retrain_every = 25});
-  std::vector<Trace> log = branching_log();
-  for (int i = 0; i < 30; ++i) l.add(log[static_cast<std::size_t>(i)]);
-  std::atomic<int> answered{0};
-  std::thread writer([&] {
-    for (int i = 30; i < 100; ++i) l.add(log[static_cast<std::size_t>(i)]);
-  });
-  std::thread reader([&] {
-    for (int i = 0; i < 200; ++i) answered += !l.next_steps(prefix_of(log[1], 2), 1).empty();
-  });
-  writer.join();
-  reader.join();
-  CHECK(answered == 200);
-  CHECK(l.stats().traces == 100);
-}
-
 TEST_CASE("the engine's closed cases feed the learner, ad-hoc work and fragments included") {
   acm::test::EngineFixture fx;
   fx.load("examples/definitions/helpdesk.json");
