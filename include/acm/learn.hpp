@@ -54,9 +54,9 @@ struct Trace {
 
 struct LearnerOptions {
   /// Boosted trees for the next step: rounds, depth, learning rate.
-  int next_rounds = 60;
+  int next_rounds = 40;
   int next_depth = 4;
-  double next_eta = 0.1;
+  double next_eta = 0.15;
   /// Boosted trees for the remaining time (one model per quantile).
   int time_rounds = 50;
   int time_depth = 4;

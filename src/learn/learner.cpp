@@ -27,6 +27,7 @@
 #include <set>
 #include <shared_mutex>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 namespace acm::learn {
@@ -222,11 +223,23 @@ struct Learner::Impl {
     gbdt::Params pc{.rounds = options.next_rounds, .max_depth = options.next_depth, .eta = options.next_eta};
     m->next = gbdt::train_softmax(xc, labels, static_cast<int>(m->classes.size()), L.specs, pc);
     if (xr.rows > 0) {
+      // The quantile models are independent: fitted on their own threads.
       gbdt::Params pr{.rounds = options.time_rounds, .max_depth = options.time_depth, .eta = options.time_eta};
-      for (double q : options.quantiles) {
-        m->quantiles.push_back(q);
-        m->remaining.push_back(gbdt::train_quantile(xr, remaining, q, L.specs, pr));
-      }
+      m->quantiles = options.quantiles;
+      m->remaining.resize(options.quantiles.size());
+      std::vector<std::exception_ptr> failed(options.quantiles.size());
+      std::vector<std::thread> pool;
+      for (std::size_t i = 0; i < options.quantiles.size(); ++i)
+        pool.emplace_back([&, i] {
+          try {
+            m->remaining[i] = gbdt::train_quantile(xr, remaining, options.quantiles[i], L.specs, pr);
+          } catch (...) {
+            failed[i] = std::current_exception();
+          }
+        });
+      for (std::thread& t : pool) t.join();
+      for (const std::exception_ptr& e : failed)
+        if (e) std::rethrow_exception(e);
     }
     m->trained_on = use.size();
     m->version = (models ? models->version : 0) + 1;
