@@ -43,7 +43,7 @@ Trace trace_of(const CaseInfo& info, const std::vector<Event>& history) {
       ad_hoc.insert(item);
       if (p.contains("task") && p["task"].contains("name")) activity_of[item] = p["task"]["name"].get<std::string>();
     } else if (e.kind == "fragment_added") {
-      t.steps.push_back(Step{"+" + p.value("fragment", ""), e.time, e.actor, false, {}});
+      t.steps.push_back(Step{fmt::format("+{}", p.value("fragment", "")), e.time, e.actor, false, {}});
     } else if (e.kind == "item_created") {
       const std::string like = p.value("like", "");
       const std::string item = p.value("item", "");
