@@ -958,8 +958,8 @@ void bench_commands(const Config& cfg, const TempDir& tmp, bool group) {
 
 constexpr const char* kTeamSql =
     "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items "
-    "INDEXED BY work_items_role WHERE assignee = '' AND role IN (?1) "
-    "ORDER BY priority DESC, due IS NULL, due, case_id, item_id LIMIT 50 OFFSET ?2";
+    "INDEXED BY work_items_team WHERE role = ?1 AND assignee = '' "
+    "ORDER BY priority DESC, IFNULL(due, 9223372036854775807), case_id, item_id LIMIT 50 OFFSET ?2";
 
 constexpr const char* kOverdueSql =
     "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items "

@@ -156,9 +156,21 @@ CREATE TABLE intake_log(
 CREATE INDEX intake_log_event ON intake_log(event_id);
 )sql";
 
+/// Version 3: work-queue indexes that hold the whole queue order (priority, due time with
+/// "none" last, case, item), so that a page is read in index order instead of sorting every
+/// matching item.
+constexpr std::string_view kSchemaV3 = R"sql(
+DROP INDEX work_items_assignee;
+DROP INDEX work_items_role;
+CREATE INDEX work_items_mine ON work_items(assignee, priority DESC, IFNULL(due, 9223372036854775807), case_id, item_id);
+CREATE INDEX work_items_team ON work_items(role, assignee, priority DESC, IFNULL(due, 9223372036854775807), case_id, item_id);
+CREATE INDEX work_items_all ON work_items(priority DESC, IFNULL(due, 9223372036854775807), case_id, item_id);
+)sql";
+
 constexpr sql::Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "intake log, cases by customer", kSchemaV2},
+    {3, "work queues in index order", kSchemaV3},
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -496,14 +508,20 @@ CaseRecord read_record(const sql::Statement& s) {
 }
 
 /// The SQL of a queue query. Parameters: ?1 assignee, ?2 overdue_at, ?3.. the roles, then
-/// LIMIT and OFFSET. `roles` must be sorted and unique.
+/// LIMIT and OFFSET, then the skills. `roles` must be sorted and unique.
+///
+/// Without `overdue_at`, each source (my items; each role's unassigned items) is read in the
+/// order of its index (work_items_mine / work_items_team, schema v3) and stops after
+/// offset + limit rows; the union of those few rows is sorted for the page. So a page costs
+/// about (sources x (offset + limit)) index rows, whatever the number of open items.
 std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles) {
-  std::string sql = "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority FROM work_items";
-  std::vector<std::string> where;
+  constexpr const char* kCols = "case_id, item_id, name, state, assignee, role, skills, due, priority";
+  constexpr const char* kKey = "IFNULL(due, 9223372036854775807)";
+  const std::string limit = fmt::format("?{}", 3 + roles.size()), offset = fmt::format("?{}", 4 + roles.size());
   std::string in;
   for (std::size_t i = 0; i < roles.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 3 + i);
   const bool mine = !q.assignee.empty(), team = !roles.empty();
-  // Skills: no needed skill outside the agent's (bound after the roles, before LIMIT).
+  // Skills: no needed skill outside the agent's.
   std::string skill_check;
   if (q.skills) {
     std::string have;
@@ -512,21 +530,35 @@ std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles
                                     : fmt::format(" AND NOT EXISTS (SELECT 1 FROM json_each(work_items.skills) "
                                                   "WHERE json_each.value NOT IN ({}))", have);
   }
-  if (mine && team)
-    where.push_back(fmt::format("(assignee = ?1 OR (assignee = '' AND role IN ({}){}))", in, skill_check));
-  else if (mine)
-    where.push_back("assignee = ?1");
-  else if (team) {
-    // Without statistics the planner may prefer the (assignee = '') range: name the index.
-    sql += " INDEXED BY work_items_role";
-    where.push_back(fmt::format("assignee = '' AND role IN ({}){}", in, skill_check));
+  if (q.overdue_at) {
+    std::string sql = fmt::format("SELECT {} FROM work_items", kCols);
+    std::vector<std::string> where;
+    if (mine && team)
+      where.push_back(fmt::format("(assignee = ?1 OR (assignee = '' AND role IN ({}){}))", in, skill_check));
+    else if (mine)
+      where.push_back("assignee = ?1");
+    else if (team)
+      where.push_back(fmt::format("assignee = '' AND role IN ({}){}", in, skill_check));
+    where.push_back("due < ?2");
+    for (std::size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
+    return sql + fmt::format(" ORDER BY due, priority DESC, case_id, item_id LIMIT {} OFFSET {}", limit, offset);
   }
-  if (q.overdue_at) where.push_back("due < ?2");
-  for (std::size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
-  sql += q.overdue_at ? " ORDER BY due, priority DESC, case_id, item_id"
-                      : " ORDER BY priority DESC, due IS NULL, due, case_id, item_id";
-  sql += fmt::format(" LIMIT ?{} OFFSET ?{}", 3 + roles.size(), 4 + roles.size());
-  return sql;
+  const std::string order = fmt::format("priority DESC, {}, case_id, item_id", kKey);
+  if (!mine && !team)
+    return fmt::format("SELECT {} FROM work_items INDEXED BY work_items_all ORDER BY {} LIMIT {} OFFSET {}", kCols, order,
+                       limit, offset);
+  std::vector<std::string> parts;
+  if (mine)
+    parts.push_back(fmt::format("SELECT {0}, {1} AS due_key FROM work_items INDEXED BY work_items_mine WHERE assignee = ?1 "
+                                "ORDER BY {2} LIMIT {3} + {4}",
+                                kCols, kKey, order, limit, offset));
+  for (std::size_t i = 0; i < roles.size(); ++i)
+    parts.push_back(fmt::format("SELECT {0}, {1} AS due_key FROM work_items INDEXED BY work_items_team WHERE role = ?{2} "
+                                "AND assignee = ''{3} ORDER BY {4} LIMIT {5} + {6}",
+                                kCols, kKey, 3 + i, skill_check, order, limit, offset));
+  std::string sql = fmt::format("SELECT {} FROM (", kCols);
+  for (std::size_t i = 0; i < parts.size(); ++i) sql += (i ? " UNION ALL SELECT * FROM (" : "SELECT * FROM (") + parts[i] + ")";
+  return sql + fmt::format(") ORDER BY priority DESC, due_key, case_id, item_id LIMIT {} OFFSET {}", limit, offset);
 }
 
 constexpr const char* kDueSql =
