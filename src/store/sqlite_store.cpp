@@ -547,6 +547,15 @@ std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles
   if (!mine && !team)
     return fmt::format("SELECT {} FROM work_items INDEXED BY work_items_all ORDER BY {} LIMIT {} OFFSET {}", kCols, order,
                        limit, offset);
+  // One source (my items, or one role's): read straight in index order, no union to sort.
+  if (mine != (roles.size() == 1) && roles.size() <= 1) {
+    if (mine)
+      return fmt::format("SELECT {} FROM work_items INDEXED BY work_items_mine WHERE assignee = ?1 ORDER BY {} LIMIT {} OFFSET {}",
+                         kCols, order, limit, offset);
+    return fmt::format("SELECT {} FROM work_items INDEXED BY work_items_team WHERE role = ?3 AND assignee = ''{} "
+                       "ORDER BY {} LIMIT {} OFFSET {}",
+                       kCols, skill_check, order, limit, offset);
+  }
   std::vector<std::string> parts;
   if (mine)
     parts.push_back(fmt::format("SELECT {0}, {1} AS due_key FROM work_items INDEXED BY work_items_mine WHERE assignee = ?1 "
