@@ -1,6 +1,7 @@
 // Learned templates: boosted trees, next steps, completion, plan suggestion, fragment capture,
 // persistence (bytes, files, SQLite templates) and the engine link.
 #include "learn/gbdt.hpp"
+#include "learn_support.hpp"
 #include "support.hpp"
 
 #include <acm/learn.hpp>
@@ -15,31 +16,11 @@
 using namespace acm;
 using namespace acm::learn;
 using acm::test::t;
+using acm::test::branching_log;
+using acm::test::prefix_of;
+using acm::test::step;
 
 namespace {
-
-Step step(std::string a, const char* when, bool ad_hoc = false) { return Step{std::move(a), t(when), "", ad_hoc, {}}; }
-
-/// 80 cases A,B,C (C after a day) and 20 cases A,B,D (D after five days).
-std::vector<Trace> branching_log() {
-  std::vector<Trace> out;
-  for (int i = 0; i < 100; ++i) {
-    Trace tr;
-    tr.id = "c" + std::to_string(i);
-    const bool c = i % 5 != 0;
-    tr.attributes = {{"channel", c ? "phone" : "mail"}};
-    tr.steps = {step("A", "2026-01-05T09:00:00Z"), step("B", "2026-01-05T10:00:00Z"),
-                c ? step("C", "2026-01-06T10:00:00Z") : step("D", "2026-01-10T10:00:00Z")};
-    out.push_back(std::move(tr));
-  }
-  return out;
-}
-
-Trace prefix_of(const Trace& tr, std::size_t k) {
-  Trace p = tr;
-  p.steps.resize(k);
-  return p;
-}
 
 struct TempDir {
   std::filesystem::path path;
