@@ -1,10 +1,14 @@
 // The engine on its store: reopen restores every case exactly, timers due while closed fire
 // once, lazy loading and the cache, idempotency keys, the work-queue read model.
+#include "store/sqlite.hpp"
 #include "support.hpp"
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <functional>
+#include <thread>
 
 using namespace acm;
 using namespace acm::test;
@@ -23,6 +27,18 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
   std::string file(const char* name) const { return (path / name).string(); }
 };
+
+/// The message of the Error `f` throws, which must have `code`.
+std::string error_of(const std::function<void()>& f, ErrorCode code) {
+  try {
+    f();
+  } catch (const Error& e) {
+    CHECK(e.code() == code);
+    return e.what();
+  }
+  FAIL("no error thrown");
+  return {};
+}
 
 std::unique_ptr<Engine> open_at(const std::string& db, std::shared_ptr<Clock> clock, std::size_t cache = 100000) {
   EngineOptions o;
@@ -157,6 +173,26 @@ TEST_CASE("durable: a command retried with the same idempotency key applies once
   e = open_at(dir.file("acm.db"), clock);
   CHECK(e->set_file(set, id, "x", 1).version == first.version);
   CHECK(e->get_case(id).version == first.version);
+  // A key belongs to the actor who used it: another actor presenting it gets nothing back.
+  Request other(Actor{"mallory", {"admin"}});
+  other.idempotency_key = "set-1";
+  CHECK(error_of([&] { e->set_file(other, id, "x", 1); }, ErrorCode::conflict).find("used by actor 'root'") !=
+        std::string::npos);
+  other.idempotency_key = "intake-msg-1";
+  CHECK(error_of([&] { e->create_case(other, NewCase{.title = "once"}); }, ErrorCode::conflict)
+            .find("used by actor 'root'") != std::string::npos);
+  // A command that changed nothing keeps its key too: retried after the value changed, it
+  // still answers with its first result and does not apply again.
+  Request noop(root);
+  noop.idempotency_key = "set-2";
+  auto same = e->set_file(noop, id, "x", 1);  // x is 1 already: no event
+  CHECK(same.events.empty());
+  CHECK(same.version == first.version);
+  e->set_file(root, id, "x", 2);
+  auto retried = e->set_file(noop, id, "x", 1);
+  CHECK(retried.version == same.version);
+  CHECK(retried.events.empty());
+  CHECK(e->get_case(id).file["x"] == 2);
 }
 
 TEST_CASE("durable: the work-queue read model follows the cases") {
@@ -204,4 +240,66 @@ TEST_CASE("durable: a bad store file is refused with a clear error and left unto
   good.database = dir.file("acm.db");
   auto first = Engine::open(good);
   CHECK_THROWS_AS(Engine::open(good), Error);
+}
+
+TEST_CASE("durable: run_due fires thousands of cold cases in chunks, each once, past a case that cannot load") {
+  // More due cases than two timer chunks (512 each) and a cache far smaller than a chunk: the
+  // chunk's cases must stay pinned in the cache while they are fired and written. One case is
+  // damaged on disk; the others still fire, and run_due then reports it.
+  TempDir dir;
+  const auto t0 = t("2026-11-23T09:00:00Z");
+  auto clock = std::make_shared<ManualClock>(t0);
+  constexpr int kThreads = 6, kPerThread = 200;
+  {
+    EngineOptions o;
+    o.database = dir.file("acm.db");
+    o.clock = clock;
+    auto e = Engine::open(o);
+    FragmentDef wait;
+    wait.id = "wait";
+    ItemDef timer;
+    timer.id = "reminder";
+    timer.kind = ItemKind::timer_listener;
+    timer.timer = 1h;
+    wait.items = {timer};
+    CaseTypeDef type;
+    type.id = "waiting";
+    type.initial_fragments = {FragmentUse{"wait", 0, "", Json::object()}};
+    e->register_fragment(Actor{"root", {"admin"}}, wait);
+    e->register_case_type(Actor{"root", {"admin"}}, type);
+    std::vector<std::thread> threads;  // several threads: their commits share transactions
+    for (int th = 0; th < kThreads; ++th)
+      threads.emplace_back([&] {
+        for (int i = 0; i < kPerThread; ++i) e->create_case(Actor{"alice", {}}, NewCase{.type = "waiting"});
+      });
+    for (auto& th : threads) th.join();
+    CHECK(e->next_due() == t0 + 1h);
+  }
+  {
+    store::sql::Database db(dir.file("acm.db"), store::sql::Database::Access::read_write);
+    db.exec("UPDATE cases SET version = version + 5 WHERE id = 'case-7'");  // its events no longer reach it
+  }
+  auto later = std::make_shared<ManualClock>(t0 + 2h);
+  EngineOptions o;
+  o.database = dir.file("acm.db");
+  o.clock = later;
+  o.cache_capacity = 16;
+  auto e = Engine::open(o);
+  std::atomic<int> occurred{0};
+  e->subscribe([&](const Event& ev) {
+    if (ev.kind == "item_transition" && ev.payload["transition"] == "occur") occurred++;
+  });
+  const std::string message = error_of([&] { e->run_due(); }, ErrorCode::storage);
+  CHECK_MESSAGE(message.find("case-7") != std::string::npos, message);
+  CHECK(occurred == kThreads * kPerThread - 1);
+  // Nothing fires twice, and the damaged case is still due (it is reported again).
+  CHECK_THROWS_AS(e->run_due(), Error);
+  CHECK(occurred == kThreads * kPerThread - 1);
+  CHECK(e->next_due() == t0 + 1h);
+  for (const char* id : {"case-1", "case-600", "case-1200"}) {
+    int n = 0;
+    for (const auto& ev : e->history(id)) n += ev.kind == "item_transition" && ev.payload["transition"] == "occur";
+    CHECK_MESSAGE(n == 1, id);
+    CHECK(e->get_case(id).items.at(1).state == ItemState::completed);
+  }
 }

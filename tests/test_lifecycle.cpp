@@ -433,7 +433,14 @@ TEST_CASE("authorization: refused commands say why and change nothing") {
   denied([&] { f.engine->register_fragment(bob, fragment("z", {task("t")})); }, "designer");
   denied([&] { f.engine->reopen_case(bob, id); }, "'manage' permission");
   denied([&] { f.engine->get_case(eve, id); }, "'view' permission");
+  denied([&] { f.engine->history(eve, id); }, "'view' permission");
+  denied([&] { f.engine->applicable_fragments(eve, id); }, "'view' permission");
+  denied([&] { f.engine->explain_priority(eve, id); }, "'view' permission");
   CHECK(f.engine->get_case(carl, id).id == id);  // the customer may look
+  CHECK(f.engine->history(carl, id).size() == f.engine->history(id).size());
+  CHECK(f.engine->history(carl, id, 2).front().seq == 2);
+  CHECK(f.engine->applicable_fragments(carl, id).size() == f.engine->applicable_fragments(id).size());
+  CHECK(f.engine->explain_priority(carl, id) == f.engine->explain_priority(id));
   CHECK(f.engine->inspect(id) == before);
   // Assigned work belongs to the assignee.
   f.engine->assign_item(Actor{"alice", {}}, id, "diagnosis#1/triage", "bob");

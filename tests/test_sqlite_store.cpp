@@ -471,6 +471,21 @@ TEST_SUITE("sqlite store") {
     CHECK(s->due_cases(kT0 + 3h, 2) == P{{kT0 + 1h, "a"}, {kT0 + 1h, "b"}});
     CHECK(s->due_cases(kT0, 10).empty());
     CHECK(s->due_cases(kT0 + 100h, 0).empty());
+    // Keyset paging (run_due reads chunks this way): after a key, ties broken by id. The
+    // memory store answers the same.
+    auto mem = open_memory();
+    for (const auto& [id, due] : std::vector<std::pair<std::string, TimePoint>>{
+             {"c", kT0 + 3h}, {"a", kT0 + 1h}, {"b", kT0 + 1h}, {"d", kT0 + 5h}}) {
+      Commit c = make_commit(id, 0, 1);
+      c.record.next_due = due;
+      mem->commit(c);
+    }
+    for (Store* st : {s.get(), mem.get()}) {
+      CHECK(st->due_cases(kT0 + 3h, 10, Store::DueKey{kT0 + 1h, "a"}) == P{{kT0 + 1h, "b"}, {kT0 + 3h, "c"}});
+      CHECK(st->due_cases(kT0 + 3h, 1, Store::DueKey{kT0 + 1h, "b"}) == P{{kT0 + 3h, "c"}});
+      CHECK(st->due_cases(kT0 + 3h, 10, Store::DueKey{kT0 + 3h, "c"}).empty());
+      CHECK(st->due_cases(kT0 + 100h, 10, Store::DueKey{kT0, ""}).size() == 4);
+    }
     // Moving and clearing timers.
     Commit a = make_commit("a", 1, 1);
     a.record.next_due = std::nullopt;
@@ -1026,6 +1041,110 @@ TEST_SUITE("sqlite store") {
       s->commit_batch({}, none);
       CHECK(none.empty());
     }
+  }
+
+  TEST_CASE("a batch whose commit fails after writing part of itself is written again with savepoints") {
+    // The optimistic pass runs commits without savepoints: a commit that fails after its first
+    // write (here: its case row is updated, then an event row collides with a stray one) must
+    // not leave that half in the transaction, and the other commits must still land.
+    TempDir tmp;
+    for (auto durability : {Durability::full, Durability::group}) {
+      CAPTURE(static_cast<int>(durability));
+      const auto path = tmp.path(name("half-", static_cast<int>(durability)) + ".db");
+      auto s = open_sqlite(options(path, durability));
+      s->commit(make_commit("x", 0, 1));
+      s->commit(make_commit("y", 0, 1));
+      // A stray event #2 of x that the case row does not know about (a damaged store).
+      detail::on_writer(*s, [](sql::Database& db) {
+        db.exec("INSERT INTO events(case_id, seq, time, actor, kind, payload) VALUES ('x', 2, 0, '', 'stray', '{}')");
+      });
+      const auto before = detail::write_stats(*s);
+      std::vector<Commit> commits = {make_commit("a", 0, 2), make_commit("x", 1, 1), make_commit("y", 1, 2)};
+      commits[1].stored = RowKeys::of(commits[1].record);  // as the engine passes it
+      std::vector<std::exception_ptr> errors = s->submit_batch(std::move(commits))->wait();
+      REQUIRE(errors.size() == 3);
+      CHECK_FALSE(errors[0]);
+      REQUIRE(errors[1]);
+      CHECK(error_of([&] { std::rethrow_exception(errors[1]); }, ErrorCode::conflict).find("already has event 2") !=
+            std::string::npos);
+      CHECK_FALSE(errors[2]);
+      CHECK(detail::write_stats(*s).batches == before.batches + 1);
+      CHECK(s->case_record("x")->version == 1);  // the UPDATE of x was undone with it
+      CHECK(s->case_record("y")->version == 3);
+      CHECK(event_count(*s, "a") == 2);
+      CHECK(event_count(*s, "y") == 3);
+    }
+  }
+
+  TEST_CASE("submit_batch: the caller goes on while the batch is written; batches land in order") {
+    TempDir tmp;
+    auto s = open_sqlite(options(tmp.path("async.db"), Durability::group));
+    std::vector<std::unique_ptr<PendingBatch>> pending;
+    // Ten batches of 50 cases each; batch k also commits version k + 1 of case "chain", which
+    // only succeeds if batch k - 1 was written before it.
+    for (int k = 0; k < 10; ++k) {
+      std::vector<Commit> commits;
+      for (int i = 0; i < 50; ++i) commits.push_back(make_commit(name("b", k * 50 + i), 0, 1));
+      commits.push_back(make_commit("chain", static_cast<std::uint64_t>(k), 1));
+      pending.push_back(s->submit_batch(std::move(commits)));
+    }
+    for (auto& p : pending) {
+      auto errors = p->wait();
+      REQUIRE(errors.size() == 51);
+      for (const auto& e : errors) CHECK_FALSE(e);
+    }
+    CHECK(s->case_record("chain")->version == 10);
+    CHECK(s->case_count() == 501);
+    // A batch that is never waited for is still written before the store closes.
+    { auto forgotten = s->submit_batch({make_commit("late", 0, 1)}); }
+    CHECK(s->case_record("late"));
+  }
+
+  TEST_CASE("a commit that knows the stored row skips the version read but not the version check") {
+    TempDir tmp;
+    auto s = open_sqlite(options(tmp.path("keys.db"), Durability::full));
+    Commit first = make_commit("k", 0, 1);
+    first.record.next_due = kT0 + 1h;
+    s->commit(first);
+    // Stale knowledge of the version: refused, nothing written.
+    Commit stale = make_commit("k", 3, 1);
+    stale.stored = RowKeys::of(first.record);
+    CHECK(error_of([&] { s->commit(stale); }, ErrorCode::conflict).find("is at version 1, not 3") != std::string::npos);
+    Commit missing = make_commit("nobody", 1, 1);
+    missing.stored = RowKeys::of(first.record);
+    CHECK(error_of([&] { s->commit(missing); }, ErrorCode::conflict).find("does not exist") != std::string::npos);
+    // Right: the changed indexed column (next_due) is written and found by the timer query.
+    Commit next = make_commit("k", 1, 1);
+    next.stored = RowKeys::of(first.record);
+    next.record.next_due = kT0 + 2h;
+    s->commit(next);
+    CHECK(s->case_record("k")->version == 2);
+    CHECK(s->due_cases(kT0 + 90min, 10).empty());
+    CHECK(s->due_cases(kT0 + 2h, 10) == std::vector<Store::DueKey>{{kT0 + 2h, "k"}});
+  }
+
+  TEST_CASE("load_cases reads several cases from one snapshot of the store") {
+    TempDir tmp;
+    auto s = open_sqlite(options(tmp.path("load.db"), Durability::full));
+    s->commit(make_commit("p", 0, 3));
+    Commit snap = make_commit("q", 0, 2);
+    snap.snapshot = SnapshotRecord{2, std::string("\0snap\0", 6)};
+    s->commit(snap);
+    s->commit(make_commit("q", 2, 1));
+    auto loaded = s->load_cases({"p", "nobody", "q"});
+    REQUIRE(loaded.size() == 3);
+    REQUIRE(loaded[0]);
+    CHECK(loaded[0]->record.version == 3);
+    CHECK(loaded[0]->events.size() == 3);
+    CHECK_FALSE(loaded[0]->snapshot);
+    CHECK_FALSE(loaded[1]);
+    REQUIRE(loaded[2]);
+    REQUIRE(loaded[2]->snapshot);
+    CHECK(loaded[2]->snapshot->version == 2);
+    CHECK(loaded[2]->snapshot->data == std::string("\0snap\0", 6));
+    REQUIRE(loaded[2]->events.size() == 1);  // only those after the snapshot
+    CHECK(loaded[2]->events[0].seq == 3);
+    CHECK(s->load_cases({}).empty());
   }
 
   TEST_CASE("full durability from several threads") {

@@ -77,6 +77,10 @@ struct EngineOptions {
   /// Cases kept in memory; beyond this, idle cases are dropped from the cache and reloaded
   /// from the store when next used.
   std::size_t cache_capacity = 100000;
+  /// Cases fired together by run_due: one transaction each, prepared while the previous one is
+  /// written. A chunk's cases stay locked until it is durable, so smaller chunks make a command
+  /// on a due case wait less, larger ones write fewer transactions.
+  std::size_t timer_batch = 512;
   /// Source of time. Default: a SystemClock. A ManualClock is attached to the engine so that
   /// advancing it fires due timers (see ManualClock).
   std::shared_ptr<Clock> clock;
@@ -304,6 +308,8 @@ class Engine {
   Json inspect(const std::string& case_id, bool from_history = false) const;
   /// The case's history from sequence number `from` (1-based) on.
   std::vector<Event> history(const std::string& case_id, std::uint64_t from = 1) const;
+  /// As history, on behalf of an actor: permission_denied unless the actor may view the case.
+  std::vector<Event> history(const Request& by, const std::string& case_id, std::uint64_t from = 1) const;
 
   CommandResult set_owner(const Request& by, const std::string& case_id, const std::string& owner);
   CommandResult add_participant(const Request& by, const std::string& case_id, const Participant& p);
@@ -349,10 +355,14 @@ class Engine {
   /// The priority policy's terms for the case now: {priority, base, score, terms: [{name,
   /// value, weight, contribution}]}. Without a policy: {priority, base} only.
   Json explain_priority(const std::string& case_id) const;
+  /// As explain_priority, on behalf of an actor who may view the case.
+  Json explain_priority(const Request& by, const std::string& case_id) const;
 
   // ---- runtime assembly ---------------------------------------------------------------
   /// Discretionary fragments whose applicability rule holds for the case now.
   std::vector<FragmentOffer> applicable_fragments(const std::string& case_id) const;
+  /// As applicable_fragments, on behalf of an actor who may view the case.
+  std::vector<FragmentOffer> applicable_fragments(const Request& by, const std::string& case_id) const;
   /// Instantiates a fragment as a stage of the case plan, all or nothing: parameters checked,
   /// roles known to the case type, no dependency cycle. Returns the new stage item id in
   /// CommandResult::events (payload "item") and as the string result.

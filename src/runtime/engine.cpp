@@ -33,6 +33,8 @@ struct Slot {
   std::size_t since_snapshot = 0;                  // events since the stored snapshot
   bool evicted = false;                            // dropped from the cache: reload
   std::atomic<std::uint64_t> last_used{0};
+  std::atomic<int> pins{0};              // > 0: not to be evicted (timer chunks)
+  std::optional<store::RowKeys> stored;  // the indexed columns of the stored row
 };
 
 // Cases locked by this thread (for detecting re-entrant calls from handlers).
@@ -89,8 +91,8 @@ store::CaseRecord record_of(const CaseState& s, TimePoint now) {
   return r;
 }
 
-Json result_json(const CommandResult& r, const std::string& case_id) {
-  Json j{{"case", case_id}, {"version", r.version}, {"created", r.created}};
+Json result_json(const CommandResult& r, const std::string& case_id, const std::string& actor) {
+  Json j{{"case", case_id}, {"version", r.version}, {"created", r.created}, {"actor", actor}};
   j["first_seq"] = r.events.empty() ? r.version + 1 : r.events.front().seq;
   j["last_seq"] = r.events.empty() ? r.version : r.events.back().seq;
   return j;
@@ -180,10 +182,14 @@ struct Engine::Impl final : ManualClock::Listener {
       }
   }
 
-  // Builds a case from its stored snapshot and events.
+  // Builds a case from its stored snapshot and events (registry lock held shared).
   std::shared_ptr<Slot> load(const std::string& case_id) const {
     auto loaded = store->load_case(case_id);
     if (!loaded) return nullptr;
+    return build(case_id, std::move(loaded));
+  }
+
+  std::shared_ptr<Slot> build(const std::string& case_id, std::optional<store::LoadedCase> loaded) const {
     auto s = std::make_shared<Slot>();
     runtime::FoldContext ctx{&registry};
     bool from_snapshot = false;
@@ -204,6 +210,7 @@ struct Engine::Impl final : ManualClock::Listener {
                                                   loaded->record.version, s->state.version));
     Decider::refresh_derived(s->state, services, clock->now());
     s->work_items = open_work(s->state);
+    s->stored = store::RowKeys::of(loaded->record);
     return s;
   }
 
@@ -230,17 +237,78 @@ struct Engine::Impl final : ManualClock::Listener {
     return result;
   }
 
+  // The slots of `ids` (null for a case the store does not have), pinned so that eviction
+  // leaves them in the cache until unpinned; the missing ones are loaded from one read of
+  // the store. (Timer chunks: see run_due_at.)
+  // A case that fails to load (a damaged row) is null with its error in errors[i].
+  std::vector<std::shared_ptr<Slot>> pinned_slots(const std::vector<std::string>& ids,
+                                                  std::vector<std::exception_ptr>& errors) {
+    errors.assign(ids.size(), nullptr);
+    std::vector<std::shared_ptr<Slot>> out(ids.size());
+    std::vector<std::string> missing;
+    std::vector<std::size_t> where;
+    {
+      std::shared_lock lk(cases_mutex);
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto it = cases.find(ids[i]);
+        if (it == cases.end()) {
+          missing.push_back(ids[i]);
+          where.push_back(i);
+          continue;
+        }
+        out[i] = it->second;
+        out[i]->pins.fetch_add(1, std::memory_order_relaxed);
+        out[i]->last_used = tick++;
+      }
+    }
+    if (missing.empty()) return out;
+    std::vector<std::shared_ptr<Slot>> loaded(missing.size());
+    try {
+      std::shared_lock reg(registry_mutex);
+      auto stored = store->load_cases(missing);
+      for (std::size_t j = 0; j < missing.size(); ++j) {
+        if (!stored[j]) continue;
+        try {
+          loaded[j] = build(missing[j], std::move(stored[j]));
+        } catch (const Error&) {
+          errors[where[j]] = std::current_exception();
+        }
+      }
+    } catch (...) {
+      for (auto& s : out) unpin(s);
+      throw;
+    }
+    std::unique_lock lk(cases_mutex);
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+      if (!loaded[j]) continue;
+      auto [it, inserted] = cases.emplace(missing[j], loaded[j]);  // a command may have loaded it meanwhile
+      std::shared_ptr<Slot>& s = out[where[j]];
+      s = it->second;
+      s->pins.fetch_add(1, std::memory_order_relaxed);
+      s->last_used = tick++;
+    }
+    evict_locked();
+    return out;
+  }
+
+  static void unpin(const std::shared_ptr<Slot>& s) {
+    if (s) s->pins.fetch_sub(1, std::memory_order_relaxed);
+  }
+
   // Drops idle cases beyond the cache capacity (cases_mutex held exclusively).
   void evict_locked() {
     if (cases.size() <= options.cache_capacity) return;
-    std::vector<std::pair<std::uint64_t, std::string>> by_age;
+    // Keys of the map's nodes stay where they are until their node is erased.
+    std::vector<std::pair<std::uint64_t, const std::string*>> by_age;
     by_age.reserve(cases.size());
-    for (const auto& [id, s] : cases) by_age.emplace_back(s->last_used.load(), id);
+    for (const auto& [id, s] : cases)
+      if (s->pins.load(std::memory_order_relaxed) == 0) by_age.emplace_back(s->last_used.load(), &id);
+    if (by_age.empty()) return;
     std::size_t excess = cases.size() - options.cache_capacity + options.cache_capacity / 10;
     std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(std::min(excess, by_age.size()) - 1),
                      by_age.end());
     for (std::size_t i = 0; i < excess && i < by_age.size(); ++i) {
-      auto it = cases.find(by_age[i].second);
+      auto it = cases.find(*by_age[i].second);
       // Never try_lock a mutex this thread already holds (undefined for std::mutex).
       if (std::find(t_held.begin(), t_held.end(), it->second.get()) != t_held.end()) continue;
       std::unique_lock sl(it->second->mutex, std::try_to_lock);
@@ -264,26 +332,35 @@ struct Engine::Impl final : ManualClock::Listener {
 
   // What a command writes: events, case row, read model (if changed), snapshot (when due),
   // idempotency key. Case lock held.
+  // The commit refers to `events`, which the caller keeps until it is written.
   store::Commit prepare(Slot& s, const std::vector<Event>& events, std::uint64_t before, const Request* by,
-                        const CommandResult* result, std::vector<store::WorkItemRecord>& work) {
+                        const CommandResult* result, std::vector<store::WorkItemRecord>& work, store::RowKeys& keys) {
     store::Commit c;
     c.record = record_of(s.state, clock->now());
     c.expected_version = before;
-    c.events = events;
+    c.events_ref = &events;
+    if (store->wants_payload_text()) {  // serialised here, on the committing thread, not by the store's writer
+      c.payloads.reserve(events.size());
+      for (const Event& e : events) c.payloads.push_back(e.payload.dump());
+    }
+    c.stored = s.stored;
+    keys = store::RowKeys::of(c.record);
     work = open_work(s.state);
     if (work != s.work_items) c.work_items = work;
     if (s.since_snapshot + events.size() >= options.snapshot_every && store->wants_snapshots())
       c.snapshot = store::SnapshotRecord{s.state.version, store::save_snapshot(s.state)};
     if (by && !by->idempotency_key.empty() && result) {
       c.idempotency_key = by->idempotency_key;
-      c.idempotent_result = result_json(*result, s.state.id);
+      c.idempotent_result = result_json(*result, s.state.id, by->actor.id);
     }
     return c;
   }
 
-  void committed(Slot& s, std::size_t n_events, bool snapshot, std::vector<store::WorkItemRecord>&& work) {
+  void committed(Slot& s, std::size_t n_events, bool snapshot, std::vector<store::WorkItemRecord>&& work,
+                 store::RowKeys&& keys) {
     s.since_snapshot = snapshot ? 0 : s.since_snapshot + n_events;
     s.work_items = std::move(work);
+    s.stored = std::move(keys);
   }
 
   // A case whose events could not be written: its cached state is ahead of the store.
@@ -295,9 +372,12 @@ struct Engine::Impl final : ManualClock::Listener {
   // Writes a command's effect to the store. On failure the cached case is dropped and the
   // error rethrown. Case lock held.
   void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by, const CommandResult* result) {
-    if (events.empty()) return;
+    // A command that changed nothing writes nothing, unless it has an idempotency key to keep:
+    // a retry must get this result, not apply the command to whatever the case is by then.
+    if (events.empty() && (!by || by->idempotency_key.empty())) return;
     std::vector<store::WorkItemRecord> work;
-    store::Commit c = prepare(s, events, before, by, result, work);
+    store::RowKeys keys;
+    store::Commit c = prepare(s, events, before, by, result, work, keys);
     bool snap = c.snapshot.has_value();
     try {
       store->commit(std::move(c));
@@ -305,7 +385,7 @@ struct Engine::Impl final : ManualClock::Listener {
       discard(s);
       throw;
     }
-    committed(s, events.size(), snap, std::move(work));
+    committed(s, events.size(), snap, std::move(work), std::move(keys));
   }
 
   void enqueue(const std::vector<Event>& events) {
@@ -348,9 +428,19 @@ struct Engine::Impl final : ManualClock::Listener {
     }
   }
 
-  std::optional<CommandResult> replay_idempotent(const Request& by, const std::string& case_id) {
+  // The stored result of the request's idempotency key, if it has been used: only for the
+  // actor who used it (results stored before keys recorded their actor are for anyone).
+  std::optional<Json> stored_result(const Request& by) {
     if (by.idempotency_key.empty()) return std::nullopt;
     auto stored = store->idempotent_result(by.idempotency_key);
+    if (stored && stored->contains("actor") && (*stored)["actor"] != by.actor.id)
+      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' was used by actor '{}'", by.idempotency_key,
+                                                   (*stored)["actor"].get<std::string>()));
+    return stored;
+  }
+
+  std::optional<CommandResult> replay_idempotent(const Request& by, const std::string& case_id) {
+    auto stored = stored_result(by);
     if (!stored) return std::nullopt;
     if (stored->value("case", "") != case_id)
       throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' was used for case '{}'", by.idempotency_key,
@@ -417,50 +507,99 @@ struct Engine::Impl final : ManualClock::Listener {
 
   void run_due(TimePoint now) override { run_due_at(now); }
 
-  // Fires everything due at `now`, in due-time order: cases are taken from the store's
-  // next_due index in chunks; each chunk's commits are written together (one transaction).
+  // Fires everything due at `now`, in due-time order. Cases are read from the store's next_due
+  // index in chunks (keyset paging on (next_due, id)); the uncached ones of a chunk are loaded
+  // together; each case is locked, fired and prepared; the chunk's commits go to the store as
+  // one batch (one transaction) without waiting, and the next chunk is prepared while it is
+  // written. A chunk's cases stay locked until its batch is durable (at most two chunks are
+  // in flight); then their events are delivered.
+  //
+  // Lock order as in commands (the case, then the registry shared), per case. While this
+  // thread holds any case, further cases are only try-locked: waiting for one while holding
+  // others could deadlock with a handler that calls from that case into one of ours. A busy
+  // case ends the chunk before it; the in-flight chunks are finished, and the next chunk
+  // starts with that case, which is then waited for while holding nothing.
   std::size_t run_due_at(TimePoint now) {
     std::lock_guard one(timers_mutex);
-    constexpr std::size_t kChunk = 512;
+    const std::size_t chunk = options.timer_batch;
+    struct Fired {
+      std::shared_ptr<Slot> slot;
+      std::unique_lock<std::mutex> lock;
+      std::vector<store::WorkItemRecord> work;
+      store::RowKeys keys;
+      std::size_t n_events = 0;
+      bool snapshot = false;
+    };
+    struct Chunk {
+      std::vector<Fired> cases;
+      std::vector<std::vector<Event>> events;  // per case, for delivery
+      std::unique_ptr<store::PendingBatch> pending;
+    };
     std::size_t fired = 0;
-    std::set<std::string> stuck;  // due in the store but nothing to fire: skipped in this call
-    while (true) {
-      auto due = store->due_cases(now, kChunk + stuck.size());
-      struct Work {
-        std::shared_ptr<Slot> slot;
-        std::unique_lock<std::mutex> lock;
-        std::vector<Event> events;
-        std::vector<store::WorkItemRecord> work;
-        bool snapshot = false;
-      };
-      std::vector<Work> batch;
-      std::vector<store::Commit> commits;
-      // Whatever happens, this thread stops holding the batch's cases when the round ends.
-      struct Unhold {
-        std::vector<Work>& b;
-        ~Unhold() {
-          for (auto& w : b) std::erase(t_held, w.slot.get());
+    std::optional<store::Store::DueKey> cursor;  // the last case taken
+    std::deque<Chunk> inflight;
+    std::exception_ptr first_error;  // a failed write: stops the run
+    std::exception_ptr load_error;   // a case that cannot be loaded: reported at the end
+
+    auto release = [&](Chunk& c) {
+      for (Fired& f : c.cases) {
+        if (f.lock.owns_lock()) f.lock.unlock();
+        std::erase(t_held, f.slot.get());
+      }
+    };
+    // Waits for the oldest chunk's batch; unlocks its cases; queues their events.
+    auto finish = [&] {
+      Chunk c = std::move(inflight.front());
+      inflight.pop_front();
+      std::vector<std::exception_ptr> errors;
+      try {
+        errors = c.pending->wait();
+      } catch (...) {
+        errors.assign(c.cases.size(), std::current_exception());
+      }
+      for (std::size_t i = 0; i < c.cases.size(); ++i) {
+        Fired& f = c.cases[i];
+        if (i < errors.size() && errors[i]) {
+          discard(*f.slot);
+          if (!first_error) first_error = errors[i];
+        } else {
+          committed(*f.slot, f.n_events, f.snapshot, std::move(f.work), std::move(f.keys));
+          enqueue(c.events[i]);
         }
-      } unhold{batch};
-      {
-        // Lock order as in commands: the case, then the registry (shared), per case. While the
-        // chunk already holds cases, the next one is only try-locked: waiting for it while
-        // holding others could deadlock with a handler that calls from that case into one of
-        // ours. A case that is busy ends the chunk; it is taken in the next one.
+      }
+      release(c);
+    };
+    auto drain = [&] {
+      while (!inflight.empty()) finish();
+    };
+
+    Chunk c;  // the chunk being prepared
+    std::vector<std::shared_ptr<Slot>> slots;
+    auto abandon = [&] {  // an exception: nothing of `c` was written
+      for (Fired& f : c.cases) discard(*f.slot);
+      release(c);
+      c.cases.clear();
+      for (auto& s : slots) unpin(s);
+      slots.clear();
+    };
+    try {
+      while (!first_error) {
+        const auto due = store->due_cases(now, chunk, cursor);
+        if (due.empty()) break;
+        std::vector<std::string> ids;
+        ids.reserve(due.size());
+        for (const auto& d : due) ids.push_back(d.second);
+        std::vector<std::exception_ptr> load_errors;
+        slots = pinned_slots(ids, load_errors);
+        std::vector<store::Commit> commits;
+        commits.reserve(due.size());
+        c.events.reserve(due.size());
         bool busy = false;
-        for (const auto& [at, case_id] : due) {
-          if (busy || stuck.count(case_id) || batch.size() >= kChunk) continue;
-          std::shared_ptr<Slot> s;
+        for (std::size_t i = 0; i < due.size() && !busy; ++i) {
+          std::shared_ptr<Slot> s = slots[i];
           std::unique_lock<std::mutex> lk;
-          while (true) {
-            try {
-              s = slot(case_id);
-            } catch (const Error& e) {
-              if (e.code() == ErrorCode::not_found) break;
-              for (auto& w : batch) discard(*w.slot);  // fired but not written: reload them later
-              throw;
-            }
-            if (batch.empty()) {
+          while (s) {
+            if (c.cases.empty() && inflight.empty()) {
               lk = std::unique_lock(s->mutex);
             } else {
               lk = std::unique_lock(s->mutex, std::try_to_lock);
@@ -470,9 +609,18 @@ struct Engine::Impl final : ManualClock::Listener {
               }
             }
             if (!s->evicted) break;
-            lk.unlock();
+            lk.unlock();  // dropped after a failed write: load it again
+            try {
+              s = slot(ids[i]);
+            } catch (const Error& e) {
+              if (e.code() != ErrorCode::not_found) throw;
+              s = nullptr;
+            }
           }
-          if (!lk.owns_lock()) continue;
+          if (busy) break;
+          cursor = due[i];
+          if (load_errors[i] && !load_error) load_error = load_errors[i];  // the others still fire
+          if (!s) continue;  // no such case any more, or it cannot be loaded
           HoldGuard hold(s.get());
           std::shared_lock reg(registry_mutex);
           const std::uint64_t before = s->state.version;
@@ -481,48 +629,50 @@ struct Engine::Impl final : ManualClock::Listener {
             fired += d.fire_due();
           } catch (...) {
             if (!d.events().empty()) discard(*s);
-            for (auto& w : batch) discard(*w.slot);  // fired but not written: reload them later
             throw;
           }
-          auto events = std::move(d.events());
+          std::vector<Event> events = std::move(d.events());
           if (events.empty()) {
-            // Nothing fired (a deadline check found the goal still on track): move the case's
-            // wake-up time in the store; skip it if it did not move.
+            // Nothing fired (a deadline check found the goal still on track): only the case's
+            // wake-up time moves, written with the chunk. Unless it did not move: then it is
+            // left for a later call (the cursor is past it).
             auto next = Decider::next_due(s->state);
-            if (next && *next <= now) stuck.insert(case_id);
-            else store->update_next_due(case_id, s->state.version, next);
-            continue;
+            if (next && *next <= now) continue;
           }
-          Work w;
-          w.slot = s;
-          w.events = std::move(events);
-          commits.push_back(prepare(*s, w.events, before, nullptr, nullptr, w.work));
-          w.snapshot = commits.back().snapshot.has_value();
-          w.lock = std::move(lk);
+          Fired f;
+          f.slot = s;
+          f.n_events = events.size();
+          // c.events has room for the whole chunk: the commit refers to its element.
+          c.events.push_back(std::move(events));
+          commits.push_back(prepare(*s, c.events.back(), before, nullptr, nullptr, f.work, f.keys));
+          f.snapshot = commits.back().snapshot.has_value();
+          f.lock = std::move(lk);
           t_held.push_back(s.get());  // held until the batch is written (see evict_locked)
-          batch.push_back(std::move(w));
+          c.cases.push_back(std::move(f));
         }
-      }
-      if (batch.empty()) break;
-      std::vector<std::exception_ptr> errors;
-      store->commit_batch(std::move(commits), errors);
-      std::exception_ptr first_error;
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        Work& w = batch[i];
-        if (errors[i]) {
-          discard(*w.slot);
-          if (!first_error) first_error = errors[i];
-        } else {
-          committed(*w.slot, w.events.size(), w.snapshot, std::move(w.work));
-          enqueue(w.events);
+        for (auto& s : slots) unpin(s);  // what is still needed is locked
+        slots.clear();
+        if (!c.cases.empty()) {
+          c.pending = store->submit_batch(std::move(commits));
+          inflight.push_back(std::move(c));
+          c = Chunk{};
         }
-        w.lock.unlock();
-        std::erase(t_held, w.slot.get());
+        // Keep one chunk being written while the next is prepared; a busy case waits for all.
+        while (inflight.size() > (busy ? 0 : 1)) finish();
       }
-      batch.clear();
+      drain();
+    } catch (...) {
+      abandon();
+      try {
+        drain();
+      } catch (...) {
+      }
       deliver();
-      if (first_error) std::rethrow_exception(first_error);
+      throw;
     }
+    deliver();
+    if (first_error) std::rethrow_exception(first_error);
+    if (load_error) std::rethrow_exception(load_error);
     return fired;
   }
 };
@@ -536,6 +686,7 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   if (options.max_steps_per_command == 0) throw Error(ErrorCode::invalid_argument, "max_steps_per_command must be positive");
   if (options.cache_capacity < 16) throw Error(ErrorCode::invalid_argument, "cache_capacity must be at least 16");
   if (options.snapshot_every == 0) throw Error(ErrorCode::invalid_argument, "snapshot_every must be positive");
+  if (options.timer_batch == 0) throw Error(ErrorCode::invalid_argument, "timer_batch must be positive");
   return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(options))));
 }
 
@@ -644,8 +795,7 @@ std::vector<FragmentDef> Engine::list_fragments() const {
 std::string Engine::create_case(const Request& by, const NewCase& spec) {
   auto& im = *impl_;
   auto replay = [&]() -> std::optional<std::string> {
-    if (by.idempotency_key.empty()) return std::nullopt;
-    auto stored = im.store->idempotent_result(by.idempotency_key);
+    auto stored = im.stored_result(by);
     if (!stored) return std::nullopt;
     if (stored->value("created", "") != stored->value("case", "-"))
       throw Error(ErrorCode::conflict,
@@ -802,6 +952,11 @@ std::vector<Event> Engine::history(const std::string& case_id, std::uint64_t fro
   return impl_->store->load_events(case_id, from);
 }
 
+std::vector<Event> Engine::history(const Request& by, const std::string& case_id, std::uint64_t from) const {
+  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, by.actor); });
+  return history(case_id, from);
+}
+
 #define ACM_COMMAND(expr_)                                                           \
   return impl_->command(by, case_id, [&](Decider& d) -> std::string { expr_; return {}; })
 
@@ -877,6 +1032,17 @@ Json Engine::explain_priority(const std::string& case_id) const {
       out["terms"] = std::move(ex["terms"]);
     }
     return out;
+  });
+}
+Json Engine::explain_priority(const Request& by, const std::string& case_id) const {
+  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, by.actor); });
+  return explain_priority(case_id);
+}
+std::vector<FragmentOffer> Engine::applicable_fragments(const Request& by, const std::string& case_id) const {
+  return impl_->query(case_id, [&](Slot& s) {
+    Decider::require_view(s.state, impl_->services, by.actor);
+    Decider d(s.state, impl_->services, by.actor, impl_->clock->now());
+    return d.applicable_fragments();
   });
 }
 std::vector<FragmentOffer> Engine::applicable_fragments(const std::string& case_id) const {

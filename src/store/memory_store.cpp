@@ -49,6 +49,7 @@ class MemoryStore final : public Store {
     if (e.record.next_due) due_.erase({*e.record.next_due, e.record.id});
     e.record = std::move(c.record);
     if (e.record.next_due) due_.insert({*e.record.next_due, e.record.id});
+    if (c.events_ref) e.events.insert(e.events.end(), c.events_ref->begin(), c.events_ref->end());
     for (auto& ev : c.events) e.events.push_back(std::move(ev));
     if (c.work_items) {
       for (const auto& w : e.work_items) work_.erase({w.case_id, w.item_id});
@@ -118,12 +119,12 @@ class MemoryStore final : public Store {
     return order_.size();
   }
 
-  std::vector<std::pair<TimePoint, std::string>> due_cases(TimePoint until, std::size_t limit) override {
+  std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) override {
     std::lock_guard lk(mutex_);
-    std::vector<std::pair<TimePoint, std::string>> out;
-    for (const auto& d : due_) {
-      if (d.first > until || out.size() >= limit) break;
-      out.push_back(d);
+    std::vector<DueKey> out;
+    for (auto it = after ? due_.upper_bound(*after) : due_.begin(); it != due_.end(); ++it) {
+      if (it->first > until || out.size() >= limit) break;
+      out.push_back(*it);
     }
     return out;
   }

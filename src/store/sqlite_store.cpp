@@ -482,7 +482,7 @@ const std::array<std::string, 16>& update_case_sql() {
       if (mask & kStatusChanged) s += ", status = ?10";
       if (mask & kOwnerChanged) s += ", owner = ?11";
       if (mask & kDueChanged) s += ", next_due = ?12";
-      s += " WHERE id = ?1";
+      s += " WHERE id = ?1 AND version = ?13";
       out[static_cast<std::size_t>(mask)] = std::move(s);
     }
     return out;
@@ -572,6 +572,11 @@ std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles
 
 constexpr const char* kDueSql =
     "SELECT next_due, id FROM cases WHERE next_due IS NOT NULL AND next_due <= ?1 ORDER BY next_due, id LIMIT ?2";
+/// The same after a key (keyset paging): the index cases_next_due holds (next_due, id), id being
+/// the primary key of a WITHOUT ROWID table, so the row-value comparison is a range of it.
+constexpr const char* kDueAfterSql =
+    "SELECT next_due, id FROM cases WHERE next_due IS NOT NULL AND next_due <= ?1 AND (next_due, id) > (?3, ?4) "
+    "ORDER BY next_due, id LIMIT ?2";
 
 std::string skills_json(const std::vector<std::string>& skills) {
   if (skills.empty()) return "[]";
@@ -669,58 +674,66 @@ class SqliteStore final : public Store {
   // -- Cases -------------------------------------------------------------------------------
 
   void commit(Commit c) override {
-    write([&](Database& db) { apply(db, c); });
+    WriteOp op;
+    op.commits = std::span<const Commit>(&c, 1);
+    op.errors.assign(1, nullptr);
+    run_write(op);
+    if (op.error) std::rethrow_exception(op.error);
+    if (op.errors[0]) std::rethrow_exception(op.errors[0]);
   }
 
   /// All commits in one transaction (each in its own savepoint), in both durability modes.
   void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors) override {
-    errors.assign(commits.size(), nullptr);
-    if (commits.empty()) return;
-    std::vector<WriteOp> ops(commits.size());
-    std::vector<WriteOp*> ptrs;
-    for (std::size_t i = 0; i < commits.size(); ++i) {
-      ops[i].work = [this, &c = commits[i]](Database& db) { apply(db, c); };
-      ptrs.push_back(&ops[i]);
+    errors = submit_batch(std::move(commits))->wait();
+  }
+
+  /// One write op for the whole group: the writer takes it into one transaction (with whatever
+  /// else is queued), each commit in its own savepoint.
+  std::unique_ptr<PendingBatch> submit_batch(std::vector<Commit> commits) override {
+    auto batch = std::make_unique<QueuedBatch>(std::move(commits));
+    if (batch->empty()) {
+      batch->op().done.set_value();
+      return batch;
     }
+    WriteOp* op = &batch->op();
     if (durability_ == Durability::full) {
       std::lock_guard lk(write_mutex_);
-      run_batch(ptrs);
-      for (std::size_t i = 0; i < ops.size(); ++i) errors[i] = ops[i].error;
-      return;
+      WriteOp* one[] = {op};
+      run_batch(one);
+      op->done.set_value();
+      return batch;
     }
-    std::vector<std::future<void>> done;
-    for (auto& op : ops) done.push_back(op.done.get_future());
     {
-      // Queued together, so the writer takes them into the same transaction (up to max_batch).
       std::lock_guard lk(queue_mutex_);
       if (stopping_) throw Error(ErrorCode::storage, sql::message(path_, "the store is closing"));
-      auto now = std::chrono::steady_clock::now();
-      for (WriteOp* op : ptrs) {
-        op->enqueued = now;
-        queue_.push_back(op);
-      }
-      if (queue_.size() >= wake_at_) queue_cv_.notify_one();
+      op->enqueued = std::chrono::steady_clock::now();
+      queue_.push_back(op);
+      ++groups_queued_;
+      // Wake the writer if it sleeps: idle, or waiting for company (a group is enough).
+      if (wake_at_ != std::numeric_limits<std::size_t>::max()) queue_cv_.notify_one();
     }
-    for (std::size_t i = 0; i < done.size(); ++i) {
-      done[i].get();
-      errors[i] = ops[i].error;
-    }
+    return batch;
   }
 
   std::optional<LoadedCase> load_case(const std::string& id) override {
     auto lease = reader();
     Database& db = lease.db();
     sql::Transaction tx(db);  // one read snapshot for the row, the snapshot and the events
-    auto record = read_case(db, id);
-    if (!record) return std::nullopt;
-    LoadedCase out;
-    out.record = std::move(*record);
-    {
-      Prepared s = db.prepared("SELECT version, data FROM snapshots WHERE case_id = ?1");
-      s->bind_text(1, id);
-      if (s->step()) out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(s->column_int64(0)), s->column_blob(1)};
-    }
-    out.events = read_events(db, id, out.snapshot ? out.snapshot->version + 1 : 1);
+    auto out = read_loaded(db, id);
+    tx.commit();
+    return out;
+  }
+
+  bool wants_payload_text() const override { return true; }
+
+  std::vector<std::optional<LoadedCase>> load_cases(const std::vector<std::string>& ids) override {
+    std::vector<std::optional<LoadedCase>> out;
+    out.reserve(ids.size());
+    if (ids.empty()) return out;
+    auto lease = reader();
+    Database& db = lease.db();
+    sql::Transaction tx(db);  // one read snapshot for all of them
+    for (const auto& id : ids) out.push_back(read_loaded(db, id));
     tx.commit();
     return out;
   }
@@ -771,12 +784,13 @@ class SqliteStore final : public Store {
 
   // -- Timers ------------------------------------------------------------------------------
 
-  std::vector<std::pair<TimePoint, std::string>> due_cases(TimePoint until, std::size_t limit) override {
+  std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) override {
     auto lease = reader();
-    std::vector<std::pair<TimePoint, std::string>> out;
+    std::vector<DueKey> out;
     if (limit == 0) return out;
-    Prepared s = lease.db().prepared(kDueSql);
+    Prepared s = lease.db().prepared(after ? kDueAfterSql : kDueSql);
     s->bind_int64(1, to_ms(until)).bind_int64(2, clamp_count(limit));
+    if (after) s->bind_int64(3, to_ms(after->first)).bind_text(4, after->second);
     while (s->step()) out.emplace_back(from_ms(s->column_int64(0)), s->column_text(1));
     return out;
   }
@@ -980,22 +994,59 @@ class SqliteStore final : public Store {
   // -- Writes ------------------------------------------------------------------------------
 
   /// One write (a commit, definitions, a template), run inside a transaction (or, in a batch,
-  /// inside its own savepoint) on the writer connection.
+  /// inside its own savepoint) on the writer connection; or a group of commits (a timer chunk),
+  /// each of which succeeds or fails on its own.
   struct WriteOp {
-    std::function<void(Database&)> work;
+    std::function<void(Database&)> work;     // a write (definitions, a template), or (when empty) ...
+    std::span<const Commit> commits;         // ... these commits (one for a command, a chunk for timers)
+    bool group = false;                      // a group of commits from submit_batch
+    std::vector<std::exception_ptr> errors;  // per commit
     std::chrono::steady_clock::time_point enqueued{};
-    std::exception_ptr error;
-    std::promise<void> done;  // group mode: set by the writer once the batch (and `error`) is done
+    std::exception_ptr error;  // the write's error; for commits, one that failed them all
+    std::promise<void> done;   // group mode: set by the writer once the batch (and `error`) is done
+    std::size_t units() const { return work ? 1 : commits.size(); }
+  };
+
+  /// A group of commits queued for the writer thread (submit_batch in group mode).
+  class QueuedBatch final : public PendingBatch {
+   public:
+    explicit QueuedBatch(std::vector<Commit> commits) : commits_(std::move(commits)) {
+      op_.commits = commits_;
+      op_.group = true;
+      op_.errors.assign(commits_.size(), nullptr);
+      done_ = op_.done.get_future();
+    }
+    ~QueuedBatch() override {
+      if (done_.valid()) done_.wait();  // the writer may still use op_ and commits_
+    }
+    std::vector<std::exception_ptr> wait() override {
+      if (done_.valid()) done_.get();
+      if (op_.error)
+        for (auto& e : op_.errors) e = op_.error;
+      return std::move(op_.errors);
+    }
+    WriteOp& op() { return op_; }
+    bool empty() const { return commits_.empty(); }
+
+   private:
+    std::vector<Commit> commits_;
+    WriteOp op_;
+    std::future<void> done_;
   };
 
   void write(std::function<void(Database&)> work) {
     WriteOp op;
     op.work = std::move(work);
+    run_write(op);
+    if (op.error) std::rethrow_exception(op.error);
+  }
+
+  /// Runs one write op: at once (full durability) or through the writer thread (group).
+  void run_write(WriteOp& op) {
     if (durability_ == Durability::full) {
       std::lock_guard lk(write_mutex_);
       WriteOp* one[] = {&op};
       run_batch(one);
-      if (op.error) std::rethrow_exception(op.error);
       return;
     }
     std::future<void> done = op.done.get_future();
@@ -1008,7 +1059,6 @@ class SqliteStore final : public Store {
       if (queue_.size() >= wake_at_) queue_cv_.notify_one();
     }
     done.get();
-    if (op.error) std::rethrow_exception(op.error);
   }
 
   /// The group-commit writer: takes what is queued (waiting up to the window after the first
@@ -1026,17 +1076,24 @@ class SqliteStore final : public Store {
       // waiting then (a sleep of a few hundred microseconds often oversleeps on a busy machine,
       // and the callers of the last batch are all back by then).
       const std::size_t enough = last_batch_ >= 2 ? std::min(last_batch_, max_batch_) : max_batch_;
-      if (window_.count() > 0 && queue_.size() < enough && !stopping_) {
+      // A group of commits (a timer chunk) is company enough.
+      if (window_.count() > 0 && queue_.size() < enough && groups_queued_ == 0 && !stopping_) {
         wake_at_ = enough;
         auto deadline = queue_.front()->enqueued + window_;
-        queue_cv_.wait_until(lk, deadline, [&] { return stopping_ || queue_.size() >= enough; });
+        queue_cv_.wait_until(lk, deadline, [&] { return stopping_ || queue_.size() >= enough || groups_queued_ > 0; });
       }
       wake_at_ = std::numeric_limits<std::size_t>::max();  // busy: enqueues need not wake the writer
+      std::size_t singles = 0;
       while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(queue_.front());
+        WriteOp* op = queue_.front();
         queue_.pop_front();
+        if (op->group)
+          --groups_queued_;
+        else
+          ++singles;
+        batch.push_back(op);
       }
-      last_batch_ = batch.size();
+      if (singles) last_batch_ = singles;
       lk.unlock();
       run_batch(batch);
       // Report. The promise is moved out first: once it is fulfilled, its caller may return
@@ -1052,48 +1109,87 @@ class SqliteStore final : public Store {
     }
   }
 
-  /// Runs one operation. Returns true if it succeeded; false if it failed on its own (a version
-  /// conflict, a duplicate key, a bad argument: the error is kept for its caller). Rethrows the
-  /// failures that end the whole transaction (I/O, disk full, corruption).
-  static bool run_op(Database& db, WriteOp& op) {
+  /// Runs one write. Returns true if it succeeded; false if it failed on its own (a version
+  /// conflict, a duplicate key, a bad argument: the error is kept in `error` for its caller).
+  /// Rethrows the failures that end the whole transaction (I/O, disk full, corruption).
+  template <class F>
+  static bool run_unit(Database& db, F&& work, std::exception_ptr& error) {
     try {
-      op.work(db);
+      work();
       return true;
     } catch (const sql::SqlError& e) {
       if (!e.statement_only() || !db.in_transaction()) throw;
-      op.error = std::current_exception();
+      error = std::current_exception();
     } catch (const Error& e) {
       if (e.code() == ErrorCode::storage) throw;
-      op.error = std::current_exception();
+      error = std::current_exception();
     } catch (...) {
-      op.error = std::current_exception();
+      error = std::current_exception();
     }
     return false;
   }
 
-  /// Writes `ops` in one transaction, each in its own savepoint when there are several, so
-  /// one that fails undoes only its own writes. A failure of the transaction itself fails all.
+  /// Writes `ops` in one transaction, so that each write (each commit) succeeds or fails on its
+  /// own; a failure of the transaction itself fails all. First without a savepoint per commit:
+  /// a commit that fails on its own normally fails before writing anything (see apply). Only
+  /// if one failed after writing part of itself is the batch rolled back and run again with a
+  /// savepoint around each write.
   void run_batch(std::span<WriteOp* const> ops) {
+    std::size_t units = 0;
+    for (const WriteOp* op : ops) units += op->units();
+    if (try_batch(ops, units, false)) return;
+    for (WriteOp* op : ops) {
+      op->error = nullptr;
+      std::fill(op->errors.begin(), op->errors.end(), nullptr);
+    }
+    try_batch(ops, units, true);
+  }
+
+  /// One attempt of run_batch. Returns false, having rolled back, when it must be run again
+  /// with savepoints.
+  bool try_batch(std::span<WriteOp* const> ops, std::size_t units, bool savepoints) {
     Database& db = *writer_;
     try {
       sql::Transaction tx(db, sql::Transaction::Kind::immediate);
-      if (ops.size() == 1) {
-        if (!run_op(db, *ops[0])) return;  // nothing else to keep: the transaction rolls back
-      } else {
-        for (WriteOp* op : ops) {
+      for (WriteOp* op : ops) {
+        if (op->work) {
+          // Other writes (definitions, templates, the intake log) are small and rare: always in
+          // a savepoint when they share the transaction.
+          if (units == 1) {
+            if (!run_unit(
+                    db, [&] { op->work(db); }, op->error))
+              return true;  // rolled back
+            continue;
+          }
           sql::Savepoint sp(db, "op");
-          if (run_op(db, *op)) sp.release();  // else the destructor rolls back to the savepoint
+          if (run_unit(
+                  db, [&] { op->work(db); }, op->error))
+            sp.release();
+          continue;
+        }
+        for (std::size_t i = 0; i < op->commits.size(); ++i) {
+          bool wrote = false;
+          auto work = [&] { apply(db, op->commits[i], wrote); };
+          if (!savepoints) {
+            if (!run_unit(db, work, op->errors[i]) && wrote) return false;  // half a commit: again
+            continue;
+          }
+          sql::Savepoint sp(db, "op");
+          if (run_unit(db, work, op->errors[i])) sp.release();  // else the destructor rolls back to it
         }
       }
       tx.commit();
       batches_.fetch_add(1, std::memory_order_relaxed);
-      operations_.fetch_add(ops.size(), std::memory_order_relaxed);
+      operations_.fetch_add(units, std::memory_order_relaxed);
     } catch (const std::exception& e) {
-      std::string text = ops.size() == 1
-                             ? std::string(e.what())
-                             : fmt::format("{} (a batch of {} writes failed with it)", e.what(), ops.size());
-      for (WriteOp* op : ops) op->error = std::make_exception_ptr(Error(ErrorCode::storage, text));
+      std::string text =
+          units == 1 ? std::string(e.what()) : fmt::format("{} (a batch of {} writes failed with it)", e.what(), units);
+      for (WriteOp* op : ops) {
+        op->error = std::make_exception_ptr(Error(ErrorCode::storage, text));
+        for (auto& err : op->errors) err = op->error;
+      }
     }
+    return true;
   }
 
   void finish_migration(Database& db, int from) {
@@ -1119,72 +1215,101 @@ class SqliteStore final : public Store {
   }
 
   /// The commit, on the writer connection inside a transaction or savepoint.
-  void apply(Database& db, const Commit& c) {
+  ///
+  /// Every failure a commit may meet on its own (a version conflict, an existing case or
+  /// idempotency key, bad arguments) is found before its first write, or by its first write
+  /// (the version-checked UPDATE or the INSERT of a new case), whose failure SQLite undoes by
+  /// itself. So a batch can run commits without a savepoint each: `wrote` tells the caller
+  /// whether a failure left part of this commit in the transaction (then the batch is run
+  /// again with savepoints; see run_batch).
+  void apply(Database& db, const Commit& c, bool& wrote) {
+    wrote = false;
     const CaseRecord& r = c.record;
+    const std::vector<Event>& events = c.all_events();
     if (r.id.empty()) throw Error(ErrorCode::invalid_argument, "a commit needs a case id");
     const std::int64_t expected = to_int64(c.expected_version, "expected version");
-    if (r.version != c.expected_version + c.events.size())
+    if (r.version != c.expected_version + events.size())
       throw Error(ErrorCode::internal, fmt::format("commit of case '{}': version {} after {} events from version {}",
-                                                   r.id, r.version, c.events.size(), c.expected_version));
-    for (std::size_t i = 0; i < c.events.size(); ++i) {
-      const Event& e = c.events[i];
+                                                   r.id, r.version, events.size(), c.expected_version));
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
       if (e.seq != c.expected_version + 1 + i || (!e.case_id.empty() && e.case_id != r.id))
         throw Error(ErrorCode::internal, fmt::format("commit of case '{}' version {}: event {} is '{}' #{}", r.id,
                                                      r.version, i, e.case_id, e.seq));
     }
-
-    // The version check, with the indexed columns to see which ones change.
-    bool exists = false;
-    int changed = kStatusChanged | kOwnerChanged | kDueChanged | kCustomerChanged;
-    {
-      Prepared s = db.prepared(kSelectVersion);
-      s->bind_text(1, r.id);
-      if (s->step()) {
-        exists = true;
-        std::int64_t stored = s->column_int64(0);
-        if (c.expected_version == 0)
-          throw Error(ErrorCode::conflict, fmt::format("case '{}' already exists (version {})", r.id, stored));
-        if (stored != expected)
-          throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not {}", r.id, stored, expected));
-        changed = 0;
-        if (s->column_view(1) != r.status) changed |= kStatusChanged;
-        if (s->column_view(2) != r.owner) changed |= kOwnerChanged;
-        if (s->column_optional_int64(3) != to_ms(r.next_due)) changed |= kDueChanged;
-        if (s->column_view(4) != r.customer) changed |= kCustomerChanged;
-      } else if (c.expected_version != 0) {
-        throw Error(ErrorCode::conflict, fmt::format("case '{}' does not exist (expected version {})", r.id, expected));
-      }
+    WorkPlan work;
+    if (c.work_items) work = plan_work(r.id, *c.work_items);
+    if (!c.idempotency_key.empty()) {
+      Prepared s = db.prepared("SELECT 1 FROM idempotency WHERE key = ?1");
+      s->bind_text(1, c.idempotency_key);
+      if (s->step())
+        throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' is already used", c.idempotency_key));
     }
 
+    // The case row first: the version check is its WHERE clause (or, for a new case, the
+    // primary key), so a conflict is found before anything is written.
+    const bool exists = c.expected_version != 0;
+    if (exists) {
+      std::optional<RowKeys> stored = c.stored;
+      if (!stored) {
+        Prepared s = db.prepared(kSelectVersion);
+        s->bind_text(1, r.id);
+        if (!s->step())
+          throw Error(ErrorCode::conflict,
+                      fmt::format("case '{}' does not exist (expected version {})", r.id, expected));
+        if (s->column_int64(0) != expected)
+          throw Error(ErrorCode::conflict,
+                      fmt::format("case '{}' is at version {}, not {}", r.id, s->column_int64(0), expected));
+        stored = RowKeys{s->column_text(1), s->column_text(2), s->column_text(4), from_ms(s->column_optional_int64(3))};
+      }
+      int changed = 0;
+      if (stored->status != r.status) changed |= kStatusChanged;
+      if (stored->owner != r.owner) changed |= kOwnerChanged;
+      if (stored->next_due != r.next_due) changed |= kDueChanged;
+      if (stored->customer != r.customer) changed |= kCustomerChanged;
+      Prepared s = db.prepared(update_case_sql()[static_cast<std::size_t>(changed)]);
+      bind_case(*s, r, changed);
+      s->bind_int64(13, expected);
+      s->run();
+      if (db.changes() != 1) {
+        Prepared v = db.prepared(kSelectVersion);
+        v->bind_text(1, r.id);
+        if (!v->step())
+          throw Error(ErrorCode::conflict,
+                      fmt::format("case '{}' does not exist (expected version {})", r.id, expected));
+        throw Error(ErrorCode::conflict,
+                    fmt::format("case '{}' is at version {}, not {}", r.id, v->column_int64(0), expected));
+      }
+    } else {
+      Prepared s = db.prepared(kInsertCase);
+      bind_case(*s, r, kStatusChanged | kOwnerChanged | kDueChanged | kCustomerChanged);
+      if (!s->run_unless_constraint()) {
+        Prepared v = db.prepared(kSelectVersion);
+        v->bind_text(1, r.id);
+        throw Error(ErrorCode::conflict,
+                    fmt::format("case '{}' already exists (version {})", r.id, v->step() ? v->column_int64(0) : 0));
+      }
+    }
+    wrote = true;
+
     // Events.
-    if (!c.events.empty()) {
+    if (!events.empty()) {
       Prepared ins = db.prepared(kInsertEvent);
       ins->bind_text(1, r.id);
-      std::string payload;
-      for (const Event& e : c.events) {
-        payload = e.payload.dump();
+      const bool dumped = c.payloads.size() == events.size();
+      std::string own;
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        const Event& e = events[i];
+        if (!dumped) own = e.payload.dump();
         ins->bind_int64(2, static_cast<std::int64_t>(e.seq)).bind_int64(3, to_ms(e.time));
-        ins->bind_text(4, e.actor).bind_text(5, e.kind).bind_text(6, payload);
+        ins->bind_text(4, e.actor).bind_text(5, e.kind).bind_text(6, dumped ? c.payloads[i] : own);
         if (!ins->run_unless_constraint())
           throw Error(ErrorCode::conflict, fmt::format("case '{}' already has event {}", r.id, e.seq));
       }
     }
 
-    // The case row.
-    {
-      Prepared s = db.prepared(exists ? std::string_view(update_case_sql()[static_cast<std::size_t>(changed)])
-                                      : std::string_view(kInsertCase));
-      s->bind_text(1, r.id).bind_int64(2, to_int64(r.version, "version")).bind_text(3, r.type);
-      s->bind_int64(4, r.type_version).bind_int64(5, r.priority).bind_text(6, r.customer);
-      s->bind_int64(7, to_ms(r.next_deadline)).bind_int64(8, to_ms(r.created_at)).bind_int64(9, to_ms(r.updated_at));
-      if (changed & kStatusChanged) s->bind_text(10, r.status);
-      if (changed & kOwnerChanged) s->bind_text(11, r.owner);
-      if (changed & kDueChanged) s->bind_int64(12, to_ms(r.next_due));
-      s->run();
-    }
-
     // The read model.
-    if (c.work_items) replace_work_items(db, r.id, exists, *c.work_items);
+    if (c.work_items) write_work(db, r.id, exists, work);
 
     if (c.snapshot) {
       Prepared s = db.prepared(kUpsertSnapshot);
@@ -1202,27 +1327,47 @@ class SqliteStore final : public Store {
     }
   }
 
-  /// Replaces the case's work items by `items`. The end state is that of "delete the case's
-  /// rows, insert the new ones", but rows that stay the same are not touched: a command
-  /// usually changes one or two of a case's open items, and each row has three index entries.
-  void replace_work_items(Database& db, const std::string& case_id, bool exists,
-                          const std::vector<WorkItemRecord>& items) {
-    std::vector<const WorkItemRecord*> fresh;
-    fresh.reserve(items.size());
+  static void bind_case(sql::Statement& s, const CaseRecord& r, int changed) {
+    s.bind_text(1, r.id).bind_int64(2, to_int64(r.version, "version")).bind_text(3, r.type);
+    s.bind_int64(4, r.type_version).bind_int64(5, r.priority).bind_text(6, r.customer);
+    s.bind_int64(7, to_ms(r.next_deadline)).bind_int64(8, to_ms(r.created_at)).bind_int64(9, to_ms(r.updated_at));
+    if (changed & kStatusChanged) s.bind_text(10, r.status);
+    if (changed & kOwnerChanged) s.bind_text(11, r.owner);
+    if (changed & kDueChanged) s.bind_int64(12, to_ms(r.next_due));
+  }
+
+  /// A case's new open work items, checked and sorted by item id, with their skills as JSON.
+  struct WorkPlan {
+    std::vector<const WorkItemRecord*> items;
+    std::vector<std::string> skills;
+  };
+
+  static WorkPlan plan_work(const std::string& case_id, const std::vector<WorkItemRecord>& items) {
+    WorkPlan plan;
+    plan.items.reserve(items.size());
     for (const WorkItemRecord& w : items) {
       if (!w.case_id.empty() && w.case_id != case_id)
         throw Error(ErrorCode::internal,
                     fmt::format("commit of case '{}': work item '{}' of case '{}'", case_id, w.item_id, w.case_id));
-      fresh.push_back(&w);
+      plan.items.push_back(&w);
     }
+    auto& fresh = plan.items;
     std::sort(fresh.begin(), fresh.end(), [](const auto* a, const auto* b) { return a->item_id < b->item_id; });
     for (std::size_t i = 1; i < fresh.size(); ++i)
       if (fresh[i]->item_id == fresh[i - 1]->item_id)
         throw Error(ErrorCode::invalid_argument,
                     fmt::format("commit of case '{}': work item '{}' listed twice", case_id, fresh[i]->item_id));
-    std::vector<std::string> skills(fresh.size());
-    for (std::size_t i = 0; i < fresh.size(); ++i) skills[i] = skills_json(fresh[i]->skills);
+    plan.skills.resize(fresh.size());
+    for (std::size_t i = 0; i < fresh.size(); ++i) plan.skills[i] = skills_json(fresh[i]->skills);
+    return plan;
+  }
 
+  /// Replaces the case's work items by the planned ones. The end state is that of "delete the
+  /// case's rows, insert the new ones", but rows that stay the same are not touched: a command
+  /// usually changes one or two of a case's open items, and each row has three index entries.
+  void write_work(Database& db, const std::string& case_id, bool exists, const WorkPlan& plan) {
+    const auto& fresh = plan.items;
+    const auto& skills = plan.skills;
     // Stored rows: unchanged ones are kept, the others (gone or changed) deleted.
     std::vector<char> keep(fresh.size(), 0);
     std::vector<std::string> stale;
@@ -1321,6 +1466,36 @@ class SqliteStore final : public Store {
     return read_record(*s);
   }
 
+  /// A case's row, snapshot and the events after it (inside the caller's read transaction).
+  std::optional<LoadedCase> read_loaded(Database& db, const std::string& id) {
+    // The row and its snapshot in one statement.
+    static const std::string sql = [] {
+      std::string cols;  // kCaseColumns, qualified (both tables have a version)
+      for (std::string_view rest = kCaseColumns; !rest.empty();) {
+        auto comma = rest.find(',');
+        std::string_view col = rest.substr(0, comma);
+        while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+        cols += fmt::format("{}cases.{}", cols.empty() ? "" : ", ", col);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+      return fmt::format(
+          "SELECT {}, snapshots.version, snapshots.data FROM cases LEFT JOIN snapshots ON snapshots.case_id = cases.id "
+          "WHERE cases.id = ?1",
+          cols);
+    }();
+    LoadedCase out;
+    {
+      Prepared s = db.prepared(sql);
+      s->bind_text(1, id);
+      if (!s->step()) return std::nullopt;
+      out.record = read_record(*s);
+      if (!s->is_null(12))
+        out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(s->column_int64(12)), s->column_blob(13)};
+    }
+    out.events = read_events(db, id, out.snapshot ? out.snapshot->version + 1 : 1);
+    return out;
+  }
+
   std::vector<Event> read_events(Database& db, const std::string& id, std::uint64_t from) {
     Prepared s =
         db.prepared("SELECT seq, time, actor, kind, payload FROM events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq");
@@ -1374,7 +1549,8 @@ class SqliteStore final : public Store {
   std::deque<WriteOp*> queue_;
   bool stopping_ = false;
   std::size_t wake_at_ = 1;     // queue size at which an enqueue notifies the writer
-  std::size_t last_batch_ = 0;  // size of the previous batch (writer thread only)
+  std::size_t last_batch_ = 0;  // single writes in the previous batch (writer thread only)
+  std::size_t groups_queued_ = 0;  // groups of commits in queue_ (queue_mutex_)
   std::thread writer_thread_;
 
   std::atomic<std::uint64_t> batches_{0};

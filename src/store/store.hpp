@@ -59,10 +59,28 @@ struct SnapshotRecord {
 };
 
 /// One command's effect on one case, written atomically: all of it or nothing.
+/// The indexed columns of a stored case row (what an UPDATE must know to leave unchanged
+/// indexes alone).
+struct RowKeys {
+  std::string status, owner, customer;
+  std::optional<TimePoint> next_due;
+  static RowKeys of(const CaseRecord& r) { return {r.status, r.owner, r.customer, r.next_due}; }
+  bool operator==(const RowKeys&) const = default;
+};
+
 struct Commit {
   CaseRecord record;                  ///< the case row after the command
   std::uint64_t expected_version = 0; ///< the stored version before the command (0: a new case)
   std::vector<Event> events;          ///< appended; seq = expected_version + 1, ...
+  /// Instead of `events`: the caller's events, which it keeps alive (and unchanged) until the
+  /// commit returns or its batch has been waited for. Saves a copy.
+  const std::vector<Event>* events_ref = nullptr;
+  /// The events' payloads as JSON text, if the caller serialised them (else the store does).
+  std::vector<std::string> payloads;
+  /// What the caller knows the stored row's indexed columns to be at expected_version (the
+  /// engine is the store's only writer); nullopt: the store reads them.
+  std::optional<RowKeys> stored;
+  const std::vector<Event>& all_events() const { return events_ref ? *events_ref : events; }
   /// The case's open work items after the command, replacing the previous ones; nullopt if
   /// they did not change.
   std::optional<std::vector<WorkItemRecord>> work_items;
@@ -125,6 +143,15 @@ enum class Durability {
           ///< each caller returns once its batch is durable (synchronous=FULL per batch)
 };
 
+/// A batch of commits handed to the store (Store::submit_batch) and not yet known to be written.
+class PendingBatch {
+ public:
+  virtual ~PendingBatch() = default;
+  /// Waits until the batch is written (durably, per the durability mode); errors[i] is null or
+  /// the exception commit i failed with, as in Store::commit_batch. Call once.
+  virtual std::vector<std::exception_ptr> wait() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -142,20 +169,26 @@ class Store {
   /// Applies several commits (of different cases) together, as one transaction where the store
   /// can; each commit still succeeds or fails on its own: errors[i] is null or the exception
   /// commit(commits[i]) would have thrown. Used for timer firing.
-  virtual void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors) {
-    errors.assign(commits.size(), nullptr);
-    for (std::size_t i = 0; i < commits.size(); ++i) {
-      try {
-        commit(std::move(commits[i]));
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  }
+  virtual void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors);
+  /// Starts commit_batch and returns without waiting for it, so the caller can prepare more
+  /// work while the batch is written; PendingBatch::wait() gives the errors. Batches submitted
+  /// by one thread are written in submission order. The default writes before returning.
+  virtual std::unique_ptr<PendingBatch> submit_batch(std::vector<Commit> commits);
   virtual std::optional<LoadedCase> load_case(const std::string& id) = 0;
+  /// load_case for several cases at once, from one read snapshot where the store can:
+  /// out[i] is the case ids[i] (nullopt if there is none).
+  virtual std::vector<std::optional<LoadedCase>> load_cases(const std::vector<std::string>& ids) {
+    std::vector<std::optional<LoadedCase>> out;
+    out.reserve(ids.size());
+    for (const auto& id : ids) out.push_back(load_case(id));
+    return out;
+  }
   /// Whether snapshots help this store (a store that keeps events in memory replays fast
   /// enough without them).
   virtual bool wants_snapshots() const { return true; }
+  /// Whether the store writes payloads as JSON text (then the engine fills Commit::payloads on
+  /// the committing thread, so that the store's single writer need not).
+  virtual bool wants_payload_text() const { return false; }
   /// Events with seq >= from, in order.
   virtual std::vector<Event> load_events(const std::string& id, std::uint64_t from) = 0;
   virtual std::optional<CaseRecord> case_record(const std::string& id) = 0;
@@ -168,8 +201,11 @@ class Store {
   virtual void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) = 0;
 
   // Timers: cases by next_due.
-  /// (next_due, case id) of cases whose next_due <= until, earliest first, at most `limit`.
-  virtual std::vector<std::pair<TimePoint, std::string>> due_cases(TimePoint until, std::size_t limit) = 0;
+  using DueKey = std::pair<TimePoint, std::string>;  ///< (next_due, case id): the timer order
+  /// (next_due, case id) of cases whose next_due <= until, earliest first (ties by id), at most
+  /// `limit`; with `after`, only those ordered after it (keyset paging).
+  virtual std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) = 0;
+  std::vector<DueKey> due_cases(TimePoint until, std::size_t limit) { return due_cases(until, limit, std::nullopt); }
   virtual std::optional<TimePoint> next_due() = 0;
 
   // Read model.

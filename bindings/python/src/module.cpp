@@ -607,10 +607,13 @@ void bind_engine(py::module_& m) {
       "case_id"_a, "from_history"_a = false, "Diagnostics: the complete internal state of a case.");
   c.def(
       "history",
-      [](PyEngine& self, const std::string& case_id, std::uint64_t from_seq) {
-        return to_py(self.run([&](Engine& e) { return e.history(case_id, from_seq); }));
+      [](PyEngine& self, const std::string& case_id, std::uint64_t from_seq, py::handle by) {
+        if (by.is_none()) return to_py(self.run([&](Engine& e) { return e.history(case_id, from_seq); }));
+        Request r(to_actor(by));
+        return to_py(self.run([&](Engine& e) { return e.history(r, case_id, from_seq); }));
       },
-      "case_id"_a, "from_seq"_a = 1, "The case's events (dicts) from sequence number from_seq on.");
+      "case_id"_a, "from_seq"_a = 1, py::kw_only(), "by"_a = py::none(),
+      "The case's events (dicts) from sequence number from_seq on. With by=actor: only if the actor may view it.");
 
   def_item_command(c, "set_owner", &Engine::set_owner, "owner", "Makes `owner` the case owner.");
   c.def(
@@ -749,11 +752,14 @@ void bind_engine(py::module_& m) {
       "by"_a, "case_id"_a, "promise_id"_a, "reason"_a = "", ACM_REQUEST_ARGS);
   c.def(
       "explain_priority",
-      [](PyEngine& self, const std::string& case_id) {
-        return from_json(self.run([&](Engine& e) { return e.explain_priority(case_id); }));
+      [](PyEngine& self, const std::string& case_id, py::handle by) {
+        if (by.is_none()) return from_json(self.run([&](Engine& e) { return e.explain_priority(case_id); }));
+        Request r(to_actor(by));
+        return from_json(self.run([&](Engine& e) { return e.explain_priority(r, case_id); }));
       },
-      "case_id"_a,
-      "{'priority', 'base', 'score', 'terms': [{'name', 'value', 'weight', 'contribution'}]}.");
+      "case_id"_a, py::kw_only(), "by"_a = py::none(),
+      "{'priority', 'base', 'score', 'terms': [{'name', 'value', 'weight', 'contribution'}]}. With by=actor: only if "
+      "the actor may view the case.");
 
   // ---- stored templates ----
   c.def(
@@ -783,12 +789,17 @@ void bind_engine(py::module_& m) {
   // ---- runtime assembly ----
   c.def(
       "applicable_fragments",
-      [](PyEngine& self, const std::string& case_id) {
+      [](PyEngine& self, const std::string& case_id, py::handle by) {
+        std::optional<Request> r;
+        if (!by.is_none()) r.emplace(to_actor(by));
         py::list out;
-        for (const auto& o : self.run([&](Engine& e) { return e.applicable_fragments(case_id); })) out.append(to_py(o));
+        for (const auto& o : self.run(
+                 [&](Engine& e) { return r ? e.applicable_fragments(*r, case_id) : e.applicable_fragments(case_id); }))
+          out.append(to_py(o));
         return out;
       },
-      "case_id"_a, "Discretionary fragments that may be added to the case now.");
+      "case_id"_a, py::kw_only(), "by"_a = py::none(),
+      "Discretionary fragments that may be added to the case now. With by=actor: only if the actor may view it.");
   c.def(
       "add_fragment",
       [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& fragment, py::handle params,

@@ -58,6 +58,10 @@ def test_refused_permission(helpdesk, admin):
     with pytest.raises(acm.PermissionDenied):
         helpdesk.get_case(case_id, by="mallory")
     assert helpdesk.get_case(case_id, by="alice")["id"] == case_id
+    for query in (helpdesk.history, helpdesk.applicable_fragments, helpdesk.explain_priority):
+        with pytest.raises(acm.PermissionDenied):
+            query(case_id, by="mallory")
+        assert query(case_id, by="alice") == query(case_id)
     with pytest.raises(acm.PermissionDenied):
         helpdesk.set_priority("mallory", case_id, 9)
 
