@@ -265,15 +265,15 @@ struct Engine::Impl final : ManualClock::Listener {
     std::vector<std::shared_ptr<Slot>> loaded(missing.size());
     try {
       std::shared_lock reg(registry_mutex);
-      auto stored = store->load_cases(missing);
-      for (std::size_t j = 0; j < missing.size(); ++j) {
-        if (!stored[j]) continue;
+      // Each case is folded as soon as it is read, and its events dropped before the next.
+      store->load_cases(missing, [&](std::size_t j, std::optional<store::LoadedCase> stored) {
+        if (!stored) return;
         try {
-          loaded[j] = build(missing[j], std::move(stored[j]));
+          loaded[j] = build(missing[j], std::move(stored));
         } catch (const Error&) {
           errors[where[j]] = std::current_exception();
         }
-      }
+      });
     } catch (...) {
       for (auto& s : out) unpin(s);
       throw;
@@ -544,7 +544,7 @@ struct Engine::Impl final : ManualClock::Listener {
     auto release = [&](Chunk& c) {
       for (Fired& f : c.cases) {
         if (f.lock.owns_lock()) f.lock.unlock();
-        std::erase(t_held, f.slot.get());
+        unpin(f.slot);
       }
     };
     // Waits for the oldest chunk's batch; unlocks its cases; queues their events.
@@ -647,7 +647,9 @@ struct Engine::Impl final : ManualClock::Listener {
           commits.push_back(prepare(*s, c.events.back(), before, nullptr, nullptr, f.work, f.keys));
           f.snapshot = commits.back().snapshot.has_value();
           f.lock = std::move(lk);
-          t_held.push_back(s.get());  // held until the batch is written (see evict_locked)
+          // Held until the batch is written, and pinned as long: eviction (here or on other
+          // threads) then never considers it, so it needs no entry in t_held.
+          s->pins.fetch_add(1, std::memory_order_relaxed);
           c.cases.push_back(std::move(f));
         }
         for (auto& s : slots) unpin(s);  // what is still needed is locked

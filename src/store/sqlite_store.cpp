@@ -726,17 +726,16 @@ class SqliteStore final : public Store {
 
   bool wants_payload_text() const override { return true; }
 
-  std::vector<std::optional<LoadedCase>> load_cases(const std::vector<std::string>& ids) override {
-    std::vector<std::optional<LoadedCase>> out;
-    out.reserve(ids.size());
-    if (ids.empty()) return out;
+  void load_cases(const std::vector<std::string>& ids,
+                  const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) override {
+    if (ids.empty()) return;
     auto lease = reader();
     Database& db = lease.db();
     sql::Transaction tx(db);  // one read snapshot for all of them
-    for (const auto& id : ids) out.push_back(read_loaded(db, id));
+    for (std::size_t i = 0; i < ids.size(); ++i) each(i, read_loaded(db, ids[i]));
     tx.commit();
-    return out;
   }
+  using Store::load_cases;
 
   std::vector<Event> load_events(const std::string& id, std::uint64_t from) override {
     auto lease = reader();

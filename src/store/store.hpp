@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -175,12 +176,17 @@ class Store {
   /// by one thread are written in submission order. The default writes before returning.
   virtual std::unique_ptr<PendingBatch> submit_batch(std::vector<Commit> commits);
   virtual std::optional<LoadedCase> load_case(const std::string& id) = 0;
-  /// load_case for several cases at once, from one read snapshot where the store can:
-  /// out[i] is the case ids[i] (nullopt if there is none).
-  virtual std::vector<std::optional<LoadedCase>> load_cases(const std::vector<std::string>& ids) {
-    std::vector<std::optional<LoadedCase>> out;
-    out.reserve(ids.size());
-    for (const auto& id : ids) out.push_back(load_case(id));
+  /// load_case for several cases at once, from one read snapshot where the store can: calls
+  /// each(i, case ids[i] or nullopt if there is none) for every i in order, one case at a time
+  /// (so the caller can fold a case and drop its events before the next is read).
+  virtual void load_cases(const std::vector<std::string>& ids,
+                          const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) {
+    for (std::size_t i = 0; i < ids.size(); ++i) each(i, load_case(ids[i]));
+  }
+  /// The same, collected.
+  std::vector<std::optional<LoadedCase>> load_cases(const std::vector<std::string>& ids) {
+    std::vector<std::optional<LoadedCase>> out(ids.size());
+    load_cases(ids, [&](std::size_t i, std::optional<LoadedCase> c) { out[i] = std::move(c); });
     return out;
   }
   /// Whether snapshots help this store (a store that keeps events in memory replays fast
