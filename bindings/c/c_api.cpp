@@ -970,9 +970,15 @@ acm_status acm_case_list(acm_engine* engine, size_t limit, const char* after, ch
 
 acm_status acm_case_history(acm_engine* engine, const char* case_id, uint64_t from, char** events_json,
                             char** error) {
+  return acm_case_history_as(engine, nullptr, case_id, from, events_json, error);
+}
+
+acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const char* case_id, uint64_t from,
+                               char** events_json, char** error) {
   return query(engine, events_json, error, [&](acm::Engine& e) {
+    std::string id = text(case_id, "case_id");
     Json out = Json::array();
-    for (const auto& ev : e.history(text(case_id, "case_id"), from)) out.push_back(acm::to_json(ev));
+    for (const auto& ev : by ? e.history(request(by), id, from) : e.history(id, from)) out.push_back(acm::to_json(ev));
     return out;
   });
 }
@@ -1161,17 +1167,31 @@ acm_status acm_promise_cancel(acm_engine* engine, const acm_request* by, const c
 
 acm_status acm_case_explain_priority(acm_engine* engine, const char* case_id, char** explanation_json,
                                      char** error) {
-  return query(engine, explanation_json, error,
-               [&](acm::Engine& e) { return e.explain_priority(text(case_id, "case_id")); });
+  return acm_case_explain_priority_as(engine, nullptr, case_id, explanation_json, error);
+}
+
+acm_status acm_case_explain_priority_as(acm_engine* engine, const acm_request* by, const char* case_id,
+                                        char** explanation_json, char** error) {
+  return query(engine, explanation_json, error, [&](acm::Engine& e) {
+    std::string id = text(case_id, "case_id");
+    return by ? e.explain_priority(request(by), id) : e.explain_priority(id);
+  });
 }
 
 // ---- runtime assembly --------------------------------------------------------------------
 
 acm_status acm_fragment_list_applicable(acm_engine* engine, const char* case_id, char** offers_json,
                                         char** error) {
+  return acm_fragment_list_applicable_as(engine, nullptr, case_id, offers_json, error);
+}
+
+acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request* by, const char* case_id,
+                                           char** offers_json, char** error) {
   return query(engine, offers_json, error, [&](acm::Engine& e) {
+    std::string id = text(case_id, "case_id");
     Json out = Json::array();
-    for (const auto& o : e.applicable_fragments(text(case_id, "case_id"))) out.push_back(offer_json(o));
+    for (const auto& o : by ? e.applicable_fragments(request(by), id) : e.applicable_fragments(id))
+      out.push_back(offer_json(o));
     return out;
   });
 }

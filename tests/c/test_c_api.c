@@ -250,6 +250,19 @@ int main(void) {
   acm_free(json);
   FAILS(acm_case_get(engine, &mallory, case_id, &json, &err), ACM_PERMISSION_DENIED, NULL);
   CHECK(json == NULL);
+  /* The other case queries a host shows to people, on behalf of an actor. */
+  OK(acm_case_history_as(engine, &bob, case_id, 1, &json, &err));
+  CHECK(contains(json, "\"kind\":\"case_created\""));
+  acm_free(json);
+  FAILS(acm_case_history_as(engine, &mallory, case_id, 1, &json, &err), ACM_PERMISSION_DENIED, "view");
+  CHECK(json == NULL);
+  OK(acm_fragment_list_applicable_as(engine, &bob, case_id, &json, &err));
+  acm_free(json);
+  FAILS(acm_fragment_list_applicable_as(engine, &mallory, case_id, &json, &err), ACM_PERMISSION_DENIED, "view");
+  OK(acm_case_explain_priority_as(engine, &bob, case_id, &json, &err));
+  CHECK(contains(json, "\"priority\""));
+  acm_free(json);
+  FAILS(acm_case_explain_priority_as(engine, &mallory, case_id, &json, &err), ACM_PERMISSION_DENIED, "view");
   FAILS(acm_case_get(engine, NULL, "case-404", &json, &err), ACM_NOT_FOUND, "case-404");
   CHECK(json == NULL);
   FAILS(acm_item_complete(engine, &bob, "case-404", "x", NULL, &result, &err), ACM_NOT_FOUND, "case-404");

@@ -286,6 +286,10 @@ ACM_C_API acm_status acm_case_list(acm_engine* engine, size_t limit, const char*
 /** The case's history from sequence number `from` (1-based) on, as a JSON array of events. */
 ACM_C_API acm_status acm_case_history(acm_engine* engine, const char* case_id, uint64_t from,
                                       char** events_json, char** error);
+/** acm_case_history on behalf of `by`'s actor: ACM_PERMISSION_DENIED unless it may view the case
+ *  (`by` NULL: the host's own query, as acm_case_history). */
+ACM_C_API acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const char* case_id,
+                                         uint64_t from, char** events_json, char** error);
 
 ACM_C_API acm_status acm_case_set_owner(acm_engine* engine, const acm_request* by, const char* case_id,
                                         const char* owner, char** result, char** error);
@@ -376,6 +380,9 @@ ACM_C_API acm_status acm_promise_cancel(acm_engine* engine, const acm_request* b
  *  "weight", "contribution"}]} (without a policy: {"priority", "base"}). */
 ACM_C_API acm_status acm_case_explain_priority(acm_engine* engine, const char* case_id, char** explanation_json,
                                                char** error);
+/** acm_case_explain_priority on behalf of `by`'s actor, who must be allowed to view the case. */
+ACM_C_API acm_status acm_case_explain_priority_as(acm_engine* engine, const acm_request* by, const char* case_id,
+                                                  char** explanation_json, char** error);
 
 /* ---- runtime assembly ---------------------------------------------------------------------- */
 
@@ -383,6 +390,9 @@ ACM_C_API acm_status acm_case_explain_priority(acm_engine* engine, const char* c
  *  {"fragment", "version", "name", "description", "parameters"}. */
 ACM_C_API acm_status acm_fragment_list_applicable(acm_engine* engine, const char* case_id,
                                                   char** offers_json, char** error);
+/** acm_fragment_list_applicable on behalf of `by`'s actor, who must be allowed to view the case. */
+ACM_C_API acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request* by,
+                                                     const char* case_id, char** offers_json, char** error);
 /** Instantiates a fragment as a stage of the case plan. `use_json` is a fragment id string
  *  ("\"refund\"") or {"fragment", "version", "goal", "params"}; `after` lists item ids the stage
  *  waits for. `item_id` receives the new stage's item id. */
