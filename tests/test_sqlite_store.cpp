@@ -1145,6 +1145,21 @@ TEST_SUITE("sqlite store") {
     REQUIRE(loaded[2]->events.size() == 1);  // only those after the snapshot
     CHECK(loaded[2]->events[0].seq == 3);
     CHECK(s->load_cases({}).empty());
+    // Any order, an id twice: each position gets its case.
+    auto again = s->load_cases({"q", "p", "q", "zz"});
+    REQUIRE(again.size() == 4);
+    CHECK(again[0]->record.id == "q");
+    CHECK(again[1]->events.size() == 3);
+    CHECK(again[2]->record.id == "q");
+    CHECK(again[2]->events.size() == 1);
+    CHECK_FALSE(again[3]);
+    // The visiting form hands over one case at a time, each position once.
+    std::vector<int> seen(4, 0);
+    s->load_cases({"q", "p", "q", "zz"}, [&](std::size_t i, std::optional<LoadedCase> c) {
+      seen.at(i)++;
+      CHECK(c.has_value() == (i != 3));
+    });
+    CHECK(seen == std::vector<int>{1, 1, 1, 1});
   }
 
   TEST_CASE("full durability from several threads") {

@@ -33,6 +33,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace acm::store {
 namespace {
@@ -463,6 +464,13 @@ constexpr const char* kUpsertSnapshot =
     "INSERT INTO snapshots(case_id, version, data) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(case_id) DO UPDATE SET version = excluded.version, data = excluded.data";
 constexpr const char* kInsertKey = "INSERT INTO idempotency(key, case_id, result, created_at) VALUES (?1, ?2, ?3, ?4)";
+/// The events of the cases whose ids ?1 lists (a JSON array) after each case's snapshot, in
+/// (case id, seq) order.
+constexpr const char* kLoadEventsSql =
+    "SELECT events.case_id, events.seq, events.time, events.actor, events.kind, events.payload FROM cases "
+    "LEFT JOIN snapshots ON snapshots.case_id = cases.id JOIN events ON events.case_id = cases.id AND "
+    "events.seq > IFNULL(snapshots.version, 0) WHERE cases.id IN (SELECT value FROM json_each(?1)) "
+    "ORDER BY cases.id, events.seq";
 constexpr const char* kCaseColumns =
     "id, version, type, type_version, status, owner, priority, customer, next_due, next_deadline, created_at, "
     "updated_at";
@@ -726,13 +734,43 @@ class SqliteStore final : public Store {
 
   bool wants_payload_text() const override { return true; }
 
+  /// Two statements for the whole list (the ids passed as one JSON array to json_each): the case
+  /// rows with their snapshots, and the events after each snapshot, both in id order; walked
+  /// side by side, so each case is handed over as soon as its last event is read.
   void load_cases(const std::vector<std::string>& ids,
                   const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) override {
     if (ids.empty()) return;
     auto lease = reader();
     Database& db = lease.db();
     sql::Transaction tx(db);  // one read snapshot for all of them
-    for (std::size_t i = 0; i < ids.size(); ++i) each(i, read_loaded(db, ids[i]));
+    std::unordered_map<std::string_view, std::size_t> where;
+    where.reserve(ids.size());
+    std::vector<std::size_t> again;  // positions of ids listed twice
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (!where.emplace(ids[i], i).second) again.push_back(i);
+    const std::string list = Json(ids).dump();
+    std::vector<char> done(ids.size(), 0);
+    {
+      Prepared rows = db.prepared(loaded_rows_sql());
+      Prepared evs = db.prepared(kLoadEventsSql);
+      rows->bind_text(1, list);
+      evs->bind_text(1, list);
+      bool event = evs->step();
+      while (rows->step()) {
+        LoadedCase out;
+        out.record = read_record(*rows);
+        if (!rows->is_null(12))
+          out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(rows->column_int64(12)), rows->column_blob(13)};
+        const std::string& id = out.record.id;
+        for (; event && evs->column_view(0) == id; event = evs->step()) out.events.push_back(read_event(*evs, id, 1));
+        const std::size_t i = where.at(id);
+        done[i] = 1;
+        each(i, std::move(out));
+      }
+    }
+    for (std::size_t i : again) each(i, read_loaded(db, ids[i]));
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (!done[i] && std::find(again.begin(), again.end(), i) == again.end()) each(i, std::nullopt);
     tx.commit();
   }
   using Store::load_cases;
@@ -1467,22 +1505,38 @@ class SqliteStore final : public Store {
   }
 
   /// A case's row, snapshot and the events after it (inside the caller's read transaction).
-  std::optional<LoadedCase> read_loaded(Database& db, const std::string& id) {
-    // The row and its snapshot in one statement.
-    static const std::string sql = [] {
-      std::string cols;  // kCaseColumns, qualified (both tables have a version)
+  /// kCaseColumns qualified by the table (cases and snapshots both have a version).
+  static const std::string& qualified_case_columns() {
+    static const std::string cols = [] {
+      std::string out;
       for (std::string_view rest = kCaseColumns; !rest.empty();) {
         auto comma = rest.find(',');
         std::string_view col = rest.substr(0, comma);
         while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
-        cols += fmt::format("{}cases.{}", cols.empty() ? "" : ", ", col);
+        out += fmt::format("{}cases.{}", out.empty() ? "" : ", ", col);
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
-      return fmt::format(
-          "SELECT {}, snapshots.version, snapshots.data FROM cases LEFT JOIN snapshots ON snapshots.case_id = cases.id "
-          "WHERE cases.id = ?1",
-          cols);
+      return out;
     }();
+    return cols;
+  }
+
+  /// The rows and snapshots of the cases whose ids ?1 lists (a JSON array), in id order.
+  static const std::string& loaded_rows_sql() {
+    static const std::string sql = fmt::format(
+        "SELECT {}, snapshots.version, snapshots.data FROM cases LEFT JOIN snapshots ON snapshots.case_id = cases.id "
+        "WHERE cases.id IN (SELECT value FROM json_each(?1)) ORDER BY cases.id",
+        qualified_case_columns());
+    return sql;
+  }
+
+  /// A case's row, snapshot and the events after it (inside the caller's read transaction).
+  std::optional<LoadedCase> read_loaded(Database& db, const std::string& id) {
+    // The row and its snapshot in one statement.
+    static const std::string sql = fmt::format(
+        "SELECT {}, snapshots.version, snapshots.data FROM cases LEFT JOIN snapshots ON snapshots.case_id = cases.id "
+        "WHERE cases.id = ?1",
+        qualified_case_columns());
     LoadedCase out;
     {
       Prepared s = db.prepared(sql);
@@ -1501,17 +1555,20 @@ class SqliteStore final : public Store {
         db.prepared("SELECT seq, time, actor, kind, payload FROM events WHERE case_id = ?1 AND seq >= ?2 ORDER BY seq");
     s->bind_text(1, id).bind_int64(2, to_int64(from, "event seq"));
     std::vector<Event> out;
-    while (s->step()) {
-      Event e;
-      e.case_id = id;
-      e.seq = static_cast<std::uint64_t>(s->column_int64(0));
-      e.time = from_ms(s->column_int64(1));
-      e.actor = s->column_text(2);
-      e.kind = s->column_text(3);
-      e.payload = parse_json(s->column_view(4), path_, "event payload");
-      out.push_back(std::move(e));
-    }
+    while (s->step()) out.push_back(read_event(*s, id, 0));
     return out;
+  }
+
+  /// The event in columns first.. (seq, time, actor, kind, payload) of the current row.
+  Event read_event(const sql::Statement& s, const std::string& case_id, int first) {
+    Event e;
+    e.case_id = case_id;
+    e.seq = static_cast<std::uint64_t>(s.column_int64(first));
+    e.time = from_ms(s.column_int64(first + 1));
+    e.actor = s.column_text(first + 2);
+    e.kind = s.column_text(first + 3);
+    e.payload = parse_json(s.column_view(first + 4), path_, "event payload");
+    return e;
   }
 
   TemplateRecord read_template(const sql::Statement& s) {

@@ -177,8 +177,9 @@ class Store {
   virtual std::unique_ptr<PendingBatch> submit_batch(std::vector<Commit> commits);
   virtual std::optional<LoadedCase> load_case(const std::string& id) = 0;
   /// load_case for several cases at once, from one read snapshot where the store can: calls
-  /// each(i, case ids[i] or nullopt if there is none) for every i in order, one case at a time
-  /// (so the caller can fold a case and drop its events before the next is read).
+  /// each(i, case ids[i] or nullopt if there is none) once for every i, in no particular order,
+  /// one case at a time (so the caller can fold a case and drop its events before the next is
+  /// read).
   virtual void load_cases(const std::vector<std::string>& ids,
                           const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) {
     for (std::size_t i = 0; i < ids.size(); ++i) each(i, load_case(ids[i]));
