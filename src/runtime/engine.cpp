@@ -229,11 +229,12 @@ struct Engine::Impl final : ManualClock::Listener {
       s = load(case_id);
     }
     if (!s) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
+    std::vector<std::shared_ptr<Slot>> evicted;  // destroyed after the lock is released
     std::unique_lock lk(cases_mutex);
     auto [it, inserted] = const_cast<Impl*>(this)->cases.emplace(case_id, s);
     std::shared_ptr<Slot> result = it->second;  // eviction below may erase the map entry
     result->last_used = const_cast<Impl*>(this)->tick++;
-    if (inserted) const_cast<Impl*>(this)->evict_locked();
+    if (inserted) evicted = const_cast<Impl*>(this)->evict_locked();
     return result;
   }
 
@@ -278,6 +279,7 @@ struct Engine::Impl final : ManualClock::Listener {
       for (auto& s : out) unpin(s);
       throw;
     }
+    std::vector<std::shared_ptr<Slot>> evicted;  // destroyed after the lock is released
     std::unique_lock lk(cases_mutex);
     for (std::size_t j = 0; j < missing.size(); ++j) {
       if (!loaded[j]) continue;
@@ -287,7 +289,7 @@ struct Engine::Impl final : ManualClock::Listener {
       s->pins.fetch_add(1, std::memory_order_relaxed);
       s->last_used = tick++;
     }
-    evict_locked();
+    evicted = evict_locked();
     return out;
   }
 
@@ -295,28 +297,33 @@ struct Engine::Impl final : ManualClock::Listener {
     if (s) s->pins.fetch_sub(1, std::memory_order_relaxed);
   }
 
-  // Drops idle cases beyond the cache capacity (cases_mutex held exclusively).
-  void evict_locked() {
-    if (cases.size() <= options.cache_capacity) return;
-    // Keys of the map's nodes stay where they are until their node is erased.
-    std::vector<std::pair<std::uint64_t, const std::string*>> by_age;
+  // Drops idle cases beyond the cache capacity (cases_mutex held exclusively). Returns them, so
+  // that the caller frees their states after releasing the lock.
+  [[nodiscard]] std::vector<std::shared_ptr<Slot>> evict_locked() {
+    std::vector<std::shared_ptr<Slot>> out;
+    if (cases.size() <= options.cache_capacity) return out;
+    // Iterators of an unordered_map stay valid while other elements are erased.
+    using It = decltype(cases)::iterator;
+    std::vector<std::pair<std::uint64_t, It>> by_age;
     by_age.reserve(cases.size());
-    for (const auto& [id, s] : cases)
-      if (s->pins.load(std::memory_order_relaxed) == 0) by_age.emplace_back(s->last_used.load(), &id);
-    if (by_age.empty()) return;
+    for (It it = cases.begin(); it != cases.end(); ++it)
+      if (it->second->pins.load(std::memory_order_relaxed) == 0) by_age.emplace_back(it->second->last_used.load(), it);
+    if (by_age.empty()) return out;
     std::size_t excess = cases.size() - options.cache_capacity + options.cache_capacity / 10;
     std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(std::min(excess, by_age.size()) - 1),
-                     by_age.end());
+                     by_age.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (std::size_t i = 0; i < excess && i < by_age.size(); ++i) {
-      auto it = cases.find(*by_age[i].second);
+      It it = by_age[i].second;
       // Never try_lock a mutex this thread already holds (undefined for std::mutex).
       if (std::find(t_held.begin(), t_held.end(), it->second.get()) != t_held.end()) continue;
       std::unique_lock sl(it->second->mutex, std::try_to_lock);
       if (!sl.owns_lock()) continue;  // in use: keep it
       it->second->evicted = true;
       sl.unlock();
+      out.push_back(std::move(it->second));
       cases.erase(it);
     }
+    return out;
   }
 
   void drop(const std::string& case_id) {
@@ -844,10 +851,11 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
     }
     s->evicted = false;  // persist() marks a failed slot; this one succeeded
     s->last_used = im.tick++;
+    std::vector<std::shared_ptr<Slot>> evicted;  // freed after the lock is released
     {
       std::unique_lock lk(im.cases_mutex);
       im.cases.emplace(id, s);
-      im.evict_locked();
+      evicted = im.evict_locked();
     }
     im.enqueue(events);
     break;
