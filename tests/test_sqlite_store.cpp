@@ -495,11 +495,18 @@ TEST_SUITE("sqlite store") {
     s->commit(b);
     CHECK(s->next_due() == kT0 + 3h);
     CHECK(s->due_cases(kT0 + 100h, 10) == P{{kT0 + 3h, "c"}, {kT0 + 4h, "b"}, {kT0 + 5h, "d"}});
-    // update_next_due: applied at the stored version, ignored at another one.
-    s->update_next_due("d", 1, kT0 + 30min);
-    s->update_next_due("c", 7, kT0);
-    s->update_next_due("missing", 1, kT0);
-    s->update_next_due("b", 2, std::nullopt);
+    // A commit without events moves a case's next_due at its version (what a deadline check
+    // that finds the goal on track writes); at another version it is a conflict and changes
+    // nothing.
+    Commit d = make_commit("d", 1, 0);
+    d.record.next_due = kT0 + 30min;
+    s->commit(d);
+    Commit stale = make_commit("c", 7, 0);
+    stale.record.next_due = kT0;
+    CHECK(error_of([&] { s->commit(stale); }, ErrorCode::conflict).find("is at version 1, not 7") != std::string::npos);
+    Commit b2 = make_commit("b", 2, 0);
+    b2.record.next_due = std::nullopt;
+    s->commit(b2);
     CHECK(s->due_cases(kT0 + 100h, 10) == P{{kT0 + 30min, "d"}, {kT0 + 3h, "c"}});
     CHECK(s->case_record("d")->version == 1);
     CHECK(event_count(*s, "d") == 1);

@@ -62,16 +62,6 @@ class MemoryStore final : public Store {
 
   bool wants_snapshots() const override { return false; }
 
-  void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) override {
-    std::lock_guard lk(mutex_);
-    auto it = cases_.find(id);
-    if (it == cases_.end() || it->second.record.version != version) return;
-    auto& r = it->second.record;
-    if (r.next_due) due_.erase({*r.next_due, id});
-    r.next_due = next_due;
-    if (r.next_due) due_.insert({*r.next_due, id});
-  }
-
   std::optional<LoadedCase> load_case(const std::string& id) override {
     std::lock_guard lk(mutex_);
     auto it = cases_.find(id);

@@ -810,15 +810,6 @@ class SqliteStore final : public Store {
     return s->step() ? static_cast<std::uint64_t>(s->column_int64(0)) : 0;
   }
 
-  void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) override {
-    const std::int64_t v = to_int64(version, "version");
-    write([&](Database& db) {
-      Prepared s = db.prepared("UPDATE cases SET next_due = ?3 WHERE id = ?1 AND version = ?2");
-      s->bind_text(1, id).bind_int64(2, v).bind_int64(3, to_ms(next_due));
-      s->run();  // no row when the version moved on: ignored
-    });
-  }
-
   // -- Timers ------------------------------------------------------------------------------
 
   std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) override {

@@ -203,10 +203,6 @@ class Store {
   virtual std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) = 0;
   virtual std::uint64_t case_count() = 0;
 
-  /// Refreshes a case's next_due without appending events (a derived deadline check moved).
-  /// Ignored if the stored version is not `version`.
-  virtual void update_next_due(const std::string& id, std::uint64_t version, std::optional<TimePoint> next_due) = 0;
-
   // Timers: cases by next_due.
   using DueKey = std::pair<TimePoint, std::string>;  ///< (next_due, case id): the timer order
   /// (next_due, case id) of cases whose next_due <= until, earliest first (ties by id), at most
