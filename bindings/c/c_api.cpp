@@ -697,6 +697,13 @@ acm_status acm_options_set_cache_capacity(acm_options* options, size_t cases, ch
   });
 }
 
+acm_status acm_options_set_timer_batch(acm_options* options, size_t cases, char** error) {
+  return guard(error, [&] {
+    if (cases == 0) invalid("timer batch must be at least 1");
+    options_of(options).timer_batch = cases;
+  });
+}
+
 acm_status acm_options_set_max_steps(acm_options* options, size_t steps, char** error) {
   return guard(error, [&] {
     if (steps == 0) invalid("max steps per command must be at least 1");

@@ -180,6 +180,8 @@ int main(void) {
   OK(acm_options_set_durability(options, ACM_DURABILITY_FULL, &err));
   OK(acm_options_set_manual_clock(options, start_ms, &err));
   FAILS(acm_options_set_cache_capacity(options, 0, &err), ACM_INVALID_ARGUMENT, "at least 1");
+  FAILS(acm_options_set_timer_batch(options, 0, &err), ACM_INVALID_ARGUMENT, "at least 1");
+  OK(acm_options_set_timer_batch(options, 64, &err));
   FAILS(acm_options_set_durability(options, (acm_durability)7, &err), ACM_INVALID_ARGUMENT, "durability");
   FAILS(acm_engine_open(options, NULL, &err), ACM_INVALID_ARGUMENT, NULL);
   if (!OK(acm_engine_open(options, &engine, &err)) || !engine) {

@@ -99,6 +99,8 @@ def test_other_codes(helpdesk, admin, tmp_path):
     with pytest.raises(acm.InvalidArgument):
         acm.Engine.open(durability="sometimes")
     with pytest.raises(acm.InvalidArgument):
+        acm.Engine.open(timer_batch=0)
+    with pytest.raises(acm.InvalidArgument):
         helpdesk.add_task(admin, case_id, "x", kind="stage")
     with pytest.raises(acm.ParseError):
         helpdesk.add_goal(admin, case_id, {"id": "g", "criterion": "file.x =="})

@@ -132,8 +132,10 @@ ACM_C_API acm_status acm_options_set_durability(acm_options* options, acm_durabi
                                                 char** error);
 /** A case snapshot is stored every this many events. */
 ACM_C_API acm_status acm_options_set_snapshot_every(acm_options* options, size_t events, char** error);
-/** Cases kept in memory (at least 1). */
+/** Cases kept in memory (at least 16: acm_engine_open refuses fewer). */
 ACM_C_API acm_status acm_options_set_cache_capacity(acm_options* options, size_t cases, char** error);
+/** Cases fired together by due-timer processing, one write transaction each (at least 1). */
+ACM_C_API acm_status acm_options_set_timer_batch(acm_options* options, size_t cases, char** error);
 /** Upper bound on lifecycle steps per command (at least 1). */
 ACM_C_API acm_status acm_options_set_max_steps(acm_options* options, size_t steps, char** error);
 /** Uses a manual clock starting at `start_ms` instead of the system clock: time then moves only
