@@ -2,6 +2,8 @@
 // auto-complete, bounded evaluation, timers, handlers, goals, assembly, authorization.
 #include "support.hpp"
 
+#include <algorithm>
+
 using namespace acm;
 using namespace acm::test;
 using namespace std::chrono_literals;
@@ -208,6 +210,50 @@ TEST_CASE("a handler may not call back into its own case") {
   auto id = bare_case(f);
   f.engine->add_fragment(Actor{"owner", {}}, id, {"re", 0, "", Json::object()});
   CHECK(seen_error.find("re-entrant") != std::string::npos);
+}
+
+TEST_CASE("a handler started by a timer may not call into cases its timer run still holds") {
+  // Three cases fall due together, in one timer chunk. Each one's timer starts an automated
+  // task whose handler writes into the case fired just before its own: run_due still holds
+  // that one (its chunk is not written yet), so the call is refused as re-entrant instead of
+  // waiting for a lock its own thread holds.
+  EngineFixture f;
+  std::vector<std::string> ids;
+  std::vector<std::string> errors;
+  f.engine->register_handler("poke_previous", [&](const TaskContext& ctx) {
+    auto me = std::find(ids.begin(), ids.end(), ctx.case_id);
+    if (me != ids.begin()) {
+      try {
+        f.engine->set_file(f.admin, *(me - 1), "poked", true);
+      } catch (const Error& e) {
+        CHECK(e.code() == ErrorCode::invalid_state);
+        errors.push_back(e.what());
+      }
+    }
+    return TaskResult{};
+  });
+  ItemDef timer;
+  timer.id = "t";
+  timer.kind = ItemKind::timer_listener;
+  timer.timer = 10min;
+  ItemDef poke;
+  poke.id = "poke";
+  poke.kind = ItemKind::automated_task;
+  poke.handler = "poke_previous";
+  poke.entry = {on_item("t", "occur")};
+  f.engine->register_fragment(f.admin, fragment("poker", {timer, poke}));
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(bare_case(f));
+    f.engine->add_fragment(Actor{"owner", {}}, ids.back(), {"poker", 0, "", Json::object()});
+  }
+  f.clock->advance(15min);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].find("re-entrant call on case '" + ids[0] + "'") != std::string::npos);
+  for (const auto& id : ids) {
+    CHECK(f.state(id, "poker#1/poke") == ItemState::completed);
+    CHECK_FALSE(f.engine->get_case(id).file.contains("poked"));
+    f.check_fold(id);
+  }
 }
 
 TEST_CASE("timers fire in time order, exactly once, also across cases") {

@@ -16,6 +16,7 @@
 #include <queue>
 #include <set>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace acm {
@@ -35,16 +36,40 @@ struct Slot {
   std::atomic<std::uint64_t> last_used{0};
   std::atomic<int> pins{0};              // > 0: not to be evicted (timer chunks)
   std::optional<store::RowKeys> stored;  // the indexed columns of the stored row
+  // The thread that holds the mutex as a command or timer run (set by that thread after it
+  // locks, cleared before it unlocks), so that a thread can tell the cases it holds itself:
+  // a handler calling back into one is refused instead of deadlocking, and eviction never
+  // try_locks a mutex its own thread holds (undefined for std::mutex). Compared only with the
+  // reading thread's own id, which no other thread ever stores: relaxed is enough.
+  std::atomic<std::thread::id> holder{};
+  bool held_by_me() const { return holder.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
 };
 
-// Cases locked by this thread (for detecting re-entrant calls from handlers).
-thread_local std::vector<const Slot*> t_held;
+// How many cases this thread holds (registering definitions is refused while it holds any).
+thread_local std::size_t t_holding = 0;
 
-struct HoldGuard {
-  explicit HoldGuard(const Slot* s) { t_held.push_back(s); }
-  ~HoldGuard() { t_held.pop_back(); }
+// Marks a locked case as held by this thread for the guard's scope, or until release() if
+// keep() was called (run_due: a chunk's cases stay held until the chunk is written).
+class HoldGuard {
+ public:
+  explicit HoldGuard(Slot* s) : s_(s) { hold(*s); }
+  ~HoldGuard() {
+    if (s_) release(*s_);
+  }
   HoldGuard(const HoldGuard&) = delete;
   HoldGuard& operator=(const HoldGuard&) = delete;
+  void keep() { s_ = nullptr; }
+  static void hold(Slot& s) {
+    s.holder.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    ++t_holding;
+  }
+  static void release(Slot& s) {
+    s.holder.store(std::thread::id{}, std::memory_order_relaxed);
+    --t_holding;
+  }
+
+ private:
+  Slot* s_;
 };
 
 std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
@@ -315,7 +340,7 @@ struct Engine::Impl final : ManualClock::Listener {
     for (std::size_t i = 0; i < excess && i < by_age.size(); ++i) {
       It it = by_age[i].second;
       // Never try_lock a mutex this thread already holds (undefined for std::mutex).
-      if (std::find(t_held.begin(), t_held.end(), it->second.get()) != t_held.end()) continue;
+      if (it->second->held_by_me()) continue;
       std::unique_lock sl(it->second->mutex, std::try_to_lock);
       if (!sl.owns_lock()) continue;  // in use: keep it
       it->second->evicted = true;
@@ -332,9 +357,11 @@ struct Engine::Impl final : ManualClock::Listener {
   }
 
   static void check_reentry(const Slot* s, const std::string& case_id) {
-    if (std::find(t_held.begin(), t_held.end(), s) != t_held.end())
+    if (s->held_by_me())
       throw Error(ErrorCode::invalid_state,
-                  fmt::format("re-entrant call on case '{}' from a task handler running for that case", case_id));
+                  fmt::format("re-entrant call on case '{}': this thread is running a command or timers on it (a "
+                              "task handler may not call into its own case, nor into the cases its timer run holds)",
+                              case_id));
   }
 
   // What a command writes: events, case row, read model (if changed), snapshot (when due),
@@ -550,6 +577,7 @@ struct Engine::Impl final : ManualClock::Listener {
 
     auto release = [&](Chunk& c) {
       for (Fired& f : c.cases) {
+        HoldGuard::release(*f.slot);
         if (f.lock.owns_lock()) f.lock.unlock();
         unpin(f.slot);
       }
@@ -654,9 +682,9 @@ struct Engine::Impl final : ManualClock::Listener {
           commits.push_back(prepare(*s, c.events.back(), before, nullptr, nullptr, f.work, f.keys));
           f.snapshot = commits.back().snapshot.has_value();
           f.lock = std::move(lk);
-          // Held until the batch is written, and pinned as long: eviction (here or on other
-          // threads) then never considers it, so it needs no entry in t_held.
+          // Held (locked, and marked as this thread's) and pinned until the batch is written.
           s->pins.fetch_add(1, std::memory_order_relaxed);
+          hold.keep();
           c.cases.push_back(std::move(f));
         }
         for (auto& s : slots) unpin(s);  // what is still needed is locked
@@ -710,7 +738,7 @@ void require_designer(const runtime::Services& sv, const Actor& a) {
 }  // namespace
 
 void Engine::load_definitions(const Request& by, const Json& document) {
-  if (!t_held.empty())
+  if (t_holding != 0)
     throw Error(ErrorCode::invalid_state, "definitions cannot be registered from a task handler (the registry is in use)");
   require_designer(impl_->services, by.actor);
   DefinitionSet set = parse_definitions(document);
