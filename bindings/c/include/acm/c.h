@@ -290,8 +290,8 @@ ACM_C_API acm_status acm_case_history(acm_engine* engine, const char* case_id, u
                                       char** events_json, char** error);
 /** acm_case_history on behalf of `by`'s actor: ACM_PERMISSION_DENIED unless it may view the case
  *  (`by` NULL: the host's own query, as acm_case_history). */
-ACM_C_API acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const char* case_id,
-                                         uint64_t from, char** events_json, char** error);
+ACM_C_API acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const char* case_id, uint64_t from,
+                                         char** events_json, char** error);
 
 ACM_C_API acm_status acm_case_set_owner(acm_engine* engine, const acm_request* by, const char* case_id,
                                         const char* owner, char** result, char** error);
@@ -393,8 +393,8 @@ ACM_C_API acm_status acm_case_explain_priority_as(acm_engine* engine, const acm_
 ACM_C_API acm_status acm_fragment_list_applicable(acm_engine* engine, const char* case_id,
                                                   char** offers_json, char** error);
 /** acm_fragment_list_applicable on behalf of `by`'s actor, who must be allowed to view the case. */
-ACM_C_API acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request* by,
-                                                     const char* case_id, char** offers_json, char** error);
+ACM_C_API acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request* by, const char* case_id,
+                                                     char** offers_json, char** error);
 /** Instantiates a fragment as a stage of the case plan. `use_json` is a fragment id string
  *  ("\"refund\"") or {"fragment", "version", "goal", "params"}; `after` lists item ids the stage
  *  waits for. `item_id` receives the new stage's item id. */
