@@ -303,3 +303,68 @@ TEST_CASE("durable: run_due fires thousands of cold cases in chunks, each once, 
     CHECK(e->get_case(id).items.at(1).state == ItemState::completed);
   }
 }
+
+TEST_CASE("durable: after a reopen a running case keeps the fragment versions it was built from") {
+  auto task = [](const char* id, int minutes) {
+    ItemDef d;
+    d.id = id;
+    d.name = id;
+    d.estimate = std::chrono::duration_cast<Duration>(std::chrono::minutes(minutes));
+    return d;
+  };
+  auto fragment = [](int version, std::vector<ItemDef> items) {
+    FragmentDef f;
+    f.id = "repair";
+    f.name = "repair";
+    f.version = version;
+    f.items = std::move(items);
+    return f;
+  };
+  Actor admin{"root", {"admin"}}, owner{"owner", {}};
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  std::vector<std::string> ids;
+  Json before;
+  {
+    auto e = open_at(dir.file("acm.db"), clock);
+    e->register_fragment(admin, fragment(1, {task("inspect", 30)}));
+    for (int n = 0; n < 2; ++n) {
+      NewCase spec;
+      spec.title = "case";
+      spec.owner = "owner";
+      ids.push_back(e->create_case(admin, spec));
+      e->add_fragment(owner, ids.back(), {"repair", 0, "", Json::object()});
+    }
+    // The first case runs past its snapshot interval (5 events) so that it reopens from a
+    // snapshot; the second reopens from its events alone.
+    for (int i = 0; i < 6; ++i) e->set_file(owner, ids[0], "step", i);
+    e->register_fragment(admin, fragment(2, {task("inspect", 30), task("replace", 90)}));
+    before = Json::array({e->inspect(ids[0]), e->inspect(ids[1])});
+  }
+  {
+    store::sql::Database db(dir.file("acm.db"), store::sql::Database::Access::read_only);
+    REQUIRE(db.query_int64("SELECT count(*) FROM snapshots WHERE case_id = '" + ids[0] + "'") == 1);
+    REQUIRE(db.query_int64("SELECT count(*) FROM snapshots WHERE case_id = '" + ids[1] + "'") == 0);
+  }
+  auto e = open_at(dir.file("acm.db"), clock);
+  CHECK(e->get_fragment("repair").version == 2);
+  for (std::size_t n = 0; n < ids.size(); ++n) {
+    INFO("case " << n);
+    CHECK(e->inspect(ids[n]) == before[n]);
+    CHECK(e->inspect(ids[n], true) == before[n]);  // replaying its events gives the same case
+    auto c = e->get_case(ids[n]);
+    REQUIRE(c.items.size() == 2);  // the fragment's stage and version 1's single task
+    for (const auto& i : c.items) CHECK(i.fragment_version == 1);
+  }
+  // Adding the fragment again now takes version 2, beside the version-1 items, and that too
+  // survives a reopen.
+  e->add_fragment(owner, ids[1], {"repair", 0, "", Json::object()});
+  auto grown = e->inspect(ids[1]);
+  e.reset();
+  e = open_at(dir.file("acm.db"), clock);
+  CHECK(e->inspect(ids[1]) == grown);
+  int v1 = 0, v2 = 0;
+  for (const auto& i : e->get_case(ids[1]).items) (i.fragment_version == 1 ? v1 : v2) += 1;
+  CHECK(v1 == 2);
+  CHECK(v2 == 3);
+}
