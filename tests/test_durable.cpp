@@ -368,3 +368,113 @@ TEST_CASE("durable: after a reopen a running case keeps the fragment versions it
   CHECK(v1 == 2);
   CHECK(v2 == 3);
 }
+
+TEST_CASE("durable: payloads over max_payload_bytes are refused, change nothing, and an oversized task output fails the task") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  auto open_limited = [&] {
+    EngineOptions o;
+    o.database = dir.file("acm.db");
+    o.clock = clock;
+    o.max_payload_bytes = 4096;
+    return Engine::open(o);
+  };
+  Actor admin{"root", {"admin"}}, owner{"owner", {}};
+  const std::string big(5000, 'x'), fits(3000, 'y');
+  std::string id;
+  Json before;
+  std::uint64_t version = 0;
+  {
+    auto e = open_limited();
+    e->register_handler("chatty", [&](const TaskContext&) { return TaskResult{true, Json{{"log", big}}, ""}; });
+    id = e->create_case(admin, NewCase{.title = "limits", .owner = "owner"});
+    e->set_file(owner, id, "small", fits);  // under the limit: accepted
+    before = e->inspect(id);
+    version = e->get_case(id).version;
+    auto refused = [&](auto&& command, const char* event) {
+      try {
+        command();
+        FAIL("accepted");
+      } catch (const Error& err) {
+        CHECK(err.code() == ErrorCode::invalid_argument);
+        CHECK_MESSAGE(std::string(err.what()).find(std::string("'") + event + "' event's payload is larger than 4096 bytes") !=
+                          std::string::npos,
+                      err.what());
+      }
+      CHECK(e->inspect(id) == before);
+      CHECK(e->get_case(id).version == version);
+    };
+    refused([&] { e->set_file(owner, id, "big", big); }, "file_set");
+    refused([&] { e->set_file(owner, id, "many", Json(std::vector<std::string>(300, std::string(20, 'z')))); }, "file_set");
+    refused([&] { e->attach(owner, id, Asset{.kind = "note", .title = "long", .text = big}); }, "asset_attached");
+    refused([&] { e->signal(owner, id, "ping", Json{{"body", big}}); }, "signal");
+    // A value nested deeper than any payload may be is refused by name, not by a crash.
+    Json deep = Json::array();
+    for (int i = 0; i < 1000; ++i) deep = Json::array({std::move(deep)});
+    try {
+      e->set_file(owner, id, "deep", deep);
+      FAIL("accepted");
+    } catch (const Error& err) {
+      CHECK(err.code() == ErrorCode::invalid_argument);
+      CHECK_MESSAGE(std::string(err.what()).find("nests more than 256 levels") != std::string::npos, err.what());
+    }
+    CHECK(e->inspect(id) == before);
+    // A case created with an oversized initial file does not exist afterwards.
+    NewCase huge{.title = "huge", .owner = "owner"};
+    huge.file = Json{{"blob", big}};
+    CHECK_THROWS_AS(e->create_case(admin, huge), Error);
+    CHECK(e->list_cases(10).size() == 1);
+    // An automated task whose output is too large fails, saying why; the case goes on.
+    ItemDef task;
+    task.id = "dump";
+    task.name = "dump";
+    task.kind = ItemKind::automated_task;
+    task.handler = "chatty";
+    task.output = "dump";
+    FragmentDef frag;
+    frag.id = "chatty";
+    frag.name = "chatty";
+    frag.items = {task};
+    e->register_fragment(admin, frag);
+    auto stage = e->add_fragment(owner, id, {"chatty", 0, "", Json::object()});
+    bool failed = false;
+    for (const auto& ev : e->history(id))
+      if (ev.kind == "item_transition" && ev.payload["to"] == "failed") {
+        failed = true;
+        CHECK(ev.payload["error"].get<std::string>().find("cannot store the output") != std::string::npos);
+        CHECK(ev.payload["error"].get<std::string>().find("larger than 4096 bytes") != std::string::npos);
+      }
+    CHECK(failed);
+    CHECK_FALSE(e->get_case(id).file.contains("dump"));
+    // A refusal after the command emitted other events (completing an unassigned task assigns
+    // it first): the case is restored from the store.
+    ItemDef fill;
+    fill.id = "fill";
+    fill.name = "fill";
+    fill.kind = ItemKind::automated_task;
+    fill.handler = "external";  // no handler registered: the host completes it
+    fill.output = "form";
+    FragmentDef form;
+    form.id = "form";
+    form.name = "form";
+    form.items = {fill};
+    e->register_fragment(admin, form);
+    auto form_stage = e->add_fragment(owner, id, {"form", 0, "", Json::object()});
+    before = e->inspect(id);
+    version = e->get_case(id).version;
+    refused([&] { e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", big}}); }, "file_set");
+    e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", fits}});
+    CHECK(e->get_case(id).file["form"]["answer"] == fits);
+    (void)stage;
+    before = e->inspect(id);
+  }
+  // Nothing refused reached the file.
+  auto e = open_limited();
+  CHECK(e->inspect(id) == before);
+  CHECK(e->inspect(id, true) == before);
+  CHECK(e->list_cases(10).size() == 1);
+  // The limit is an option, checked when the engine opens.
+  EngineOptions tiny;
+  tiny.max_payload_bytes = 100;
+  CHECK_THROWS_WITH_AS(Engine::open(tiny), doctest::Contains("max_payload_bytes must be at least 1024"), Error);
+}

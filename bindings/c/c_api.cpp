@@ -704,6 +704,13 @@ acm_status acm_options_set_timer_batch(acm_options* options, size_t cases, char*
   });
 }
 
+acm_status acm_options_set_max_payload_bytes(acm_options* options, size_t bytes, char** error) {
+  return guard(error, [&] {
+    if (bytes < 1024) invalid("max payload bytes must be at least 1024");
+    options_of(options).max_payload_bytes = bytes;
+  });
+}
+
 acm_status acm_options_set_max_steps(acm_options* options, size_t steps, char** error) {
   return guard(error, [&] {
     if (steps == 0) invalid("max steps per command must be at least 1");

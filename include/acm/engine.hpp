@@ -93,6 +93,13 @@ struct EngineOptions {
   /// Upper bound on lifecycle steps one command may cause (sentry chains, repetitions). When it
   /// is reached the engine records an "error" event on the case and stops evaluating.
   std::size_t max_steps_per_command = 10000;
+  /// Upper bound on the serialised JSON size of one event's payload, in bytes (strings counted
+  /// without their escapes). A command whose value would exceed it (a case-file value, a note's
+  /// text, a signal's payload, a case's initial file, ...) is refused with
+  /// Error(invalid_argument) naming the event, and changes nothing; an automated task whose
+  /// output exceeds it fails. Large content belongs in a document store, attached by link.
+  /// At least 1024; default 16 MiB.
+  std::size_t max_payload_bytes = 16u << 20;
   /// Priority policy applied to every case (none: priorities are what commands set).
   std::optional<PriorityPolicy> priority_policy;
   /// Escalation rules for at-risk and overdue goals and tasks (docs/helpdesk.md).

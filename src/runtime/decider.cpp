@@ -29,6 +29,15 @@ bool not_started(ItemState s) {
 
 constexpr std::size_t kMaxParticipants = 10000;
 
+// A counter's value, read without creating it: a command changes the state only through the
+// events it emits (the fold creates counters), so that a refused command leaves no trace.
+int counter(const CaseState& s, const std::string& name) {
+  auto it = s.counters.find(name);
+  return it == s.counters.end() ? 0 : it->second;
+}
+/// How deeply an event payload may nest arrays and objects (serialising one recurses that deep).
+constexpr std::size_t kMaxPayloadDepth = 256;
+
 }  // namespace
 
 bool Services::is_admin(const Actor& a) const {
@@ -50,6 +59,17 @@ Decider::Decider(CaseState& state, const Services& services, const Actor& actor,
 // ---- events -----------------------------------------------------------------------------
 
 void Decider::emit(std::string kind, Json payload) {
+  // Checked before the event is applied: a refused event changes nothing.
+  const std::size_t limit = sv_.options ? sv_.options->max_payload_bytes : EngineOptions{}.max_payload_bytes;
+  const auto size = json_path::serialized_size(payload, limit, kMaxPayloadDepth);
+  if (size.too_deep)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("the '{}' event's payload nests more than {} levels deep", kind, kMaxPayloadDepth));
+  if (size.size > limit)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("the '{}' event's payload is larger than {} bytes (EngineOptions::max_payload_bytes); "
+                            "attach large content by link",
+                            kind, limit));
   Event e;
   e.case_id = s_.id;
   e.seq = s_.version + 1;
@@ -786,7 +806,7 @@ void Decider::after_complete(std::size_t idx) {
   CaseEnv env(s_, now_, &it);
   if (!it.def->repetition.test(env)) return;
   std::string base = it.frag_root + "/" + it.def->def.id;
-  int n = s_.counters[base] + 1;
+  int n = counter(s_, base) + 1;
   std::string id = fmt::format("{}@{}", base, n);
   emit("item_created", {{"item", id}, {"like", it.id}, {"repetition", n - 1}});
   ++steps_;
@@ -1004,7 +1024,7 @@ std::string Decider::attach(const Asset& a) {
   if (a.kind == "note" && a.text.empty()) throw Error(ErrorCode::invalid_argument, "a note needs text");
   if (!a.metadata.is_object()) throw Error(ErrorCode::invalid_argument, "asset metadata must be a JSON object");
   std::string id = a.id;
-  if (id.empty()) id = fmt::format("asset-{}", s_.counters["asset"] + 1);
+  if (id.empty()) id = fmt::format("asset-{}", counter(s_, "asset") + 1);
   for (const auto& x : s_.assets)
     if (x.id == id) throw Error(ErrorCode::already_exists, fmt::format("case '{}' already has an asset '{}'", s_.id, id));
   emit("asset_attached", {{"asset",

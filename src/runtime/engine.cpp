@@ -724,6 +724,8 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   if (options.cache_capacity < 16) throw Error(ErrorCode::invalid_argument, "cache_capacity must be at least 16");
   if (options.snapshot_every == 0) throw Error(ErrorCode::invalid_argument, "snapshot_every must be positive");
   if (options.timer_batch == 0) throw Error(ErrorCode::invalid_argument, "timer_batch must be positive");
+  if (options.max_payload_bytes < 1024)
+    throw Error(ErrorCode::invalid_argument, "max_payload_bytes must be at least 1024");
   return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(options))));
 }
 

@@ -182,6 +182,8 @@ int main(void) {
   FAILS(acm_options_set_cache_capacity(options, 0, &err), ACM_INVALID_ARGUMENT, "at least 1");
   FAILS(acm_options_set_timer_batch(options, 0, &err), ACM_INVALID_ARGUMENT, "at least 1");
   OK(acm_options_set_timer_batch(options, 64, &err));
+  FAILS(acm_options_set_max_payload_bytes(options, 1000, &err), ACM_INVALID_ARGUMENT, "at least 1024");
+  OK(acm_options_set_max_payload_bytes(options, 65536, &err));
   FAILS(acm_options_set_durability(options, (acm_durability)7, &err), ACM_INVALID_ARGUMENT, "durability");
   FAILS(acm_engine_open(options, NULL, &err), ACM_INVALID_ARGUMENT, NULL);
   if (!OK(acm_engine_open(options, &engine, &err)) || !engine) {
@@ -294,6 +296,18 @@ int main(void) {
         "value");
   OK(acm_case_file_set(engine, &bob, case_id, "diagnosis.fault", "\"hardware\"", NULL, &err));
   OK(acm_case_file_set(engine, &bob, case_id, "scratch", "[1, 2]", NULL, &err));
+  {
+    /* A value over the engine's payload limit (64 KiB here) is refused and changes nothing. */
+    size_t n = 70000;
+    char* big = (char*)malloc(n + 3);
+    big[0] = '"';
+    memset(big + 1, 'x', n);
+    big[n + 1] = '"';
+    big[n + 2] = '\0';
+    FAILS(acm_case_file_set(engine, &bob, case_id, "scratch", big, NULL, &err), ACM_INVALID_ARGUMENT,
+          "larger than 65536 bytes");
+    free(big);
+  }
   OK(acm_case_file_remove(engine, &bob, case_id, "scratch", NULL, &err));
   FAILS(acm_case_file_remove(engine, &bob, case_id, "scratch", NULL, &err), ACM_NOT_FOUND, NULL);
   OK(acm_item_complete(engine, &bob, case_id, "diagnosis#1/diagnose", NULL, NULL, &err));

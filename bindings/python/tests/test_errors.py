@@ -100,6 +100,8 @@ def test_other_codes(helpdesk, admin, tmp_path):
         acm.Engine.open(durability="sometimes")
     with pytest.raises(acm.InvalidArgument):
         acm.Engine.open(timer_batch=0)
+    with pytest.raises(acm.InvalidArgument, match="at least 1024"):
+        acm.Engine.open(max_payload_bytes=100)
     with pytest.raises(acm.InvalidArgument):
         helpdesk.add_task(admin, case_id, "x", kind="stage")
     with pytest.raises(acm.ParseError):
@@ -119,3 +121,16 @@ def test_closed_engine(clock, admin):
     assert engine.closed
     with pytest.raises(acm.InvalidState, match="closed"):
         engine.list_cases()
+
+
+def test_payload_limit(clock, admin, tmp_path):
+    db = tmp_path / "limits.db"
+    with acm.Engine.open(database=db, clock=clock, max_payload_bytes=4096) as engine:
+        case_id = engine.create_case(admin)
+        engine.set_file(admin, case_id, "note", "y" * 3000)
+        before = engine.inspect(case_id)
+        with pytest.raises(acm.InvalidArgument, match="'file_set' event's payload is larger than 4096 bytes"):
+            engine.set_file(admin, case_id, "big", "x" * 5000)
+        assert engine.inspect(case_id) == before
+    with acm.Engine.open(database=db, clock=clock) as engine:
+        assert engine.inspect(case_id) == before

@@ -138,6 +138,9 @@ ACM_C_API acm_status acm_options_set_cache_capacity(acm_options* options, size_t
 ACM_C_API acm_status acm_options_set_timer_batch(acm_options* options, size_t cases, char** error);
 /** Upper bound on lifecycle steps per command (at least 1). */
 ACM_C_API acm_status acm_options_set_max_steps(acm_options* options, size_t steps, char** error);
+/** Upper bound on one event's payload as serialised JSON, in bytes (at least 1024; default
+ *  16 MiB): a command bringing a larger value is refused with ACM_INVALID_ARGUMENT. */
+ACM_C_API acm_status acm_options_set_max_payload_bytes(acm_options* options, size_t bytes, char** error);
 /** Uses a manual clock starting at `start_ms` instead of the system clock: time then moves only
  *  with acm_clock_advance / acm_clock_advance_to, which fire due timers. For tests and replays. */
 ACM_C_API acm_status acm_options_set_manual_clock(acm_options* options, int64_t start_ms, char** error);
