@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <iterator>
 
 using namespace acm;
 
@@ -16,11 +17,8 @@ namespace {
 Json read_json_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(ErrorCode::not_found, fmt::format("cannot read {}", path));
-  try {
-    return Json::parse(in);
-  } catch (const Json::parse_error& e) {
-    throw Error(ErrorCode::parse_error, fmt::format("{} is not valid JSON: {}", path, e.what()));
-  }
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_json(text, path);
 }
 
 Json work_item_json(const WorkItem& w) {

@@ -17,8 +17,9 @@ int exit_code(ErrorCode code) { return 10 + static_cast<int>(code); }
 
 Json parse_json_argument(const std::string& text, const char* what) {
   try {
-    return Json::parse(text);
-  } catch (const Json::parse_error&) {
+    return parse_json(text, what);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::parse_error) throw;
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{} is not valid JSON: {} (quote strings: '\"text\"')", what, text));
   }
@@ -29,8 +30,13 @@ std::pair<std::string, Json> parse_assignment(const std::string& text, const cha
   if (eq == std::string::npos || eq == 0)
     throw Error(ErrorCode::invalid_argument, fmt::format("{} must be key=value, not '{}'", what, text));
   std::string key = text.substr(0, eq), raw = text.substr(eq + 1);
-  Json value = Json::parse(raw, nullptr, false);
-  if (value.is_discarded()) value = raw;
+  Json value;
+  try {
+    value = parse_json(raw, what);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::parse_error) throw;
+    value = raw;  // not JSON: the text itself
+  }
   return {key, value};
 }
 

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace acm;
@@ -987,4 +988,32 @@ TEST_CASE("one expression evaluated from many threads") {
   }
   for (auto& t : threads) t.join();
   CHECK(wrong == 0);
+}
+
+TEST_CASE("parse_json: errors name the text, and nesting is bounded") {
+  CHECK(acm::parse_json(R"({"a": [1, {"b": null}]})", "x") == acm::Json{{"a", {1, {{"b", nullptr}}}}});
+  auto error_of = [](const std::string& text, std::size_t depth) {
+    try {
+      acm::parse_json(text, "the request", depth);
+    } catch (const acm::Error& e) {
+      return std::make_pair(e.code(), std::string(e.what()));
+    }
+    return std::make_pair(acm::ErrorCode::internal, std::string("no error"));
+  };
+  auto [code, message] = error_of("{\"a\": ", 512);
+  CHECK(code == acm::ErrorCode::parse_error);
+  CHECK_MESSAGE(message.find("the request is not valid JSON") != std::string::npos, message);
+  // Exactly max_depth levels are allowed; one more is refused.
+  CHECK(acm::parse_json(std::string(4, '[') + std::string(4, ']'), "x", 4).is_array());
+  std::tie(code, message) = error_of(std::string(5, '[') + std::string(5, ']'), 4);
+  CHECK(code == acm::ErrorCode::invalid_argument);
+  CHECK_MESSAGE(message == "the request nests more than 4 levels deep", message);
+  std::tie(code, message) = error_of(R"({"a": {"b": {"c": {"d": {}}}}})", 4);
+  CHECK(code == acm::ErrorCode::invalid_argument);
+  // A million levels: refused, without recursion.
+  std::tie(code, message) = error_of(std::string(1000000, '[') + std::string(1000000, ']'), 512);
+  CHECK(code == acm::ErrorCode::invalid_argument);
+  // Bad syntax after the bound is still a parse error.
+  std::tie(code, message) = error_of(std::string(600, '[') + "}", 512);
+  CHECK(code == acm::ErrorCode::parse_error);
 }

@@ -132,14 +132,10 @@ std::vector<std::string> text_list(const char* const* items, std::size_t count, 
   return out;
 }
 
-/// Parses JSON text given as argument `what`.
+/// Parses JSON text given as argument `what` (nesting bounded: acm::parse_json).
 Json parse(const char* json_text, const char* what) {
   if (!json_text) invalid(std::string(what) + " is NULL");
-  try {
-    return Json::parse(json_text);
-  } catch (const Json::parse_error& e) {
-    throw Error(ErrorCode::parse_error, std::string(what) + " is not valid JSON: " + e.what());
-  }
+  return acm::parse_json(json_text, what);
 }
 
 acm::Engine& engine_of(acm_engine* e) {

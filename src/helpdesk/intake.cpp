@@ -128,13 +128,7 @@ ChannelEvent ChannelEvent::parse(std::string_view text, const EventLimits& limit
   if (text.size() > limits.max_document_bytes)
     throw Error(ErrorCode::invalid_argument, fmt::format("invalid channel event: {} bytes of JSON, the limit is {}",
                                                          text.size(), limits.max_document_bytes));
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    throw Error(ErrorCode::parse_error, fmt::format("channel event is not JSON: {}", e.what()));
-  }
-  return from_json(j, limits);
+  return from_json(parse_json(text, "channel event"), limits);
 }
 
 Json ChannelEvent::to_json() const {

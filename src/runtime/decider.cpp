@@ -58,6 +58,19 @@ Decider::Decider(CaseState& state, const Services& services, const Actor& actor,
 
 // ---- events -----------------------------------------------------------------------------
 
+void Decider::check_value(const Json& value, std::string_view what) const {
+  // Run on a command's input before anything copies or compares it: both recurse as deep as
+  // the value nests.
+  const std::size_t limit = sv_.options ? sv_.options->max_payload_bytes : EngineOptions{}.max_payload_bytes;
+  const auto size = json_path::serialized_size(value, limit, kMaxPayloadDepth);
+  if (size.too_deep)
+    throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, kMaxPayloadDepth));
+  if (size.size > limit)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{} is larger than {} bytes (EngineOptions::max_payload_bytes); attach large content by link",
+                            what, limit));
+}
+
 void Decider::emit(std::string kind, Json payload) {
   // Checked before the event is applied: a refused event changes nothing.
   const std::size_t limit = sv_.options ? sv_.options->max_payload_bytes : EngineOptions{}.max_payload_bytes;
@@ -182,6 +195,8 @@ void Decider::create_case(const std::string& id, const NewCase& spec, std::share
   if (!spec.file.is_object()) throw Error(ErrorCode::invalid_argument, "the initial case file must be a JSON object");
   if (!spec.subject.attributes.is_object())
     throw Error(ErrorCode::invalid_argument, "subject attributes must be a JSON object");
+  check_value(spec.file, "the initial case file");
+  check_value(spec.subject.attributes, "the subject's attributes");
   s_.id = id;
   Json parts = Json::array();
   for (const auto& p : spec.participants) {
@@ -284,6 +299,7 @@ void Decider::set_subject_attribute(const std::string& key, const Json& value) {
   require(perm_manage, "change the subject");
   require_active("change the subject");
   if (key.empty()) throw Error(ErrorCode::invalid_argument, "subject attribute key is empty");
+  check_value(value, fmt::format("the value of subject attribute '{}'", key));
   emit("subject_changed", {{"key", key}, {"value", value}});
   settle();
 }
@@ -593,6 +609,7 @@ void collect_roles(const CItem& item, std::vector<std::string>& out) {
 
 std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std::string>& after) {
   const bool creating = creating_;
+  check_value(use.params, fmt::format("the arguments of fragment '{}'", use.fragment));
   if (!creating) {
     require(perm_plan, "add fragments");
     require_active("add fragments");
@@ -659,6 +676,7 @@ std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std:
 std::string Decider::add_task(const AdHocTask& task) {
   require(perm_plan, "add tasks");
   require_active("add tasks");
+  check_value(task.input, fmt::format("the input of task '{}'", task.name));
   auto compiled = compile_adhoc(task);  // validates
   if (!task.goal.empty() && !s_.find_goal(task.goal))
     throw Error(ErrorCode::not_found, fmt::format("goal '{}' does not exist in case '{}'", task.goal, s_.id));
@@ -781,6 +799,7 @@ void Decider::run_handler(std::size_t idx) {
     const std::string& out = s_.items[idx].def->def.output;
     if (!out.empty() && !r.output.is_null()) {
       try {
+        check_value(r.output, "the handler's output");
         json_path::check_settable(s_.file, out);
         emit("file_set", {{"path", out}, {"value", r.output}, {"item", id}});
       } catch (const Error& e) {
@@ -828,6 +847,7 @@ void Decider::start_item(const std::string& item) {
 
 void Decider::complete_item(const std::string& item, const Json& output) {
   require_active("complete items");
+  check_value(output, fmt::format("the output of '{}'", item));
   std::size_t i = item_index(item, "complete");
   const Item& it = s_.items[i];
   require_work_on(it, "complete");
@@ -999,6 +1019,7 @@ void Decider::occur(const std::string& item) {
 void Decider::set_file(const std::string& path, const Json& value) {
   require(perm_plan, "edit the case file");
   require_active("edit the case file");
+  check_value(value, fmt::format("the value for '{}'", path));
   json_path::check_settable(s_.file, path);
   if (const Json* cur = json_path::find(s_.file, path); cur && *cur == value) return;
   emit("file_set", {{"path", path}, {"value", value}});
@@ -1023,6 +1044,7 @@ std::string Decider::attach(const Asset& a) {
     throw Error(ErrorCode::invalid_argument, fmt::format("a {} needs a uri", a.kind));
   if (a.kind == "note" && a.text.empty()) throw Error(ErrorCode::invalid_argument, "a note needs text");
   if (!a.metadata.is_object()) throw Error(ErrorCode::invalid_argument, "asset metadata must be a JSON object");
+  check_value(a.metadata, "the asset's metadata");
   std::string id = a.id;
   if (id.empty()) id = fmt::format("asset-{}", counter(s_, "asset") + 1);
   for (const auto& x : s_.assets)
@@ -1038,6 +1060,7 @@ void Decider::signal(const std::string& name, const Json& payload) {
   require(perm_plan, "send events to the case");
   require_active("send events");
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "an event needs a name");
+  check_value(payload, fmt::format("the payload of event '{}'", name));
   emit("signal", {{"name", name}, {"payload", payload}});
   current_event_ = &payload;
   settle();

@@ -117,6 +117,9 @@ class Decider {
   static void require_view(const CaseState& state, const Services& services, const Actor& actor);
 
  private:
+  /// Refuses (Error(invalid_argument), naming `what`) a value larger than the engine's
+  /// max_payload_bytes or nested deeper than any event payload may be.
+  void check_value(const Json& value, std::string_view what) const;
   void emit(std::string kind, Json payload);
   unsigned perms() const;
   void require(unsigned need, std::string_view what) const;

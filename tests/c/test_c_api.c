@@ -306,6 +306,12 @@ int main(void) {
     big[n + 2] = '\0';
     FAILS(acm_case_file_set(engine, &bob, case_id, "scratch", big, NULL, &err), ACM_INVALID_ARGUMENT,
           "larger than 65536 bytes");
+    /* 60,000 nested arrays: refused by name (copying such a value would overflow the stack). */
+    memset(big, '[', 30000);
+    memset(big + 30000, ']', 30000);
+    big[60000] = '\0';
+    FAILS(acm_case_file_set(engine, &bob, case_id, "scratch", big, NULL, &err), ACM_INVALID_ARGUMENT,
+          "nests more than 512 levels");
     free(big);
   }
   OK(acm_case_file_remove(engine, &bob, case_id, "scratch", NULL, &err));

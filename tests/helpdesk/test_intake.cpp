@@ -396,6 +396,15 @@ TEST_SUITE("intake") {
     m = error_of([] { ChannelEvent::parse(std::string(3u << 20, ' ')); }, ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(m, "the limit is 2097152"), m);
     error_of([] { ChannelEvent::parse("{not json"); }, ErrorCode::parse_error);
+    // A document nested a million levels deep (within the size limit) is refused by name, not
+    // parsed into a value that would overflow the stack when copied.
+    m = error_of(
+        [] {
+          ChannelEvent::parse(R"({"id": "d", "channel": "chat", "customer": "c", "text": "t", "metadata": {"m": )" +
+                              std::string(1000000, '[') + std::string(1000000, ']') + "}}");
+        },
+        ErrorCode::invalid_argument);
+    CHECK_MESSAGE(has(m, "channel event nests more than 512 levels deep"), m);
     // A valid document round-trips.
     auto ok = ChannelEvent::parse(
         R"J({"id": "e", "channel": "chat", "customer": "c", "text": "t", "sentiment": -0.25,

@@ -292,11 +292,7 @@ py::object bytes_of(const std::string& s) { return py::bytes(s.data(), s.size())
 Json json_argument(py::handle value, const char* what) {
   if (PyDict_Check(value.ptr()) || PyList_Check(value.ptr())) return to_json(value);
   if (PyUnicode_Check(value.ptr()) || PyBytes_Check(value.ptr())) {
-    try {
-      return Json::parse(value.cast<std::string>());
-    } catch (const Json::parse_error& e) {
-      throw Error(ErrorCode::parse_error, std::string(what) + " is not valid JSON: " + e.what());
-    }
+    return parse_json(value.cast<std::string>(), what);
   }
   throw py::type_error(std::string(what) + " must be a dict or JSON text, not " + type_name(value));
 }

@@ -322,13 +322,7 @@ Subject to_subject(py::handle s) {
 
 Json to_document(py::handle doc) {
   if (PyDict_Check(doc.ptr()) || PyList_Check(doc.ptr())) return to_json(doc);
-  auto parse = [](const std::string& text) {
-    try {
-      return Json::parse(text);
-    } catch (const Json::parse_error& e) {
-      throw Error(ErrorCode::parse_error, std::string("definitions document: ") + e.what());
-    }
-  };
+  auto parse = [](const std::string& text) { return parse_json(text, "definitions document"); };
   if (PyBytes_Check(doc.ptr())) return parse(doc.cast<std::string>());
   if (PyUnicode_Check(doc.ptr())) {
     std::string text = doc.cast<std::string>();

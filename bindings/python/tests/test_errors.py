@@ -129,7 +129,7 @@ def test_payload_limit(clock, admin, tmp_path):
         case_id = engine.create_case(admin)
         engine.set_file(admin, case_id, "note", "y" * 3000)
         before = engine.inspect(case_id)
-        with pytest.raises(acm.InvalidArgument, match="'file_set' event's payload is larger than 4096 bytes"):
+        with pytest.raises(acm.InvalidArgument, match="the value for 'big' is larger than 4096 bytes"):
             engine.set_file(admin, case_id, "big", "x" * 5000)
         assert engine.inspect(case_id) == before
     with acm.Engine.open(database=db, clock=clock) as engine:
