@@ -369,7 +369,7 @@ TEST_CASE("durable: after a reopen a running case keeps the fragment versions it
   CHECK(v2 == 3);
 }
 
-TEST_CASE("durable: payloads over max_payload_bytes are refused, change nothing, and an oversized task output fails the task") {
+TEST_CASE("durable: values over max_payload_bytes or nested too deeply are refused and change nothing") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
   auto open_limited = [&] {
@@ -397,7 +397,8 @@ TEST_CASE("durable: payloads over max_payload_bytes are refused, change nothing,
         FAIL("accepted");
       } catch (const Error& err) {
         CHECK(err.code() == ErrorCode::invalid_argument);
-        CHECK_MESSAGE(std::string(err.what()).find(what + " is larger than 4096 bytes") != std::string::npos, err.what());
+        CHECK_MESSAGE(std::string(err.what()).find(what + " is larger than 4096 bytes") != std::string::npos,
+                      err.what());
       }
       CHECK(e->inspect(id) == before);
       CHECK(e->get_case(id).version == version);
@@ -408,8 +409,11 @@ TEST_CASE("durable: payloads over max_payload_bytes are refused, change nothing,
     refused([&] { e->signal(owner, id, "ping", Json{{"body", big}}); }, "the payload of event 'ping'");
     refused([&] { e->attach(owner, id, Asset{.kind = "note", .title = "long", .text = big}); },
             "the 'asset_attached' event's payload");  // checked as the event is emitted
-    refused([&] { e->attach(owner, id, Asset{.kind = "note", .title = "short", .text = "x", .metadata = {{"m", big}}}); },
-            "the asset's metadata");
+    refused(
+        [&] {
+          e->attach(owner, id, Asset{.kind = "note", .title = "short", .text = "x", .metadata = {{"m", big}}});
+        },
+        "the asset's metadata");
     // A value nested deeper than any payload may be is refused by name, not by a crash.
     // (100,000 levels: copying or comparing it would overflow the stack.)
     const Json deep = Json::parse(std::string(100000, '[') + std::string(100000, ']'));
@@ -465,10 +469,16 @@ TEST_CASE("durable: payloads over max_payload_bytes are refused, change nothing,
     auto form_stage = e->add_fragment(owner, id, {"form", 0, "", Json::object()});
     before = e->inspect(id);
     version = e->get_case(id).version;
-    refused([&] { e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", big}}); },
-            "the output of '" + form_stage + "/fill'");
-    refused([&] { e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", std::string(4060, 'a')}}); },
-            "the 'file_set' event's payload");
+    refused(
+        [&] {
+          e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", big}});
+        },
+        "the output of '" + form_stage + "/fill'");
+    refused(
+        [&] {
+          e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", std::string(4060, 'a')}});
+        },
+        "the 'file_set' event's payload");
     e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", fits}});
     CHECK(e->get_case(id).file["form"]["answer"] == fits);
     (void)stage;

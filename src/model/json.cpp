@@ -24,7 +24,8 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_de
   } catch (const Json::parse_error& e) {
     throw Error(ErrorCode::parse_error, fmt::format("{} is not valid JSON: {}", what, e.what()));
   }
-  if (too_deep) throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, max_depth));
+  if (too_deep)
+    throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, max_depth));
   return out;
 }
 

@@ -66,9 +66,10 @@ void Decider::check_value(const Json& value, std::string_view what) const {
   if (size.too_deep)
     throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, kMaxPayloadDepth));
   if (size.size > limit)
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{} is larger than {} bytes (EngineOptions::max_payload_bytes); attach large content by link",
-                            what, limit));
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{} is larger than {} bytes (EngineOptions::max_payload_bytes); attach large content by link", what,
+                    limit));
 }
 
 void Decider::emit(std::string kind, Json payload) {

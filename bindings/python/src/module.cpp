@@ -295,8 +295,8 @@ void def_item_command(py::class_<PyEngine>& c, const char* name, ItemCommand m, 
 }
 
 std::unique_ptr<PyEngine> open_engine(py::object database, const std::string& durability, std::size_t snapshot_every,
-                                      std::size_t cache_capacity, std::size_t timer_batch, std::size_t max_payload_bytes,
-                                      std::shared_ptr<Clock> clock,
+                                      std::size_t cache_capacity, std::size_t timer_batch,
+                                      std::size_t max_payload_bytes, std::shared_ptr<Clock> clock,
                                       py::object admin_roles, py::object designer_roles,
                                       std::size_t max_steps_per_command, py::handle calendar,
                                       py::handle priority_policy, py::handle escalation, py::handle promise_warning,
@@ -475,10 +475,10 @@ void bind_engine(py::module_& m) {
 
   c.def_static("open", &open_engine, py::kw_only(), "database"_a = "", "durability"_a = "group",
                "snapshot_every"_a = 100, "cache_capacity"_a = 100000, "timer_batch"_a = 512,
-               "max_payload_bytes"_a = std::size_t{16} << 20, "clock"_a = nullptr,
-               "admin_roles"_a = py::none(), "designer_roles"_a = py::none(), "max_steps_per_command"_a = 10000,
-               "calendar"_a = py::none(), "priority_policy"_a = py::none(), "escalation"_a = py::none(),
-               "promise_warning"_a = py::none(), "forecaster"_a = py::none(),
+               "max_payload_bytes"_a = std::size_t{16} << 20, "clock"_a = nullptr, "admin_roles"_a = py::none(),
+               "designer_roles"_a = py::none(), "max_steps_per_command"_a = 10000, "calendar"_a = py::none(),
+               "priority_policy"_a = py::none(), "escalation"_a = py::none(), "promise_warning"_a = py::none(),
+               "forecaster"_a = py::none(),
                "Opens an engine on its SQLite store ('' or ':memory:': in memory).\n"
                "calendar: BusinessCalendar or its spec (dict/JSON); priority_policy: {'terms': [...]};\n"
                "escalation: {'rules': [...]} or the list of rules; promise_warning: timedelta;\n"
