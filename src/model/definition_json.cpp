@@ -15,6 +15,7 @@
 #include <acm/definition.hpp>
 #include <acm/error.hpp>
 
+#include "model/json_size.hpp"
 #include "model/names.hpp"
 #include "model/validate.hpp"
 
@@ -1356,6 +1357,9 @@ std::vector<Problem> validate_uses(const CaseTypeDef& case_type, const std::stri
 }
 
 std::vector<Problem> check_definitions(const Json& document, DefinitionSet& out) {
+  // Reading copies values (item inputs, parameter defaults), which recurses as deep as they nest.
+  if (serialized_size(document, SIZE_MAX, kMaxJsonDepth).too_deep)
+    return {Problem{"", "the document nests more than " + std::to_string(kMaxJsonDepth) + " levels deep"}};
   Reader reader;
   out = reader.document(document);
   std::vector<Problem> semantic;

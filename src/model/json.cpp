@@ -2,6 +2,8 @@
 #include <acm/error.hpp>
 #include <acm/json.hpp>
 
+#include "model/json_size.hpp"
+
 #include <fmt/format.h>
 
 #include <string>
@@ -29,4 +31,75 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_de
   return out;
 }
 
+namespace model {
+
+namespace {
+
+std::size_t digits(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+// Adds the size of `v` to `n`; returns false once `n` exceeds `stop` or containers nest deeper
+// than `depth` (the count is then partial).
+bool add_size(const Json& v, std::size_t& n, std::size_t stop, std::size_t depth) {
+  switch (v.type()) {
+    case Json::value_t::null:
+    case Json::value_t::discarded:
+      n += 4;
+      break;
+    case Json::value_t::boolean:
+      n += v.get<bool>() ? 4 : 5;
+      break;
+    case Json::value_t::number_integer: {
+      const auto i = v.get<std::int64_t>();
+      n += i < 0 ? 1 + digits(0 - static_cast<std::uint64_t>(i)) : digits(static_cast<std::uint64_t>(i));
+      break;
+    }
+    case Json::value_t::number_unsigned:
+      n += digits(v.get<std::uint64_t>());
+      break;
+    case Json::value_t::number_float:
+      n += 24;
+      break;
+    case Json::value_t::string:
+      n += v.get_ref<const std::string&>().size() + 2;
+      break;
+    case Json::value_t::binary:
+      n += v.get_binary().size() + 2;
+      break;
+    case Json::value_t::array:
+      if (depth == 0) return false;
+      n += 2 + (v.empty() ? 0 : v.size() - 1);
+      for (const auto& e : v) {
+        if (n > stop) return false;
+        if (!add_size(e, n, stop, depth - 1)) return false;
+      }
+      break;
+    case Json::value_t::object:
+      if (depth == 0) return false;
+      n += 2 + (v.empty() ? 0 : v.size() - 1);
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        n += it.key().size() + 3;
+        if (n > stop) return false;
+        if (!add_size(it.value(), n, stop, depth - 1)) return false;
+      }
+      break;
+  }
+  return n <= stop;
+}
+
+}  // namespace
+
+SizeCheck serialized_size(const Json& value, std::size_t stop_above, std::size_t max_depth) {
+  SizeCheck r;
+  if (!add_size(value, r.size, stop_above, max_depth)) r.too_deep = r.size <= stop_above;
+  return r;
+}
+
+}  // namespace model
 }  // namespace acm

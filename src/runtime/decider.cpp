@@ -2,6 +2,7 @@
 
 #include <acm/error.hpp>
 
+#include "model/json_size.hpp"
 #include "model/names.hpp"
 #include "plan/plan_graph.hpp"
 #include "runtime/env.hpp"
@@ -62,7 +63,7 @@ void Decider::check_value(const Json& value, std::string_view what) const {
   // Run on a command's input before anything copies or compares it: both recurse as deep as
   // the value nests.
   const std::size_t limit = sv_.options ? sv_.options->max_payload_bytes : EngineOptions{}.max_payload_bytes;
-  const auto size = json_path::serialized_size(value, limit, kMaxPayloadDepth);
+  const auto size = model::serialized_size(value, limit, kMaxPayloadDepth);
   if (size.too_deep)
     throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, kMaxPayloadDepth));
   if (size.size > limit)
@@ -75,7 +76,7 @@ void Decider::check_value(const Json& value, std::string_view what) const {
 void Decider::emit(std::string kind, Json payload) {
   // Checked before the event is applied: a refused event changes nothing.
   const std::size_t limit = sv_.options ? sv_.options->max_payload_bytes : EngineOptions{}.max_payload_bytes;
-  const auto size = json_path::serialized_size(payload, limit, kMaxPayloadDepth);
+  const auto size = model::serialized_size(payload, limit, kMaxPayloadDepth);
   if (size.too_deep)
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("the '{}' event's payload nests more than {} levels deep", kind, kMaxPayloadDepth));
