@@ -389,9 +389,9 @@ TEST_SUITE("definitions") {
       FAIL("accepted");
     } catch (const acm::Error& e) {
       CHECK(e.code() == acm::ErrorCode::invalid_definition);
-      CHECK_MESSAGE(std::string(e.what()).find("(document): the document nests more than 512 levels deep") !=
-                        std::string::npos,
-                    e.what());
+      CHECK_MESSAGE(
+          std::string(e.what()).find("(document): the document nests more than 512 levels deep") != std::string::npos,
+          e.what());
     }
     doc["items"][0]["input"] = Json{{"a", {{"b", {1, 2}}}}};  // ordinary nesting is fine
     CHECK_NOTHROW(acm::parse_definitions(doc));
