@@ -430,19 +430,23 @@ TEST_CASE("durable: values over max_payload_bytes or nested too deeply are refus
     huge.file = Json{{"blob", big}};
     CHECK_THROWS_AS(e->create_case(admin, huge), Error);
     CHECK(e->list_cases(10).size() == 1);
+    // Adds a fragment `name` of one automated task `name` that writes its output to `name`.
+    auto add_automated = [&](const std::string& name, const std::string& handler) {
+      ItemDef task;
+      task.id = name;
+      task.name = name;
+      task.kind = ItemKind::automated_task;
+      task.handler = handler;
+      task.output = name;
+      FragmentDef frag;
+      frag.id = name;
+      frag.name = name;
+      frag.items = {task};
+      e->register_fragment(admin, frag);
+      return e->add_fragment(owner, id, {name, 0, "", Json::object()});
+    };
     // An automated task whose output is too large fails, saying why; the case goes on.
-    ItemDef task;
-    task.id = "dump";
-    task.name = "dump";
-    task.kind = ItemKind::automated_task;
-    task.handler = "chatty";
-    task.output = "dump";
-    FragmentDef frag;
-    frag.id = "chatty";
-    frag.name = "chatty";
-    frag.items = {task};
-    e->register_fragment(admin, frag);
-    auto stage = e->add_fragment(owner, id, {"chatty", 0, "", Json::object()});
+    add_automated("dump", "chatty");
     bool failed = false;
     for (const auto& ev : e->history(id))
       if (ev.kind == "item_transition" && ev.payload["to"] == "failed") {
@@ -455,33 +459,21 @@ TEST_CASE("durable: values over max_payload_bytes or nested too deeply are refus
     // A refusal after the command emitted other events (completing an unassigned task assigns
     // it first; the output alone is under the limit, the event carrying it is not): the case
     // is restored from the store.
-    ItemDef fill;
-    fill.id = "fill";
-    fill.name = "fill";
-    fill.kind = ItemKind::automated_task;
-    fill.handler = "external";  // no handler registered: the host completes it
-    fill.output = "form";
-    FragmentDef form;
-    form.id = "form";
-    form.name = "form";
-    form.items = {fill};
-    e->register_fragment(admin, form);
-    auto form_stage = e->add_fragment(owner, id, {"form", 0, "", Json::object()});
+    auto form_stage = add_automated("form", "external");  // no handler registered: the host completes it
     before = e->inspect(id);
     version = e->get_case(id).version;
     refused(
         [&] {
-          e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", big}});
+          e->complete_item(owner, id, form_stage + "/form", Json{{"answer", big}});
         },
-        "the output of '" + form_stage + "/fill'");
+        "the output of '" + form_stage + "/form'");
     refused(
         [&] {
-          e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", std::string(4060, 'a')}});
+          e->complete_item(owner, id, form_stage + "/form", Json{{"answer", std::string(4060, 'a')}});
         },
         "the 'file_set' event's payload");
-    e->complete_item(owner, id, form_stage + "/fill", Json{{"answer", fits}});
+    e->complete_item(owner, id, form_stage + "/form", Json{{"answer", fits}});
     CHECK(e->get_case(id).file["form"]["answer"] == fits);
-    (void)stage;
     before = e->inspect(id);
   }
   // Nothing refused reached the file.
