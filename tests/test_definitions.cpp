@@ -379,7 +379,7 @@ TEST_SUITE("definitions") {
     CHECK_THROWS_AS(acm::model::throw_if_problems({{"/id", "x"}}), acm::Error);
   }
 
-  TEST_CASE("a document nested too deeply is one problem, not a stack overflow") {
+  TEST_CASE("a value nested too deeply is one problem, not a stack overflow") {
     // An item input 100,000 levels deep (reading the definition would copy it recursively).
     Json doc = fragment_doc();
     doc["items"][0] = {{"id", "a"}, {"kind", "automated_task"}, {"handler", "h"}};
@@ -389,9 +389,8 @@ TEST_SUITE("definitions") {
       FAIL("accepted");
     } catch (const acm::Error& e) {
       CHECK(e.code() == acm::ErrorCode::invalid_definition);
-      CHECK_MESSAGE(
-          std::string(e.what()).find("(document): the document nests more than 512 levels deep") != std::string::npos,
-          e.what());
+      CHECK_MESSAGE(std::string(e.what()).find("/items/0/input: nests more than 256 levels deep") != std::string::npos,
+                    e.what());
     }
     doc["items"][0]["input"] = Json{{"a", {{"b", {1, 2}}}}};  // ordinary nesting is fine
     CHECK_NOTHROW(acm::parse_definitions(doc));

@@ -317,6 +317,9 @@ struct ItemIndex {
 // The kind of an item whose `kind` could not be read from JSON (already reported).
 constexpr ItemKind kUnknownKind = static_cast<ItemKind>(-1);
 
+/// How deeply a free-form value in a definition may nest (as event payloads: it may end up in one).
+constexpr std::size_t kMaxValueDepth = 256;
+
 const std::string kDepthMessage = "stages are nested more than " + std::to_string(max_stage_depth) + " levels deep";
 
 // Indexes items depth first. `level` is the number of enclosing stages (0: fragment items).
@@ -889,6 +892,17 @@ class Reader {
     poisoned.insert(path);
   }
 
+  // A free-form JSON value (an item's input, a parameter's default, a fragment use's
+  // arguments), or nullptr when absent or nested too deeply to copy: copying recurses as deep
+  // as the value nests. (Stages nest through the reader, bounded by max_stage_depth.)
+  const Json* free_value(const Json* v, const std::string& path, const char* key) {
+    if (v && serialized_size(*v, SIZE_MAX, kMaxValueDepth).too_deep) {
+      fail(at(path, key), "nests more than " + std::to_string(kMaxValueDepth) + " levels deep");
+      return nullptr;
+    }
+    return v;
+  }
+
   // True if a semantic problem only repeats a structural one: at or below a poisoned path, or
   // an unresolved item reference in a fragment where an item id could not be read.
   bool suppressed(const std::string& path, const std::string& message) const {
@@ -1042,7 +1056,7 @@ class Reader {
       fail(at(path, "type"), one_of("parameter type", p.type, kParameterTypes));
     }
     boolean(j, path, "required", p.required);
-    if (const Json* d = field(j, "default")) p.default_value = *d;
+    if (const Json* d = free_value(field(j, "default"), path, "default")) p.default_value = *d;
     string(j, path, "description", p.description);
     return p;
   }
@@ -1130,7 +1144,7 @@ class Reader {
     duration(j, path, "estimate", item.estimate);
     duration(j, path, "due", item.due);
     string(j, path, "handler", item.handler);
-    if (const Json* input = field(j, "input")) item.input = *input;
+    if (const Json* input = free_value(field(j, "input"), path, "input")) item.input = *input;
     string(j, path, "output", item.output);
     duration(j, path, "timer", item.timer);
     if (field(j, "children")) {
@@ -1221,7 +1235,8 @@ class Reader {
     }
     integer(j, path, "version", use.version);
     string(j, path, "goal", use.goal);
-    if (const Json* p = typed(j, path, "params", &Json::is_object, "an object", false)) use.params = *p;
+    if (const Json* p = free_value(typed(j, path, "params", &Json::is_object, "an object", false), path, "params"))
+      use.params = *p;
     return use;
   }
 
@@ -1357,9 +1372,6 @@ std::vector<Problem> validate_uses(const CaseTypeDef& case_type, const std::stri
 }
 
 std::vector<Problem> check_definitions(const Json& document, DefinitionSet& out) {
-  // Reading copies values (item inputs, parameter defaults), which recurses as deep as they nest.
-  if (serialized_size(document, SIZE_MAX, kMaxJsonDepth).too_deep)
-    return {Problem{"", "the document nests more than " + std::to_string(kMaxJsonDepth) + " levels deep"}};
   Reader reader;
   out = reader.document(document);
   std::vector<Problem> semantic;
