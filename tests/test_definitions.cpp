@@ -396,6 +396,40 @@ TEST_SUITE("definitions") {
     CHECK_NOTHROW(acm::parse_definitions(doc));
   }
 
+  TEST_CASE("a definition built in C++ with a value nested too deeply is refused by name") {
+    // Values are moved in, never copied: copying a JSON value recurses as deep as it nests,
+    // which is what the check protects the engine from (registering copies the definition).
+    const auto deep = [] { return Json::parse(std::string(100000, '[') + std::string(100000, ']')); };
+    acm::FragmentDef f;
+    f.id = "built";
+    f.items.emplace_back();
+    f.items[0].id = "a";
+    f.items[0].kind = acm::ItemKind::automated_task;
+    f.items[0].handler = "h";
+    f.items[0].input = deep();
+    f.parameters.emplace_back();
+    f.parameters[0].name = "limit";
+    f.parameters[0].type = "list";
+    f.parameters[0].default_value = deep();
+    auto problems = acm::model::validate(f, "");
+    REQUIRE_MESSAGE(problems.size() == 2, dump(problems));
+    CHECK_PROBLEM(problems, "/parameters/0/default", "nests more than 256 levels deep");
+    CHECK_PROBLEM(problems, "/items/0/input", "nests more than 256 levels deep");
+    f.items[0].input = Json{{"a", {1, 2}}};
+    f.parameters[0].default_value = Json::array({1});
+    CHECK_CLEAN(acm::model::validate(f, ""));
+
+    acm::CaseTypeDef t;
+    t.id = "type";
+    t.initial_fragments.emplace_back();
+    t.initial_fragments[0].fragment = "built";
+    t.initial_fragments[0].params = Json::object();
+    t.initial_fragments[0].params["limit"] = deep();
+    problems = acm::model::validate(t, "");
+    REQUIRE_MESSAGE(problems.size() == 1, dump(problems));
+    CHECK_PROBLEM(problems, "/initial_fragments/0/params", "nests more than 256 levels deep");
+  }
+
   // ---------------------------------------------------------------------------------------------
   TEST_CASE("document shapes") {
     SUBCASE("a set with fragments and case types") {

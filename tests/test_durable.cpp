@@ -425,6 +425,30 @@ TEST_CASE("durable: values over max_payload_bytes or nested too deeply are refus
       CHECK_MESSAGE(std::string(err.what()).find("nests more than 256 levels") != std::string::npos, err.what());
     }
     CHECK(e->inspect(id) == before);
+    // So is a definition built in C++ carrying such a value (registering copies it); nothing is
+    // registered.
+    FragmentDef nested;
+    nested.id = "nested";
+    nested.items.emplace_back();
+    nested.items[0].id = "n";
+    nested.items[0].kind = ItemKind::automated_task;
+    nested.items[0].handler = "h";
+    nested.items[0].input = Json::parse(std::string(100000, '[') + std::string(100000, ']'));
+    try {
+      e->register_fragment(admin, nested);
+      FAIL("accepted");
+    } catch (const Error& err) {
+      CHECK(err.code() == ErrorCode::invalid_definition);
+      CHECK_MESSAGE(std::string(err.what()).find("/items/0/input: nests more than 256 levels") != std::string::npos,
+                    err.what());
+    }
+    CHECK_THROWS_AS(e->get_fragment("nested", 0), Error);
+    try {
+      e->register_fragment(owner, nested);  // not a designer: refused before the definition is read
+      FAIL("accepted");
+    } catch (const Error& err) {
+      CHECK(err.code() == ErrorCode::permission_denied);
+    }
     // A case created with an oversized initial file does not exist afterwards.
     NewCase huge{.title = "huge", .owner = "owner"};
     huge.file = Json{{"blob", big}};

@@ -320,6 +320,11 @@ constexpr ItemKind kUnknownKind = static_cast<ItemKind>(-1);
 /// How deeply a free-form value in a definition may nest (as event payloads: it may end up in one).
 constexpr std::size_t kMaxValueDepth = 256;
 
+// True when a free-form value nests deeper than kMaxValueDepth (as a definition built in C++
+// may; the JSON reader refuses such values before they are copied).
+bool too_deep(const Json& value) { return serialized_size(value, SIZE_MAX, kMaxValueDepth).too_deep; }
+const std::string kValueDepthMessage = "nests more than " + std::to_string(kMaxValueDepth) + " levels deep";
+
 const std::string kDepthMessage = "stages are nested more than " + std::to_string(max_stage_depth) + " levels deep";
 
 // Indexes items depth first. `level` is the number of enclosing stages (0: fragment items).
@@ -503,6 +508,7 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
       check.add(at(path, "output"), "output applies only to automated tasks, not to " + kind_name);
     }
   }
+  if (too_deep(item.input)) check.add(at(path, "input"), kValueDepthMessage);
   if (!item.output.empty() && !is_valid_file_path(item.output)) {
     check.add(at(path, "output"), "invalid case-file path " + quote(item.output));
   }
@@ -635,7 +641,9 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
     }
     const bool known_type = contains(kParameterTypes, p.type);
     if (!known_type) check.add(at(path, "type"), one_of("parameter type", p.type, kParameterTypes));
-    if (!p.default_value.is_null()) {
+    if (too_deep(p.default_value)) {
+      check.add(at(path, "default"), kValueDepthMessage);
+    } else if (!p.default_value.is_null()) {
       if (p.required) {
         check.add(at(path, "default"), "a required parameter cannot have a default");
       } else if (known_type) {
@@ -748,6 +756,8 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
     }
     if (!use.params.is_object()) {
       check.add(at(path, "params"), std::string("must be an object, got ") + use.params.type_name());
+    } else if (too_deep(use.params)) {
+      check.add(at(path, "params"), kValueDepthMessage);
     }
   }
   check.id_list(t.discretionary, at(base, "discretionary"), "fragment id");
@@ -897,7 +907,7 @@ class Reader {
   // as the value nests. (Stages nest through the reader, bounded by max_stage_depth.)
   const Json* free_value(const Json* v, const std::string& path, const char* key) {
     if (v && serialized_size(*v, SIZE_MAX, kMaxValueDepth).too_deep) {
-      fail(at(path, key), "nests more than " + std::to_string(kMaxValueDepth) + " levels deep");
+      fail(at(path, key), kValueDepthMessage);
       return nullptr;
     }
     return v;

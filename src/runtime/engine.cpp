@@ -1,6 +1,7 @@
 #include <acm/engine.hpp>
 
 #include "runtime/compiled.hpp"
+#include "model/validate.hpp"
 #include "runtime/decider.hpp"
 #include "runtime/state.hpp"
 #include "store/snapshot.hpp"
@@ -800,11 +801,17 @@ void Engine::load_definitions(const Request& by, const Json& document) {
   for (auto& t : new_types) reg.add(t);
 }
 
+// A definition built in C++ is checked before it is converted to JSON: the conversion copies
+// its free-form values, which would recurse as deep as they nest.
 void Engine::register_fragment(const Request& by, const FragmentDef& fragment) {
+  require_designer(impl_->services, by.actor);
+  model::throw_if_problems(model::validate(fragment, ""));
   load_definitions(by, Json{{"fragments", Json::array({to_json(fragment)})}});
 }
 
 void Engine::register_case_type(const Request& by, const CaseTypeDef& case_type) {
+  require_designer(impl_->services, by.actor);
+  model::throw_if_problems(model::validate(case_type, ""));
   load_definitions(by, Json{{"case_types", Json::array({to_json(case_type)})}});
 }
 
