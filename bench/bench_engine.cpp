@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Latency of a typical command on a case held in memory: complete a task of a 50-item plan
 // (re-evaluate sentries to a fixed point, recompute the goal's critical path, append events,
 // deliver nothing). Baseline in the same run: building and appending the same number of event

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Latency of one intake decision: a channel event through 50 rules, the 49 first of which do
 // not match, the last one does; the decision is logged (in-memory store). Baselines in the same
 // run: evaluating one parsed rule condition 50 times against the same event, and parsing the

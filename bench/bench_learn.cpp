@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Learning speed on the real help-desk log (Google Benchmark).
 //
 //   BM_ImportLog      baseline: stream-import helpdesk_tax2017.csv (read, parse, group by case)

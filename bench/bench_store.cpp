@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Storage benchmarks: the engine on its SQLite store against raw SQLite doing the same writes
 // or reads, measured in the same run. The machine these run on is shared and noisy, so every
 // figure is a RATIO against its baseline (absolute numbers are printed for information):

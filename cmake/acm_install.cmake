@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Install rules, the CMake package (acmConfig.cmake, acmConfigVersion.cmake, acmTargets.cmake)
 # and the pkg-config file acm.pc. Included from the top-level CMakeLists.txt. See docs/packaging.md.
 include(GNUInstallDirs)

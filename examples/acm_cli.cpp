@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `acm` command-line tool (example host program): commands over a store file, and the demo.
 // docs/cli.md describes every command, the actor options and the exit codes.
 #include "cli.hpp"

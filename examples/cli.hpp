@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/cli.hpp - the pieces shared by the `acm` commands: global options, the engine on
 // the database file, output (text or one JSON document), errors and their exit codes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/cli_cases.cpp - `acm` commands on definitions, cases, goals, plan items, the case
 // file and work queues.
 #include "cli.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/cli_graph.cpp - `acm case show ID --graph out.svg|out.dot`: the plan of a case as a
 // Boost.Graph adjacency_list written with boost::write_graphviz; SVG through Graphviz `dot`.
 #include "cli.hpp"

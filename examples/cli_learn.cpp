@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/cli_learn.cpp - `acm learn ...`: import event logs, train from closed cases, recommend
 // next steps, evaluate on a log, move templates in and out, fragment proposals.
 #include "cli.hpp"

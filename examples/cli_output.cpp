@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/cli_output.cpp - output of the `acm` commands: JSON documents, readable text,
 // argument parsing helpers and exit codes.
 #include "cli.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // examples/demo.hpp - the help-desk story played by `acm demo`.
 #pragma once
 

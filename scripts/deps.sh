@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian packages acm needs to build and test, if any are missing.
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config
   libboost-graph-dev libboost-serialization-dev libsqlite3-dev libfmt-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libbenchmark-dev sqlite3
   libhowardhinnant-date-dev tzdata libexpat1-dev zlib1g-dev
-  pybind11-dev python3-dev python3-pytest graphviz)
+  pybind11-dev python3-dev python3-pytest graphviz ccache)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

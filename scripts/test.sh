@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds acm and runs the whole test suite.
 #   scripts/test.sh            regular build in build/
 #   ACM_SANITIZE=address,undefined scripts/test.sh   sanitizer build in build-address-undefined/
@@ -8,7 +9,14 @@ scripts/deps.sh
 SAN="${ACM_SANITIZE:-}"
 # No comma in the folder name: linker options such as -Wl,-rpath,<dir> split on commas.
 DIR="build${SAN:+-${SAN//,/-}}"
-cmake -S . -B "$DIR" -DCMAKE_BUILD_TYPE="${ACM_BUILD_TYPE:-RelWithDebInfo}" -DACM_SANITIZE="$SAN" >/dev/null
+# ccache (installed by deps.sh) keeps rebuilds of unchanged files cheap; paths relative to the
+# checkout so several checkouts share one cache.
+LAUNCHER=()
+if command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$PWD"
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+cmake -S . -B "$DIR" "${LAUNCHER[@]}" -DCMAKE_BUILD_TYPE="${ACM_BUILD_TYPE:-RelWithDebInfo}" -DACM_SANITIZE="$SAN" >/dev/null
 cmake --build "$DIR" -j"$(nproc)" ${ACM_BUILD_TARGET:+--target $ACM_BUILD_TARGET}
 cd "$DIR"
 ctest --output-on-failure -j"$(nproc)" ${ACM_CTEST_ARGS:-}

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The "consumer" test (cmake -P): install the build tree into a temporary prefix, build the
 # project examples/consumer against it with find_package(acm), run its programs, and check that
 # acm.pc works: pkg-config flags, and a program compiled and linked with them alone.

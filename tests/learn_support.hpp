@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/learn_support.hpp - traces shared by the learning tests (tests/learn, tests/concurrency).
 #pragma once
 

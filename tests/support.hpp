@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/support.hpp - shared fixtures for engine tests.
 #pragma once
 

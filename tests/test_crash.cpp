@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Crash test: a child process writes a stream of commands to a real store file and reports
 // each acknowledgement; the parent kills it with SIGKILL at random moments, reopens the file
 // and checks that nothing acknowledged was lost, the file is intact, every case's state is the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of the definitions format (src/model/definition_json.cpp, docs/definitions.md).
 #include <acm/definition.hpp>
 #include <acm/error.hpp>

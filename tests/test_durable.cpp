@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine on its store: reopen restores every case exactly, timers due while closed fire
 // once, lazy loading and the cache, idempotency keys, the work-queue read model.
 #include "store/sqlite.hpp"

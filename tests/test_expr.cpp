@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of the condition language (src/expr): syntax, evaluation rules, errors, limits.
 #include "expr/expr.hpp"
 

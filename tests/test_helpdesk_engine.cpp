@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Help-desk capabilities inside the engine: SLA goals on business-hour calendars with pauses,
 // promises to the customer, priority policies, escalation rules.
 #include "support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CMMN lifecycle semantics: entry/exit criteria, manual activation, repetition, required,
 // auto-complete, bounded evaluation, timers, handlers, goals, assembly, authorization.
 #include "support.hpp"

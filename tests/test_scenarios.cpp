@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Scenario tests: a help-desk complaint and an emergency-room visit, end to end.
 #include "support.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of the SQLite store (src/store/sqlite_store.cpp) and its RAII layer (src/store/sqlite.hpp),
 // against real files in a temporary directory.
 #include <acm/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of acm/time.hpp: ISO-8601 times and durations, ManualClock; and to_string(ErrorCode).
 #include <acm/error.hpp>
 #include <acm/time.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/c/c_api.cpp - the C ABI (acm/c.h), built only on the public C++ API.
 //
 // Every exported function runs its body inside `guard`, which catches every exception and maps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny C++ program against the installed acm: one case with one ad-hoc task, done.
 #include <acm/acm.hpp>
 

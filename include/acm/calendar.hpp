@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/calendar.hpp - business-hour calendars in IANA time zones, and SLA pauses.
 //
 // A BusinessCalendar counts only local working hours (per weekday, minus holidays, with special

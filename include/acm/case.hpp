@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/case.hpp - read-only views of a case: status, goals, plan items, case file, history.
 #pragma once
 

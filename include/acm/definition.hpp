@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/definition.hpp - reusable, versioned definitions: fragments and case types.
 //
 // Definitions are plain value types. Build them in C++ (aggregates, designated initialisers)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/engine.hpp - the Engine: definitions, cases, goals, runtime assembly, time, events.
 //
 // Thread safety: an Engine is safe for concurrent use from many threads without external

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/error.hpp - the one exception type of the library and its codes.
 #pragma once
 

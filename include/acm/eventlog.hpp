@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/eventlog.hpp - streaming import of process-mining event logs (CSV and XES 1.0).
 //
 // The importers read a log once, front to back, and hand each case to a sink as soon as it is

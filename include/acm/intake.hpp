@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/intake.hpp - help-desk intake: channel events filtered by rules into cases.
 //
 // An Intake takes events from any channel (phone, e-mail, chat, social posts), runs an ordered

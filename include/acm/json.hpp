@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/json.hpp - the JSON value type used for case files, parameters and event payloads.
 #pragma once
 

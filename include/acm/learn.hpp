@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/learn.hpp - learned templates: what usually comes next, how long it takes, what plans
 // similar cases followed, and recurring ad-hoc work proposed as new fragments.
 //

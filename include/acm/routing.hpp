@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/routing.hpp - help-desk routing: which agent should take a task, and why.
 //
 // A Router ranks the agents of a host-supplied roster for one open task of a case by four

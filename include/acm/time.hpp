@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acm/time.hpp - time points, durations, injected clocks and calendars.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // calendar/business_calendar.cpp - working time by local business hours in an IANA zone.
 //
 // Model. Local days are numbered like sys_days (days since 1970-01-01, local midnight). A local

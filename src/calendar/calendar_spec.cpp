@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // calendar/calendar_spec.cpp - validation and JSON form of CalendarSpec.
 //
 // Problems are collected, never thrown one by one: each is "<path>: <message>" where the path is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // calendar/paused_calendar.cpp - a calendar whose clock stops inside pause windows.
 //
 // The pauses are kept sorted and merged, so the counting time between them is a sorted list of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // calendar/zone.hpp - the few time-zone facts the spec code needs, without exposing date/tz.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eventlog/common.hpp - bookkeeping shared by the CSV and XES importers (private).
 #pragma once
 

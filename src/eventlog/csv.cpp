@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eventlog/csv.cpp - streaming RFC 4180 reader and the CSV importer.
 #include <acm/error.hpp>
 #include <acm/eventlog.hpp>

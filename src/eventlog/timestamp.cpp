@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eventlog/timestamp.cpp - CSV timestamps through Howard Hinnant's date library.
 #include "eventlog/timestamp.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eventlog/timestamp.hpp - timestamps of CSV logs: a strftime-like format and a time zone.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // eventlog/xes.cpp - streaming XES 1.0 import with expat, plain or gzip'd (zlib).
 #include <acm/error.hpp>
 #include <acm/eventlog.hpp>

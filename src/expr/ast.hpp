@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // expr/ast.hpp - the syntax tree shared by the parser and the evaluator (private to expr/).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // expr/expr.cpp - runtime values and the evaluator of the condition language.
 //
 // Evaluation is total: every operator is defined on every combination of operand types, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // expr/expr.hpp - the condition language: parse once, evaluate many times.
 //
 // Private to the library (not installed). See docs/expressions.md for the grammar.

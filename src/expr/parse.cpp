@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // expr/parse.cpp - lexer and recursive-descent parser of the condition language.
 //
 // The grammar is written down in docs/expressions.md. The parser builds an immutable tree once;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // expr/time_parse.hpp - non-throwing time and duration parsing (private).
 //
 // Defined in src/model/time.cpp beside parse_time / parse_duration, which wrap them. Declared

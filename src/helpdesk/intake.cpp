@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // helpdesk/intake.cpp - channel events through ordered rules into cases (docs/helpdesk.md).
 #include <acm/error.hpp>
 #include <acm/intake.hpp>

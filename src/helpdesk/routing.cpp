@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // helpdesk/routing.cpp - ranking agents for tasks by skill, load, availability and performance.
 #include <acm/error.hpp>
 #include <acm/routing.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // learn/engine_link.cpp - engine cases as traces; feeding a learner; templates in the store.
 #include <acm/engine.hpp>
 #include <acm/error.hpp>

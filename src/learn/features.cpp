@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "learn/features.hpp"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // learn/features.hpp - turning a prefix of a trace into a row of model features.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // learn/from_log.cpp - an imported event-log case (acm/eventlog.hpp) as a learner trace.
 #include <acm/eventlog.hpp>
 #include <acm/learn.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // learn/gbdt.hpp - small gradient-boosted decision trees: softmax classification and quantile
 // regression over numeric and categorical features, with per-feature contributions.
 //

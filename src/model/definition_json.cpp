@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/definition_json.cpp - the JSON format of definitions (docs/definitions.md) and their
 // validation (model/validate.hpp).
 //

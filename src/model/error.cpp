@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/error.cpp - names of the error codes.
 #include <acm/error.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/json.cpp - parsing JSON from outside with a bound on nesting.
 #include <acm/error.hpp>
 #include <acm/json.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/json_size.hpp - the serialised size and nesting depth of a JSON value, bounded.
 #pragma once
 

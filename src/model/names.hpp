@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/names.hpp - names the condition language sees inside the engine.
 #pragma once
 

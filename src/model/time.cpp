@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/time.cpp - ISO-8601 times and durations, the system clock and the manual clock.
 //
 // Only C++20 calendar types are used (year_month_day, sys_days, hh_mm_ss): g++ 12 has no

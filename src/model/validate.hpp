@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // model/validate.hpp - semantic checks of definitions, shared by the JSON reader and the engine.
 //
 // Private to the library (not installed). docs/definitions.md lists every rule.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // plan/plan_graph.hpp - the plan as a dependency graph (Boost.Graph): cycles and critical paths.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runtime/compiled.hpp - definitions with their expressions parsed, shared by running cases.
 #pragma once
 

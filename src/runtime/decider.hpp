@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runtime/decider.hpp - commands on one case: validate, emit events, settle to a fixed point.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runtime/env.hpp - what an expression sees inside a case.
 #pragma once
 

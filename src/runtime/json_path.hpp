@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runtime/json_path.hpp - dotted paths into the case file ("customer.address.city", "items.0").
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runtime/policy.cpp - priority policies and escalation rules from JSON, and their checks.
 #include <acm/engine.hpp>
 #include <acm/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runtime/state.hpp - the case aggregate's state: a fold of its events.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/memory_store.cpp - the Store held in memory.
 #include <acm/error.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
 //
 // Format: the bytes "ACMSNAP1", then a Boost.Serialization binary archive (no header) of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/sqlite.cpp - the RAII layer over the SQLite C API (see sqlite.hpp).
 #include "store/sqlite.hpp"
 

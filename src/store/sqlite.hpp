@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/sqlite.hpp - a small RAII layer over the SQLite C API, used by the SQLite store.
 //
 // Database owns a connection and a cache of prepared statements; Statement owns one prepared

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/sqlite_store.cpp - the Store on a WAL-mode SQLite file (format: docs/storage.md).
 //
 // Connections: one writer (owned by the writer thread in group mode, guarded by a mutex in

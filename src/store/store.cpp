@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/store.cpp - the default implementations of the Store's batch operations.
 #include "store/store.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store/store.hpp - where cases, definitions, timers and learned templates live.
 //
 // The engine keeps a cache of cases in memory and writes every command through a Store. Two

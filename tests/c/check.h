@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* tests/c/check.h - the checks shared by the C tests: CHECK, OK, FAILS (status, and the message
  * for failures), contains. Each test program counts its own `checks` and `failures`. */
 #ifndef ACM_TESTS_C_CHECK_H

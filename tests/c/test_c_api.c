@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* tests/c/test_c_api.c - the C ABI, exercised from C11: a help-desk complaint played end to end
  * against a real SQLite store file, with bad input, refused permissions and callbacks.
  * Prints every failed check and returns non-zero if any failed. */

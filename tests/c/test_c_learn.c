@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* tests/c/test_c_learn.c - the newer parts of the C ABI from C11: business calendars and SLA
  * pauses, promises (with a forecaster), priority policies, stored templates, and learning from the
  * help-desk log (import, train, recommend, save/load, damaged bytes, the evaluation protocol).

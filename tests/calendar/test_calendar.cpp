@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/calendar/test_calendar.cpp - business-hour calendars, DST, JSON, SLA pauses.
 #include <acm/calendar.hpp>
 #include <acm/error.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the `acm` CLI: the real binary, run on temporary store files.
 #include <doctest/doctest.h>
 

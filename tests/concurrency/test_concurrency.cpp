@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Engine under concurrent use: commands on one case serialised, different cases in parallel,
 // subscribers and timers racing with commands. Run under ThreadSanitizer in CI.
 #include "support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The learner under concurrent use (also run under ThreadSanitizer in CI): additions with
 // automatic retraining on one thread, recommendations on another, training threads inside.
 #include "learn_support.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/eventlog/test_eventlog.cpp - CSV and XES event-log import: real logs and edge cases.
 #include <acm/error.hpp>
 #include <acm/eventlog.hpp>

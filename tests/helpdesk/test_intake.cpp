@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/helpdesk/test_intake.cpp - intake rules, correlation, the decisions log, schema v2.
 #include <acm/intake.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replay of the real help-desk log (helpdesk_full_attrs_lmu-dbs-BEST.csv) through the engine on
 // a manual clock and a business-hour calendar: every ticket becomes a case with an SLA goal
 // ("resolved within 40 business hours", Mon-Fri 09:00-18:00 Europe/Rome) and a manual

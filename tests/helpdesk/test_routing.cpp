@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tests/helpdesk/test_routing.cpp - ranking agents by skill, load, availability, performance.
 #include <acm/routing.hpp>
 

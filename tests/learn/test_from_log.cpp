@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // learn::trace_of(eventlog::LogCase): imported log cases as learner traces.
 #include <doctest/doctest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Learned templates: boosted trees, next steps, completion, plan suggestion, fragment capture,
 // persistence (bytes, files, SQLite templates) and the engine link.
 #include "learn/gbdt.hpp"

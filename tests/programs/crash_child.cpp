@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A child process for the crash test: runs a stream of commands on a store file and prints
 // one line "ACK <case> <version>" after each command returned (i.e. is durable). The parent
 // kills it with SIGKILL at a random moment.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """acm: an embeddable Adaptive Case Management engine.
 
 The native module ``acm._acm`` binds the C++ engine; this package adds the exception

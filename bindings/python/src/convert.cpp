@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/convert.cpp - JSON, time and error conversions.
 #include "convert.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/convert.hpp - conversions between acm values and Python objects.
 //
 // Every function here must be called with the GIL held.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/learn.cpp - learning, event-log import and business calendars.
 //
 // Long computations (train, evaluate, imports into a learner) run with the GIL released; Python

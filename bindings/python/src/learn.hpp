@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/learn.hpp - learning, event-log import and business calendars.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/module.cpp - the extension module `acm._acm`.
 //
 // Rules this file keeps (see docs/python.md, "Threads and the GIL"):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/views.cpp - acm value types <-> Python dicts.
 #include "views.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/views.hpp - acm value types <-> Python dicts.
 //
 // Results are plain dicts whose keys are the C++ field names; times are aware datetimes,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures: an engine on a manual clock, the example definitions, actors."""
 
 import datetime as dt

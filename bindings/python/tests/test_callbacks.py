@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Task handlers and subscribers written in Python: results, failures, threads, re-entry, lifetime."""
 
 import datetime as dt

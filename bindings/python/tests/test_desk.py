@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Help-desk features through the binding: business calendars and SLA pauses, promises with a
 manual clock, priority policies with their reasons, and a Python forecaster."""
 

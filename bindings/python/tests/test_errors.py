@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One exception class per acm::ErrorCode, each raised by real bad input."""
 
 import pytest

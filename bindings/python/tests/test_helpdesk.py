@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The help-desk story of tests/test_scenarios.cpp, from Python, on a real SQLite file."""
 
 import datetime as dt

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Learning through the binding: the help-desk log imported, trained, recommending, saved and
 loaded, stored as a template, and the published evaluation protocol."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Python threads calling one engine at once (the GIL is released during engine calls)."""
 
 import collections

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Times, durations and JSON values across the boundary."""
 
 import datetime as dt

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* acm/c.h - the C ABI of acm, the embeddable Adaptive Case Management engine.
  *
  * Conventions (docs/c-api.md has the details and a full example):
