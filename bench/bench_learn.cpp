@@ -8,6 +8,11 @@
 //   BM_RecommendCounts baseline: the same query answered by the count tables alone
 //   BM_Completion     one completion forecast (three quantile models) with evidence
 //
+// And, in a process of its own per size (peak memory is per process):
+//   acm_bench_learn --stream N   generate N cases over 1,000 activities in memory (streamed to
+//                                the learner, never held), add them, train; print the time of
+//                                each phase and the peak resident memory
+//
 // The log is found in ACM_DATA_DIR (default ../shared/data next to the source tree).
 //   build-bench/bench/acm_bench_learn --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <acm/eventlog.hpp>
@@ -15,7 +20,13 @@
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <random>
 #include <stdexcept>
 
 using namespace acm;
@@ -126,4 +137,56 @@ BENCHMARK(BM_Completion)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+namespace {
+
+long peak_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+/// Learning streams: N generated cases (activity i drawn with weight 1 / (i + 1) from 1,000,
+/// 2 to 5 steps, ten minutes apart) are added one by one and trained on with the defaults.
+int stream(std::size_t n) {
+  std::mt19937 rng(17);
+  std::vector<double> w(1000);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 1.0 / static_cast<double>(i + 1);
+  std::discrete_distribution<int> pick(w.begin(), w.end());
+  const TimePoint t0 = parse_time("2024-01-01T00:00:00Z");
+  const long before = peak_kib();
+  learn::Learner l;
+  const auto a0 = std::chrono::steady_clock::now();
+  std::uint64_t steps = 0;
+  for (std::size_t c = 0; c < n; ++c) {
+    learn::Trace t;
+    t.id = std::to_string(c);
+    const int len = 2 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < len; ++k)
+      t.steps.push_back(learn::Step{"act " + std::to_string(pick(rng)),
+                                    t0 + std::chrono::minutes(10 * static_cast<long>(c) + k), "", false, {}});
+    steps += t.steps.size();
+    l.add(std::move(t));
+  }
+  const double add_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - a0).count();
+  const long after_add = peak_kib();
+  const auto t1 = std::chrono::steady_clock::now();
+  l.train();
+  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::printf("cases %zu steps %llu activities %zu: add %.2f s (%.2f us/case), train %.2f s on %llu traces; "
+              "peak RSS %.1f MiB (before %.1f, after adding %.1f)\n",
+              n, static_cast<unsigned long long>(steps), l.stats().activities, add_s, 1e6 * add_s / static_cast<double>(n),
+              train_s, static_cast<unsigned long long>(l.stats().trained_on), peak_kib() / 1024.0, before / 1024.0,
+              after_add / 1024.0);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--stream") == 0) return stream(std::strtoull(argv[2], nullptr, 10));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

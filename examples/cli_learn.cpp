@@ -93,6 +93,43 @@ class ProgressBar {
   bool drawn_ = false;
 };
 
+/// One line on stderr per phase of a long command ("training: next-step trees 12/40"), redrawn
+/// in place; on when the progress bar is.
+class PhaseProgress {
+ public:
+  explicit PhaseProgress(bool on) : on_(on) {}
+  ~PhaseProgress() { finish(); }
+  void update(std::string_view phase, std::size_t done, std::size_t total) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (phase == phase_ && done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    if (phase != phase_ && drawn_) std::fputc('\n', stderr);
+    phase_ = std::string(phase);
+    std::fprintf(stderr, "\r%s: %zu / %zu   ", phase_.c_str(), done, total);
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+  void say(std::string_view phase) {
+    if (!on_) return;
+    finish();
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(phase.size()), phase.data());
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (drawn_) std::fputc('\n', stderr);
+    drawn_ = false;
+    phase_.clear();
+  }
+  bool on() const { return on_; }
+
+ private:
+  bool on_;
+  bool drawn_ = false;
+  std::string phase_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
 /// Reads a log, handing each case to `sink` as a trace. Reports problems on stderr (text mode).
 eventlog::ImportReport read_log(const LogOptions& o, bool json, const std::function<void(learn::Trace&&)>& sink) {
   eventlog::ImportOptions io;
@@ -199,14 +236,14 @@ std::string activity_text(const std::string& a) { return a.empty() ? "(the case 
 
 Json evidence_json(const std::vector<learn::Evidence>& ev) {
   Json out = Json::array();
-  for (const auto& e : ev) out.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}});
+  for (const auto& e : ev)
+    out.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}, {"text", e.text}});
   return out;
 }
 
 std::string evidence_text(const std::vector<learn::Evidence>& ev, std::size_t n) {
   std::string out;
-  for (std::size_t i = 0; i < ev.size() && i < n; ++i)
-    out += fmt::format("{}{} = {} ({:+.2f})", i ? "; " : "", ev[i].feature, ev[i].value, ev[i].weight);
+  for (std::size_t i = 0; i < ev.size() && i < n; ++i) out += fmt::format("{}{}", i ? "; " : "", ev[i].text);
   return out;
 }
 
@@ -226,7 +263,10 @@ void add_import(CLI::App* learn, Context& ctx) {
   add_log_options(cmd, o);
   cmd->add_option("--template", name, "template name")->capture_default_str();
   on_run(cmd, [&ctx] {
-    learn::Learner l;
+    PhaseProgress phases(o.progress || ::isatty(2));
+    learn::LearnerOptions lo;
+    lo.progress = [&phases](std::string_view p, std::size_t d, std::size_t t) { phases.update(p, d, t); };
+    learn::Learner l(lo);
     const auto t0 = std::chrono::steady_clock::now();
     const eventlog::ImportReport r = read_log(o, ctx.json(), [&l](learn::Trace&& t) { l.add(std::move(t)); });
     const double import_s = seconds_since(t0);
@@ -235,6 +275,7 @@ void add_import(CLI::App* learn, Context& ctx) {
       throw Error(ErrorCode::invalid_argument, fmt::format("{}: no cases to learn from", o.file));
     l.train();
     const double train_s = seconds_since(t1);
+    phases.say("storing the template");
     const int version = store_learner(ctx.engine(), name, l, {{"source", fs::absolute(o.file).string()}});
     const auto s = l.stats();
     if (ctx.json()) {
@@ -261,8 +302,11 @@ void add_train(CLI::App* learn, Context& ctx) {
   auto* cmd = learn->add_subcommand(
       "train", "learn from the closed cases of the database (added to the template, if it exists) and train");
   cmd->add_option("--template", name, "template name")->capture_default_str();
+  static bool progress = false;
+  cmd->add_flag("--progress", progress, "progress on stderr even when it is not a terminal");
   on_run(cmd, [&ctx] {
     Engine& e = ctx.engine();
+    PhaseProgress phases(progress || ::isatty(2));
     learn::Learner l;
     Json extra = Json::object();
     std::set<std::string> seen;
@@ -286,15 +330,17 @@ void add_train(CLI::App* learn, Context& ctx) {
         ++added;
       }
       after = ids.back();
+      phases.update("reading closed cases", added, added);
     }
     if (l.stats().traces == 0)
       throw Error(
           ErrorCode::invalid_state,
           fmt::format("nothing to learn from: no closed cases in {} and no template '{}'", ctx.global().db, name));
     const auto t0 = std::chrono::steady_clock::now();
-    l.train();
+    l.train([&phases](std::string_view p, std::size_t d, std::size_t t) { phases.update(p, d, t); });
     const double train_s = seconds_since(t0);
     extra["engine_cases"] = seen;
+    phases.say("storing the template");
     const int version = store_learner(e, name, l, extra);
     const auto s = l.stats();
     if (ctx.json()) {
@@ -396,49 +442,107 @@ void add_recommend(CLI::App* learn, Context& ctx) {
   });
 }
 
+Json evaluation_json(const learn::Evaluation& ev) {
+  Json baselines = Json::object();
+  for (const auto& b : ev.baselines) baselines[b.name] = b.accuracy;
+  Json j = {{"split", ev.split == learn::Split::published ? "published" : "temporal"},
+            {"train_cases", ev.train_cases},
+            {"test_cases", ev.test_cases},
+            {"points", ev.points.size()},
+            {"accuracy", ev.accuracy},
+            {"mae_days", ev.mae_days},
+            {"baselines", baselines},
+            {"train_seconds", ev.train_seconds}};
+  if (ev.split == learn::Split::temporal) {
+    j["cut"] = format_time(ev.cut);
+    j["left_out_cases"] = ev.left_out_cases;
+  }
+  return j;
+}
+
+void write_predictions(const learn::Evaluation& ev, const std::string& file) {
+  std::ofstream csv(file, std::ios::trunc);
+  if (!csv) throw Error(ErrorCode::storage, fmt::format("cannot write {}", file));
+  csv << "case_id,prefix_length,predicted_next,predicted_remaining_seconds\n";
+  for (const auto& p : ev.points)
+    csv << csv_field(p.case_id) << ',' << p.prefix_length << ',' << csv_field(p.predicted_next.empty() ? "end" : p.predicted_next)
+        << ',' << fmt::format("{:.0f}", p.predicted_remaining_s) << '\n';
+  csv.close();
+  if (!csv) throw Error(ErrorCode::storage, fmt::format("cannot write {}", file));
+}
+
 void add_evaluate(CLI::App* learn, Context& ctx) {
   static LogOptions o;
-  static std::string out_file;
+  static std::string out_file, temporal_out, split = "both";
   static bool no_calendar = false;
-  auto* cmd = learn->add_subcommand("evaluate", "the published protocol (Tax et al. 2017) on a log: accuracy and MAE");
+  static double recency = -1;
+  auto* cmd = learn->add_subcommand(
+      "evaluate",
+      "next-step accuracy and remaining-time MAE on a log, published (Tax et al. 2017) and temporal splits, "
+      "with Markov baselines");
   add_log_options(cmd, o);
-  cmd->add_option("--out", out_file, "write the predictions as CSV")->required();
-  cmd->add_flag("--no-calendar-time", no_calendar, "do not use the date, weekday and hour as features");
+  cmd->add_option("--out", out_file, "write the predictions as CSV (published split, or the only split asked for)")
+      ->required();
+  cmd->add_option("--temporal-out", temporal_out, "with --split both: write the temporal split's predictions here");
+  cmd->add_option("--split", split, "published, temporal or both")
+      ->check(CLI::IsMember({"published", "temporal", "both"}))
+      ->capture_default_str();
+  cmd->add_flag("--no-calendar-time", no_calendar, "do not use the weekday and hour of the last step");
+  cmd->add_option("--recency", recency, "half-life in days of the recency weighting of training cases (0: off)");
   on_run(cmd, [&ctx] {
     std::vector<learn::Trace> traces;
     const eventlog::ImportReport r =
         read_log(o, ctx.json(), [&traces](learn::Trace&& t) { traces.push_back(std::move(t)); });
     if (traces.size() < 3)
       throw Error(ErrorCode::invalid_argument, fmt::format("{}: too few cases to evaluate", o.file));
+    PhaseProgress phases(o.progress || ::isatty(2));
     learn::LearnerOptions lo;
     lo.calendar_time = !no_calendar;
-    const learn::Evaluation ev = learn::evaluate(traces, lo);
-    std::ofstream csv(out_file, std::ios::trunc);
-    if (!csv) throw std::runtime_error(fmt::format("cannot write {}", out_file));
-    csv << "case_id,prefix_length,predicted_next,predicted_remaining_seconds\n";
-    for (const auto& p : ev.points)
-      csv << csv_field(p.case_id) << ',' << p.prefix_length << ',' << csv_field(p.predicted_next) << ','
-          << fmt::format("{:.0f}", p.predicted_remaining_s) << '\n';
-    csv.close();
-    if (!csv) throw std::runtime_error(fmt::format("cannot write {}", out_file));
+    if (recency >= 0) lo.recency_half_life_days = recency;
+    lo.progress = [&phases](std::string_view p, std::size_t d, std::size_t t) { phases.update(p, d, t); };
+    std::vector<learn::Evaluation> runs;
+    if (split != "temporal") runs.push_back(learn::evaluate(traces, lo, learn::Split::published));
+    if (split != "published") runs.push_back(learn::evaluate(traces, lo, learn::Split::temporal));
+    phases.finish();
+    write_predictions(runs.front(), out_file);
+    if (runs.size() > 1 && !temporal_out.empty()) write_predictions(runs[1], temporal_out);
     if (ctx.json()) {
-      print_json({{"log", o.file},
-                  {"import", report_json(r)},
-                  {"train_cases", ev.train_cases},
-                  {"test_cases", ev.test_cases},
-                  {"points", ev.points.size()},
-                  {"accuracy", ev.accuracy},
-                  {"mae_days", ev.mae_days},
-                  {"train_seconds", ev.train_seconds},
-                  {"out", out_file}});
-    } else {
-      std::cout << fmt::format("{}: {} cases ({} train, {} test), {} evaluation points\n", o.file, traces.size(),
-                               ev.train_cases, ev.test_cases, ev.points.size());
-      std::cout << fmt::format("next-step accuracy: {:.4f}\n", ev.accuracy);
-      std::cout << fmt::format("remaining-time MAE: {:.3f} days\n", ev.mae_days);
-      std::cout << fmt::format("train time: {:.2f} s\n", ev.train_seconds);
-      std::cout << fmt::format("predictions written to {}\n", out_file);
+      Json out = evaluation_json(runs.front());  // the first split's figures at the top level
+      out["log"] = o.file;
+      out["import"] = report_json(r);
+      out["recency_half_life_days"] = lo.recency_half_life_days;
+      out["calendar_time"] = lo.calendar_time;
+      out["splits"] = Json::array();
+      for (const auto& ev : runs) out["splits"].push_back(evaluation_json(ev));
+      out["out"] = out_file;
+      print_json(out);
+      return 0;
     }
+    std::cout << fmt::format("{}: {} cases; \"the case ends\" is a candidate at every point (a miss there)\n", o.file,
+                             traces.size());
+    std::cout << fmt::format("features: no absolute date; weekday and hour {}; recency half-life {}\n",
+                             lo.calendar_time ? "on" : "off",
+                             lo.recency_half_life_days > 0 ? fmt::format("{:g} days", lo.recency_half_life_days)
+                                                           : std::string("off"));
+    for (const auto& ev : runs) {
+      if (ev.split == learn::Split::published)
+        std::cout << fmt::format("published split (case order): {} train, {} test cases, {} evaluation points\n",
+                                 ev.train_cases, ev.test_cases, ev.points.size());
+      else
+        std::cout << fmt::format(
+            "temporal split (cut {}): {} cases ended before it train, {} started after it test ({} across it left "
+            "out), {} evaluation points\n",
+            format_time(ev.cut).substr(0, 10), ev.train_cases, ev.test_cases, ev.left_out_cases, ev.points.size());
+      std::cout << fmt::format("  next-step accuracy: {:.4f}", ev.accuracy);
+      for (const auto& b : ev.baselines) std::cout << fmt::format("; {} {:.4f}", b.name, b.accuracy);
+      std::cout << "\n";
+      std::cout << fmt::format("  remaining-time MAE: {:.3f} days\n", ev.mae_days);
+      std::cout << fmt::format("  train time: {:.2f} s\n", ev.train_seconds);
+    }
+    std::cout << fmt::format("predictions ({} split) written to {}\n",
+                             runs.front().split == learn::Split::published ? "published" : "temporal", out_file);
+    if (runs.size() > 1 && !temporal_out.empty())
+      std::cout << fmt::format("predictions (temporal split) written to {}\n", temporal_out);
     return 0;
   });
 }

@@ -127,7 +127,8 @@ void recommend_from_history(Engine& engine, ManualClock& clock, bool json) {
     Json steps = Json::array();
     for (const auto& s : next) {
       Json ev = Json::array();
-      for (const auto& e : s.evidence) ev.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}});
+      for (const auto& e : s.evidence)
+        ev.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}, {"text", e.text}});
       steps.push_back(
           {{"activity", s.activity}, {"probability", s.probability}, {"support", s.support}, {"evidence", ev}});
     }
@@ -149,8 +150,7 @@ void recommend_from_history(Engine& engine, ManualClock& clock, bool json) {
                              s.activity.empty() ? "(close the case)" : s.activity, s.support);
     std::string why;
     for (std::size_t i = 0; i < s.evidence.size() && i < 2; ++i)
-      why += fmt::format("{}{} = {} ({:+.2f})", i ? "; " : "", s.evidence[i].feature, s.evidence[i].value,
-                         s.evidence[i].weight);
+      why += fmt::format("{}{}", i ? "; " : "", s.evidence[i].text);
     if (!why.empty()) std::cout << "          because " << why << "\n";
   }
   std::cout << fmt::format("  expected to be done in about {:.1f} h (by {})\n",

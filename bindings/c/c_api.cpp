@@ -524,7 +524,8 @@ Json report_json_of(const acm::eventlog::ImportReport& r) {
 
 Json evidence_json(const std::vector<acm::learn::Evidence>& ev) {
   Json out = Json::array();
-  for (const auto& e : ev) out.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}});
+  for (const auto& e : ev)
+    out.push_back({{"feature", e.feature}, {"value", e.value}, {"weight", e.weight}, {"text", e.text}});
   return out;
 }
 
@@ -1568,10 +1569,15 @@ acm_status acm_learner_evaluate(const char* traces_json, const char* options_jso
                         {"prefix_length", p.prefix_length},
                         {"actual_next", p.actual_next},
                         {"predicted_next", p.predicted_next},
+                        {"markov_next", p.markov_next},
+                        {"vom_next", p.vom_next},
                         {"actual_remaining_s", p.actual_remaining_s},
                         {"predicted_remaining_s", p.predicted_remaining_s}});
+    Json baselines = Json::object();
+    for (const auto& b : ev.baselines) baselines[b.name] = b.accuracy;
     Json out{{"train_cases", ev.train_cases}, {"test_cases", ev.test_cases}, {"accuracy", ev.accuracy},
-             {"mae_days", ev.mae_days},       {"train_seconds", ev.train_seconds}, {"points", std::move(points)}};
+             {"mae_days", ev.mae_days},       {"train_seconds", ev.train_seconds}, {"baselines", std::move(baselines)},
+             {"points", std::move(points)}};
     *evaluation_json = dup(dump(out));
   });
 }

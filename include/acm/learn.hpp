@@ -36,6 +36,9 @@ namespace acm::learn {
 
 using Attributes = std::vector<std::pair<std::string, std::string>>;
 
+/// Progress of a long computation: (phase, done, total), e.g. ("next-step trees", 12, 40).
+using Progress = std::function<void(std::string_view phase, std::size_t done, std::size_t total)>;
+
 /// One thing that happened in a case: a task completed, a milestone reached, a fragment added.
 struct Step {
   std::string activity;
@@ -65,26 +68,45 @@ struct LearnerOptions {
   std::vector<double> quantiles = {0.1, 0.5, 0.9};
   /// Attribute names used as features ("*" = every attribute seen in training).
   std::vector<std::string> attributes = {"*"};
-  /// Also use calendar time (the date, weekday and hour of the last event): processes drift.
+  /// Also use the weekday and hour of the last step (never an absolute date: docs/learning.md).
   bool calendar_time = true;
-  /// Attribute values seen fewer times than this are pooled as "other".
+  /// Attribute values seen fewer times than this are pooled as "rare" (unseen ones at
+  /// prediction too).
   int min_value_count = 5;
   /// Train again on its own after this many new traces (0: only when train() is called).
   std::size_t retrain_every = 0;
-  /// Traces kept for retraining (oldest dropped first); count tables keep everything.
-  std::size_t max_traces = 200000;
+  /// Traces kept for retraining (oldest dropped first): bounds the learner's memory. Count
+  /// tables keep counting every trace (their number of contexts is bounded).
+  std::size_t max_traces = 50000;
   /// Fragment capture: a run of ad-hoc tasks recurring in at least this many cases...
   std::size_t capture_min_cases = 3;
   /// ...of two to this many tasks.
   std::size_t capture_max_tasks = 6;
+  /// Drift: a training case counts 0.5^(age / half-life), its age measured from the end of the
+  /// latest training case to its own end (0: every case counts the same).
+  double recency_half_life_days = 0;
+  /// Longest context (latest steps, or the whole prefix when short) whose successors are
+  /// features, and the past cases it needs to count.
+  int context_order = 5;
+  int context_min_support = 3;
+  /// Recent behaviour (drift): what followed the same last step in the latest this many
+  /// training cases before a prefix's last step (only what was known by then), as features
+  /// (0: none).
+  std::size_t recent_cases = 50;
+  /// Progress of train() and evaluate(), on the thread that calls them; may be empty. Not
+  /// saved with the learner.
+  Progress progress;
 };
 
-/// Why a prediction was made: a feature, its value in the case, and how much it pushed the
-/// prediction (log-odds for next steps, days for the remaining time).
+/// Why a prediction was made: a feature, its value in the case, how much it pushed the
+/// prediction (percentage points of probability for next steps, days for the remaining time),
+/// and the reason in an agent's words, e.g. "in 2,571 similar past cases, 78 % went on to
+/// Resolve ticket (+31 pp)".
 struct Evidence {
-  std::string feature;  ///< e.g. "last activity", "elapsed", "attribute product"
+  std::string feature;  ///< e.g. "last activity", "similar past cases", "attribute product"
   std::string value;    ///< the case's value, e.g. "Resolve ticket", "3.2 d"
   double weight = 0;
+  std::string text;
 };
 
 struct NextStep {
@@ -124,19 +146,35 @@ struct FragmentProposal {
   FragmentDef definition() const;
 };
 
-/// The result of the published evaluation protocol (docs/learning.md).
+/// How evaluate() splits the cases (docs/learning.md).
+enum class Split : std::uint8_t {
+  published,  ///< Tax et al. 2017: case order, the first 2 * round((n + 1) / 3) cases train
+  temporal,   ///< train on cases finished before a cut, test cases started after it
+};
+
+/// One evaluation point: a prefix of a test case. `predicted_next` may be "" (the case ends),
+/// which is a miss: at an evaluation point the case goes on.
 struct EvaluationPoint {
   std::string case_id;
   std::size_t prefix_length = 0;
   std::string actual_next, predicted_next;
   double actual_remaining_s = 0, predicted_remaining_s = 0;
+  std::string markov_next, vom_next;  ///< the baselines' predictions ("" = ends)
+};
+struct BaselineScore {
+  std::string name;  ///< "markov-1", "variable-order markov"
+  double accuracy = 0;
 };
 struct Evaluation {
+  Split split = Split::published;
   std::size_t train_cases = 0, test_cases = 0;
+  std::size_t left_out_cases = 0;  ///< temporal split: cases running across the cut
+  TimePoint cut{};                  ///< temporal split: the cut time
   std::vector<EvaluationPoint> points;
-  double accuracy = 0;   ///< next step: share of exact hits
+  double accuracy = 0;   ///< next step: share of exact hits ("case ends" is a candidate)
   double mae_days = 0;   ///< remaining time: mean absolute error in days
   double train_seconds = 0;
+  std::vector<BaselineScore> baselines;  ///< on the same points, from the same training cases
 };
 
 struct LearnerStats {
@@ -158,7 +196,8 @@ class Learner {
   /// boosted models on the next train() (or after `retrain_every` traces).
   void add(Trace trace);
   /// Fits the boosted models on the traces kept. Throws invalid_argument without traces.
-  void train();
+  /// `progress` (else options().progress) hears of every phase and boosting round.
+  void train(const Progress& progress = {});
 
   /// Ranked next activities for a running case (its steps so far), best first; "the case
   /// ends" (activity "") is among them unless `include_end` is false.
@@ -184,15 +223,23 @@ class Learner {
   static Learner import_file(const std::filesystem::path& path);
 
   struct Impl;
+  /// The private state (an incomplete type outside the library); for the library's own tests.
+  Impl& internals() noexcept { return *impl_; }
 
  private:
   std::unique_ptr<Impl> impl_;
 };
 
-/// The protocol of Tax et al. 2017 (docs/learning.md): cases in the given order; the first
-/// 2 * round((n + 1) / 3) train, the rest test; every prefix 2 <= k < L of a test case is an
-/// evaluation point. The learner sees only the training cases. "Case ends" is never predicted.
-Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& options = {});
+/// Next-step accuracy and remaining-time MAE (docs/learning.md). Published split: the protocol of
+/// Tax et al. 2017, cases in the given order, the first 2 * round((n + 1) / 3) train, the rest
+/// test. Temporal split: the cut is the start of the case that two thirds of the cases (by start
+/// time) started before; cases that ended before it train, cases that started at or after it
+/// test, cases running across it are left out. Every prefix 2 <= k < L of a test case is an
+/// evaluation point. Only training cases reach the learner and the baselines (first-order and
+/// variable-order Markov), which are scored on the same points. "The case ends" is always a
+/// candidate: no caller can tell the model that the case goes on.
+Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& options = {},
+                    Split split = Split::published);
 
 /// A case of the engine as a trace: completed tasks, reached milestones, occurred listeners
 /// and added fragments ("+fragment-id"), in order.

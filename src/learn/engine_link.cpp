@@ -105,7 +105,8 @@ std::function<std::optional<TimePoint>(const CaseInfo&, TimePoint)> forecaster(s
         if (!v.is_object() && !v.is_array() && !v.is_null()) t.attributes.emplace_back(k, scalar_text(v));
     for (const PlanItemInfo& it : info.items)
       if (it.state == ItemState::completed && it.kind != ItemKind::stage && it.ended_at)
-        t.steps.push_back(Step{it.fragment.empty() ? it.name : it.def_id, *it.ended_at, it.assignee, it.fragment.empty(), {}});
+        t.steps.push_back(
+            Step{it.fragment.empty() ? it.name : it.def_id, *it.ended_at, it.assignee, it.fragment.empty(), {}});
     std::stable_sort(t.steps.begin(), t.steps.end(), [](const Step& a, const Step& b) { return a.time < b.time; });
     if (t.steps.empty()) return std::nullopt;  // nothing done yet: no evidence to forecast from
     return learner->completion(t, now).expected;
@@ -114,8 +115,11 @@ std::function<std::optional<TimePoint>(const CaseInfo&, TimePoint)> forecaster(s
 
 int save_template(Engine& engine, const std::string& name, const Learner& learner) {
   const LearnerStats s = learner.stats();
-  const Json meta = {{"traces", s.traces}, {"steps", s.steps}, {"activities", s.activities},
-                     {"trained_on", s.trained_on}, {"model_version", s.model_version}};
+  const Json meta = {{"traces", s.traces},
+                     {"steps", s.steps},
+                     {"activities", s.activities},
+                     {"trained_on", s.trained_on},
+                     {"model_version", s.model_version}};
   return engine.put_template(name, "learner", meta, learner.save());
 }
 

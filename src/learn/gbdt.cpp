@@ -3,6 +3,8 @@
 
 #include <acm/error.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -19,16 +21,15 @@ struct GH {
 /// (one extra bin for codes outside the declared range).
 struct Binned {
   std::size_t rows = 0, cols = 0;
-  std::vector<std::uint8_t> bins;         // row-major
-  std::vector<std::vector<float>> cuts;   // numeric: bin b holds x <= cuts[b]
-  std::vector<int> bin_count;             // per feature
-  std::vector<std::size_t> offset;        // per feature, into a histogram
+  std::vector<std::uint8_t> bins;        // row-major
+  std::vector<std::vector<float>> cuts;  // numeric: bin b holds x <= cuts[b]
+  std::vector<int> bin_count;            // per feature
+  std::vector<std::size_t> offset;       // per feature, into a histogram
   std::size_t total_bins = 0;
 };
 
 Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int max_bins) {
-  if (features.size() != x.cols)
-    throw Error(ErrorCode::internal, "gbdt: feature list and matrix width differ");
+  if (features.size() != x.cols) throw Error(ErrorCode::internal, "gbdt: feature list and matrix width differ");
   max_bins = std::clamp(max_bins, 2, 255);
   Binned b;
   b.rows = x.rows;
@@ -56,16 +57,20 @@ Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int
     uniq.reserve(64);
     for (std::size_t r = 0; r < column.size(); ++r)
       if (uniq.empty() || column[r] != uniq.back()) {
-        if (uniq.size() < static_cast<std::size_t>(max_bins) + 1) uniq.push_back(column[r]);
-        else { uniq.clear(); break; }
+        if (uniq.size() < static_cast<std::size_t>(max_bins) + 1)
+          uniq.push_back(column[r]);
+        else {
+          uniq.clear();
+          break;
+        }
       }
     std::vector<float>& cuts = b.cuts[f];
     if (!uniq.empty() && uniq.size() <= static_cast<std::size_t>(max_bins)) {
       cuts = uniq;
     } else {
       for (int i = 1; i < max_bins; ++i) {
-        const std::size_t idx = std::min(column.size() - 1, static_cast<std::size_t>(i) * column.size() /
-                                                                static_cast<std::size_t>(max_bins));
+        const std::size_t idx = std::min(
+            column.size() - 1, static_cast<std::size_t>(i) * column.size() / static_cast<std::size_t>(max_bins));
         if (cuts.empty() || column[idx] > cuts.back()) cuts.push_back(column[idx]);
       }
       if (cuts.empty() || cuts.back() < column.back()) cuts.push_back(column.back());
@@ -204,7 +209,8 @@ class TreeBuilder {
       GH left;
       for (int b = 0; b < nb - 1; ++b) {
         const GH& cell = hist[off + static_cast<std::size_t>(b)];
-        if (categorical) left = cell;
+        if (categorical)
+          left = cell;
         else {
           left.g += cell.g;
           left.h += cell.h;
@@ -246,11 +252,22 @@ void check_training_input(const Matrix& x, std::size_t labels, const std::vector
     throw Error(ErrorCode::internal, "gbdt: inconsistent training input sizes");
 }
 
-double quantile_of(std::vector<double>& v, double alpha) {
+/// The alpha quantile of (value, weight) pairs.
+double weighted_quantile(std::vector<std::pair<double, double>>& v, double alpha) {
   if (v.empty()) return 0;
-  const std::size_t k = std::min(v.size() - 1, static_cast<std::size_t>(alpha * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
+  std::sort(v.begin(), v.end());
+  double total = 0;
+  for (const auto& [x, w] : v) total += w;
+  double acc = 0;
+  for (const auto& [x, w] : v) {
+    acc += w;
+    if (acc > alpha * total) return x;
+  }
+  return v.back().first;
+}
+
+void check_weights(std::span<const float> w, std::size_t rows) {
+  if (!w.empty() && w.size() != rows) throw Error(ErrorCode::internal, "gbdt: one weight per row expected");
 }
 
 }  // namespace
@@ -298,8 +315,10 @@ std::vector<float> Ensemble::contributions(std::span<const float> row, int k) co
 }
 
 Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes,
-                       const std::vector<FeatureSpec>& features, const Params& params) {
+                       const std::vector<FeatureSpec>& features, const Params& params, std::span<const float> weights) {
   check_training_input(x, labels.size(), features);
+  check_weights(weights, x.rows);
+  auto w_of = [&](std::size_t r) { return weights.empty() ? 1.0 : static_cast<double>(weights[r]); };
   if (classes < 2) throw Error(ErrorCode::invalid_argument, "classification needs at least two classes");
   const Binned data = bin_matrix(x, features, params.max_bins);
   const std::size_t n = x.rows;
@@ -309,9 +328,13 @@ Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes
   e.features = features;
   // Start from the log of the class priors.
   std::vector<double> prior(K, 1.0);
-  for (int y : labels) prior[static_cast<std::size_t>(y)] += 1;
-  for (std::size_t k = 0; k < K; ++k)
-    e.base.push_back(static_cast<float>(std::log(prior[k] / (static_cast<double>(n) + static_cast<double>(K)))));
+  double prior_total = static_cast<double>(K);
+  for (std::size_t r = 0; r < n; ++r) {
+    if (labels[r] < 0 || labels[r] >= classes) throw Error(ErrorCode::internal, "gbdt: label out of range");
+    prior[static_cast<std::size_t>(labels[r])] += w_of(r);
+    prior_total += w_of(r);
+  }
+  for (std::size_t k = 0; k < K; ++k) e.base.push_back(static_cast<float>(std::log(prior[k] / prior_total)));
   std::vector<float> scores(n * K);
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t k = 0; k < K; ++k) scores[r * K + k] = e.base[k];
@@ -326,8 +349,9 @@ Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes
     auto grow = [&](std::size_t k) {
       for (std::size_t r = 0; r < n; ++r) {
         const double p = prob[r * K + k];
-        g[k][r] = p - (static_cast<std::size_t>(labels[r]) == k ? 1.0 : 0.0);
-        h[k][r] = std::max(2.0 * p * (1.0 - p), 1e-6);
+        const double w = w_of(r);
+        g[k][r] = w * (p - (static_cast<std::size_t>(labels[r]) == k ? 1.0 : 0.0));
+        h[k][r] = w * std::max(2.0 * p * (1.0 - p), 1e-6);
       }
       TreeBuilder builder(data, features, params);
       round_trees[k] = builder.build(g[k], h[k], leaf_of[k]);
@@ -344,44 +368,84 @@ Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes
     }
     for (std::size_t k = 0; k < K; ++k) {
       const std::vector<Node>& nodes = round_trees[k].nodes;
-      for (std::size_t r = 0; r < n; ++r)
-        scores[r * K + k] += nodes[static_cast<std::size_t>(leaf_of[k][r])].value;
+      for (std::size_t r = 0; r < n; ++r) scores[r * K + k] += nodes[static_cast<std::size_t>(leaf_of[k][r])].value;
       settle_internal_values(round_trees[k]);
       e.trees.push_back(std::move(round_trees[k]));
     }
+    if (params.on_round) params.on_round(round + 1, params.rounds);
   }
   return e;
 }
 
 Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double alpha,
-                        const std::vector<FeatureSpec>& features, const Params& params) {
+                        const std::vector<FeatureSpec>& features, const Params& params,
+                        std::span<const float> weights) {
   check_training_input(x, targets.size(), features);
+  check_weights(weights, x.rows);
+  auto w_of = [&](std::size_t r) { return weights.empty() ? 1.0 : static_cast<double>(weights[r]); };
   if (!(alpha > 0 && alpha < 1)) throw Error(ErrorCode::invalid_argument, "a quantile must lie in (0, 1)");
   const Binned data = bin_matrix(x, features, params.max_bins);
   const std::size_t n = x.rows;
   Ensemble e;
   e.outputs = 1;
   e.features = features;
-  std::vector<double> tmp(targets.begin(), targets.end());
-  e.base.push_back(static_cast<float>(quantile_of(tmp, alpha)));
+  std::vector<std::pair<double, double>> tmp;
+  tmp.reserve(n);
+  for (std::size_t r = 0; r < n; ++r) tmp.emplace_back(targets[r], w_of(r));
+  e.base.push_back(static_cast<float>(weighted_quantile(tmp, alpha)));
   std::vector<double> pred(n, e.base[0]), g(n), h(n, 1.0);
+  for (std::size_t r = 0; r < n; ++r) h[r] = w_of(r);
   std::vector<std::int32_t> leaf_of;
   TreeBuilder builder(data, features, params);
   for (int round = 0; round < params.rounds; ++round) {
-    for (std::size_t r = 0; r < n; ++r) g[r] = targets[r] > pred[r] ? -alpha : 1.0 - alpha;
+    for (std::size_t r = 0; r < n; ++r) g[r] = w_of(r) * (targets[r] > pred[r] ? -alpha : 1.0 - alpha);
     Tree t = builder.build(g, h, leaf_of);
     // Leaf values: the alpha quantile of the residuals of the rows in the leaf.
-    std::vector<std::vector<double>> residuals(t.nodes.size());
+    std::vector<std::vector<std::pair<double, double>>> residuals(t.nodes.size());
     for (std::size_t r = 0; r < n; ++r)
-      residuals[static_cast<std::size_t>(leaf_of[r])].push_back(targets[r] - pred[r]);
+      residuals[static_cast<std::size_t>(leaf_of[r])].emplace_back(targets[r] - pred[r], w_of(r));
     for (std::size_t i = 0; i < t.nodes.size(); ++i)
       if (t.nodes[i].feature < 0)
-        t.nodes[i].value = static_cast<float>(params.eta * quantile_of(residuals[i], alpha));
+        t.nodes[i].value = static_cast<float>(params.eta * weighted_quantile(residuals[i], alpha));
     for (std::size_t r = 0; r < n; ++r) pred[r] += t.nodes[static_cast<std::size_t>(leaf_of[r])].value;
     settle_internal_values(t);
     e.trees.push_back(std::move(t));
+    if (params.on_round) params.on_round(round + 1, params.rounds);
   }
   return e;
+}
+
+void Ensemble::validate(std::size_t width, int expected_outputs) const {
+  auto bad = [](const std::string& what) { throw Error(ErrorCode::storage, "learned template: " + what); };
+  if (outputs != expected_outputs)
+    bad(fmt::format("model has {} outputs where {} are expected", outputs, expected_outputs));
+  if (base.size() != static_cast<std::size_t>(outputs))
+    bad(fmt::format("model has {} base scores for {} outputs", base.size(), outputs));
+  if (trees.size() % static_cast<std::size_t>(outputs) != 0)
+    bad(fmt::format("model has {} trees, not a multiple of its {} outputs", trees.size(), outputs));
+  if (features.size() != width) bad(fmt::format("model reads {} columns, the layout has {}", features.size(), width));
+  for (float b : base)
+    if (!std::isfinite(b)) bad("model has a base score that is not a finite number");
+  for (std::size_t t = 0; t < trees.size(); ++t) {
+    const std::vector<Node>& nodes = trees[t].nodes;
+    if (nodes.empty()) bad(fmt::format("tree {} has no nodes", t));
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const Node& nd = nodes[i];
+      if (!std::isfinite(nd.value) || !std::isfinite(nd.threshold) || !std::isfinite(nd.cover))
+        bad(fmt::format("tree {} node {} holds a number that is not finite", t, i));
+      if (nd.feature == -1) continue;
+      if (nd.feature < -1 || static_cast<std::size_t>(nd.feature) >= width)
+        bad(fmt::format("tree {} node {} splits on column {} of {}", t, i, nd.feature, width));
+      const auto in_tree = [&](std::int32_t c) {
+        return c > static_cast<std::int32_t>(i) && static_cast<std::size_t>(c) < nodes.size();
+      };
+      if (!in_tree(nd.left) || !in_tree(nd.right))
+        bad(fmt::format("tree {} node {} has children {} and {} outside the tree ({} nodes)", t, i, nd.left, nd.right,
+                        nodes.size()));
+      if (nd.categorical != (features[static_cast<std::size_t>(nd.feature)].kind == FeatureKind::categorical))
+        bad(fmt::format("tree {} node {} splits column {} as the wrong kind", t, i, nd.feature));
+    }
+  }
 }
 
 }  // namespace acm::learn::gbdt

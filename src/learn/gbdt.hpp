@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,10 +22,6 @@ struct FeatureSpec {
   std::string name;
   FeatureKind kind = FeatureKind::numeric;
   int categories = 0;  ///< categorical only: number of codes (values outside are "other")
-  template <class A>
-  void serialize(A& a, unsigned /*version*/) {
-    a& name& kind& categories;
-  }
 };
 
 struct Params {
@@ -34,6 +31,8 @@ struct Params {
   double lambda = 1.0;            ///< L2 regularisation of leaf weights
   double min_child_weight = 1.0;  ///< minimum hessian sum in a child
   int max_bins = 64;              ///< numeric features are cut into at most this many bins
+  /// Called after every round with (rounds done, rounds), on the calling thread (may be empty).
+  std::function<void(int, int)> on_round;
 };
 
 /// A row-major matrix of feature values (categorical values are codes stored as floats).
@@ -47,22 +46,14 @@ struct Matrix {
 struct Node {
   std::int32_t feature = -1;  ///< -1: leaf
   bool categorical = false;
-  float threshold = 0;        ///< numeric: go left when x <= threshold; categorical: when x == threshold
+  float threshold = 0;  ///< numeric: go left when x <= threshold; categorical: when x == threshold
   std::int32_t left = -1, right = -1;
-  float value = 0;            ///< leaf weight; internal nodes: the cover-weighted mean of their leaves
-  float cover = 0;            ///< hessian sum of the training rows that reached the node
-  template <class A>
-  void serialize(A& a, unsigned /*version*/) {
-    a& feature& categorical& threshold& left& right& value& cover;
-  }
+  float value = 0;  ///< leaf weight; internal nodes: the cover-weighted mean of their leaves
+  float cover = 0;  ///< hessian sum of the training rows that reached the node
 };
 
 struct Tree {
   std::vector<Node> nodes;  ///< nodes[0] is the root
-  template <class A>
-  void serialize(A& a, unsigned /*version*/) {
-    a& nodes;
-  }
 };
 
 /// An additive model: for output k, score = base[k] + sum of trees[r * outputs + k].
@@ -71,10 +62,11 @@ struct Ensemble {
   std::vector<float> base;
   std::vector<Tree> trees;
   std::vector<FeatureSpec> features;  ///< what the columns are, for explanations
-  template <class A>
-  void serialize(A& a, unsigned /*version*/) {
-    a& outputs& base& trees& features;
-  }
+
+  /// Checks a loaded ensemble before use: `outputs` matches `base` and the tree count, every
+  /// node's feature is a column of a row of `width`, children lie after their parent inside
+  /// the tree (so every path ends), values are finite. Throws Error(storage) naming the problem.
+  void validate(std::size_t width, int expected_outputs) const;
 
   bool empty() const { return trees.empty(); }
   /// Raw scores, one per output.
@@ -83,15 +75,17 @@ struct Ensemble {
   /// bias); they sum to the raw score. Saabas' method: each split on the path credits its
   /// feature with the change of the expected value.
   std::vector<float> contributions(std::span<const float> row, int k) const;
-
 };
-/// Multiclass classification with the softmax loss; labels in [0, classes).
+/// Multiclass classification with the softmax loss; labels in [0, classes). `weights`: one per
+/// row (empty: all 1), e.g. recency weights.
 Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes,
-                       const std::vector<FeatureSpec>& features, const Params& params);
+                       const std::vector<FeatureSpec>& features, const Params& params,
+                       std::span<const float> weights = {});
 /// Regression of the `alpha` quantile (pinball loss); leaf values are refreshed to the
 /// quantile of the residuals that reach them, as for gradient boosting with absolute loss.
 Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double alpha,
-                        const std::vector<FeatureSpec>& features, const Params& params);
+                        const std::vector<FeatureSpec>& features, const Params& params,
+                        std::span<const float> weights = {});
 
 /// Softmax of raw scores, in place.
 void softmax(std::span<float> scores);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the `acm` CLI: the real binary, run on temporary store files.
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -310,19 +311,38 @@ TEST_CASE("cli: learn evaluate on the Tax et al. help-desk log") {
   Run r = acm("learn evaluate " + quote(log.string()) + " --out " + quote(out.string()) + " --json");
   REQUIRE(r.code == 0);
   const Json j = r.json();
+  // Published split at the top level ("the case ends" is a candidate; no absolute date).
+  CHECK(j["split"] == "published");
   CHECK(j["points"] == 1993);
-  CHECK(j["accuracy"].get<double>() >= 0.78);
-  CHECK(j["mae_days"].get<double>() <= 6.0);
+  const double markov = j["baselines"]["markov-1"].get<double>();
+  CHECK(markov == doctest::Approx(0.6954).epsilon(0.001));  // same points, same training cases
+  CHECK(j["baselines"]["variable-order markov"].get<double>() == doctest::Approx(0.6944).epsilon(0.001));
+  CHECK(j["accuracy"].get<double>() >= 0.74);
+  CHECK(j["accuracy"].get<double>() >= markov + 0.04);
+  CHECK(j["mae_days"].get<double>() <= 6.2);
+  // The temporal split, in the same run: train on cases ended before the cut, test after it.
+  REQUIRE(j["splits"].size() == 2);
+  const Json& t = j["splits"][1];
+  CHECK(t["split"] == "temporal");
+  CHECK(t["test_cases"] == 1268);
+  CHECK(t["left_out_cases"] == 40);
+  const double best = std::max(t["baselines"]["markov-1"].get<double>(), t["baselines"]["variable-order markov"].get<double>());
+  CHECK(t["accuracy"].get<double>() >= best + 0.03);
   std::ifstream in(out);
   std::string line;
   REQUIRE(std::getline(in, line));
   CHECK(line == "case_id,prefix_length,predicted_next,predicted_remaining_seconds");
   std::size_t rows = 0;
-  while (std::getline(in, line)) ++rows;
+  while (std::getline(in, line)) {
+    ++rows;
+    CHECK(line.find(",,") == std::string::npos);  // "the case ends" is written as end
+  }
   CHECK(rows == 1993);
 
   r = acm("learn evaluate " + quote(log.string()) + " --out " + quote(out.string()));
   REQUIRE(r.code == 0);
   CHECK(r.out.find("accuracy") != std::string::npos);
+  CHECK(r.out.find("markov-1") != std::string::npos);
+  CHECK(r.out.find("temporal split") != std::string::npos);
   CHECK(r.out.find("MAE") != std::string::npos);
 }

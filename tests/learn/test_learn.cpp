@@ -121,7 +121,7 @@ TEST_CASE("next steps: ranked, with support, matched prefix and evidence") {
     CHECK(next[0].support == 80);
     REQUIRE_FALSE(next[0].evidence.empty());
     bool channel = false;
-    for (const Evidence& e : next[0].evidence) channel |= e.feature == "attribute channel" && e.value == "phone";
+    for (const Evidence& e : next[0].evidence) channel |= e.feature == "attribute channel" && e.value == "channel is phone";
     CHECK(channel);
     auto mail = l.next_steps(prefix_of(log[0], 2), 1);  // log[0] went by mail
     CHECK(mail[0].activity == "D");

@@ -182,6 +182,7 @@ py::list from_evidence(const std::vector<learn::Evidence>& ev) {
     d["feature"] = e.feature;
     d["value"] = e.value;
     d["weight"] = e.weight;
+    d["text"] = e.text;
     out.append(d);
   }
   return out;
@@ -522,6 +523,9 @@ void bind_learning(py::module_& m) {
         d["accuracy"] = ev.accuracy;
         d["mae_days"] = ev.mae_days;
         d["train_seconds"] = ev.train_seconds;
+        py::dict baselines;
+        for (const auto& b : ev.baselines) baselines[py::str(b.name)] = b.accuracy;
+        d["baselines"] = baselines;
         py::list points;
         for (const auto& p : ev.points) {
           py::dict x;
@@ -529,6 +533,8 @@ void bind_learning(py::module_& m) {
           x["prefix_length"] = p.prefix_length;
           x["actual_next"] = p.actual_next;
           x["predicted_next"] = p.predicted_next;
+          x["markov_next"] = p.markov_next;
+          x["vom_next"] = p.vom_next;
           x["actual_remaining_s"] = p.actual_remaining_s;
           x["predicted_remaining_s"] = p.predicted_remaining_s;
           points.append(x);

@@ -66,7 +66,8 @@ def test_train_and_recommend(learner, traces):
     assert probabilities == sorted(probabilities, reverse=True)
     assert 0 < sum(probabilities) <= 1.0 + 1e-9
     assert steps[0]["support"] > 0
-    assert steps[0]["evidence"] and {"feature", "value", "weight"} <= set(steps[0]["evidence"][0])
+    assert steps[0]["evidence"] and {"feature", "value", "weight", "text"} <= set(steps[0]["evidence"][0])
+    assert "similar past cases" in steps[0]["evidence"][0]["text"]
     assert all(s["activity"] != "" for s in learner.next_steps(running(trace, 2), include_end=False))
 
     now = trace["steps"][1]["time"] + dt.timedelta(hours=1)
@@ -195,7 +196,12 @@ def test_the_published_protocol(traces):
     print(f"evaluation through Python: accuracy {result['accuracy']:.4f}, MAE {result['mae_days']:.3f} days")
     assert result["test_cases"] == 1268
     assert len(result["points"]) == 1993
-    assert result["accuracy"] >= 0.78
-    assert 0 <= result["mae_days"] <= 6.0
+    # "The case ends" is a candidate (a miss at every point), no absolute date.
+    assert result["accuracy"] >= 0.74
+    assert result["baselines"]["markov-1"] == pytest.approx(0.6954, abs=0.001)
+    assert result["accuracy"] >= result["baselines"]["markov-1"] + 0.04
+    assert 0 <= result["mae_days"] <= 6.2
+    markov_hits = sum(p["markov_next"] == p["actual_next"] for p in result["points"])
+    assert markov_hits / len(result["points"]) == pytest.approx(result["baselines"]["markov-1"])
     hits = sum(p["actual_next"] == p["predicted_next"] for p in result["points"])
     assert hits / len(result["points"]) == pytest.approx(result["accuracy"])
