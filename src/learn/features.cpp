@@ -9,7 +9,7 @@ namespace acm::learn {
 namespace {
 
 constexpr int kMaxCategories = 250;  // codes fit a byte with "rare" and "none" (trees bin by byte)
-constexpr int kMaxCounted = 40;      // activities with their own count/time columns and class
+constexpr int kMaxCounted = 16;      // activities with their own count/time columns and class
 
 Codebook codebook_of(const std::unordered_map<std::string, std::uint64_t>& counts, int min_count) {
   std::vector<std::pair<std::string, std::uint64_t>> v(counts.begin(), counts.end());

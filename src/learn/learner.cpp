@@ -26,7 +26,7 @@ namespace {
 
 constexpr std::size_t kSuffix = 3;                            // longest suffix kept for back-off
 constexpr std::size_t kMaxCountNodes = std::size_t{1} << 18;  // trie nodes and suffix keys: memory bound
-constexpr std::size_t kMaxTrainRows = 400'000;                // training rows per fit: time and memory bound
+constexpr std::size_t kMaxTrainRows = 50'000;  // training rows per fit: time and memory bound
 
 double to_days(Duration d) { return static_cast<double>(d.count()) / 86'400'000.0; }
 Duration from_days(double d) { return Duration{static_cast<Duration::rep>(std::llround(d * 86'400'000.0))}; }

@@ -254,6 +254,10 @@ TEST_CASE("cli: learn import reports malformed rows by line, --stop-on-error sto
   r = acm("learn import-template " + quote(file) + " --template copy --json");
   REQUIRE(r.code == 0);
   CHECK(r.json()["traces"] == 2);
+  // The header is checked first: an endless foreign file is refused at once, not read whole.
+  r = acm("learn import-template /dev/zero --template zero");
+  CHECK(r.code != 0);
+  CHECK(r.err.find("bad magic") != std::string::npos);
 }
 
 TEST_CASE("cli: the demo, then train on its closed cases and recommend for the open one") {
