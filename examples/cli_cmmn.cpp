@@ -46,7 +46,8 @@ std::optional<int> load_cmmn_file(Context& ctx, const std::string& path) {
   const std::size_t types = r.definitions["case_types"].size();
   if (ctx.json()) {
     Json cases = Json::array();
-    for (const auto& c : r.cases) cases.push_back(Json{{"case", c.case_id}, {"case_type", c.case_type}, {"fragment", c.fragment}});
+    for (const auto& c : r.cases)
+      cases.push_back(Json{{"case", c.case_id}, {"case_type", c.case_type}, {"fragment", c.fragment}});
     print_json({{"loaded", path},
                 {"format", "cmmn"},
                 {"fragments", fragments},
@@ -56,7 +57,8 @@ std::optional<int> load_cmmn_file(Context& ctx, const std::string& path) {
   } else {
     std::cout << fmt::format("loaded {} (CMMN): {} fragments, {} case types\n", path, fragments, types);
     for (const auto& c : r.cases)
-      std::cout << fmt::format("  case {} -> case type {} (plan model: fragment {})\n", c.case_id, c.case_type, c.fragment);
+      std::cout << fmt::format("  case {} -> case type {} (plan model: fragment {})\n", c.case_id, c.case_type,
+                               c.fragment);
     for (const auto& w : r.warnings) std::cerr << "warning: " << cmmn::to_string(w) << "\n";
   }
   return 0;
@@ -75,7 +77,8 @@ void add_cmmn_commands(CLI::App& app, Context& ctx) {
       for (const auto& c : r.cases) {
         Json items = Json::object();
         for (const auto& [k, v] : c.items) items[k] = v;
-        cases.push_back(Json{{"case", c.case_id}, {"case_type", c.case_type}, {"fragment", c.fragment}, {"items", items}});
+        cases.push_back(
+            Json{{"case", c.case_id}, {"case_type", c.case_type}, {"fragment", c.fragment}, {"items", items}});
       }
       print_json({{"definitions", r.definitions}, {"cases", cases}, {"warnings", warnings_json(r.warnings)}});
     } else {
@@ -105,14 +108,15 @@ void add_cmmn_commands(CLI::App& app, Context& ctx) {
         continue;
       }
       const char* verdict = r.failed ? "FAIL" : r.skipped || !r.error.empty() ? "SKIP" : "PASS";
-      std::cout << fmt::format("{} {}: {} passed, {} failed, {} skipped (inferred: {} hold, {} do not)\n", verdict, r.name,
-                               r.passed, r.failed, r.skipped, r.inferred_passed, r.inferred_failed);
+      std::cout << fmt::format("{} {}: {} passed, {} failed, {} skipped (inferred: {} hold, {} do not)\n", verdict,
+                               r.name, r.passed, r.failed, r.skipped, r.inferred_passed, r.inferred_failed);
       if (!r.error.empty()) std::cout << "    " << r.error << "\n";
       for (const auto& c : r.checks) {
         if (c.inferred || c.status == "passed") continue;
         if (c.status == "skipped" && !r.error.empty()) continue;
-        std::cout << fmt::format("    step {} ({}): {} {}: expected {}, actual {}{}\n", c.step, c.action, c.key, c.status,
-                                 short_json(c.expected), short_json(c.actual), c.reason.empty() ? "" : " - " + c.reason);
+        std::cout << fmt::format("    step {} ({}): {} {}: expected {}, actual {}{}\n", c.step, c.action, c.key,
+                                 c.status, short_json(c.expected), short_json(c.actual),
+                                 c.reason.empty() ? "" : " - " + c.reason);
       }
     }
     if (ctx.json()) {

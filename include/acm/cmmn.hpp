@@ -69,8 +69,8 @@ struct Check {
   std::string status;    ///< "passed", "failed" or "skipped"
   Json expected;
   Json actual;
-  std::string reason;    ///< skipped: why; failed: optional detail
-  bool inferred = false; ///< from `inferred` (reported, not counted)
+  std::string reason;     ///< skipped: why; failed: optional detail
+  bool inferred = false;  ///< from `inferred` (reported, not counted)
 };
 
 /// The outcome of one scenario file.

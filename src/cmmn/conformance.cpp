@@ -28,9 +28,12 @@ Json ScenarioReport::to_json() const {
     if (!c.reason.empty()) j["reason"] = c.reason;
     (c.inferred ? inferred_json : checks_json).push_back(std::move(j));
   }
-  Json j{{"file", file},          {"name", name},
-         {"passed", passed},      {"failed", failed},
-         {"skipped", skipped},    {"checks", checks_json},
+  Json j{{"file", file},
+         {"name", name},
+         {"passed", passed},
+         {"failed", failed},
+         {"skipped", skipped},
+         {"checks", checks_json},
          {"inferred", Json{{"passed", inferred_passed}, {"failed", inferred_failed}, {"checks", inferred_json}}}};
   if (!error.empty()) j["error"] = error;
   return j;
@@ -38,9 +41,7 @@ Json ScenarioReport::to_json() const {
 
 namespace {
 
-bool is_live(ItemState s) {
-  return s != ItemState::completed && s != ItemState::terminated;
-}
+bool is_live(ItemState s) { return s != ItemState::completed && s != ItemState::terminated; }
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -203,8 +204,8 @@ bool item_state_matches(const std::vector<const PlanItemInfo*>& insts, const std
 }
 
 bool known_word(const std::string& w) {
-  static const std::set<std::string> words{"available", "enabled",  "disabled", "active",     "suspended",
-                                           "failed",    "completed", "terminated", "absent",  "live",
+  static const std::set<std::string> words{"available",  "enabled",     "disabled",      "active",      "suspended",
+                                           "failed",     "completed",   "terminated",    "absent",      "live",
                                            "not_active", "not_enabled", "not_available", "not_disabled"};
   return words.count(w) > 0;
 }
@@ -331,9 +332,12 @@ class Checker {
       const std::string st(to_string(c.status));
       const std::string w = v.is_string() ? v.get<std::string>() : "";
       bool ok;
-      if (w == "ended") ok = c.status == CaseStatus::completed || c.status == CaseStatus::terminated || c.status == CaseStatus::closed;
-      else if (w == "active") ok = c.status == CaseStatus::active;
-      else ok = st == w;
+      if (w == "ended")
+        ok = c.status == CaseStatus::completed || c.status == CaseStatus::terminated || c.status == CaseStatus::closed;
+      else if (w == "active")
+        ok = c.status == CaseStatus::active;
+      else
+        ok = st == w;
       add("case", v, st, ok);
       return;
     }
@@ -364,7 +368,8 @@ class Checker {
           bool ok = true;
           for (auto s = e.value().begin(); s != e.value().end(); ++s) {
             long n = 0;
-            if (s.key() == "total") n = static_cast<long>(live.size());
+            if (s.key() == "total")
+              n = static_cast<long>(live.size());
             else
               for (const auto* p : live) n += to_string(p->state) == s.key();
             actual[s.key()] = n;
@@ -472,7 +477,8 @@ class Checker {
             }
           }
         }
-        add("completable." + e.key(), e.value(), completable, e.value().is_boolean() && e.value().get<bool>() == completable, why);
+        add("completable." + e.key(), e.value(), completable,
+            e.value().is_boolean() && e.value().get<bool>() == completable, why);
       }
       return;
     }
@@ -511,11 +517,16 @@ std::string pick_instance(const Run& run, const Json& step, const std::string& a
       if (to_string(p->state) == w) return p->id;
   }
   std::vector<ItemState> prefer;
-  if (action == "complete") prefer = {ItemState::active};
-  else if (action == "manual_start" || action == "disable") prefer = {ItemState::enabled};
-  else if (action == "reenable") prefer = {ItemState::disabled};
-  else if (action == "occur") prefer = {ItemState::available};
-  else if (action == "terminate") prefer = {ItemState::active, ItemState::suspended};
+  if (action == "complete")
+    prefer = {ItemState::active};
+  else if (action == "manual_start" || action == "disable")
+    prefer = {ItemState::enabled};
+  else if (action == "reenable")
+    prefer = {ItemState::disabled};
+  else if (action == "occur")
+    prefer = {ItemState::available};
+  else if (action == "terminate")
+    prefer = {ItemState::active, ItemState::suspended};
   for (ItemState s : prefer)
     for (const auto* p : live)
       if (p->state == s) return p->id;
@@ -543,7 +554,8 @@ void do_step(Run& run, const Json& step, const std::string& action, const std::s
   if (action == "complete") {
     const std::string id = pick_instance(run, step, action);
     if (step.contains("variables") && step["variables"].is_object())
-      for (auto it = step["variables"].begin(); it != step["variables"].end(); ++it) e.set_file(by, cid, it.key(), it.value());
+      for (auto it = step["variables"].begin(); it != step["variables"].end(); ++it)
+        e.set_file(by, cid, it.key(), it.value());
     e.complete_item(by, cid, id);
   } else if (action == "manual_start") {
     e.start_item(by, cid, pick_instance(run, step, action));
@@ -685,8 +697,10 @@ ScenarioReport run_scenario(const std::string& file, const std::string& base_dir
       c.reason = "a refused step changed the case";
       rep.checks.push_back(std::move(c));
     }
-    if (st.contains("expect") && st["expect"].is_object()) Checker(rep, run, i, action, false).check_all(st["expect"], failed, err);
-    if (st.contains("inferred") && st["inferred"].is_object()) Checker(rep, run, i, action, true).check_all(st["inferred"], failed, err);
+    if (st.contains("expect") && st["expect"].is_object())
+      Checker(rep, run, i, action, false).check_all(st["expect"], failed, err);
+    if (st.contains("inferred") && st["inferred"].is_object())
+      Checker(rep, run, i, action, true).check_all(st["inferred"], failed, err);
   }
   finish();
   return rep;

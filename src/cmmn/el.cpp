@@ -89,7 +89,7 @@ std::vector<Token> lex(std::string_view s, std::size_t base) {
       i = j;
     } else {
       static const char* const ops[] = {"==", "!=", "<=", ">=", "&&", "||", "->", "+=", "(", ")", "[", "]", ".",
-                                         ",",  "?",  ":",  "<",  ">",  "!",  "+",  "-",  "*", "/", "%", "=", ";"};
+                                        ",",  "?",  ":",  "<",  ">",  "!",  "+",  "-",  "*", "/", "%", "=", ";"};
       bool found = false;
       for (const char* op : ops) {
         const std::size_t n = std::char_traits<char>::length(op);
@@ -130,11 +130,21 @@ std::string quote(const std::string& v) {
   std::string r = "\"";
   for (unsigned char c : v) {
     switch (c) {
-      case '"': r += "\\\""; break;
-      case '\\': r += "\\\\"; break;
-      case '\n': r += "\\n"; break;
-      case '\t': r += "\\t"; break;
-      case '\r': r += "\\r"; break;
+      case '"':
+        r += "\\\"";
+        break;
+      case '\\':
+        r += "\\\\";
+        break;
+      case '\n':
+        r += "\\n";
+        break;
+      case '\t':
+        r += "\\t";
+        break;
+      case '\r':
+        r += "\\r";
+        break;
       default:
         if (c < 0x20) {
           static const char* hex = "0123456789abcdef";
@@ -228,9 +238,12 @@ class Parser {
     Out l = relational();
     for (;;) {
       std::string op;
-      if (is_op("==") || is_word("eq")) op = "==";
-      else if (is_op("!=") || is_word("ne")) op = "!=";
-      else break;
+      if (is_op("==") || is_word("eq"))
+        op = "==";
+      else if (is_op("!=") || is_word("ne"))
+        op = "!=";
+      else
+        break;
       ++p_;
       Out r = relational();
       l = {"(" + l.text + " " + op + " " + r.text + ")", false, true};
@@ -242,12 +255,18 @@ class Parser {
     Out l = additive();
     for (;;) {
       std::string op;
-      if (is_op("<") || is_word("lt")) op = "<";
-      else if (is_op(">") || is_word("gt")) op = ">";
-      else if (is_op("<=") || is_word("le")) op = "<=";
-      else if (is_op(">=") || is_word("ge")) op = ">=";
-      else if (is_word("instanceof")) throw ElError(peek().col, "'instanceof' is not supported");
-      else break;
+      if (is_op("<") || is_word("lt"))
+        op = "<";
+      else if (is_op(">") || is_word("gt"))
+        op = ">";
+      else if (is_op("<=") || is_word("le"))
+        op = "<=";
+      else if (is_op(">=") || is_word("ge"))
+        op = ">=";
+      else if (is_word("instanceof"))
+        throw ElError(peek().col, "'instanceof' is not supported");
+      else
+        break;
       ++p_;
       Out r = additive();
       l = {"(" + l.text + " " + op + " " + r.text + ")", false, true};
@@ -269,10 +288,14 @@ class Parser {
     Out l = unary();
     for (;;) {
       std::string op;
-      if (is_op("*")) op = "*";
-      else if (is_op("/") || is_word("div")) op = "/";
-      else if (is_op("%") || is_word("mod")) op = "%";
-      else break;
+      if (is_op("*"))
+        op = "*";
+      else if (is_op("/") || is_word("div"))
+        op = "/";
+      else if (is_op("%") || is_word("mod"))
+        op = "%";
+      else
+        break;
       ++p_;
       Out r = unary();
       l = {"(" + l.text + " " + op + " " + r.text + ")", false, false};
@@ -333,8 +356,7 @@ class Parser {
     expect(")");
     const std::string v = name == o_.counter_variable ? std::string("repetitionCounter") : file_var(name);
     auto need = [&](std::size_t n) {
-      if (rest.size() != n)
-        throw ElError(col, fn + " takes " + std::to_string(n + 1) + " argument" + (n ? "s" : ""));
+      if (rest.size() != n) throw ElError(col, fn + " takes " + std::to_string(n + 1) + " argument" + (n ? "s" : ""));
     };
     if (fn == "get") {
       need(0);
@@ -357,9 +379,9 @@ class Parser {
       return {"(not (empty " + v + "))", false, true};
     }
     static const std::pair<const char*, const char*> cmp[] = {
-        {"equals", "=="},        {"eq", "=="},  {"notEquals", "!="},           {"ne", "!="},
-        {"lowerThan", "<"},      {"lt", "<"},   {"lowerThanOrEquals", "<="},   {"lte", "<="},
-        {"greaterThan", ">"},    {"gt", ">"},   {"greaterThanOrEquals", ">="}, {"gte", ">="}};
+        {"equals", "=="},     {"eq", "=="}, {"notEquals", "!="},           {"ne", "!="},
+        {"lowerThan", "<"},   {"lt", "<"},  {"lowerThanOrEquals", "<="},   {"lte", "<="},
+        {"greaterThan", ">"}, {"gt", ">"},  {"greaterThanOrEquals", ">="}, {"gte", ">="}};
     for (const auto& [n, op] : cmp) {
       if (fn == n) {
         need(1);
@@ -372,9 +394,14 @@ class Parser {
   Out primary() {
     const Token& t = peek();
     switch (t.kind) {
-      case Tok::end: throw ElError(t.col, "unexpected end of the expression");
-      case Tok::number: ++p_; return {t.text, false, false};
-      case Tok::string: ++p_; return {quote(t.text), false, false};
+      case Tok::end:
+        throw ElError(t.col, "unexpected end of the expression");
+      case Tok::number:
+        ++p_;
+        return {t.text, false, false};
+      case Tok::string:
+        ++p_;
+        return {quote(t.text), false, false};
       case Tok::op:
         if (t.text == "(") {
           ++p_;
@@ -385,7 +412,8 @@ class Parser {
         if (t.text == "->" || t.text == "+=" || t.text == "=" || t.text == ";")
           throw ElError(t.col, "'" + t.text + "' (assignment, lambda or statement) is not supported");
         throw ElError(t.col, "unexpected '" + t.text + "'");
-      case Tok::ident: break;
+      case Tok::ident:
+        break;
     }
     const std::string name = t.text;
     const std::size_t col = t.col;
@@ -401,11 +429,11 @@ class Parser {
     }
     if (is_op("(")) throw ElError(col, "the function '" + name + "' is not supported");
     // caseInstance.getVariable('x') / planItemInstance.getVariable('x') / execution.getVariable('x')
-    if ((name == "caseInstance" || name == "planItemInstance" || name == "execution" || name == "task") &&
-        is_op(".") && peek(1).kind == Tok::ident) {
+    if ((name == "caseInstance" || name == "planItemInstance" || name == "execution" || name == "task") && is_op(".") &&
+        peek(1).kind == Tok::ident) {
       const std::string method = peek(1).text;
-      if (method == "getVariable" && peek(2).kind == Tok::op && peek(2).text == "(" &&
-          peek(3).kind == Tok::string && peek(4).kind == Tok::op && peek(4).text == ")") {
+      if (method == "getVariable" && peek(2).kind == Tok::op && peek(2).text == "(" && peek(3).kind == Tok::string &&
+          peek(4).kind == Tok::op && peek(4).text == ")") {
         const std::string var = peek(3).text;
         p_ += 5;
         return {var == o_.counter_variable ? std::string("repetitionCounter") : file_var(var), true, false};
@@ -453,8 +481,9 @@ bool translate_el(std::string_view text, const ElOptions& options, std::string& 
     base += 2;
   }
   if (body.find("${") != std::string_view::npos || body.find("#{") != std::string_view::npos) {
-    error = "at column " + std::to_string(body.find("${") != std::string_view::npos ? body.find("${") + base + 1
-                                                                                     : body.find("#{") + base + 1) +
+    error = "at column " +
+            std::to_string(body.find("${") != std::string_view::npos ? body.find("${") + base + 1
+                                                                     : body.find("#{") + base + 1) +
             ": composite expressions (text mixed with ${...}) are not supported";
     return false;
   }

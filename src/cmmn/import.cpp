@@ -36,8 +36,7 @@ constexpr std::string_view kXml = "http://www.w3.org/XML/1998/namespace";
 /// Diagram interchange and its parts: tolerated, ignored without a warning.
 bool is_diagram_ns(std::string_view ns) {
   return ns.starts_with("http://www.omg.org/spec/CMMN/20151109/") ||
-         ns.starts_with("http://www.omg.org/spec/CMMN/20131201/") ||
-         ns.starts_with("http://www.omg.org/spec/DD/");
+         ns.starts_with("http://www.omg.org/spec/CMMN/20131201/") || ns.starts_with("http://www.omg.org/spec/DD/");
 }
 
 /// The vendor prefix for messages.
@@ -50,9 +49,7 @@ std::string vendor_name(const std::string& ns, const std::string& local) {
 
 constexpr std::size_t kMaxItems = 20000;  ///< acm items one import may produce (stage reuse multiplies)
 
-bool id_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-}
+bool id_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; }
 
 std::string sanitize(std::string_view s) {
   std::string r;
@@ -156,7 +153,7 @@ class Importer {
   std::string ns_;  ///< the model's CMMN namespace
   std::vector<Diagnostic> errors_, warnings_;
   std::unordered_map<std::string, const XmlNode*> ids_;
-  std::set<const XmlNode*> seen_;        ///< CMMN elements the walk understood
+  std::set<const XmlNode*> seen_;         ///< CMMN elements the walk understood
   std::set<std::string> used_ext_attrs_;  ///< vendor attributes that were mapped ("ns|local")
   Json fragments_ = Json::array(), case_types_ = Json::array();
   std::vector<CaseMapping> mappings_;
@@ -214,8 +211,9 @@ class Importer {
     const XmlNode& r = *root_;
     if (r.local != "definitions" || (r.ns != kNs11 && r.ns != kNs10)) {
       std::string got = r.ns.empty() ? "<" + r.local + "> without a namespace" : "{" + r.ns + "}" + r.local;
-      error(r.pos, "the root element is " + got + "; a CMMN model is a <definitions> element in the CMMN 1.1 namespace " +
-                       std::string(kNs11) + " (or CMMN 1.0, " + std::string(kNs10) + ")");
+      error(r.pos, "the root element is " + got +
+                       "; a CMMN model is a <definitions> element in the CMMN 1.1 namespace " + std::string(kNs11) +
+                       " (or CMMN 1.0, " + std::string(kNs10) + ")");
       return;
     }
     ns_ = r.ns;
@@ -257,9 +255,11 @@ class Importer {
     if (const XmlNode* t = lookup(id, kinds)) return t;
     auto it = ids_.find(id);
     if (it != ids_.end()) {
-      error(from.pos, describe(from) + ": " + attr + "=\"" + id + "\" names " + describe(*it->second) + ", not " + what);
+      error(from.pos,
+            describe(from) + ": " + attr + "=\"" + id + "\" names " + describe(*it->second) + ", not " + what);
     } else {
-      error(from.pos, describe(from) + ": " + attr + "=\"" + id + "\" names nothing in the model (expected " + what + ")");
+      error(from.pos,
+            describe(from) + ": " + attr + "=\"" + id + "\" names nothing in the model (expected " + what + ")");
     }
     return nullptr;
   }
@@ -304,7 +304,7 @@ class Importer {
     // Case file model: item id -> case-file path.
     if (const XmlNode* fm = child(c, "caseFileModel")) {
       std::function<void(const XmlNode&, const std::string&, int)> walk = [&](const XmlNode& parent,
-                                                                               const std::string& prefix, int depth) {
+                                                                              const std::string& prefix, int depth) {
         auto items = children(parent, "caseFileItem");
         if (const XmlNode* ch = child(parent, "children")) {
           auto more = children(*ch, "caseFileItem");
@@ -322,7 +322,8 @@ class Importer {
 
     // Case parameters are not used by acm (case variables are the case file).
     for (const char* p : {"input", "output"})
-      for (const XmlNode* n : children(c, p)) warn(n->pos, describe(*n) + ": case parameters are ignored (case variables are the case file)");
+      for (const XmlNode* n : children(c, p))
+        warn(n->pos, describe(*n) + ": case parameters are ignored (case variables are the case file)");
 
     const XmlNode* plan = child(c, "casePlanModel");
     if (!plan) {
@@ -331,7 +332,8 @@ class Importer {
     }
     const std::string fragment_id = sanitize(attr_or(*plan, "id", case_id + "_plan"));
     const std::string type_id = sanitize(case_id);
-    if (!fragment_ids_.insert(fragment_id).second) error(plan->pos, "two case plan models give the fragment id \"" + fragment_id + "\"");
+    if (!fragment_ids_.insert(fragment_id).second)
+      error(plan->pos, "two case plan models give the fragment id \"" + fragment_id + "\"");
     if (!case_type_ids_.insert(type_id).second) error(c.pos, "two cases give the case type id \"" + type_id + "\"");
     mapping_->case_type = type_id;
     mapping_->fragment = fragment_id;
@@ -358,7 +360,9 @@ class Importer {
 
     // The case plan model's own planning tables inside nested stages and tasks were handled
     // while placing; build the case type.
-    Json case_type{{"kind", "case_type"}, {"id", type_id}, {"semantics", "cmmn"},
+    Json case_type{{"kind", "case_type"},
+                   {"id", type_id},
+                   {"semantics", "cmmn"},
                    {"initial_fragments", Json::array({fragment_id})}};
     if (const std::string* n = c.attr("name")) case_type["name"] = *n;
     if (!roles.empty()) {
@@ -369,7 +373,8 @@ class Importer {
       }
       case_type["roles"] = roles;
     }
-    if (!fragment_roles_.empty()) fragment["roles"] = Json(std::vector<std::string>(fragment_roles_.begin(), fragment_roles_.end()));
+    if (!fragment_roles_.empty())
+      fragment["roles"] = Json(std::vector<std::string>(fragment_roles_.begin(), fragment_roles_.end()));
     Json disc = Json::array();
     for (const auto& [item, frag] : mapping_->discretionary) disc.push_back(frag);
     if (!disc.empty()) case_type["discretionary"] = disc;
@@ -493,19 +498,22 @@ class Importer {
       const std::string blocking = attr_or(def, "isBlocking", "true");
       if (blocking == "false") j["blocking"] = false;
       if (vendor_attr(def, kFlowable, "isBlockingExpression"))
-        warn(def.pos, describe(def) + ": flowable:isBlockingExpression is ignored (isBlocking=\"" + blocking + "\" is used)");
+        warn(def.pos,
+             describe(def) + ": flowable:isBlockingExpression is ignored (isBlocking=\"" + blocking + "\" is used)");
       if (k == "humanTask") human_task(def, j);
       if (k == "task") {
         for (const char* a : {"type", "expression", "resultVariableName", "delegateExpression", "class"})
           if (vendor_attr(def, kFlowable, a))
-            warn(def.pos, describe(def) + ": flowable:" + a + " is ignored: acm does not run Java or expressions in tasks; the task is a wait state " +
+            warn(def.pos, describe(def) + ": flowable:" + a +
+                              " is ignored: acm does not run Java or expressions in tasks; the task is a wait state " +
                               (blocking == "false" ? "that completes at once" : "completed by a person"));
       }
     } else if (k == "milestone") {
       kind = "milestone";
     } else if (k == "userEventListener" || k == "eventListener") {
       kind = "user_listener";
-      if (k == "eventListener") warn(def.pos, describe(def) + ": a generic event listener becomes a user event listener (raised with occur)");
+      if (k == "eventListener")
+        warn(def.pos, describe(def) + ": a generic event listener becomes a user event listener (raised with occur)");
       if (const std::string* roles = def.attr("authorizedRoleRefs")) {
         auto refs = split_refs(*roles);
         if (!refs.empty()) {
@@ -514,7 +522,8 @@ class Importer {
             j["role"] = role;
             fragment_roles_.insert(role);
           }
-          if (refs.size() > 1) warn(def.pos, describe(def) + ": only the first authorized role is kept (acm items have one role)");
+          if (refs.size() > 1)
+            warn(def.pos, describe(def) + ": only the first authorized role is kept (acm items have one role)");
         }
       }
     } else if (k == "timerEventListener") {
@@ -561,18 +570,21 @@ class Importer {
       const XmlNode* rule = ic ? child(*ic, r.element) : nullptr;
       if (!rule && dc) rule = child(*dc, r.element);
       if (!rule) continue;
-      const bool applies = r.key == std::string("required")       ? (kind != "user_listener" && kind != "timer_listener")
+      const bool applies = r.key == std::string("required") ? (kind != "user_listener" && kind != "timer_listener")
                            : r.key == std::string("manual_activation") ? (kind == "human_task" || kind == "stage")
                                                                        : (kind != "user_listener");
       if (!applies) {
-        warn(rule->pos, describe(*rule) + " on " + describe(def) + " is ignored: CMMN 1.1 gives it no meaning for a " + k);
+        warn(rule->pos,
+             describe(*rule) + " on " + describe(def) + " is ignored: CMMN 1.1 gives it no meaning for a " + k);
         continue;
       }
       detail::ElOptions opt;
       if (r.key == std::string("repetition")) {
         if (const std::string* cv = vendor_attr(*rule, kFlowable, "counterVariable")) opt.counter_variable = *cv;
         if (vendor_attr(*rule, kCamunda, "repeatOnStandardEvent"))
-          warn(rule->pos, "camunda:repeatOnStandardEvent is ignored (acm repeats as CMMN 1.1 says: on the entry criterion, or on completion without one)");
+          warn(rule->pos,
+               "camunda:repeatOnStandardEvent is ignored (acm repeats as CMMN 1.1 says: on the entry criterion, or on "
+               "completion without one)");
       }
       const XmlNode* cond = child(*rule, "condition");
       std::string text = cond ? expression_text(*cond) : std::string();
@@ -580,8 +592,10 @@ class Importer {
         j[r.key] = true;
       } else {
         std::string e = condition(*cond, text, opt);
-        if (e == "true") j[r.key] = true;
-        else if (!e.empty() && e != "false") j[r.key] = e;
+        if (e == "true")
+          j[r.key] = true;
+        else if (!e.empty() && e != "false")
+          j[r.key] = e;
       }
     }
     if (kind == "timer_listener" && j.contains("timer_repeat_rule")) {
@@ -611,14 +625,18 @@ class Importer {
             warn(def.pos, describe(def) + ": " + vp + "candidateGroups is an expression; ignored");
           } else {
             role = sanitize(groups[0]);
-            if (groups.size() > 1) warn(def.pos, describe(def) + ": " + vp + "candidateGroups: only the first group becomes the task's role");
+            if (groups.size() > 1)
+              warn(def.pos,
+                   describe(def) + ": " + vp + "candidateGroups: only the first group becomes the task's role");
           }
         }
       }
       if (const std::string* a = vendor_attr(def, vns, "assignee"))
-        warn(def.pos, describe(def) + ": " + vp + "assignee=\"" + *a + "\" is not mapped: acm assigns tasks at run time (assign_item)");
+        warn(def.pos, describe(def) + ": " + vp + "assignee=\"" + *a +
+                          "\" is not mapped: acm assigns tasks at run time (assign_item)");
       if (const std::string* u = vendor_attr(def, vns, "candidateUsers"))
-        warn(def.pos, describe(def) + ": " + vp + "candidateUsers=\"" + *u + "\" is not mapped: give the users the task's role instead");
+        warn(def.pos, describe(def) + ": " + vp + "candidateUsers=\"" + *u +
+                          "\" is not mapped: give the users the task's role instead");
       if (const std::string* d = vendor_attr(def, vns, "dueDate")) {
         bool ok = false;
         if (d->find("${") == std::string::npos) {
@@ -628,7 +646,9 @@ class Importer {
           } catch (const Error&) {
           }
         }
-        if (!ok) warn(def.pos, describe(def) + ": " + vp + "dueDate=\"" + *d + "\" is not a duration; ignored (acm due dates count from activation)");
+        if (!ok)
+          warn(def.pos, describe(def) + ": " + vp + "dueDate=\"" + *d +
+                            "\" is not a duration; ignored (acm due dates count from activation)");
       }
     }
     if (!role.empty()) {
@@ -667,7 +687,8 @@ class Importer {
     }
     const Position at = te->pos;
     if (text.find("${") != std::string::npos || text.find("#{") != std::string::npos) {
-      error(at, describe(def) + ": the timer expression \"" + text + "\" is computed at run time; acm needs an ISO-8601 duration, date or repeat");
+      error(at, describe(def) + ": the timer expression \"" + text +
+                    "\" is computed at run time; acm needs an ISO-8601 duration, date or repeat");
       return;
     }
     auto duration = [&](const std::string& s, Json& out) {
@@ -686,10 +707,12 @@ class Importer {
       std::vector<std::string> parts;
       std::string rest = slash == std::string::npos ? std::string() : text.substr(slash + 1);
       if (rest.find('/') != std::string::npos) {
-        error(at, describe(def) + ": timer \"" + text + "\": a repeat with a start or end date is not supported (use R/<duration> or R<n>/<duration>)");
+        error(at, describe(def) + ": timer \"" + text +
+                      "\": a repeat with a start or end date is not supported (use R/<duration> or R<n>/<duration>)");
         return;
       }
-      if (!count.empty() && !std::all_of(count.begin(), count.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      if (!count.empty() && !std::all_of(count.begin(), count.end(),
+                                         [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
         error(at, describe(def) + ": timer \"" + text + "\": invalid repeat count");
         return;
       }
@@ -713,7 +736,8 @@ class Importer {
     try {
       j["timer_date"] = format_time(parse_time(text));
     } catch (const Error& e) {
-      error(at, describe(def) + ": timer \"" + text + "\" is neither an ISO-8601 duration, date nor repeat: " + e.what());
+      error(at,
+            describe(def) + ": timer \"" + text + "\" is neither an ISO-8601 duration, date nor repeat: " + e.what());
     }
   }
 
@@ -743,7 +767,8 @@ class Importer {
     for (const XmlNode* c : children(n, element)) {
       if (element == std::string("exitCriterion"))
         if (const std::string* t = vendor_attr(*c, kFlowable, "exitEventType"))
-          warn(c->pos, describe(*c) + ": flowable:exitEventType=\"" + *t + "\" is ignored: an exit criterion exits (CMMN 1.1), the item ends terminated");
+          warn(c->pos, describe(*c) + ": flowable:exitEventType=\"" + *t +
+                           "\" is ignored: an exit criterion exits (CMMN 1.1), the item ends terminated");
       const std::string sref = attr_or(*c, "sentryRef");
       if (sref.empty()) {
         error(c->pos, describe(*c) + " has no sentryRef");
@@ -815,25 +840,30 @@ class Importer {
         }
         const XmlNode* target = src.empty() ? nullptr : lookup(src, {"planItem", "discretionaryItem"});
         if (!target) {
-          if (src.empty()) error(op.pos, describe(op) + " has no sourceRef");
-          else resolve(op, "sourceRef", src, {"planItem"}, "a plan item");
+          if (src.empty())
+            error(op.pos, describe(op) + " has no sourceRef");
+          else
+            resolve(op, "sourceRef", src, {"planItem"}, "a plan item");
           broken = true;
           continue;
         }
         if (op.attr("exitCriterionRef") || op.attr("sentryRef"))
-          warn(op.pos, describe(op) + ": the exit criterion reference is ignored: the on-part fires on any exit of the item");
+          warn(op.pos,
+               describe(op) + ": the exit criterion reference is ignored: the on-part fires on any exit of the item");
         const std::string def_ref = attr_or(*target, "definitionRef");
         const XmlNode* tdef = lookup(def_ref, {});
         const std::string tk = tdef ? tdef->local : std::string();
-        const bool occurs = tk == "milestone" || tk == "userEventListener" || tk == "timerEventListener" || tk == "eventListener";
-        static const std::set<std::string> task_events{"enable", "disable", "reenable", "manualStart", "start", "suspend",
-                                                       "resume", "complete", "terminate", "exit", "parentSuspend",
-                                                       "parentResume", "parentTerminate", "fault", "reactivate"};
+        const bool occurs =
+            tk == "milestone" || tk == "userEventListener" || tk == "timerEventListener" || tk == "eventListener";
+        static const std::set<std::string> task_events{"enable",          "disable", "reenable",      "manualStart",
+                                                       "start",           "suspend", "resume",        "complete",
+                                                       "terminate",       "exit",    "parentSuspend", "parentResume",
+                                                       "parentTerminate", "fault",   "reactivate"};
         static const std::set<std::string> occur_events{"occur", "terminate", "parentTerminate"};
-        static const std::set<std::string> all_events{"create", "enable", "disable", "reenable", "manualStart", "start",
-                                                      "suspend", "resume", "complete", "terminate", "exit",
-                                                      "parentSuspend", "parentResume", "parentTerminate", "fault",
-                                                      "reactivate", "occur", "close"};
+        static const std::set<std::string> all_events{
+            "create",       "enable",          "disable",  "reenable",   "manualStart", "start",
+            "suspend",      "resume",          "complete", "terminate",  "exit",        "parentSuspend",
+            "parentResume", "parentTerminate", "fault",    "reactivate", "occur",       "close"};
         if (!all_events.count(event)) {
           error(ev->pos, describe(op) + ": \"" + event + "\" is not a CMMN 1.1 plan item transition");
           broken = true;
@@ -841,14 +871,18 @@ class Importer {
         }
         if (!(occurs ? occur_events : task_events).count(event)) {
           error(ev->pos, describe(op) + ": the transition \"" + event + "\" of " + (tdef ? describe(*tdef) : src) +
-                             " is not supported by acm (" + (occurs ? "milestones and event listeners: occur, terminate, parentTerminate"
-                                                                    : "create and close are not observable") + ")");
+                             " is not supported by acm (" +
+                             (occurs ? "milestones and event listeners: occur, terminate, parentTerminate"
+                                     : "create and close are not observable") +
+                             ")");
           broken = true;
           continue;
         }
         std::vector<std::string> ids;
         if (target->local == "discretionaryItem") {
-          warn(op.pos, describe(op) + ": the source " + src + " is a discretionary item, which is added as its own fragment; the on-part can never fire and is dropped");
+          warn(op.pos, describe(op) + ": the source " + src +
+                           " is a discretionary item, which is added as its own fragment; the on-part can never fire "
+                           "and is dropped");
           broken = true;
           continue;
         }
@@ -866,17 +900,23 @@ class Importer {
         const std::string src = attr_or(op, "sourceRef");
         auto it = file_paths_.find(src);
         if (it == file_paths_.end()) {
-          if (src.empty()) error(op.pos, describe(op) + " has no sourceRef");
-          else resolve(op, "sourceRef", src, {"caseFileItem"}, "a case file item of this case");
+          if (src.empty())
+            error(op.pos, describe(op) + " has no sourceRef");
+          else
+            resolve(op, "sourceRef", src, {"caseFileItem"}, "a case file item of this case");
           broken = true;
           continue;
         }
         const XmlNode* ev = child(op, "standardEvent");
         const std::string event = ev ? trim(ev->text) : std::string();
         std::string on;
-        if (event == "create" || event == "update" || event == "replace" || event == "addChild" || event == "addReference") on = "set";
-        else if (event == "delete") on = "removed";
-        else if (event == "removeChild" || event == "removeReference") on = "";
+        if (event == "create" || event == "update" || event == "replace" || event == "addChild" ||
+            event == "addReference")
+          on = "set";
+        else if (event == "delete")
+          on = "removed";
+        else if (event == "removeChild" || event == "removeReference")
+          on = "";
         else if (event.empty()) {
           on = "";
           warn(op.pos, describe(op) + " has no standardEvent: it fires on any change of " + it->second);
@@ -896,7 +936,9 @@ class Importer {
     }
     for (const auto& c : s.children) {
       if (c->ns == kCamunda && c->local == "variableOnPart") {
-        error(c->pos, describe(s) + ": camunda:variableOnPart (a sentry on variable events) is not supported; use a caseFileItemOnPart or an ifPart");
+        error(c->pos, describe(s) +
+                          ": camunda:variableOnPart (a sentry on variable events) is not supported; use a "
+                          "caseFileItemOnPart or an ifPart");
         broken = true;
       }
     }
@@ -922,7 +964,8 @@ class Importer {
         }
       combos = std::move(next);
     }
-    if (combos.size() >= 16) warn(s.pos, describe(s) + ": too many copies of reused stages; only 16 combinations of its on-parts are kept");
+    if (combos.size() >= 16)
+      warn(s.pos, describe(s) + ": too many copies of reused stages; only 16 combinations of its on-parts are kept");
     std::vector<Json> out;
     for (Json& on : combos) {
       Json sj = Json::object();
@@ -962,8 +1005,10 @@ class Importer {
     const std::string ref = attr_or(di, "definitionRef");
     const XmlNode* def = ref.empty() ? nullptr : lookup(ref, {});
     if (!def || !is_plan_item_definition(def->local)) {
-      if (ref.empty()) error(di.pos, describe(di) + " has no definitionRef");
-      else resolve(di, "definitionRef", ref, {"humanTask"}, "a plan item definition");
+      if (ref.empty())
+        error(di.pos, describe(di) + " has no definitionRef");
+      else
+        resolve(di, "definitionRef", ref, {"humanTask"}, "a plan item definition");
       return;
     }
     seen_.insert(def);
@@ -1023,13 +1068,15 @@ class Importer {
         if (!n.empty()) names.push_back(n);
       }
       if (!names.empty())
-        warn(di.pos, describe(di) + ": authorizedRoleRefs (" + [&] {
-          std::string s;
-          for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-          return s;
-        }() + ") is not enforced: in acm, adding a fragment needs the `plan` permission on the case");
+        warn(
+            di.pos, describe(di) + ": authorizedRoleRefs (" + [&] {
+              std::string s;
+              for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+              return s;
+            }() + ") is not enforced: in acm, adding a fragment needs the `plan` permission on the case");
     }
-    if (!fragment_roles_.empty()) frag["roles"] = Json(std::vector<std::string>(fragment_roles_.begin(), fragment_roles_.end()));
+    if (!fragment_roles_.empty())
+      frag["roles"] = Json(std::vector<std::string>(fragment_roles_.begin(), fragment_roles_.end()));
     pending_fragments_.push_back(std::move(frag));
     mapping_->discretionary[did] = frag_id;
     for (const auto& r : fragment_roles_) saved_roles.insert(r);
@@ -1050,7 +1097,8 @@ class Importer {
     std::map<std::string, Seen> cmmn_ignored;
     std::function<void(const XmlNode&, bool)> walk = [&](const XmlNode& n, bool in_ext) {
       for (const auto& a : n.attrs) {
-        if (a.ns.empty() || a.ns == kXsi || a.ns == kXml || is_diagram_ns(a.ns) || a.ns == kNs11 || a.ns == kNs10) continue;
+        if (a.ns.empty() || a.ns == kXsi || a.ns == kXml || is_diagram_ns(a.ns) || a.ns == kNs11 || a.ns == kNs10)
+          continue;
         if (used_ext_attrs_.count(a.ns + "|" + a.local)) continue;
         auto& s = ext[vendor_name(a.ns, a.local)];
         if (s.count++ == 0) s.first = n.pos;
@@ -1080,14 +1128,16 @@ class Importer {
     for (const auto& [name, s] : ext)
       warn(s.first, "extension " + name + " ignored" + (s.count > 1 ? " (" + std::to_string(s.count) + " times)" : ""));
     for (const auto& [name, s] : cmmn_ignored)
-      warn(s.first, "CMMN element " + name + " ignored" + (s.count > 1 ? " (" + std::to_string(s.count) + " times)" : ""));
+      warn(s.first,
+           "CMMN element " + name + " ignored" + (s.count > 1 ? " (" + std::to_string(s.count) + " times)" : ""));
   }
 
   static bool ignorable(const XmlNode& n) {
     static const std::set<std::string, std::less<>> names{
-        "documentation", "text", "body", "condition", "standardEvent", "timerExpression", "textAnnotation",
-        "association", "artifact", "caseFileModel", "caseFileItem", "children", "caseRoles", "role",
-        "applicabilityRule", "casePlanModel", "sentry"};
+        "documentation",   "text",           "body",        "condition", "standardEvent",
+        "timerExpression", "textAnnotation", "association", "artifact",  "caseFileModel",
+        "caseFileItem",    "children",       "caseRoles",   "role",      "applicabilityRule",
+        "casePlanModel",   "sentry"};
     return names.count(n.local) > 0;
   }
 };

@@ -153,9 +153,9 @@ std::unique_ptr<XmlNode> parse_xml(std::string_view text, XmlError& error, const
   } while (off < text.size());
   if (!ok && !b.failed) {
     b.failed = true;
-    b.error = {{static_cast<int>(XML_GetCurrentLineNumber(parser)),
-                static_cast<int>(XML_GetCurrentColumnNumber(parser)) + 1},
-               std::string("malformed XML: ") + XML_ErrorString(XML_GetErrorCode(parser))};
+    b.error = {
+        {static_cast<int>(XML_GetCurrentLineNumber(parser)), static_cast<int>(XML_GetCurrentColumnNumber(parser)) + 1},
+        std::string("malformed XML: ") + XML_ErrorString(XML_GetErrorCode(parser))};
   }
   if (ok && !b.failed && text.empty()) {
     b.failed = true;
