@@ -372,3 +372,18 @@ TEST_CASE("cmmn: a required child that exited does not hold its stage open") {
   g.engine->complete_item(owner, acm_id, "p#1/a");
   CHECK(g.state(acm_id, "p#1") == ItemState::active);
 }
+
+TEST_CASE("cmmn: disabled children end with their stage") {
+  // Camunda api_cmmn_oneTaskCaseWithManualActivation: disabling the only task completes the case.
+  const char* items = R"([ { "id": "t", "kind": "human_task", "manual_activation": true } ])";
+  EngineFixture f;
+  auto id = case_of(f, "cmmn", items);
+  f.engine->disable_item(owner, id, "p#1/t");
+  CHECK(f.engine->get_case(id).status == CaseStatus::completed);
+  CHECK(f.state(id, "p#1/t") == ItemState::terminated);
+  EngineFixture g;
+  auto acm_id = case_of(g, "acm", items);
+  g.engine->disable_item(owner, acm_id, "p#1/t");
+  CHECK(g.state(acm_id, "p#1") == ItemState::completed);
+  CHECK(g.state(acm_id, "p#1/t") == ItemState::disabled);
+}

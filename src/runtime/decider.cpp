@@ -1314,7 +1314,9 @@ bool Decider::step_item(std::size_t idx) {
       if (kind == ItemKind::stage && stage_can_complete(it)) {
         std::string id = it.id;
         for (std::size_t c = 0; c < s_.items.size(); ++c)
-          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) && s_.items[c].state != ItemState::disabled)
+          // acm: disabled children stay disabled; cmmn: they end with their stage.
+          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) &&
+              (s_.items[c].state != ItemState::disabled || cmmn_item(s_.items[c])))
             terminate_tree(c, "parent_terminate");
         std::size_t self = s_.item_index.at(id);
         transition(self, "complete", ItemState::completed);
