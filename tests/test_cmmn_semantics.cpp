@@ -387,3 +387,15 @@ TEST_CASE("cmmn: disabled children end with their stage") {
   CHECK(g.state(acm_id, "p#1") == ItemState::completed);
   CHECK(g.state(acm_id, "p#1/t") == ItemState::disabled);
 }
+
+TEST_CASE("cmmn: add_dependency in a plan with a sentry cycle checks only `after` cycles") {
+  EngineFixture f;
+  auto id = case_of(f, "cmmn", R"([
+      { "id": "a", "kind": "human_task", "entry": [ { "on": [ { "item": "b", "on": "complete" } ] } ] },
+      { "id": "b", "kind": "human_task", "entry": [ { "on": [ { "item": "a", "on": "complete" } ] } ] },
+      { "id": "c", "kind": "human_task", "manual_activation": true } ])");
+  f.engine->add_dependency(owner, id, "p#1/a", "p#1/c");
+  CHECK(f.engine->get_case(id).items.size() == 4);
+  f.engine->add_dependency(owner, id, "p#1/b", "p#1/a");
+  CHECK_THROWS_AS(f.engine->add_dependency(owner, id, "p#1/a", "p#1/b"), Error);
+}

@@ -783,7 +783,8 @@ void Decider::check_no_cycle(const std::string& item, const std::string& after) 
   for (const auto& it : s_.items) {
     for (const auto& a : it.after)
       if (node.count(a)) g.add_edge(node[a], node[it.id]);
-    if (!it.def->has_item_onparts) continue;
+    // cmmn: sentries may wait for each other in a cycle; only `after` cycles count there.
+    if (!it.def->has_item_onparts || cmmn_item(it)) continue;
     for (const auto& sentry : it.def->entry)
       for (const auto& op : sentry.on_parts) {
         if (op.source != OnPartSource::item || (op.on != "complete" && op.on != "occur")) continue;
