@@ -63,6 +63,7 @@ int main(int argc, char** argv) {
   });
   add_case_commands(app, ctx);
   add_learn_commands(app, ctx);
+  add_cmmn_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

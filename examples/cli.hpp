@@ -48,6 +48,11 @@ void on_run(CLI::App* cmd, Action action);
 /// Command groups (cli_cases.cpp, cli_learn.cpp).
 void add_case_commands(CLI::App& app, Context& ctx);
 void add_learn_commands(CLI::App& app, Context& ctx);
+/// `acm cmmn test` (cli_cmmn.cpp).
+void add_cmmn_commands(CLI::App& app, Context& ctx);
+/// If `path` holds CMMN XML: imports and registers it, prints the result and returns the exit
+/// code; nullopt for anything else (a JSON document).
+std::optional<int> load_cmmn_file(Context& ctx, const std::string& path);
 
 // ---- output (cli_output.cpp) ------------------------------------------------------------
 /// Prints a JSON document (pretty, two spaces) on stdout.

@@ -81,9 +81,11 @@ Duration duration_option(const std::string& text, const char* what) {
 void add_definitions(CLI::App& app, Context& ctx) {
   auto* defs = app.add_subcommand("definitions", "fragments and case types")->require_subcommand(1);
   static std::string file;
-  auto* load = defs->add_subcommand("load", "register the fragments and case types of a JSON document");
+  auto* load = defs->add_subcommand("load", "register the fragments and case types of a JSON document or a CMMN 1.1 XML model");
   load->add_option("FILE", file, "definitions document (docs/definitions.md)")->required();
   on_run(load, [&ctx] {
+    // A CMMN XML model (detected by content: it starts with '<') is imported first (cli_cmmn.cpp).
+    if (auto imported = load_cmmn_file(ctx, file)) return *imported;
     const Json doc = read_json_file(file);
     ctx.engine().load_definitions(ctx.actor(), doc);
     std::size_t fragments = doc.contains("fragments") ? doc["fragments"].size() : 0;

@@ -8,6 +8,7 @@
 #include <acm/c.h>
 
 #include <acm/calendar.hpp>
+#include <acm/cmmn.hpp>
 #include <acm/eventlog.hpp>
 #include <acm/learn.hpp>
 
@@ -929,7 +930,29 @@ acm_status acm_definitions_load(acm_engine* engine, const acm_request* by, const
   return guard(error, [&] {
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
+    // CMMN XML (detected by content: it starts with '<') is imported first.
+    if (document_json && acm::cmmn::is_xml(document_json)) {
+      e.load_definitions(r, acm::cmmn::import(document_json).definitions);
+      return;
+    }
     e.load_definitions(r, parse(document_json, "definitions document"));
+  });
+}
+
+acm_status acm_cmmn_import(const char* cmmn_xml, char** result_json, char** error) {
+  if (!result_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *result_json = nullptr;
+  return guard(error, [&] {
+    const acm::cmmn::ImportResult r = acm::cmmn::import(text(cmmn_xml, "cmmn_xml"));
+    Json warnings = Json::array();
+    for (const auto& w : r.warnings) warnings.push_back(Json{{"line", w.line}, {"column", w.column}, {"message", w.message}});
+    Json cases = Json::array();
+    for (const auto& c : r.cases) {
+      Json items = Json::object();
+      for (const auto& [k, v] : c.items) items[k] = v;
+      cases.push_back(Json{{"case", c.case_id}, {"case_type", c.case_type}, {"fragment", c.fragment}, {"items", items}});
+    }
+    *result_json = dup(dump(Json{{"definitions", r.definitions}, {"warnings", warnings}, {"cases", cases}}));
   });
 }
 

@@ -25,6 +25,14 @@ enum class ItemKind {
   stage,           ///< a nested group of items (a fragment instance is a stage)
 };
 
+/// Which lifecycle rules a definition follows where acm departs from CMMN 1.1
+/// (docs/semantics.md, docs/cmmn.md). A fragment's setting governs its items; a case type's
+/// setting governs the case (completion, termination). The CMMN importer sets `cmmn`.
+enum class Semantics {
+  acm,   ///< acm's documented choices (the default for JSON and C++ definitions)
+  cmmn,  ///< CMMN 1.1 as its reference engines run it
+};
+
 /// The source of a sentry's on-part.
 enum class OnPartSource {
   item,       ///< a transition of a plan item of the same fragment (by item definition id)
@@ -71,8 +79,12 @@ struct ItemDef {
   Json input;               ///< constant input passed to the handler (parameters substituted)
   std::string output;       ///< case-file path that receives the handler's result ("" = none)
 
-  // timer listeners
-  std::optional<Duration> timer;  ///< fires this long after the listener becomes available
+  // human tasks: false (CMMN isBlocking="false") completes the task as soon as it is active
+  bool blocking = true;
+
+  // timer listeners (exactly one of the two)
+  std::optional<Duration> timer;        ///< fires this long after the listener becomes available
+  std::optional<TimePoint> timer_date;  ///< fires at this time (at once if it has passed)
 
   // stages
   std::vector<ItemDef> children;
@@ -84,7 +96,9 @@ struct ItemDef {
   std::vector<Sentry> exit;        ///< exit criteria (any one satisfied exits the item)
   std::string manual_activation;   ///< expression; true: waits in `enabled` for a person to start it
   std::string required;            ///< expression; true: the parent cannot complete without it
-  std::string repetition;          ///< expression; true on completion: a new instance is created
+  /// expression; true: a new instance is created (acm: on completion; cmmn: see docs/cmmn.md).
+  /// Also on timer listeners: a repeating timer (each occurrence creates the next listener).
+  std::string repetition;
   std::vector<std::string> after;  ///< item ids that must be completed first (shorthand sentries)
 };
 
@@ -109,6 +123,7 @@ struct FragmentDef {
   std::vector<ItemDef> items;
   bool auto_complete = false;      ///< as ItemDef::auto_complete, for the fragment's stage
   std::vector<Sentry> exit;        ///< exit criteria of the fragment's stage
+  Semantics semantics = Semantics::acm;  ///< rules for its items
 };
 
 /// A goal: a desired outcome with an owner, a deadline and a completion criterion.
@@ -155,6 +170,9 @@ struct CaseTypeDef {
   std::vector<FragmentUse> initial_fragments;   ///< instantiated at creation
   std::vector<std::string> discretionary;       ///< fragment ids a worker may add (empty: any registered)
   std::vector<RoleDef> roles;                   ///< roles and their permissions
+  /// cmmn: the case completes when the stages of its initial fragments (the case plan model)
+  /// complete, and is terminated when one of them is terminated (docs/cmmn.md).
+  Semantics semantics = Semantics::acm;
 };
 
 /// One problem found in a definition: where (a JSON pointer such as
@@ -179,5 +197,6 @@ Json to_json(const CaseTypeDef& case_type);
 
 std::string_view to_string(ItemKind kind) noexcept;
 std::string_view to_string(OnPartSource source) noexcept;
+std::string_view to_string(Semantics semantics) noexcept;
 
 }  // namespace acm

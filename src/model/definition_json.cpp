@@ -68,6 +68,16 @@ std::string_view to_string(OnPartSource source) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(Semantics semantics) noexcept {
+  switch (semantics) {
+    case Semantics::acm:
+      return "acm";
+    case Semantics::cmmn:
+      return "cmmn";
+  }
+  return "unknown";
+}
+
 namespace model {
 namespace {
 
@@ -90,6 +100,7 @@ constexpr std::array<std::string_view, 8> kParameterTypes = {"string", "number",
                                                              "list",   "time",   "duration", "any"};
 constexpr std::array<std::string_view, 4> kPermissions = {"view", "work", "plan", "manage"};
 constexpr std::array<std::string_view, 2> kAnchors = {"goal_added", "case_created"};
+constexpr std::array<std::string_view, 2> kSemantics = {"acm", "cmmn"};
 
 template <std::size_t N>
 bool contains(const std::array<std::string_view, N>& set, std::string_view value) {
@@ -514,9 +525,19 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
     check.add(at(path, "output"), "invalid case-file path " + quote(item.output));
   }
   if (kind == ItemKind::timer_listener) {
-    if (!item.timer) check.add(at(path, "timer"), "a timer listener needs a timer (a duration)");
-  } else if (known && item.timer) {
-    check.add(at(path, "timer"), "timer applies only to timer listeners, not to " + kind_name);
+    if (!item.timer && !item.timer_date) {
+      check.add(at(path, "timer"), "a timer listener needs a timer (a duration) or a timer_date");
+    } else if (item.timer && item.timer_date) {
+      check.add(at(path, "timer_date"), "a timer listener takes a timer or a timer_date, not both");
+    }
+  } else if (known) {
+    if (item.timer) check.add(at(path, "timer"), "timer applies only to timer listeners, not to " + kind_name);
+    if (item.timer_date) {
+      check.add(at(path, "timer_date"), "timer_date applies only to timer listeners, not to " + kind_name);
+    }
+  }
+  if (known && !item.blocking && kind != ItemKind::human_task) {
+    check.add(at(path, "blocking"), "blocking applies only to human tasks, not to " + kind_name);
   }
   check.not_negative(item.timer, at(path, "timer"));
   if (known && kind != ItemKind::stage) {
@@ -536,8 +557,12 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
   }
   for (auto [text, key] : {std::pair{&item.required, "required"}, std::pair{&item.repetition, "repetition"}}) {
     check.expression(*text, at(path, key));
-    if (known && !text->empty() && is_listener(kind)) {
-      check.add(at(path, key), std::string(key) + " applies only to tasks, stages and milestones, not to " + kind_name);
+    // A repeating timer: each occurrence creates the next listener instance.
+    const bool repeating_timer = kind == ItemKind::timer_listener && text == &item.repetition;
+    if (known && !text->empty() && is_listener(kind) && !repeating_timer) {
+      check.add(at(path, key), std::string(key) + " applies only to tasks, stages and milestones" +
+                                   (text == &item.repetition ? " (and timer listeners)" : "") + ", not to " +
+                                   kind_name);
     }
   }
   std::unordered_set<std::string_view> seen;
@@ -627,6 +652,9 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
   if (f.version < 1) {
     check.add(at(base, "version"), "version must be at least 1, got " + std::to_string(f.version));
   }
+  if (f.semantics != Semantics::acm && f.semantics != Semantics::cmmn) {
+    check.add(at(base, "semantics"), "invalid semantics value " + std::to_string(static_cast<int>(f.semantics)));
+  }
   std::unordered_map<std::string_view, std::size_t> parameter_names;
   for (std::size_t i = 0; i < f.parameters.size(); ++i) {
     const Parameter& p = f.parameters[i];
@@ -675,6 +703,9 @@ void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& 
   check.id(t.id, at(base, "id"), "case type id");
   if (t.version < 1) {
     check.add(at(base, "version"), "version must be at least 1, got " + std::to_string(t.version));
+  }
+  if (t.semantics != Semantics::acm && t.semantics != Semantics::cmmn) {
+    check.add(at(base, "semantics"), "invalid semantics value " + std::to_string(static_cast<int>(t.semantics)));
   }
   const std::string goals_path = at(base, "goals");
   std::unordered_map<std::string_view, std::size_t> goal_index;
@@ -1113,7 +1144,7 @@ class Reader {
 
   // `level`: number of enclosing stages (0 for a fragment's items).
   ItemDef item(const Json& j, const std::string& path, int level) {
-    static constexpr std::array<std::string_view, 20> keys = {"id",
+    static constexpr std::array<std::string_view, 22> keys = {"id",
                                                               "name",
                                                               "kind",
                                                               "description",
@@ -1124,7 +1155,9 @@ class Reader {
                                                               "handler",
                                                               "input",
                                                               "output",
+                                                              "blocking",
                                                               "timer",
+                                                              "timer_date",
                                                               "children",
                                                               "auto_complete",
                                                               "entry",
@@ -1157,7 +1190,9 @@ class Reader {
     string(j, path, "handler", item.handler);
     if (const Json* input = free_value(field(j, "input"), path, "input")) item.input = *input;
     string(j, path, "output", item.output);
+    boolean(j, path, "blocking", item.blocking);
     duration(j, path, "timer", item.timer);
+    time(j, path, "timer_date", item.timer_date);
     if (field(j, "children")) {
       if (level + 1 > max_stage_depth) {
         fail(at(path, "children"), kDepthMessage);
@@ -1176,6 +1211,18 @@ class Reader {
     return item;
   }
 
+  void semantics(const Json& j, const std::string& path, Semantics& out) {
+    std::string text;
+    if (!string(j, path, "semantics", text) || !field(j, "semantics")) return;
+    if (text == "acm") {
+      out = Semantics::acm;
+    } else if (text == "cmmn") {
+      out = Semantics::cmmn;
+    } else {
+      fail(at(path, "semantics"), one_of("semantics", text, kSemantics));
+    }
+  }
+
   void kind(const Json& j, const std::string& path, std::string_view expected) {
     std::string kind;
     if (!string(j, path, "kind", kind) || kind == expected) return;
@@ -1187,9 +1234,9 @@ class Reader {
   }
 
   FragmentDef fragment(const Json& j, const std::string& path) {
-    static constexpr std::array<std::string_view, 11> keys = {
+    static constexpr std::array<std::string_view, 12> keys = {
         "kind",          "id",    "version", "name",          "description", "parameters",
-        "applicability", "roles", "items",   "auto_complete", "exit"};
+        "applicability", "roles", "items",   "auto_complete", "exit",        "semantics"};
     FragmentDef f;
     if (!object(j, path, keys, "fragment")) return f;
     fragment_path = path;
@@ -1204,6 +1251,7 @@ class Reader {
     array(j, path, "items", [&](const Json& e, const std::string& p) { f.items.push_back(item(e, p, 0)); });
     boolean(j, path, "auto_complete", f.auto_complete);
     sentries(j, path, "exit", f.exit);
+    semantics(j, path, f.semantics);
     return f;
   }
 
@@ -1262,8 +1310,9 @@ class Reader {
   }
 
   CaseTypeDef case_type(const Json& j, const std::string& path) {
-    static constexpr std::array<std::string_view, 9> keys = {
-        "kind", "id", "version", "name", "description", "goals", "initial_fragments", "discretionary", "roles"};
+    static constexpr std::array<std::string_view, 10> keys = {
+        "kind",          "id",    "version",  "name", "description", "goals", "initial_fragments",
+        "discretionary", "roles", "semantics"};
     CaseTypeDef t;
     if (!object(j, path, keys, "case type")) return t;
     kind(j, path, "case_type");
@@ -1276,6 +1325,7 @@ class Reader {
           [&](const Json& e, const std::string& p) { t.initial_fragments.push_back(fragment_use(e, p)); });
     strings(j, path, "discretionary", t.discretionary);
     array(j, path, "roles", [&](const Json& e, const std::string& p) { t.roles.push_back(role(e, p)); });
+    semantics(j, path, t.semantics);
     return t;
   }
 
@@ -1513,7 +1563,9 @@ Json to_json(const ItemDef& item) {
   if (!item.handler.empty()) j["handler"] = item.handler;
   if (!item.input.is_null()) j["input"] = item.input;
   if (!item.output.empty()) j["output"] = item.output;
+  if (!item.blocking) j["blocking"] = false;
   if (item.timer) j["timer"] = format_duration(*item.timer);
+  if (item.timer_date) j["timer_date"] = format_time(*item.timer_date);
   if (!item.children.empty()) {
     Json children = Json::array();
     for (const ItemDef& c : item.children) children.push_back(to_json(c));
@@ -1557,6 +1609,7 @@ Json to_json(const FragmentDef& f) {
   j["items"] = std::move(items);
   if (f.auto_complete) j["auto_complete"] = true;
   if (!f.exit.empty()) j["exit"] = to_json(f.exit);
+  if (f.semantics != Semantics::acm) j["semantics"] = std::string(to_string(f.semantics));
   return j;
 }
 
@@ -1615,6 +1668,7 @@ Json to_json(const CaseTypeDef& t) {
     }
     j["roles"] = std::move(roles);
   }
+  if (t.semantics != Semantics::acm) j["semantics"] = std::string(to_string(t.semantics));
   return j;
 }
 

@@ -63,14 +63,29 @@ std::shared_ptr<const CFragment> compile(const FragmentDef& def) {
   std::unordered_map<std::string, std::size_t> node;
   for (const auto& [id, item] : f->by_id)
     node[id] = graph.add_node(id, item->def.kind == ItemKind::stage ? Duration{0} : item->def.estimate.value_or(Duration{0}));
-  for (const auto& [id, item] : f->by_id) {
-    for (const auto& a : item->def.after)
-      if (node.count(a)) graph.add_edge(node[a], node[id]);
-    for (const auto& sentry : item->entry)
-      for (const auto& op : sentry.on_parts)
-        if (op.source == OnPartSource::item && node.count(op.ref) && op.ref != id) graph.add_edge(node[op.ref], node[id]);
-  }
+  auto add_edges = [&](plan::PlanGraph& g, bool on_parts) {
+    for (const auto& [id, item] : f->by_id) {
+      for (const auto& a : item->def.after)
+        if (node.count(a)) g.add_edge(node[a], node[id]);
+      if (!on_parts) continue;
+      for (const auto& sentry : item->entry)
+        for (const auto& op : sentry.on_parts)
+          if (op.source == OnPartSource::item && node.count(op.ref) && op.ref != id) g.add_edge(node[op.ref], node[id]);
+    }
+  };
+  add_edges(graph, true);
   auto cycle = graph.find_cycle();
+  if (!cycle.empty() && def.semantics == Semantics::cmmn) {
+    // CMMN allows sentries that wait for each other in a cycle (they never fire); only `after`
+    // cycles are refused. The critical path then follows `after` alone.
+    plan::PlanGraph after_only;
+    for (const auto& [id, item] : f->by_id)
+      node[id] = after_only.add_node(
+          id, item->def.kind == ItemKind::stage ? Duration{0} : item->def.estimate.value_or(Duration{0}));
+    add_edges(after_only, false);
+    graph = std::move(after_only);
+    cycle = graph.find_cycle();
+  }
   if (!cycle.empty()) {
     std::string text;
     for (const auto& c : cycle) text += (text.empty() ? "" : " -> ") + c;

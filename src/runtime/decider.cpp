@@ -40,6 +40,56 @@ int counter(const CaseState& s, const std::string& name) {
 /// How deeply an event payload may nest arrays and objects (serialising one recurses that deep).
 constexpr std::size_t kMaxPayloadDepth = 256;
 
+// ---- Semantics::cmmn helpers (docs/cmmn.md, "Semantic choices") ----
+
+bool cmmn_item(const Item& it) { return it.fragment && it.fragment->def.semantics == Semantics::cmmn; }
+
+// A cmmn item whose every entry criterion has an on-part gets its next instance when an entry
+// criterion is satisfied (CMMN 1.1 8.6.4), not when an instance ends.
+bool repeats_on_entry(const Item& it) {
+  if (!cmmn_item(it) || it.def->entry.empty()) return false;
+  for (const auto& s : it.def->entry)
+    if (s.on_parts.empty()) return false;
+  return true;
+}
+
+bool refers_to(const CSentry& s, const std::string& def_id) {
+  for (const auto& op : s.on_parts)
+    if (op.source == OnPartSource::item && op.ref == def_id) return true;
+  return false;
+}
+
+// The item transitions of this command (or timer run) in one fragment instance, as
+// (item definition id, transition) pairs in order, without repeats.
+std::vector<std::pair<std::string, std::string>> command_transitions(const CaseState& s,
+                                                                     const std::vector<Event>& events,
+                                                                     const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Event& e : events) {
+    if (e.kind != "item_transition") continue;
+    const Item* it = s.find_item(e.payload["item"].get<std::string>());
+    if (!it || it->frag_root != root) continue;
+    std::pair<std::string, std::string> p{it->def->def.id, e.payload["transition"].get<std::string>()};
+    if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void collect_parents(const CItem* parent, const std::vector<std::unique_ptr<CItem>>& children,
+                     std::unordered_map<const CItem*, const CItem*>& out) {
+  for (const auto& c : children) {
+    out[c.get()] = parent;
+    collect_parents(c.get(), c->children, out);
+  }
+}
+
+void collect_descendants(const std::vector<std::unique_ptr<CItem>>& children, std::vector<const CItem*>& out) {
+  for (const auto& c : children) {
+    out.push_back(c.get());
+    collect_descendants(c->children, out);
+  }
+}
+
 }  // namespace
 
 bool Services::is_admin(const Actor& a) const {
@@ -358,6 +408,37 @@ void Decider::set_status(CaseStatus to, const std::string& reason, bool reopen) 
 void Decider::complete_case() {
   require(perm_manage, "complete the case");
   require_active("complete the case");
+  if (const auto plans = cmmn_case() ? plan_stages() : std::vector<std::size_t>{}; !plans.empty()) {
+    // cmmn: the case plan model's manual `complete`, refused while a child of it is active or a
+    // required child is not completed; goals do not hold a cmmn case open.
+    auto is_plan = [&](std::size_t i) { return std::find(plans.begin(), plans.end(), i) != plans.end(); };
+    auto is_plan_id = [&](const std::string& id) {
+      return std::any_of(plans.begin(), plans.end(), [&](std::size_t p) { return s_.items[p].id == id; });
+    };
+    for (std::size_t i = 0; i < s_.items.size(); ++i) {
+      const Item& it = s_.items[i];
+      if (is_plan(i)) continue;
+      const bool plan_child = !it.parent.empty() && is_plan_id(it.parent);
+      if (!plan_child && !it.parent.empty()) continue;
+      if (it.state == ItemState::active || it.state == ItemState::suspended || it.state == ItemState::failed)
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("case '{}' cannot complete: '{}' is {}", s_.id, it.id, to_string(it.state)));
+      if (plan_child && it.required && !is_terminal(it.state))
+        throw Error(ErrorCode::invalid_state, fmt::format("case '{}' cannot complete: required item '{}' is {}", s_.id,
+                                                          it.id, to_string(it.state)));
+    }
+    for (std::size_t p : plans) {
+      const std::string plan = s_.items[p].id;
+      for (std::size_t c = 0; c < s_.items.size(); ++c)
+        if (s_.items[c].parent == plan && !is_terminal(s_.items[c].state)) terminate_tree(c, "exit");
+      transition(s_.item_index.at(plan), "complete", ItemState::completed);
+    }
+    for (std::size_t i = 0; i < s_.items.size(); ++i)
+      if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
+    emit("case_status", {{"from", "active"}, {"to", "completed"}});
+    settle();
+    return;
+  }
   for (const auto& g : s_.goals)
     if (g.spec.required && g.status == GoalStatus::open)
       throw Error(ErrorCode::invalid_state,
@@ -702,7 +783,8 @@ void Decider::check_no_cycle(const std::string& item, const std::string& after) 
   for (const auto& it : s_.items) {
     for (const auto& a : it.after)
       if (node.count(a)) g.add_edge(node[a], node[it.id]);
-    if (!it.def->has_item_onparts) continue;
+    // cmmn: sentries may wait for each other in a cycle; only `after` cycles count there.
+    if (!it.def->has_item_onparts || cmmn_item(it)) continue;
     for (const auto& sentry : it.def->entry)
       for (const auto& op : sentry.on_parts) {
         if (op.source != OnPartSource::item || (op.on != "complete" && op.on != "occur")) continue;
@@ -752,6 +834,14 @@ void Decider::transition(std::size_t idx, std::string_view name, ItemState to) {
   Json p{{"item", it.id}, {"transition", name}, {"from", to_string(it.state)}, {"to", to_string(to)}};
   if (to == ItemState::active && (it.state == ItemState::available || it.state == ItemState::enabled) && it.def->def.due)
     p["due"] = format_time(sv_.calendar->add(now_, *it.def->def.due));
+  if (to == ItemState::active && (it.state == ItemState::available || it.state == ItemState::enabled) &&
+      it.def->def.kind == ItemKind::stage && cmmn_item(it)) {
+    // cmmn: the children created now count the item transitions that happened earlier in this
+    // command as if they had existed (the fold marks their on-parts from this list).
+    Json seen = Json::array();
+    for (auto& [def, name] : command_transitions(s_, events_, it.frag_root)) seen.push_back(Json::array({def, name}));
+    if (!seen.empty()) p["seen"] = std::move(seen);
+  }
   emit("item_transition", std::move(p));
   ++steps_;
 }
@@ -771,7 +861,14 @@ void Decider::terminate_tree(std::size_t idx, std::string_view name) {
 
 void Decider::activate(std::size_t idx, std::string_view name) {
   transition(idx, name, ItemState::active);
-  if (s_.items[idx].def->def.kind == ItemKind::automated_task) run_handler(idx);
+  const ItemDef& def = s_.items[idx].def->def;
+  if (def.kind == ItemKind::automated_task) {
+    run_handler(idx);
+  } else if (def.kind == ItemKind::human_task && !def.blocking) {
+    // Non-blocking (CMMN isBlocking="false"): done as soon as it is started.
+    transition(idx, "complete", ItemState::completed);
+    after_complete(idx);
+  }
 }
 
 void Decider::run_handler(std::size_t idx) {
@@ -823,6 +920,12 @@ void Decider::run_handler(std::size_t idx) {
 }
 
 void Decider::after_complete(std::size_t idx) {
+  // cmmn: an item with entry criteria got its next instance when its criterion was satisfied.
+  if (repeats_on_entry(s_.items[idx])) return;
+  repeat(idx);
+}
+
+void Decider::repeat(std::size_t idx) {
   const Item& it = s_.items[idx];
   if (it.def->repetition.empty() || it.owned_def) return;
   CaseEnv env(s_, now_, &it);
@@ -861,18 +964,33 @@ void Decider::complete_item(const std::string& item, const Json& output) {
     for (const auto& c : s_.items)
       if (c.parent == item && (c.state == ItemState::active || c.state == ItemState::suspended || c.state == ItemState::failed))
         throw Error(ErrorCode::invalid_state, fmt::format("cannot complete stage '{}': '{}' is {}", item, c.id, to_string(c.state)));
-      else if (c.parent == item && c.required && c.state != ItemState::completed)
+      else if (c.parent == item && c.required && c.state != ItemState::completed &&
+               !(cmmn_item(c) && c.state == ItemState::terminated))
         throw Error(ErrorCode::invalid_state,
                     fmt::format("cannot complete stage '{}': required item '{}' is {}", item, c.id, to_string(c.state)));
   }
+  // cmmn: an item without an output path takes an object of case variables, set at the root of
+  // the case file before the completion is evaluated (CMMN engines complete a task with variables).
+  const bool to_root = !output.is_null() && it.def->def.output.empty() && cmmn_item(it) && output.is_object();
   if (!output.is_null()) {
     const std::string& out = it.def->def.output;
-    if (out.empty())
+    if (to_root) {
+      for (const auto& [key, value] : output.items()) json_path::check_settable(s_.file, key);
+    } else if (out.empty()) {
       throw Error(ErrorCode::invalid_argument, fmt::format("'{}' has no output path; set case-file values instead", item));
-    json_path::check_settable(s_.file, out);
+    } else {
+      json_path::check_settable(s_.file, out);
+    }
   }
   if (it.assignee.empty() && kind != ItemKind::stage) emit("item_assigned", {{"item", it.id}, {"from", ""}, {"to", actor_.id}});
-  if (!output.is_null()) emit("file_set", {{"path", s_.items[i].def->def.output}, {"value", output}, {"item", item}});
+  if (to_root) {
+    for (const auto& [key, value] : output.items()) {
+      const Json* cur = json_path::find(s_.file, key);
+      if (!cur || *cur != value) emit("file_set", {{"path", key}, {"value", value}, {"item", item}});
+    }
+  } else if (!output.is_null()) {
+    emit("file_set", {{"path", s_.items[i].def->def.output}, {"value", output}, {"item", item}});
+  }
   i = s_.item_index.at(item);
   if (kind == ItemKind::stage) {
     std::string id = item;
@@ -924,7 +1042,20 @@ void Decider::terminate_item(const std::string& item) {
   std::size_t i = item_index(item, "terminate");
   if (is_terminal(s_.items[i].state))
     throw Error(ErrorCode::invalid_state, fmt::format("'{}' is already {}", item, to_string(s_.items[i].state)));
-  terminate_tree(i, s_.items[i].state == ItemState::active || s_.items[i].state == ItemState::suspended ? "terminate" : "exit");
+  const ItemState from = s_.items[i].state;
+  const ItemKind kind = s_.items[i].def->def.kind;
+  const bool event_like =
+      kind == ItemKind::milestone || kind == ItemKind::timer_listener || kind == ItemKind::user_listener;
+  if (cmmn_item(s_.items[i]) && !event_like && not_started(from))
+    // CMMN: terminate is a transition of active (and suspended) tasks and stages only.
+    throw Error(ErrorCode::invalid_state,
+                fmt::format("cannot terminate '{}': it is {} (only active or suspended tasks and stages terminate)",
+                            item, to_string(from)));
+  const bool manual = from == ItemState::active || from == ItemState::suspended;
+  terminate_tree(i, manual ? "terminate" : "exit");
+  // cmmn: an item without entry criteria repeats when it is terminated, as when it completes
+  // (CMMN 1.1 CR-133, as Camunda does).
+  if (manual && cmmn_item(s_.items[i]) && !repeats_on_entry(s_.items[i])) repeat(i);
   settle();
 }
 
@@ -1099,8 +1230,19 @@ bool Decider::stage_can_complete(const Item& stage) const {
   for (const auto& c : s_.items) {
     if (c.parent != stage.id) continue;
     any_child = true;
+    // cmmn: an available event listener that no sentry refers to cannot change anything and
+    // does not hold its stage open (it ends with the stage).
+    if (c.state == ItemState::available && cmmn_item(c) &&
+        (c.def->def.kind == ItemKind::user_listener || c.def->def.kind == ItemKind::timer_listener)) {
+      bool referenced = false;
+      listener_orphaned(c, &referenced);
+      if (!referenced) continue;
+    }
     if (c.state == ItemState::active || c.state == ItemState::suspended || c.state == ItemState::failed) return false;
-    if (c.required && c.state != ItemState::completed) return false;
+    // Required means completed; cmmn: or terminated (both peers let an exited required child
+    // end its stage).
+    if (c.required && c.state != ItemState::completed && !(cmmn_item(c) && c.state == ItemState::terminated))
+      return false;
     if (!stage.def->def.auto_complete && !(is_terminal(c.state) || c.state == ItemState::disabled)) return false;
   }
   (void)any_child;
@@ -1125,25 +1267,47 @@ bool Decider::step_item(std::size_t idx) {
   ItemKind kind = it.def->def.kind;
   switch (it.state) {
     case ItemState::available: {
-      if (kind == ItemKind::user_listener || kind == ItemKind::timer_listener) return false;
+      if (kind == ItemKind::user_listener || kind == ItemKind::timer_listener) {
+        // cmmn: a listener that sentries refer to but none of them can fire any more is removed
+        // (as Flowable does), so that it does not hold its stage open.
+        if (cmmn_item(it) && listener_orphaned(it)) {
+          terminate_tree(idx, "exit");
+          return true;
+        }
+        return false;
+      }
       if (!after_done(it)) return false;
       bool has_entry = !it.def->entry.empty();
       if (has_entry) {
         bool any = false;
         for (std::size_t k = 0; k < it.def->entry.size() && !any; ++k) any = sentry_fires(it, it.def->entry[k], it.entry_flags[k]);
-        if (!any) return false;
+        if (!any) {
+          // cmmn: a child's entry criterion satisfied from outside the stage starts the stage (as
+          // Flowable does); the child then starts with it.
+          if (kind != ItemKind::stage || !cross_border_ready(it)) return false;
+          activate(idx, "start");
+          return true;
+        }
       }
+      const std::string id = it.id;
       if (kind == ItemKind::milestone) {
-        if (!has_entry && it.after.empty()) return false;  // declared by a person (occur)
+        // acm: a milestone with neither entry criteria nor `after` is declared by a person
+        // (occur); cmmn: it occurs as soon as its stage is active.
+        if (!has_entry && it.after.empty() && !cmmn_item(it)) return false;
         transition(idx, "occur", ItemState::completed);
         after_complete(idx);
-        return true;
-      }
-      CaseEnv env(s_, now_, &it);
-      if (eval_condition(it.def->manual, env, false)) {
-        transition(idx, "enable", ItemState::enabled);
       } else {
-        activate(idx, "start");
+        CaseEnv env(s_, now_, &it);
+        if (eval_condition(it.def->manual, env, false)) {
+          transition(idx, "enable", ItemState::enabled);
+        } else {
+          activate(idx, "start");
+        }
+      }
+      // cmmn: the next instance waits for the entry criterion to be satisfied again.
+      if (has_entry) {
+        const std::size_t self = s_.item_index.at(id);
+        if (repeats_on_entry(s_.items[self])) repeat(self);
       }
       return true;
     }
@@ -1151,7 +1315,9 @@ bool Decider::step_item(std::size_t idx) {
       if (kind == ItemKind::stage && stage_can_complete(it)) {
         std::string id = it.id;
         for (std::size_t c = 0; c < s_.items.size(); ++c)
-          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) && s_.items[c].state != ItemState::disabled)
+          // acm: disabled children stay disabled; cmmn: they end with their stage.
+          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) &&
+              (s_.items[c].state != ItemState::disabled || cmmn_item(s_.items[c])))
             terminate_tree(c, "parent_terminate");
         std::size_t self = s_.item_index.at(id);
         transition(self, "complete", ItemState::completed);
@@ -1204,6 +1370,30 @@ bool Decider::evaluate_goals() {
 
 bool Decider::check_case_completion() {
   if (s_.status != CaseStatus::active || s_.hold_open) return false;
+  if (const auto plans = cmmn_case() ? plan_stages() : std::vector<std::size_t>{}; !plans.empty()) {
+    // cmmn: the case follows its case plan model (the stages of its initial fragments).
+    bool terminated = false, completed = true;
+    for (std::size_t p : plans) {
+      terminated = terminated || s_.items[p].state == ItemState::terminated;
+      completed = completed && s_.items[p].state == ItemState::completed;
+    }
+    if (!terminated) {
+      if (!completed) return false;
+      for (const auto& it : s_.items) {
+        if (!it.parent.empty()) continue;
+        if (it.state == ItemState::active || it.state == ItemState::suspended || it.state == ItemState::failed)
+          return false;
+        if (it.required && it.state != ItemState::completed && it.state != ItemState::terminated) return false;
+      }
+    }
+    for (std::size_t i = 0; i < s_.items.size(); ++i)
+      if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
+    emit("case_status",
+         {{"from", "active"},
+          {"to", terminated ? "terminated" : "completed"},
+          {"reason", terminated ? "the case plan model was terminated" : "the case plan model completed"}});
+    return true;
+  }
   bool any_required = false;
   for (const auto& g : s_.goals) {
     if (!g.spec.required || g.status == GoalStatus::cancelled) continue;
@@ -1219,6 +1409,119 @@ bool Decider::check_case_completion() {
     if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
   emit("case_status", {{"from", "active"}, {"to", "completed"}, {"reason", "all required goals achieved"}});
   return true;
+}
+
+// ---- Semantics::cmmn --------------------------------------------------------------------
+
+bool Decider::cmmn_case() const { return s_.type && s_.type->def.semantics == Semantics::cmmn; }
+
+// The case plan model: the stages of the case type's initial fragments, created first.
+std::vector<std::size_t> Decider::plan_stages() const {
+  std::vector<std::size_t> out;
+  if (!s_.type) return out;
+  const std::size_t want = s_.type->def.initial_fragments.size();
+  for (std::size_t i = 0; i < s_.items.size() && out.size() < want; ++i) {
+    const Item& it = s_.items[i];
+    if (it.parent.empty() && it.fragment && it.def == &it.fragment->stage) out.push_back(i);
+  }
+  return out;
+}
+
+// Whether sentries refer to this listener (`referenced`) but none of them can fire any more:
+// the sentry's item has no instance that could still use it (entry criteria: an available
+// instance; exit criteria: any unfinished one) and none can be created (no enclosing stage
+// instance that has yet to start).
+bool Decider::listener_orphaned(const Item& listener, bool* referenced) const {
+  const CFragment& f = *listener.fragment;
+  const std::string& lid = listener.def->def.id;
+  const std::string& root = listener.frag_root;
+  bool refs = false;
+  for (const auto& x : f.exit)
+    if (refers_to(x, lid)) {
+      refs = true;
+      const Item* stage = s_.find_item(root);
+      if (stage && !is_terminal(stage->state)) {
+        if (referenced) *referenced = true;
+        return false;
+      }
+    }
+  std::unordered_map<const CItem*, const CItem*> parent;
+  auto instances_can = [&](const CItem* d, bool entry) {
+    bool live = false;
+    for (const auto& it : s_.items) {
+      if (it.def != d || it.frag_root != root || is_terminal(it.state)) continue;
+      live = true;
+      if (!entry || it.state == ItemState::available) return true;
+    }
+    if (live) return false;
+    // No unfinished instance: one is still to come if an enclosing stage has yet to start.
+    if (parent.empty()) collect_parents(nullptr, f.items, parent);
+    for (const CItem* p = parent[d]; p; p = parent[p]) {
+      bool any = false;
+      for (const auto& it : s_.items) {
+        if (it.def != p || it.frag_root != root || is_terminal(it.state)) continue;
+        any = true;
+        if (not_started(it.state)) return true;
+      }
+      if (any) return false;
+    }
+    return false;
+  };
+  for (const auto& [id, d] : f.by_id) {
+    for (int entry = 1; entry >= 0; --entry)
+      for (const auto& x : entry ? d->entry : d->exit) {
+        if (!refers_to(x, lid)) continue;
+        refs = true;
+        if (instances_can(d, entry == 1)) {
+          if (referenced) *referenced = true;
+          return false;
+        }
+      }
+  }
+  if (referenced) *referenced = refs;
+  return refs;
+}
+
+// An available cmmn stage whose descendant has an entry criterion that refers to items outside
+// the stage and is satisfied by item transitions of this command (and its if-part holds).
+bool Decider::cross_border_ready(const Item& stage) const {
+  if (!cmmn_item(stage) || stage.def == &stage.fragment->stage) return false;
+  const auto seen = command_transitions(s_, events_, stage.frag_root);
+  if (seen.empty()) return false;
+  std::vector<const CItem*> inside;
+  collect_descendants(stage.def->children, inside);
+  auto is_inside = [&](const std::string& id) {
+    if (id == stage.def->def.id) return true;
+    for (const CItem* c : inside)
+      if (c->def.id == id) return true;
+    return false;
+  };
+  for (const CItem* d : inside) {
+    // Only for an item that has had no instance in this case plan yet (as Flowable).
+    bool existed = false;
+    for (const auto& it : s_.items)
+      if (it.def == d && it.frag_root == stage.frag_root) existed = true;
+    if (existed) continue;
+    for (const auto& x : d->entry) {
+      if (x.on_parts.empty()) continue;
+      bool crosses = false, all = true;
+      for (const auto& op : x.on_parts) {
+        if (op.source != OnPartSource::item ||
+            std::find(seen.begin(), seen.end(), std::pair<std::string, std::string>{op.ref, op.on}) == seen.end()) {
+          all = false;
+          break;
+        }
+        if (!is_inside(op.ref)) crosses = true;
+      }
+      if (!all || !crosses) continue;
+      if (!x.condition.empty()) {
+        CaseEnv env(s_, now_, &stage, current_event_);
+        if (!x.condition.test(env)) continue;
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 void Decider::settle() {

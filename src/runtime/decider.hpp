@@ -149,6 +149,12 @@ class Decider {
   void after_complete(std::size_t idx);
   void check_no_cycle(const std::string& item, const std::string& after) const;
   std::string new_id(const std::string& prefix, const std::string& counter);
+  // Semantics::cmmn (docs/cmmn.md, "Semantic choices").
+  void repeat(std::size_t idx);
+  bool listener_orphaned(const Item& listener, bool* referenced = nullptr) const;
+  bool cross_border_ready(const Item& stage) const;
+  std::vector<std::size_t> plan_stages() const;
+  bool cmmn_case() const;
 
   CaseState& s_;
   const Services& sv_;

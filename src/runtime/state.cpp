@@ -181,6 +181,8 @@ Item& create_item(CaseState& s, const CItem* def, const std::string& parent, con
     it.after.push_back(dep);
   }
   if (def->def.kind == ItemKind::timer_listener && def->def.timer) it.timer_at = time + *def->def.timer;
+  if (def->def.kind == ItemKind::timer_listener && def->def.timer_date)
+    it.timer_at = std::max(time, *def->def.timer_date);
   init_flags(it);
   s.items.push_back(std::move(it));
   s.item_index[s.items.back().id] = s.items.size() - 1;
@@ -199,6 +201,27 @@ void create_children(CaseState& s, const Item& stage_ref, TimePoint time) {
   auto fragment = stage_ref.fragment;
   const auto& children = def == &fragment->stage ? fragment->items : def->children;
   for (const auto& child : children) create_item(s, child.get(), stage_id, root, fragment, goal, time);
+}
+
+// Marks the on-parts of items [first, end) that match the `seen` (definition id, transition)
+// pairs of a cmmn stage's activation: the item transitions earlier in the same command.
+void mark_seen(CaseState& s, std::size_t first, const Json& seen) {
+  auto match = [&](const OnPart& op) {
+    if (op.source != OnPartSource::item) return false;
+    for (const Json& pair : seen)
+      if (pair.at(0).get_ref<const std::string&>() == op.ref && pair.at(1).get_ref<const std::string&>() == op.on)
+        return true;
+    return false;
+  };
+  for (std::size_t n = first; n < s.items.size(); ++n) {
+    Item& it = s.items[n];
+    for (std::size_t i = 0; i < it.def->entry.size(); ++i)
+      for (std::size_t k = 0; k < it.def->entry[i].on_parts.size(); ++k)
+        if (match(it.def->entry[i].on_parts[k])) it.entry_flags[i][k] = 1;
+    for (std::size_t i = 0; i < it.def->exit.size(); ++i)
+      for (std::size_t k = 0; k < it.def->exit[i].on_parts.size(); ++k)
+        if (match(it.def->exit[i].on_parts[k])) it.exit_flags[i][k] = 1;
+  }
 }
 
 void remove_item_tree(CaseState& s, const std::string& id) {
@@ -320,7 +343,11 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     if (*to == ItemState::active && (from == ItemState::available || from == ItemState::enabled)) {
       it.activated_at = e.time;
       it.due = opt_time(p, "due");
-      if (it.def->def.kind == ItemKind::stage) create_children(s, it, e.time);
+      if (it.def->def.kind == ItemKind::stage) {
+        const std::size_t first = s.items.size();
+        create_children(s, it, e.time);
+        if (auto seen = p.find("seen"); seen != p.end() && seen->is_array()) mark_seen(s, first, *seen);
+      }
     }
     Item& again = must_item(s, item_id);  // create_children may reallocate
     if (is_terminal(*to)) {

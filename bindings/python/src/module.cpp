@@ -17,6 +17,8 @@
 #include "learn.hpp"
 #include "views.hpp"
 
+#include <acm/cmmn.hpp>
+
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -467,6 +469,25 @@ void bind_values(py::module_& m) {
       "document"_a,
       "Checks a definitions document without registering it; returns it normalised as\n"
       "{'fragments': [...], 'case_types': [...]}. Raises InvalidDefinition listing every problem.");
+  m.def(
+      "cmmn_import",
+      [](const std::string& xml) {
+        const cmmn::ImportResult r = cmmn::import(xml);
+        Json warnings = Json::array();
+        for (const auto& w : r.warnings) warnings.push_back(Json{{"line", w.line}, {"column", w.column}, {"message", w.message}});
+        Json cases = Json::array();
+        for (const auto& c : r.cases) {
+          Json items = Json::object();
+          for (const auto& [k, v] : c.items) items[k] = v;
+          cases.push_back(Json{{"case", c.case_id}, {"case_type", c.case_type}, {"fragment", c.fragment}, {"items", items}});
+        }
+        return from_json(Json{{"definitions", r.definitions}, {"warnings", warnings}, {"cases", cases}});
+      },
+      "xml"_a,
+      "Imports a CMMN 1.1 XML model (text) without registering it: {'definitions': {...}, 'warnings':\n"
+      "[{'line', 'column', 'message'}], 'cases': [{'case', 'case_type', 'fragment', 'items'}]}.\n"
+      "Engine.load_definitions accepts the XML text (or a path to it) directly. Raises ParseError or\n"
+      "InvalidDefinition listing every problem with its line and column (docs/cmmn.md).");
 }
 
 void bind_engine(py::module_& m) {

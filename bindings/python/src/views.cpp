@@ -2,6 +2,8 @@
 // bindings/python/src/views.cpp - acm value types <-> Python dicts.
 #include "views.hpp"
 
+#include <acm/cmmn.hpp>
+
 #include <algorithm>
 
 namespace acm::python {
@@ -323,12 +325,15 @@ Subject to_subject(py::handle s) {
 
 Json to_document(py::handle doc) {
   if (PyDict_Check(doc.ptr()) || PyList_Check(doc.ptr())) return to_json(doc);
-  auto parse = [](const std::string& text) { return parse_json(text, "definitions document"); };
+  auto parse = [](const std::string& text) {
+    if (cmmn::is_xml(text)) return cmmn::import(text).definitions;  // a CMMN XML model, by content
+    return parse_json(text, "definitions document");
+  };
   if (PyBytes_Check(doc.ptr())) return parse(doc.cast<std::string>());
   if (PyUnicode_Check(doc.ptr())) {
     std::string text = doc.cast<std::string>();
     auto first = text.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) return parse(text);
+    if (first != std::string::npos && (text[first] == '{' || text[first] == '[' || text[first] == '<')) return parse(text);
   }
   if (PyUnicode_Check(doc.ptr()) || py::hasattr(doc, "__fspath__")) {
     py::object file = py::module_::import("builtins").attr("open")(doc, "r", py::arg("encoding") = "utf-8");
@@ -340,7 +345,7 @@ Json to_document(py::handle doc) {
     py::object text = doc.attr("read")();
     return parse(PyBytes_Check(text.ptr()) ? text.cast<std::string>() : py::str(text).cast<std::string>());
   }
-  throw py::type_error("a definitions document is a dict, JSON text, a path or a file object, not " +
+  throw py::type_error("a definitions document is a dict, JSON or CMMN XML text, a path or a file object, not " +
                        py::str(py::type::handle_of(doc).attr("__name__")).cast<std::string>());
 }
 

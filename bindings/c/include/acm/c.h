@@ -258,10 +258,16 @@ ACM_C_API acm_status acm_engine_unsubscribe(acm_engine* engine, uint64_t subscri
 /* ---- definitions --------------------------------------------------------------------------- */
 
 /** Registers every fragment and case type of a JSON definitions document (docs/definitions.md),
- *  all or nothing. Errors: ACM_PARSE_ERROR (not JSON), ACM_INVALID_DEFINITION (every problem
- *  listed), ACM_ALREADY_EXISTS, ACM_PERMISSION_DENIED (needs an admin or designer role). */
+ *  all or nothing. A CMMN 1.1 XML model (text starting with '<') is imported first (docs/cmmn.md).
+ *  Errors: ACM_PARSE_ERROR (not JSON, or malformed XML), ACM_INVALID_DEFINITION (every problem
+ *  listed; for CMMN with line and column), ACM_ALREADY_EXISTS, ACM_PERMISSION_DENIED (needs an
+ *  admin or designer role). */
 ACM_C_API acm_status acm_definitions_load(acm_engine* engine, const acm_request* by, const char* document_json,
                                           char** error);
+/** Imports a CMMN 1.1 (or 1.0) XML model without registering it: `result_json` receives
+ *  {"definitions": {...}, "warnings": [{"line", "column", "message"}], "cases": [{"case",
+ *  "case_type", "fragment", "items": {planItem id: [acm item ids]}}]}. Errors as acm_definitions_load. */
+ACM_C_API acm_status acm_cmmn_import(const char* cmmn_xml, char** result_json, char** error);
 /** The fragment (id, version) as JSON; version 0 = latest. ACM_NOT_FOUND if missing. */
 ACM_C_API acm_status acm_fragment_get(acm_engine* engine, const char* id, int version, char** fragment_json,
                                       char** error);
