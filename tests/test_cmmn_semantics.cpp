@@ -352,3 +352,38 @@ TEST_CASE("cmmn: completing a task with variables sets them at the case file's r
   CHECK_THROWS_WITH_AS(g.engine->complete_item(owner, acm_id, "p#1/a", Json{{"go", true}}),
                        doctest::Contains("no output path"), Error);
 }
+
+TEST_CASE("cmmn: a required child that exited does not hold its stage open") {
+  // Camunda AutoCompleteTest.testExitCriteriaAndRequiredEnabled.
+  const char* items = R"([
+      { "id": "a", "kind": "human_task" },
+      { "id": "r", "kind": "human_task", "required": true, "manual_activation": true,
+        "exit": [ { "on": [ { "item": "a", "on": "complete" } ] } ] },
+      { "id": "e", "kind": "human_task", "manual_activation": true } ])";
+  EngineFixture f;
+  auto id = case_of(f, "cmmn", items, R"(, "auto_complete": true)");
+  f.engine->start_item(owner, id, "p#1/r");
+  f.engine->complete_item(owner, id, "p#1/a");
+  CHECK(f.state(id, "p#1/r") == ItemState::terminated);
+  CHECK(f.engine->get_case(id).status == CaseStatus::completed);
+  EngineFixture g;
+  auto acm_id = case_of(g, "acm", items, R"(, "auto_complete": true)");
+  g.engine->start_item(owner, acm_id, "p#1/r");
+  g.engine->complete_item(owner, acm_id, "p#1/a");
+  CHECK(g.state(acm_id, "p#1") == ItemState::active);
+}
+
+TEST_CASE("cmmn: disabled children end with their stage") {
+  // Camunda api_cmmn_oneTaskCaseWithManualActivation: disabling the only task completes the case.
+  const char* items = R"([ { "id": "t", "kind": "human_task", "manual_activation": true } ])";
+  EngineFixture f;
+  auto id = case_of(f, "cmmn", items);
+  f.engine->disable_item(owner, id, "p#1/t");
+  CHECK(f.engine->get_case(id).status == CaseStatus::completed);
+  CHECK(f.state(id, "p#1/t") == ItemState::terminated);
+  EngineFixture g;
+  auto acm_id = case_of(g, "acm", items);
+  g.engine->disable_item(owner, acm_id, "p#1/t");
+  CHECK(g.state(acm_id, "p#1") == ItemState::completed);
+  CHECK(g.state(acm_id, "p#1/t") == ItemState::disabled);
+}

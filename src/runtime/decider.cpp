@@ -423,7 +423,7 @@ void Decider::complete_case() {
       if (it.state == ItemState::active || it.state == ItemState::suspended || it.state == ItemState::failed)
         throw Error(ErrorCode::invalid_state,
                     fmt::format("case '{}' cannot complete: '{}' is {}", s_.id, it.id, to_string(it.state)));
-      if (plan_child && it.required && it.state != ItemState::completed)
+      if (plan_child && it.required && !is_terminal(it.state))
         throw Error(ErrorCode::invalid_state, fmt::format("case '{}' cannot complete: required item '{}' is {}", s_.id,
                                                           it.id, to_string(it.state)));
     }
@@ -963,7 +963,8 @@ void Decider::complete_item(const std::string& item, const Json& output) {
     for (const auto& c : s_.items)
       if (c.parent == item && (c.state == ItemState::active || c.state == ItemState::suspended || c.state == ItemState::failed))
         throw Error(ErrorCode::invalid_state, fmt::format("cannot complete stage '{}': '{}' is {}", item, c.id, to_string(c.state)));
-      else if (c.parent == item && c.required && c.state != ItemState::completed)
+      else if (c.parent == item && c.required && c.state != ItemState::completed &&
+               !(cmmn_item(c) && c.state == ItemState::terminated))
         throw Error(ErrorCode::invalid_state,
                     fmt::format("cannot complete stage '{}': required item '{}' is {}", item, c.id, to_string(c.state)));
   }
@@ -1237,7 +1238,10 @@ bool Decider::stage_can_complete(const Item& stage) const {
       if (!referenced) continue;
     }
     if (c.state == ItemState::active || c.state == ItemState::suspended || c.state == ItemState::failed) return false;
-    if (c.required && c.state != ItemState::completed) return false;
+    // Required means completed; cmmn: or terminated (both peers let an exited required child
+    // end its stage).
+    if (c.required && c.state != ItemState::completed && !(cmmn_item(c) && c.state == ItemState::terminated))
+      return false;
     if (!stage.def->def.auto_complete && !(is_terminal(c.state) || c.state == ItemState::disabled)) return false;
   }
   (void)any_child;
@@ -1310,7 +1314,9 @@ bool Decider::step_item(std::size_t idx) {
       if (kind == ItemKind::stage && stage_can_complete(it)) {
         std::string id = it.id;
         for (std::size_t c = 0; c < s_.items.size(); ++c)
-          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) && s_.items[c].state != ItemState::disabled)
+          // acm: disabled children stay disabled; cmmn: they end with their stage.
+          if (s_.items[c].parent == id && !is_terminal(s_.items[c].state) &&
+              (s_.items[c].state != ItemState::disabled || cmmn_item(s_.items[c])))
             terminate_tree(c, "parent_terminate");
         std::size_t self = s_.item_index.at(id);
         transition(self, "complete", ItemState::completed);
