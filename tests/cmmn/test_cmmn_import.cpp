@@ -188,8 +188,8 @@ TEST_CASE("cmmn import: timers, listeners, the plan model's exit criterion, role
       <humanTask id="ht" performerRef="r1" flowable:assignee="${initiator}" flowable:dueDate="PT2H" />
       <humanTask id="dtask" name="Optional work" />
   )"),
-              "<casePlanModel",
-              R"(<caseFileModel><caseFileItem id="cfi1" name="order"><children><caseFileItem id="cfi2" name="line item"/></children></caseFileItem></caseFileModel>
+      "<casePlanModel",
+      R"(<caseFileModel><caseFileItem id="cfi1" name="order"><children><caseFileItem id="cfi2" name="line item"/></children></caseFileItem></caseFileModel>
     <caseRoles id="roles"><role id="r1" name="clerk"/></caseRoles>
     <casePlanModel)"));
   const Json& items = plan_items(r);
@@ -257,10 +257,9 @@ TEST_CASE("cmmn import: the CMMN 1.0 namespace, CMMNDI tolerated, vendor extensi
   CHECK(all.find("{http://example.com/x}color") != std::string::npos);
   CHECK(all.find("{http://example.com/x}listener") != std::string::npos);
 
-  const auto di = cmmn::import(
-      subst(model(R"(<planItem id="A" definitionRef="h" /><humanTask id="h" />)"),
-              "</definitions>",
-              R"(<cmmndi:CMMNDI xmlns:cmmndi="http://www.omg.org/spec/CMMN/20151109/CMMNDI"><cmmndi:CMMNDiagram id="d"/></cmmndi:CMMNDI></definitions>)"));
+  const auto di = cmmn::import(subst(
+      model(R"(<planItem id="A" definitionRef="h" /><humanTask id="h" />)"), "</definitions>",
+      R"(<cmmndi:CMMNDI xmlns:cmmndi="http://www.omg.org/spec/CMMN/20151109/CMMNDI"><cmmndi:CMMNDiagram id="d"/></cmmndi:CMMNDI></definitions>)"));
   CHECK(di.warnings.empty());
 }
 
@@ -302,10 +301,9 @@ TEST_CASE("cmmn import: errors carry line and column, list every problem, and re
   CHECK_THROWS_AS(cmmn::load(*engine, kAdmin, bad), acm::Error);
   CHECK(engine->list_fragments().empty());
   // A model whose second case is broken registers nothing of the first one either.
-  const std::string two =
-      subst(model(R"(<planItem id="A" definitionRef="h" /><humanTask id="h" />)"),
-              "</definitions>",
-              R"(<case id="c2"><casePlanModel id="p2"><planItem id="X" definitionRef="missing"/></casePlanModel></case></definitions>)");
+  const std::string two = subst(
+      model(R"(<planItem id="A" definitionRef="h" /><humanTask id="h" />)"), "</definitions>",
+      R"(<case id="c2"><casePlanModel id="p2"><planItem id="X" definitionRef="missing"/></casePlanModel></case></definitions>)");
   CHECK_THROWS_AS(cmmn::load(*engine, kAdmin, two), acm::Error);
   CHECK(engine->list_fragments().empty());
   // JSON still loads through the same entry.
