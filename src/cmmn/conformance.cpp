@@ -553,10 +553,9 @@ void do_step(Run& run, const Json& step, const std::string& action, const std::s
   const std::string& cid = run.case_id;
   if (action == "complete") {
     const std::string id = pick_instance(run, step, action);
-    if (step.contains("variables") && step["variables"].is_object())
-      for (auto it = step["variables"].begin(); it != step["variables"].end(); ++it)
-        e.set_file(by, cid, it.key(), it.value());
-    e.complete_item(by, cid, id);
+    // Variables go with the completion (set at the case-file root before sentries are evaluated).
+    const Json vars = step.contains("variables") && step["variables"].is_object() ? step["variables"] : Json();
+    e.complete_item(by, cid, id, vars);
   } else if (action == "manual_start") {
     e.start_item(by, cid, pick_instance(run, step, action));
   } else if (action == "disable") {
@@ -674,7 +673,11 @@ ScenarioReport run_scenario(const std::string& file, const std::string& base_dir
       }
       continue;
     }
-    const bool error_expected = st.contains("expect") && st["expect"].is_object() && st["expect"].value("error", false);
+    // A refusal is expected when `expect` (or, without an asserted value, `inferred`) says so.
+    auto says_error = [&](const char* part) {
+      return st.contains(part) && st[part].is_object() && st[part].value("error", false);
+    };
+    const bool error_expected = says_error("expect") || says_error("inferred");
     if (failed && !error_expected) {
       Check c;
       c.step = i;

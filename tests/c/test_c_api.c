@@ -216,6 +216,32 @@ int main(void) {
   FAILS(acm_definitions_load(engine, &alice, definitions, &err), ACM_PERMISSION_DENIED, NULL);
   FAILS(acm_definitions_load(engine, NULL, definitions, &err), ACM_INVALID_ARGUMENT, "request");
   OK(acm_definitions_load(engine, &admin, definitions, &err));
+  /* CMMN XML through the same entry (detected by content), and acm_cmmn_import. */
+  {
+    const char* cmmn =
+        "<definitions xmlns=\"http://www.omg.org/spec/CMMN/20151109/MODEL\">\n"
+        "  <case id=\"cmmn_case\"><casePlanModel id=\"cmmn_plan\">\n"
+        "    <planItem id=\"A\" definitionRef=\"h\"/><humanTask id=\"h\" name=\"Check\"/>\n"
+        "  </casePlanModel></case></definitions>";
+    OK(acm_definitions_load(engine, &admin, cmmn, &err));
+    OK(acm_case_type_get(engine, "cmmn_case", 0, &json, &err));
+    CHECK(contains(json, "\"semantics\":\"cmmn\""));
+    acm_free(json);
+    OK(acm_cmmn_import(cmmn, &json, &err));
+    CHECK(contains(json, "\"fragment\":\"cmmn_plan\""));
+    CHECK(contains(json, "\"A\":[\"A\"]"));
+    acm_free(json);
+    FAILS(acm_cmmn_import("<definitions xmlns=\"http://www.omg.org/spec/CMMN/20151109/MODEL\">\n<case id=\"x\">",
+                          &json, &err),
+          ACM_PARSE_ERROR, "line 2");
+    FAILS(acm_definitions_load(engine, &admin,
+                               "<definitions xmlns=\"http://www.omg.org/spec/CMMN/20151109/MODEL\"><case id=\"y\">"
+                               "<casePlanModel id=\"yp\"><planItem id=\"P\" definitionRef=\"pt\"/>"
+                               "<processTask id=\"pt\"/></casePlanModel></case></definitions>",
+                               &err),
+          ACM_INVALID_DEFINITION, "process task");
+    FAILS(acm_case_type_get(engine, "y", 0, &json, &err), ACM_NOT_FOUND, NULL);
+  }
   OK(acm_fragment_get(engine, "refund", 0, &json, &err));
   CHECK(contains(json, "\"handler\":\"payments.refund\""));
   acm_free(json);

@@ -127,6 +127,7 @@ from ._acm import (  # noqa: E402  (after the error classes are installed)
     ManualClock,
     SystemClock,
     TaskContext,
+    cmmn_import,
     evaluate,
     format_duration,
     format_time,
@@ -143,7 +144,7 @@ from ._acm import (  # noqa: E402  (after the error classes are installed)
 
 __all__ = [
     "Actor", "BusinessCalendar", "Clock", "Engine", "Learner", "ManualClock", "SystemClock", "TaskContext",
-    "evaluate", "format_duration", "format_time", "import_csv", "import_xes", "learn_from_engine",
+    "cmmn_import", "evaluate", "format_duration", "format_time", "import_csv", "import_xes", "learn_from_engine",
     "learn_on_close", "load_template", "parse_definitions", "parse_duration", "parse_time", "save_template",
     "Error", "ERRORS", "InvalidArgument", "InvalidDefinition", "ParseError", "NotFound",
     "AlreadyExists", "PermissionDenied", "InvalidState", "Cycle", "Conflict", "StorageError",
