@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -42,20 +43,6 @@ void print_queue(const std::vector<WorkItem>& items, bool json) {
                              to_string(w.state), w.priority, time_text(w.due),
                              w.assignee.empty() ? "unassigned" : "assignee " + w.assignee,
                              w.role.empty() ? "" : " role " + w.role, w.name);
-}
-
-/// Prints what a command did: its events (text) or {"case", "version", "events"} (JSON).
-void print_result(Context& ctx, const std::string& case_id, const CommandResult& r, Json extra = Json::object()) {
-  if (ctx.json()) {
-    Json out = {{"case", case_id}, {"version", r.version}, {"events", Json::array()}};
-    for (const Event& e : r.events) out["events"].push_back(to_json(e));
-    if (!r.created.empty()) out["created"] = r.created;
-    out.update(extra);
-    print_json(out);
-    return;
-  }
-  if (r.events.empty()) std::cout << "nothing changed (case " << case_id << " at version " << r.version << ")\n";
-  for (const Event& e : r.events) std::cout << "  " << describe(e) << "\n";
 }
 
 /// Prints a new item id and the case's events since `from_version` (commands returning ids).
@@ -131,12 +118,20 @@ void add_case(CLI::App& app, Context& ctx) {
       spec.subject.attributes[k] = v;
     }
     const std::string id = ctx.engine().create_case(ctx.actor(), spec);
-    const CaseInfo c = ctx.engine().get_case(id);
-    if (ctx.json())
-      print_json({{"id", id}, {"case", to_json(c)}});
-    else {
+    // The creator may have given the case to an owner who alone may view it.
+    std::optional<CaseInfo> c;
+    try {
+      c = ctx.engine().get_case(ctx.actor(), id);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::permission_denied) throw;
+    }
+    if (ctx.json()) {
+      Json out = {{"id", id}};
+      if (c) out["case"] = to_json(*c);
+      print_json(out);
+    } else {
       std::cout << "created " << id << "\n";
-      print_case(c);
+      if (c) print_case(*c);
     }
     return 0;
   });
@@ -144,10 +139,11 @@ void add_case(CLI::App& app, Context& ctx) {
   static std::string show_id, graph;
   auto* show = kase->add_subcommand("show", "a case: status, goals, plan, file");
   show->add_option("ID", show_id, "case id")->required();
-  show->add_option("--graph", graph, "also draw the plan graph to FILE.dot or FILE.svg (needs Graphviz dot)");
+  show->add_option("--graph", graph,
+                   "also draw the plan to FILE.dot, FILE.svg or FILE.png (svg/png need Graphviz dot)");
   on_run(show, [&ctx] {
-    const CaseInfo c = ctx.engine().get_case(show_id);
-    if (!graph.empty()) write_graph(c, graph);
+    const CaseInfo c = ctx.engine().get_case(ctx.actor(), show_id);
+    if (!graph.empty()) write_graph(ctx.engine(), c, graph);
     if (ctx.json()) {
       Json out = to_json(c);
       if (!graph.empty()) out["graph_file"] = graph;
@@ -159,15 +155,24 @@ void add_case(CLI::App& app, Context& ctx) {
     return 0;
   });
 
-  static std::size_t limit = 50;
+  static std::string limit = "50";
   static std::string after;
   auto* list = kase->add_subcommand("list", "case ids in creation order, a page at a time");
-  list->add_option("--limit", limit, "page size")->capture_default_str();
+  list->add_option("--limit", limit, "page size (1 to 10000)")->capture_default_str();
   list->add_option("--after", after, "start after this case id (the last id of the previous page)");
   on_run(list, [&ctx] {
+    const auto n = static_cast<std::size_t>(count_option(limit, "--limit", 1, 10000));
     Json out = Json::array();
-    for (const std::string& id : ctx.engine().list_cases(limit, after)) {
-      const CaseInfo c = ctx.engine().get_case(id);
+    for (const std::string& id : ctx.engine().list_cases(n, after)) {
+      // Under --as, only the cases the actor may view (a page may then hold fewer).
+      std::optional<CaseInfo> seen;
+      try {
+        seen = ctx.engine().get_case(ctx.actor(), id);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::permission_denied) throw;
+        continue;
+      }
+      const CaseInfo& c = *seen;
       if (ctx.json())
         out.push_back({{"id", c.id},
                        {"type", c.type},
@@ -191,8 +196,8 @@ void add_case(CLI::App& app, Context& ctx) {
   auto* history = kase->add_subcommand("history", "the events of a case");
   history->add_option("ID", history_id, "case id")->required();
   on_run(history, [&ctx] {
-    const auto events = ctx.engine().history(history_id);
-    if (events.empty()) ctx.engine().get_case(history_id);  // not_found for an unknown id
+    const auto events = ctx.engine().history(ctx.actor(), history_id);
+    if (events.empty()) ctx.engine().get_case(ctx.actor(), history_id);  // not_found for an unknown id
     if (ctx.json()) {
       Json out = Json::array();
       for (const Event& e : events) out.push_back(to_json(e));
@@ -256,7 +261,7 @@ void add_planning(CLI::App& app, Context& ctx) {
   auto* flist = frag->add_subcommand("list", "discretionary fragments that apply to a case now");
   flist->add_option("CASE", frag_case, "case id")->required();
   on_run(flist, [&ctx] {
-    const auto offers = ctx.engine().applicable_fragments(frag_case);
+    const auto offers = ctx.engine().applicable_fragments(ctx.actor(), frag_case);
     if (ctx.json()) {
       Json out = Json::array();
       for (const FragmentOffer& o : offers) {
@@ -374,21 +379,30 @@ void add_work(CLI::App& app, Context& ctx) {
   });
 
   static QueueFilter filter;
+  static std::string queue_limit = "50", queue_offset = "0";
   auto* queue = app.add_subcommand("queue", "open human tasks: assigned to someone, or unassigned for roles");
   queue->add_option("--assignee", filter.assignee, "work assigned to this actor");
   queue->add_option("--role", filter.roles, "unassigned work for this role (repeatable)");
-  queue->add_option("--limit", filter.limit, "page size")->capture_default_str();
-  queue->add_option("--offset", filter.offset, "rows to skip");
+  queue->add_option("--limit", queue_limit, "page size (1 to 10000)")->capture_default_str();
+  queue->add_option("--offset", queue_offset, "rows to skip");
   on_run(queue, [&ctx] {
-    print_queue(ctx.engine().queue(filter), ctx.json());
+    filter.limit = static_cast<std::size_t>(count_option(queue_limit, "--limit", 1, 10000));
+    filter.offset = static_cast<std::size_t>(count_option(queue_offset, "--offset", 0, INT64_MAX));
+    auto items = ctx.engine().queue(filter);
+    std::erase_if(items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });  // under --as
+    print_queue(items, ctx.json());
     return 0;
   });
   static QueueFilter overdue_filter;
+  static std::string overdue_limit = "50";
   auto* overdue = app.add_subcommand("overdue", "open human tasks whose due time has passed");
-  overdue->add_option("--limit", overdue_filter.limit, "page size")->capture_default_str();
+  overdue->add_option("--limit", overdue_limit, "page size (1 to 10000)")->capture_default_str();
   on_run(overdue, [&ctx] {
+    overdue_filter.limit = static_cast<std::size_t>(count_option(overdue_limit, "--limit", 1, 10000));
     overdue_filter.overdue_at = ctx.engine().clock().now();
-    print_queue(ctx.engine().queue(overdue_filter), ctx.json());
+    auto items = ctx.engine().queue(overdue_filter);
+    std::erase_if(items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });  // under --as
+    print_queue(items, ctx.json());
     return 0;
   });
 }
@@ -400,6 +414,7 @@ void add_case_commands(CLI::App& app, Context& ctx) {
   add_case(app, ctx);
   add_planning(app, ctx);
   add_work(app, ctx);
+  add_manage_commands(app, ctx);
 }
 
 }  // namespace acm_cli
