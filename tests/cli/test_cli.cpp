@@ -674,6 +674,13 @@ TEST_CASE("cli: durations print rounded for people") {
   REQUIRE(r.code == 0);
   CHECK(r.out.find("remaining work 59m 59s") != std::string::npos);
   CHECK(r.out.find("PT59M59.964S") == std::string::npos);
+  // The events a command prints: a goal turning at risk names its remaining work for people.
+  REQUIRE(acm("goal add " + id + " --id soon --name Soon --within PT1H").code == 0);
+  const Run late = acm("task add " + id + " Long --estimate PT2H30M --goal soon --manual");
+  REQUIRE(late.code == 0);
+  CHECK(late.out.find("is at_risk") != std::string::npos);
+  CHECK(late.out.find("remaining work 2h 30m") != std::string::npos);
+  CHECK(late.out.find("PT2H30M") == std::string::npos);
 }
 
 TEST_CASE("cli: event logs read with the wrong format or timestamps say what to do") {
