@@ -139,6 +139,7 @@ class PlanPicture {
     for (const PlanItemInfo* i : top) write_item(*i, "    ");
     out_ << close_case_frame();
     write_goals();
+    write_planning_table();
     write_sentries();
     for (const std::string& e : edges_) out_ << "  " << e << "\n";
     out_ << "}\n";
@@ -329,6 +330,29 @@ class PlanPicture {
       edges_.push_back(node_of(i.id) + " -> " + dot_id("goal:" + i.goal) +
                        " [style=dotted, color=\"#3366cc\", arrowhead=vee" + attach_tail(i.id) + "];");
     }
+  }
+
+  /// The discretionary fragments a worker may add now, as CMMN draws discretionary items: dashed
+  /// boxes in the planning table.
+  void write_planning_table() {
+    std::vector<FragmentOffer> offers;
+    if (case_.status == CaseStatus::active) {
+      try {
+        offers = engine_.applicable_fragments(case_.id);
+      } catch (const Error&) {
+        return;  // the picture goes without them
+      }
+    }
+    if (offers.empty()) return;
+    out_ << "  subgraph \"cluster_planning\" {\n    label=<<b>Planning table</b> <font point-size=\"8\">(may be "
+            "added now)</font>>; style=\"dashed\"; color=\"#888888\";\n";
+    for (const FragmentOffer& o : offers)
+      out_ << "    " << dot_id("offer:" + o.fragment)
+           << " [shape=box, style=\"rounded,dashed\", color=\"#666666\", tooltip=" << dot_id("discretionary fragment " + o.fragment)
+           << ", label=<<b>" << html(shortened(o.name.empty() ? o.fragment : o.name, 32))
+           << "</b><br/><font point-size=\"8\" color=\"#444444\">fragment " << html(o.fragment) << " v" << o.version
+           << "</font>>];\n";
+    out_ << "  }\n";
   }
 
   /// The node an on-part's source stands for, creating nodes for goals, case-file paths and

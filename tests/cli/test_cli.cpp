@@ -161,6 +161,9 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
   // Two fragments and a task at the top: the case plan is a frame holding them.
   CHECK(text.find("subgraph \"cluster_case\"") != std::string::npos);
   CHECK(text.find("subgraph \"cluster_supplier_repair#1\"") != std::string::npos);
+  // The discretionary fragments that apply now: dashed boxes in the planning table.
+  CHECK(text.find("subgraph \"cluster_planning\"") != std::string::npos);
+  CHECK(text.find("\"offer:escalation\" [shape=box, style=\"rounded,dashed\"") != std::string::npos);
   if (has_dot()) {
     const std::string svg = (acm.dir / "plan.svg").string();
     r = acm("case show " + id + " --graph " + quote(svg));
