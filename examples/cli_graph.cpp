@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -114,10 +115,11 @@ std::string root_of(const std::string& item_id) { return item_id.substr(0, item_
 class PlanPicture {
  public:
   PlanPicture(const Engine& engine, const CaseInfo& c) : engine_(engine), case_(c) {
-    for (const PlanItemInfo& i : c.items) {
-      by_id_[i.id] = &i;
-      children_[i.parent].push_back(&i);
-    }
+    for (const PlanItemInfo& i : c.items) add_node(i);
+    // A stage that has not started has no items yet: draw what its definition will create,
+    // dashed, so the picture shows the whole model as a CMMN modeller does.
+    for (const PlanItemInfo& i : c.items)
+      if (is_stage(i) && children_[i.id].empty()) add_planned_children(i);
   }
 
   std::string dot() {
@@ -191,6 +193,46 @@ class PlanPicture {
 
   static bool is_stage(const PlanItemInfo& i) { return i.kind == ItemKind::stage; }
 
+  void add_node(const PlanItemInfo& i) {
+    by_id_[i.id] = &i;
+    children_[i.parent].push_back(&i);
+    all_.push_back(&i);
+  }
+
+  /// Items not created yet: the children of a stage that has not started, from its definition,
+  /// with the ids they will have (`<fragment instance>/<definition id>`).
+  void add_planned_children(const PlanItemInfo& stage) {
+    const FragmentDef* f = fragment_of(stage);
+    if (f == nullptr) return;
+    const ItemDef* d = def_of(stage);
+    const std::vector<ItemDef>& defs = stage.id.find('/') == std::string::npos ? f->items
+                                       : d != nullptr                          ? d->children
+                                                                               : f->items;
+    if (d == nullptr && stage.id.find('/') != std::string::npos) return;
+    const std::string root = root_of(stage.id);
+    for (const ItemDef& c : defs) {
+      const std::string id = root + "/" + c.id;
+      if (by_id_.count(id)) continue;
+      PlanItemInfo& g = planned_.emplace_back();
+      g.id = id;
+      g.def_id = c.id;
+      g.name = c.name;
+      g.kind = c.kind;
+      g.state = ItemState::available;
+      g.parent = stage.id;
+      g.fragment = stage.fragment;
+      g.fragment_version = stage.fragment_version;
+      g.goal = stage.goal;
+      g.role = c.role;
+      for (const std::string& a : c.after) g.after.push_back(root + "/" + a);
+      planned_ids_.insert(id);
+      add_node(g);
+      if (c.kind == ItemKind::stage) add_planned_children(g);
+    }
+  }
+
+  bool planned(const PlanItemInfo& i) const { return planned_ids_.count(i.id) > 0; }
+
   /// The DOT node an edge to or from item `id` attaches to (a stage's anchor inside its frame).
   std::string node_of(const std::string& id) const { return dot_id(id); }
   std::string attach_head(const std::string& id) const {
@@ -235,7 +277,7 @@ class PlanPicture {
     }
     std::string label = "<b>" + html(shortened(i.name.empty() ? i.def_id : i.name, 32)) + "</b>";
     label += "<br/><font point-size=\"8\" color=\"#444444\">" + html(kind) + " &#183; " +
-             html(std::string(to_string(i.state))) + "</font>";
+             (planned(i) ? std::string("not created yet") : html(std::string(to_string(i.state)))) + "</font>";
     std::string who;
     if (!i.assignee.empty()) who = i.assignee;
     if (!i.role.empty()) who += (who.empty() ? "role " : " (") + i.role + (i.assignee.empty() ? "" : ")");
@@ -247,12 +289,13 @@ class PlanPicture {
   }
 
   void write_item(const PlanItemInfo& i, const std::string& indent) {
-    const std::string fill = state_colour(i.state);
-    const std::string border = i.state == ItemState::active ? "#1f6fd1" : "#333333";
+    const bool later = planned(i);
+    const std::string fill = later ? "#fbfbfb" : state_colour(i.state);
+    const std::string border = i.state == ItemState::active ? "#1f6fd1" : later ? "#888888" : "#333333";
     if (is_stage(i)) {
       out_ << indent << "subgraph " << dot_id("cluster_" + i.id) << " {\n"
            << indent << "  label=<" << item_label(i) << ">;\n"
-           << indent << "  style=\"rounded,filled\"; fillcolor=" << dot_id(fill) << "; color=" << dot_id(border)
+           << indent << "  style=" << (later ? "\"rounded,filled,dashed\"" : "\"rounded,filled\"") << "; fillcolor=" << dot_id(fill) << "; color=" << dot_id(border)
            << "; tooltip=" << dot_id(i.id)
            << ";\n"
            // The anchor edges to and from the stage attach to (clipped at the frame).
@@ -261,11 +304,12 @@ class PlanPicture {
       out_ << indent << "}\n";
       return;
     }
-    std::string shape = "box", style = "rounded,filled";
+    std::string shape = "box", style = "rounded,filled", extra;
     switch (i.kind) {
       case ItemKind::milestone:
-        shape = "box";
+        // CMMN draws a milestone as a rounded-end bar: a rounded box with a heavier border.
         style = "rounded,filled,bold";
+        extra = ", peripheries=1, margin=\"0.25,0.06\"";
         break;
       case ItemKind::timer_listener:
         shape = "doublecircle";
@@ -278,13 +322,8 @@ class PlanPicture {
       default:
         break;
     }
-    if (i.kind == ItemKind::milestone) {
-      // CMMN draws a milestone as a rounded-end bar: a rounded box with a heavier border.
-      out_ << indent << dot_id(i.id)
-           << " [shape=box, style=\"rounded,filled,bold\", peripheries=1, margin=\"0.25,0.06\"";
-    } else {
-      out_ << indent << dot_id(i.id) << " [shape=" << shape << ", style=" << dot_id(style);
-    }
+    if (later) style += ",dashed";
+    out_ << indent << dot_id(i.id) << " [shape=" << shape << ", style=" << dot_id(style) << extra;
     out_ << ", fillcolor=" << dot_id(fill) << ", color=" << dot_id(border) << ", tooltip=" << dot_id(i.id);
     if (i.kind == ItemKind::timer_listener || i.kind == ItemKind::user_listener)
       // CMMN's event listeners: a small circle with the name beneath.
@@ -315,8 +354,8 @@ class PlanPicture {
                          " [style=bold, color=\"#3366cc\", label=\"sub-goal\"];");
       // The milestones the goal waits for (definition or instance ids).
       for (const std::string& m : g.milestones)
-        for (const PlanItemInfo& i : case_.items)
-          if (i.kind == ItemKind::milestone && (i.id == m || i.def_id == m))
+        for (const PlanItemInfo* ip : all_)
+          if (const PlanItemInfo& i = *ip; i.kind == ItemKind::milestone && (i.id == m || i.def_id == m))
             edges_.push_back(node_of(i.id) + " -> " + dot_id("goal:" + g.id) +
                              " [color=\"#3366cc\", penwidth=1.4, label=\"reached\"];");
     }
@@ -343,6 +382,12 @@ class PlanPicture {
         return;  // the picture goes without them
       }
     }
+    // Fragments already in the plan are left out (a case type without a discretionary list
+    // offers every fragment, its own plan included).
+    std::erase_if(offers, [&](const FragmentOffer& o) {
+      return std::any_of(case_.items.begin(), case_.items.end(),
+                         [&](const PlanItemInfo& i) { return i.fragment == o.fragment; });
+    });
     if (offers.empty()) return;
     out_ << "  subgraph \"cluster_planning\" {\n    label=<<b>Planning table</b> <font point-size=\"8\">(may be "
             "added now)</font>>; style=\"dashed\"; color=\"#888888\";\n";
@@ -365,8 +410,8 @@ class PlanPicture {
         const PlanItemInfo* best = nullptr;
         auto exact = by_id_.find(root + "/" + op.ref);
         if (exact != by_id_.end()) best = exact->second;
-        for (const PlanItemInfo& i : case_.items)
-          if (best == nullptr && root_of(i.id) == root && i.def_id == op.ref) best = &i;
+        for (const PlanItemInfo* i : all_)
+          if (best == nullptr && root_of(i->id) == root && i->def_id == op.ref) best = i;
         if (best == nullptr) return {};
         tail = attach_tail(best->id);
         return node_of(best->id);
@@ -439,7 +484,8 @@ class PlanPicture {
   }
 
   void write_sentries() {
-    for (const PlanItemInfo& i : case_.items) {
+    for (const PlanItemInfo* ip : all_) {
+      const PlanItemInfo& i = *ip;
       std::size_t n = 0;
       if (const ItemDef* d = def_of(i)) {
         for (const Sentry& s : d->entry) sentry(i, s, true, ++n);
@@ -493,6 +539,9 @@ class PlanPicture {
   const CaseInfo& case_;
   std::ostringstream out_;
   std::map<std::string, const PlanItemInfo*> by_id_;
+  std::vector<const PlanItemInfo*> all_;  // the case's items, then the planned ones
+  std::deque<PlanItemInfo> planned_;     // items a stage that has not started will create
+  std::set<std::string> planned_ids_;
   std::map<std::string, std::vector<const PlanItemInfo*>> children_;
   std::map<std::pair<std::string, int>, std::optional<FragmentDef>> fragments_;
   std::map<std::string, std::vector<std::string>> stage_sentries_;

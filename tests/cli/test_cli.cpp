@@ -724,9 +724,17 @@ TEST_CASE("cli: event logs read with the wrong format or timestamps say what to 
 TEST_CASE("cli: the plan picture shows stages as clusters, sentries with their on-parts, milestones") {
   Cli acm;
   const std::string id = repair_case(acm);
-  REQUIRE(acm("item complete " + id + " repair_plan#1/intake").code == 0);  // the stage starts
   const std::string dot = (acm.dir / "plan.dot").string();
+  // Before the workshop stage starts, its items do not exist: drawn dashed from its definition.
   Run r = acm("case show " + id + " --graph " + quote(dot));
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  std::string before = slurp(dot);
+  const auto planned = before.find("\"repair_plan#1/fix\" [shape=box, style=\"rounded,filled,dashed\"");
+  CHECK(planned != std::string::npos);
+  CHECK(before.find("not created yet", planned) != std::string::npos);
+  CHECK(before.find("\"repair_plan#1/fix\" -> \"repair_plan#1/check|entry1\"") != std::string::npos);
+  REQUIRE(acm("item complete " + id + " repair_plan#1/intake").code == 0);  // the stage starts
+  r = acm("case show " + id + " --graph " + quote(dot));
   REQUIRE_MESSAGE(r.code == 0, r.err);
   const std::string text = slurp(dot);
   auto has = [&](const std::string& s) {
