@@ -4,6 +4,8 @@
 #include "cli.hpp"
 #include "demo.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -23,26 +25,59 @@ Json read_json_file(const std::string& path) {
   return parse_json(text, path);
 }
 
-Json work_item_json(const WorkItem& w) {
-  Json j = {{"case", w.case_id},      {"item", w.item_id}, {"name", w.name},     {"state", to_string(w.state)},
-            {"assignee", w.assignee}, {"role", w.role},    {"skills", w.skills}, {"priority", w.priority}};
-  j["due"] = w.due ? Json(format_time(*w.due)) : Json(nullptr);
-  return j;
-}
-
-void print_queue(const std::vector<WorkItem>& items, bool json) {
-  if (json) {
-    Json out = Json::array();
-    for (const WorkItem& w : items) out.push_back(work_item_json(w));
-    print_json(out);
+/// A work-queue page as an inbox shows it: the case's title and customer, the goal the work
+/// runs against and its timing, and the total number of matching items.
+void print_queue(Context& ctx, QueuePage page, std::size_t offset) {
+  // Under --as, rows of cases the actor may not view are left out of the page.
+  std::erase_if(page.items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });
+  if (ctx.json()) {
+    print_json(to_json(page));
     return;
   }
-  if (items.empty()) std::cout << "(no open work)\n";
-  for (const WorkItem& w : items)
-    std::cout << fmt::format("{:<12} {:<40} {:<10} prio {:<3} due {:<25} {}{}  \"{}\"\n", w.case_id, w.item_id,
-                             to_string(w.state), w.priority, time_text(w.due),
+  if (page.items.empty()) std::cout << "(no open work)\n";
+  for (const WorkItem& w : page.items) {
+    std::string goal = "-";
+    if (!w.goal.empty()) {
+      goal = fmt::format("{} {}", w.goal, to_string(w.goal_timing));
+      if (w.goal_deadline) goal += " by " + format_time(*w.goal_deadline).substr(0, 16);
+    }
+    std::cout << fmt::format("{:<12} {:<36} {:<9} prio {:<3} due {:<17} {:<12} goal {:<32} {}{}  \"{}\" - \"{}\"\n",
+                             w.case_id, w.item_id, to_string(w.state), w.priority,
+                             w.due ? format_time(*w.due).substr(0, 16) : std::string("-"),
+                             w.customer.empty() ? "-" : w.customer, goal,
                              w.assignee.empty() ? "unassigned" : "assignee " + w.assignee,
-                             w.role.empty() ? "" : " role " + w.role, w.name);
+                             w.role.empty() ? "" : " role " + w.role, w.name, w.case_title);
+  }
+  std::cout << fmt::format("{} of {} open items (from {})\n", page.items.size(), page.total, offset);
+}
+
+/// "active" -> CaseStatus::active; invalid_argument naming the value and the valid ones.
+CaseStatus status_option(const std::string& text) {
+  for (CaseStatus s : {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed, CaseStatus::terminated,
+                       CaseStatus::closed})
+    if (to_string(s) == text) return s;
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("--status {}: not a case status (active, suspended, completed, terminated, closed)", text));
+}
+
+/// The row of a case in lists (the shape of CaseSummary, docs/json.md).
+CaseSummary summary_of(Context& ctx, const CaseInfo& c) {
+  CaseSummary s;
+  s.id = c.id;
+  s.type = c.type;
+  s.type_version = c.type_version;
+  s.title = c.title;
+  s.status = c.status;
+  s.owner = c.owner;
+  s.customer = c.subject.customer;
+  s.priority = c.priority;
+  s.version = c.version;
+  s.created_at = c.created_at;
+  s.updated_at = c.created_at;
+  const auto last = ctx.engine().history(ctx.actor(), c.id, c.version);
+  if (!last.empty()) s.updated_at = last.back().time;
+  s.next_deadline = c.next_deadline;
+  return s;
 }
 
 /// Prints a new item id and the case's events since `from_version` (commands returning ids).
@@ -93,6 +128,27 @@ void add_definitions(CLI::App& app, Context& ctx) {
     if (frags.empty()) std::cout << "(no fragments registered)\n";
     for (const FragmentDef& f : frags)
       std::cout << fmt::format("{:<20} v{:<3} {:<3} items  {}\n", f.id, f.version, f.items.size(), f.name);
+    return 0;
+  });
+  auto* types = defs->add_subcommand("types", "the registered case types (latest versions)");
+  on_run(types, [&ctx] {
+    const auto list = ctx.engine().list_case_types();
+    if (ctx.json()) {
+      Json out = Json::array();
+      for (const CaseTypeDef& t : list) out.push_back(to_json(t));
+      print_json({{"case_types", out}});
+      return 0;
+    }
+    if (list.empty()) std::cout << "(no case types registered)\n";
+    for (const CaseTypeDef& t : list) {
+      std::string initial, goals, roles;
+      for (const FragmentUse& u : t.initial_fragments) initial += (initial.empty() ? "" : ", ") + u.fragment;
+      for (const GoalSpec& g : t.goals) goals += (goals.empty() ? "" : ", ") + g.id;
+      for (const RoleDef& r : t.roles) roles += (roles.empty() ? "" : ", ") + r.name;
+      std::cout << fmt::format("{:<20} v{:<3} {}\n  starts with: {}  goals: {}  roles: {}\n", t.id, t.version,
+                               t.name.empty() ? "-" : t.name, initial.empty() ? "-" : initial,
+                               goals.empty() ? "-" : goals, roles.empty() ? "-" : roles);
+    }
     return 0;
   });
 }
@@ -174,13 +230,7 @@ void add_case(CLI::App& app, Context& ctx) {
       }
       const CaseInfo& c = *seen;
       if (ctx.json())
-        out.push_back({{"id", c.id},
-                       {"type", c.type},
-                       {"title", c.title},
-                       {"status", to_string(c.status)},
-                       {"owner", c.owner},
-                       {"priority", c.priority},
-                       {"created_at", format_time(c.created_at)}});
+        out.push_back(to_json(summary_of(ctx, c)));
       else
         std::cout << fmt::format("{:<12} {:<10} {:<12} {:<10} \"{}\"\n", c.id, to_string(c.status),
                                  c.type.empty() ? "-" : c.type, c.owner, c.title);
@@ -189,6 +239,36 @@ void add_case(CLI::App& app, Context& ctx) {
       print_json(out);
     else if (out.empty() && ctx.engine().list_cases(1, after).empty())
       std::cout << "(no cases)\n";
+    return 0;
+  });
+
+  static std::vector<std::string> search_status;
+  static CaseQuery search_query;
+  static std::string search_limit = "50", search_offset = "0";
+  auto* search = kase->add_subcommand("search", "cases by status, owner and customer, newest first, with the total");
+  search->add_option("--status", search_status, "active, suspended, completed, terminated or closed (repeatable)");
+  search->add_option("--owner", search_query.owner, "cases of this owner");
+  search->add_option("--customer", search_query.customer, "cases of this customer");
+  search->add_option("--limit", search_limit, "page size (1 to 10000)")->capture_default_str();
+  search->add_option("--offset", search_offset, "rows to skip");
+  on_run(search, [&ctx] {
+    search_query.statuses.clear();
+    for (const std::string& st : search_status) search_query.statuses.push_back(status_option(st));
+    search_query.limit = static_cast<std::size_t>(count_option(search_limit, "--limit", 1, 10000));
+    search_query.offset = static_cast<std::size_t>(count_option(search_offset, "--offset", 0, INT64_MAX));
+    CasePage page = ctx.engine().find_cases(search_query);
+    // Under --as, only the cases the actor may view.
+    std::erase_if(page.cases, [&](const CaseSummary& c) { return !may_view(ctx, c.id); });
+    if (ctx.json()) {
+      print_json(to_json(page));
+      return 0;
+    }
+    for (const CaseSummary& c : page.cases)
+      std::cout << fmt::format("{:<12} {:<10} {:<12} {:<10} {:<12} prio {:<3} \"{}\"\n", c.id, to_string(c.status),
+                               c.type.empty() ? "-" : c.type, c.owner, c.customer.empty() ? "-" : c.customer,
+                               c.priority, c.title);
+    std::cout << fmt::format("{} of {} matching cases (from {})\n", page.cases.size(), page.total,
+                             search_query.offset);
     return 0;
   });
 
@@ -264,16 +344,7 @@ void add_planning(CLI::App& app, Context& ctx) {
     const auto offers = ctx.engine().applicable_fragments(ctx.actor(), frag_case);
     if (ctx.json()) {
       Json out = Json::array();
-      for (const FragmentOffer& o : offers) {
-        Json params = Json::array();
-        for (const Parameter& p : o.parameters)
-          params.push_back({{"name", p.name}, {"type", p.type}, {"required", p.required}});
-        out.push_back({{"fragment", o.fragment},
-                       {"version", o.version},
-                       {"name", o.name},
-                       {"description", o.description},
-                       {"parameters", params}});
-      }
+      for (const FragmentOffer& o : offers) out.push_back(to_json(o));
       print_json(out);
       return 0;
     }
@@ -388,9 +459,7 @@ void add_work(CLI::App& app, Context& ctx) {
   on_run(queue, [&ctx] {
     filter.limit = static_cast<std::size_t>(count_option(queue_limit, "--limit", 1, 10000));
     filter.offset = static_cast<std::size_t>(count_option(queue_offset, "--offset", 0, INT64_MAX));
-    auto items = ctx.engine().queue(filter);
-    std::erase_if(items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });  // under --as
-    print_queue(items, ctx.json());
+    print_queue(ctx, ctx.engine().queue_page(filter), filter.offset);
     return 0;
   });
   static QueueFilter overdue_filter;
@@ -400,9 +469,7 @@ void add_work(CLI::App& app, Context& ctx) {
   on_run(overdue, [&ctx] {
     overdue_filter.limit = static_cast<std::size_t>(count_option(overdue_limit, "--limit", 1, 10000));
     overdue_filter.overdue_at = ctx.engine().clock().now();
-    auto items = ctx.engine().queue(overdue_filter);
-    std::erase_if(items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });  // under --as
-    print_queue(items, ctx.json());
+    print_queue(ctx, ctx.engine().queue_page(overdue_filter), 0);
     return 0;
   });
 }

@@ -5,6 +5,8 @@
 // and changes, promises to the customer.
 #include "cli.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <fmt/format.h>
 
 #include <iostream>
@@ -150,7 +152,7 @@ void add_participants(CLI::App& app, Context& ctx) {
     const CaseInfo c = ctx.engine().get_case(ctx.actor(), part_case);
     if (ctx.json()) {
       Json out = Json::array();
-      for (const Participant& p : c.participants) out.push_back({{"actor", p.actor}, {"roles", p.roles}});
+      for (const Participant& p : c.participants) out.push_back(to_json(p));
       print_json({{"case", c.id}, {"owner", c.owner}, {"participants", out}});
       return 0;
     }
@@ -395,8 +397,9 @@ void add_promises(CLI::App& app, Context& ctx) {
   on_run(list, [&ctx] {
     const CaseInfo c = ctx.engine().get_case(ctx.actor(), p_case);
     if (ctx.json()) {
-      Json all = to_json(c);
-      print_json(all.value("promises", Json::array()));
+      Json out = Json::array();
+      for (const PromiseInfo& p : c.promises) out.push_back(to_json(p));
+      print_json(out);
       return 0;
     }
     if (c.promises.empty()) std::cout << "(no promises)\n";

@@ -4,6 +4,8 @@
 #include "cli.hpp"
 #include "demo.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -29,9 +31,8 @@ bool may_view(Context& ctx, const std::string& case_id) {
 
 void print_result(Context& ctx, const std::string& case_id, const CommandResult& r, Json extra) {
   if (ctx.json()) {
-    Json out = {{"case", case_id}, {"version", r.version}, {"events", Json::array()}};
-    for (const Event& e : r.events) out["events"].push_back(to_json(e));
-    if (!r.created.empty()) out["created"] = r.created;
+    Json out = to_json(r);  // docs/json.md, plus the case it ran on
+    out["case"] = case_id;
     out.update(extra);
     print_json(out);
     return;

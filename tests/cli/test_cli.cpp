@@ -108,8 +108,9 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
 
   r = acm("queue --json");
   REQUIRE(r.code == 0);
-  CHECK(r.json().size() >= 1);
-  CHECK(r.json()[0]["case"] == id);
+  REQUIRE(r.json()["items"].size() >= 1);
+  CHECK(r.json()["items"][0]["case"] == id);
+  CHECK(r.json()["total"] == r.json()["items"].size());
 
   r = acm("item complete " + id + " diagnosis#1/triage --json");
   REQUIRE(r.code == 0);
@@ -134,7 +135,8 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
   REQUIRE(r.code == 0);
   r = acm("overdue --json");
   REQUIRE(r.code == 0);
-  CHECK(r.json().is_array());
+  CHECK(r.json()["items"].is_array());
+  CHECK(r.json()["total"] == 0);
 
   r = acm("case list --json");
   REQUIRE(r.code == 0);
@@ -467,6 +469,10 @@ TEST_CASE("cli: item lifecycle, signals, attachments, the case file") {
   CHECK(state("repair_plan#1/intake") == "suspended");
   REQUIRE(acm("item resume " + id + " repair_plan#1/intake").code == 0);
   CHECK(state("repair_plan#1/intake") == "active");
+  // Only a failed item can be reactivated (an automated task whose handler failed).
+  r = acm("item reactivate " + id + " repair_plan#1/intake");
+  CHECK(r.code == 17);  // invalid_state
+  CHECK(r.err.find("not failed") != std::string::npos);
   REQUIRE(acm("item complete " + id + " repair_plan#1/intake").code == 0);
   CHECK(state("repair_plan#1/work") == "active");
 
@@ -606,10 +612,14 @@ TEST_CASE("cli: reads under --as check the view permission") {
     CHECK(r.json().empty());
     r = acm("--as " + who + " queue --role agent --json");  // the queue shows no work of the case
     REQUIRE(r.code == 0);
-    CHECK(r.json().empty());
+    CHECK(r.json()["items"].empty());
+    r = acm("--as " + who + " case search --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.json()["cases"].empty());
   }
-  CHECK(acm("queue --role agent --json").json().size() == 1);
-  CHECK(acm("--as bob queue --role agent --json").json().size() == 1);
+  CHECK(acm("queue --role agent --json").json()["items"].size() == 1);
+  CHECK(acm("--as bob queue --role agent --json").json()["items"].size() == 1);
+  CHECK(acm("--as bob case search --json").json()["cases"].size() == 1);
   // The owner and a participant whose role grants view see it.
   for (const std::string who : {"alice", "bob"}) {
     INFO(who);
@@ -785,4 +795,85 @@ TEST_CASE("cli: the plan picture shows stages as clusters, sentries with their o
     MESSAGE("skipped the PNG: Graphviz dot is not installed");
   }
   CHECK(acm("case show " + id + " --graph " + quote((acm.dir / "plan.jpg").string())).code == 11);
+}
+
+TEST_CASE("cli: case types, case search by status, owner and customer, the inbox queue") {
+  Cli acm;
+  Run r = acm("definitions types --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["case_types"].empty());
+  const std::string id = repair_case(acm);  // owner alice, customer cust-7, goal "done" within 2d
+  REQUIRE(acm("definitions load " + quote(kDefinitions)).code == 0);
+  r = acm("definitions types --json");
+  REQUIRE(r.code == 0);
+  REQUIRE(r.json()["case_types"].size() == 2);
+  CHECK(r.json()["case_types"][0]["id"] == "complaint");
+  CHECK(r.json()["case_types"][1]["id"] == "repair");
+  r = acm("definitions types");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("repair") != std::string::npos);
+  CHECK(r.out.find("starts with: repair_plan") != std::string::npos);
+
+  const std::string other =
+      acm("case create --type complaint --title Other --customer cust-8 --owner bob --json").json()["id"];
+  const std::string third = acm("case create --title Third --customer cust-7 --owner bob --json").json()["id"];
+  REQUIRE(acm("case terminate " + third).code == 0);
+
+  auto ids = [](const Json& page) {
+    std::vector<std::string> out;
+    for (const auto& c : page["cases"]) out.push_back(c["id"]);
+    return out;
+  };
+  r = acm("case search --customer cust-7 --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(ids(r.json()) == std::vector<std::string>{third, id});  // newest first
+  CHECK(r.json()["total"] == 2);
+  CHECK(r.json()["cases"][1]["title"] == "Broken phone");
+  CHECK(r.json()["cases"][1]["customer"] == "cust-7");
+  r = acm("case search --owner bob --status active --json");
+  REQUIRE(r.code == 0);
+  CHECK(ids(r.json()) == std::vector<std::string>{other});
+  r = acm("case search --status active --status terminated --limit 1 --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["cases"].size() == 1);
+  CHECK(r.json()["total"] == 3);
+  r = acm("case search --status open");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("open") != std::string::npos);
+  r = acm("case search --customer cust-7");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("2 of 2 matching cases") != std::string::npos);
+
+  // The list's rows have the same shape as the search's.
+  r = acm("case list --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()[0]["customer"] == "cust-7");
+  CHECK(r.json()[0].contains("updated_at"));
+
+  // The queue carries what an inbox shows: case title, customer, goal timing, and a total.
+  r = acm("queue --role agent --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const Json page = r.json();
+  CHECK(page["total"] == 2);  // the intake of the repair, the triage of the complaint
+  bool seen = false;
+  for (const auto& w : page["items"])
+    if (w["case"] == id) {
+      seen = true;
+      CHECK(w["case_title"] == "Broken phone");
+      CHECK(w["customer"] == "cust-7");
+      CHECK(w["goal"] == "done");
+      CHECK(w["goal_timing"] == "on_track");
+      CHECK(!w["goal_deadline"].is_null());
+    }
+  CHECK(seen);
+  r = acm("queue --role agent --limit 1 --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["items"].size() == 1);
+  CHECK(r.json()["total"] == page["total"]);
+  r = acm("queue --role agent");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("\"Broken phone\"") != std::string::npos);
+  CHECK(r.out.find("cust-7") != std::string::npos);
+  CHECK(r.out.find("goal done on_track") != std::string::npos);
+  CHECK(r.out.find("2 of 2 open items") != std::string::npos);
 }
