@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -55,21 +56,40 @@ void add_cmmn_commands(CLI::App& app, Context& ctx);
 std::optional<int> load_cmmn_file(Context& ctx, const std::string& path);
 
 // ---- output (cli_output.cpp) ------------------------------------------------------------
+/// Prints what a command did: its events (text) or {"case", "version", "events"} (JSON), plus
+/// `extra` fields (JSON).
+void print_result(Context& ctx, const std::string& case_id, const acm::CommandResult& r,
+                  acm::Json extra = acm::Json::object());
 /// Prints a JSON document (pretty, two spaces) on stdout.
 void print_json(const acm::Json& doc);
 /// Exit code for an acm::ErrorCode: 10 + the code (11 invalid_argument ... 21 internal).
 int exit_code(acm::ErrorCode code);
 /// "key=value" -> key and the value as JSON when it parses as JSON, else as a string.
 std::pair<std::string, acm::Json> parse_assignment(const std::string& text, const char* what);
-/// A JSON argument (strict): invalid_argument naming `what` when it does not parse.
+/// A JSON argument (strict): invalid_argument naming `what` and where the text stops being
+/// JSON (line, column, byte) when it does not parse.
 acm::Json parse_json_argument(const std::string& text, const char* what);
+/// A whole-number option in [min, max]: invalid_argument naming `what`, the value and what is
+/// wrong with it ("--limit -5: it is negative; give a whole number from 1 to 10000").
+std::int64_t count_option(const std::string& text, const char* what, std::int64_t min, std::int64_t max);
 /// "2026-11-23T09:30:00.000Z" or "-".
 std::string time_text(const std::optional<acm::TimePoint>& t);
-/// A duration for people: "3.2 d", "5.0 h", "12 min".
+/// A duration for people: two units at most, the smaller one cut ("2d 3h", "59m 59s", "45s",
+/// "250ms").
 std::string human_duration(acm::Duration d);
 /// The case as readable text (status, goals, plan items, case file).
 void print_case(const acm::CaseInfo& c);
-/// Writes the plan graph of a case: DOT, or SVG through Graphviz `dot` (chosen by extension).
-void write_graph(const acm::CaseInfo& c, const std::string& path);
+/// Writes the plan graph of a case: DOT, or SVG / PNG through Graphviz `dot` (chosen by the
+/// extension). Sentries come from the fragment definitions in `engine`.
+void write_graph(const acm::Engine& engine, const acm::CaseInfo& c, const std::string& path);
+/// The plan graph of a case as DOT text (stages as clusters, sentries, goals).
+std::string plan_dot(const acm::Engine& engine, const acm::CaseInfo& c);
+
+/// Whether the actor of --as may view the case (always, without --as: the administrator).
+bool may_view(Context& ctx, const std::string& case_id);
+
+/// The commands that manage a running case (cli_manage.cpp); called by add_case_commands, adds
+/// to the groups it made ("case", "item", "goal", "file").
+void add_manage_commands(CLI::App& app, Context& ctx);
 
 }  // namespace acm_cli

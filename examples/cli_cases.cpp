@@ -4,8 +4,11 @@
 #include "cli.hpp"
 #include "demo.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -22,40 +25,59 @@ Json read_json_file(const std::string& path) {
   return parse_json(text, path);
 }
 
-Json work_item_json(const WorkItem& w) {
-  Json j = {{"case", w.case_id},      {"item", w.item_id}, {"name", w.name},     {"state", to_string(w.state)},
-            {"assignee", w.assignee}, {"role", w.role},    {"skills", w.skills}, {"priority", w.priority}};
-  j["due"] = w.due ? Json(format_time(*w.due)) : Json(nullptr);
-  return j;
-}
-
-void print_queue(const std::vector<WorkItem>& items, bool json) {
-  if (json) {
-    Json out = Json::array();
-    for (const WorkItem& w : items) out.push_back(work_item_json(w));
-    print_json(out);
-    return;
-  }
-  if (items.empty()) std::cout << "(no open work)\n";
-  for (const WorkItem& w : items)
-    std::cout << fmt::format("{:<12} {:<40} {:<10} prio {:<3} due {:<25} {}{}  \"{}\"\n", w.case_id, w.item_id,
-                             to_string(w.state), w.priority, time_text(w.due),
-                             w.assignee.empty() ? "unassigned" : "assignee " + w.assignee,
-                             w.role.empty() ? "" : " role " + w.role, w.name);
-}
-
-/// Prints what a command did: its events (text) or {"case", "version", "events"} (JSON).
-void print_result(Context& ctx, const std::string& case_id, const CommandResult& r, Json extra = Json::object()) {
+/// A work-queue page as an inbox shows it: the case's title and customer, the goal the work
+/// runs against and its timing, and the total number of matching items.
+void print_queue(Context& ctx, QueuePage page, std::size_t offset) {
+  // Under --as, rows of cases the actor may not view are left out of the page.
+  std::erase_if(page.items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });
   if (ctx.json()) {
-    Json out = {{"case", case_id}, {"version", r.version}, {"events", Json::array()}};
-    for (const Event& e : r.events) out["events"].push_back(to_json(e));
-    if (!r.created.empty()) out["created"] = r.created;
-    out.update(extra);
-    print_json(out);
+    print_json(to_json(page));
     return;
   }
-  if (r.events.empty()) std::cout << "nothing changed (case " << case_id << " at version " << r.version << ")\n";
-  for (const Event& e : r.events) std::cout << "  " << describe(e) << "\n";
+  if (page.items.empty()) std::cout << "(no open work)\n";
+  for (const WorkItem& w : page.items) {
+    std::string goal = "-";
+    if (!w.goal.empty()) {
+      goal = fmt::format("{} {}", w.goal, to_string(w.goal_timing));
+      if (w.goal_deadline) goal += " by " + format_time(*w.goal_deadline).substr(0, 16);
+    }
+    std::cout << fmt::format("{:<12} {:<36} {:<9} prio {:<3} due {:<17} {:<12} goal {:<32} {}{}  \"{}\" - \"{}\"\n",
+                             w.case_id, w.item_id, to_string(w.state), w.priority,
+                             w.due ? format_time(*w.due).substr(0, 16) : std::string("-"),
+                             w.customer.empty() ? "-" : w.customer, goal,
+                             w.assignee.empty() ? "unassigned" : "assignee " + w.assignee,
+                             w.role.empty() ? "" : " role " + w.role, w.name, w.case_title);
+  }
+  std::cout << fmt::format("{} of {} open items (from {})\n", page.items.size(), page.total, offset);
+}
+
+/// "active" -> CaseStatus::active; invalid_argument naming the value and the valid ones.
+CaseStatus status_option(const std::string& text) {
+  for (CaseStatus s : {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed, CaseStatus::terminated,
+                       CaseStatus::closed})
+    if (to_string(s) == text) return s;
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("--status {}: not a case status (active, suspended, completed, terminated, closed)", text));
+}
+
+/// The row of a case in lists (the shape of CaseSummary, docs/json.md).
+CaseSummary summary_of(Context& ctx, const CaseInfo& c) {
+  CaseSummary s;
+  s.id = c.id;
+  s.type = c.type;
+  s.type_version = c.type_version;
+  s.title = c.title;
+  s.status = c.status;
+  s.owner = c.owner;
+  s.customer = c.subject.customer;
+  s.priority = c.priority;
+  s.version = c.version;
+  s.created_at = c.created_at;
+  s.updated_at = c.created_at;
+  const auto last = ctx.engine().history(ctx.actor(), c.id, c.version);
+  if (!last.empty()) s.updated_at = last.back().time;
+  s.next_deadline = c.next_deadline;
+  return s;
 }
 
 /// Prints a new item id and the case's events since `from_version` (commands returning ids).
@@ -110,6 +132,27 @@ void add_definitions(CLI::App& app, Context& ctx) {
       std::cout << fmt::format("{:<20} v{:<3} {:<3} items  {}\n", f.id, f.version, f.items.size(), f.name);
     return 0;
   });
+  auto* types = defs->add_subcommand("types", "the registered case types (latest versions)");
+  on_run(types, [&ctx] {
+    const auto list = ctx.engine().list_case_types();
+    if (ctx.json()) {
+      Json out = Json::array();
+      for (const CaseTypeDef& t : list) out.push_back(to_json(t));
+      print_json({{"case_types", out}});
+      return 0;
+    }
+    if (list.empty()) std::cout << "(no case types registered)\n";
+    for (const CaseTypeDef& t : list) {
+      std::string initial, goals, roles;
+      for (const FragmentUse& u : t.initial_fragments) initial += (initial.empty() ? "" : ", ") + u.fragment;
+      for (const GoalSpec& g : t.goals) goals += (goals.empty() ? "" : ", ") + g.id;
+      for (const RoleDef& r : t.roles) roles += (roles.empty() ? "" : ", ") + r.name;
+      std::cout << fmt::format("{:<20} v{:<3} {}\n  starts with: {}  goals: {}  roles: {}\n", t.id, t.version,
+                               t.name.empty() ? "-" : t.name, initial.empty() ? "-" : initial,
+                               goals.empty() ? "-" : goals, roles.empty() ? "-" : roles);
+    }
+    return 0;
+  });
 }
 
 // ---- cases -------------------------------------------------------------------------------
@@ -133,12 +176,20 @@ void add_case(CLI::App& app, Context& ctx) {
       spec.subject.attributes[k] = v;
     }
     const std::string id = ctx.engine().create_case(ctx.actor(), spec);
-    const CaseInfo c = ctx.engine().get_case(id);
-    if (ctx.json())
-      print_json({{"id", id}, {"case", to_json(c)}});
-    else {
+    // The creator may have given the case to an owner who alone may view it.
+    std::optional<CaseInfo> c;
+    try {
+      c = ctx.engine().get_case(ctx.actor(), id);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::permission_denied) throw;
+    }
+    if (ctx.json()) {
+      Json out = {{"id", id}};
+      if (c) out["case"] = to_json(*c);
+      print_json(out);
+    } else {
       std::cout << "created " << id << "\n";
-      print_case(c);
+      if (c) print_case(*c);
     }
     return 0;
   });
@@ -146,10 +197,11 @@ void add_case(CLI::App& app, Context& ctx) {
   static std::string show_id, graph;
   auto* show = kase->add_subcommand("show", "a case: status, goals, plan, file");
   show->add_option("ID", show_id, "case id")->required();
-  show->add_option("--graph", graph, "also draw the plan graph to FILE.dot or FILE.svg (needs Graphviz dot)");
+  show->add_option("--graph", graph,
+                   "also draw the plan to FILE.dot, FILE.svg or FILE.png (svg/png need Graphviz dot)");
   on_run(show, [&ctx] {
-    const CaseInfo c = ctx.engine().get_case(show_id);
-    if (!graph.empty()) write_graph(c, graph);
+    const CaseInfo c = ctx.engine().get_case(ctx.actor(), show_id);
+    if (!graph.empty()) write_graph(ctx.engine(), c, graph);
     if (ctx.json()) {
       Json out = to_json(c);
       if (!graph.empty()) out["graph_file"] = graph;
@@ -161,23 +213,26 @@ void add_case(CLI::App& app, Context& ctx) {
     return 0;
   });
 
-  static std::size_t limit = 50;
+  static std::string limit = "50";
   static std::string after;
   auto* list = kase->add_subcommand("list", "case ids in creation order, a page at a time");
-  list->add_option("--limit", limit, "page size")->capture_default_str();
+  list->add_option("--limit", limit, "page size (1 to 10000)")->capture_default_str();
   list->add_option("--after", after, "start after this case id (the last id of the previous page)");
   on_run(list, [&ctx] {
+    const auto n = static_cast<std::size_t>(count_option(limit, "--limit", 1, 10000));
     Json out = Json::array();
-    for (const std::string& id : ctx.engine().list_cases(limit, after)) {
-      const CaseInfo c = ctx.engine().get_case(id);
+    for (const std::string& id : ctx.engine().list_cases(n, after)) {
+      // Under --as, only the cases the actor may view (a page may then hold fewer).
+      std::optional<CaseInfo> seen;
+      try {
+        seen = ctx.engine().get_case(ctx.actor(), id);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::permission_denied) throw;
+        continue;
+      }
+      const CaseInfo& c = *seen;
       if (ctx.json())
-        out.push_back({{"id", c.id},
-                       {"type", c.type},
-                       {"title", c.title},
-                       {"status", to_string(c.status)},
-                       {"owner", c.owner},
-                       {"priority", c.priority},
-                       {"created_at", format_time(c.created_at)}});
+        out.push_back(to_json(summary_of(ctx, c)));
       else
         std::cout << fmt::format("{:<12} {:<10} {:<12} {:<10} \"{}\"\n", c.id, to_string(c.status),
                                  c.type.empty() ? "-" : c.type, c.owner, c.title);
@@ -189,12 +244,42 @@ void add_case(CLI::App& app, Context& ctx) {
     return 0;
   });
 
+  static std::vector<std::string> search_status;
+  static CaseQuery search_query;
+  static std::string search_limit = "50", search_offset = "0";
+  auto* search = kase->add_subcommand("search", "cases by status, owner and customer, newest first, with the total");
+  search->add_option("--status", search_status, "active, suspended, completed, terminated or closed (repeatable)");
+  search->add_option("--owner", search_query.owner, "cases of this owner");
+  search->add_option("--customer", search_query.customer, "cases of this customer");
+  search->add_option("--limit", search_limit, "page size (1 to 10000)")->capture_default_str();
+  search->add_option("--offset", search_offset, "rows to skip");
+  on_run(search, [&ctx] {
+    search_query.statuses.clear();
+    for (const std::string& st : search_status) search_query.statuses.push_back(status_option(st));
+    search_query.limit = static_cast<std::size_t>(count_option(search_limit, "--limit", 1, 10000));
+    search_query.offset = static_cast<std::size_t>(count_option(search_offset, "--offset", 0, INT64_MAX));
+    CasePage page = ctx.engine().find_cases(search_query);
+    // Under --as, only the cases the actor may view.
+    std::erase_if(page.cases, [&](const CaseSummary& c) { return !may_view(ctx, c.id); });
+    if (ctx.json()) {
+      print_json(to_json(page));
+      return 0;
+    }
+    for (const CaseSummary& c : page.cases)
+      std::cout << fmt::format("{:<12} {:<10} {:<12} {:<10} {:<12} prio {:<3} \"{}\"\n", c.id, to_string(c.status),
+                               c.type.empty() ? "-" : c.type, c.owner, c.customer.empty() ? "-" : c.customer,
+                               c.priority, c.title);
+    std::cout << fmt::format("{} of {} matching cases (from {})\n", page.cases.size(), page.total,
+                             search_query.offset);
+    return 0;
+  });
+
   static std::string history_id;
   auto* history = kase->add_subcommand("history", "the events of a case");
   history->add_option("ID", history_id, "case id")->required();
   on_run(history, [&ctx] {
-    const auto events = ctx.engine().history(history_id);
-    if (events.empty()) ctx.engine().get_case(history_id);  // not_found for an unknown id
+    const auto events = ctx.engine().history(ctx.actor(), history_id);
+    if (events.empty()) ctx.engine().get_case(ctx.actor(), history_id);  // not_found for an unknown id
     if (ctx.json()) {
       Json out = Json::array();
       for (const Event& e : events) out.push_back(to_json(e));
@@ -258,19 +343,10 @@ void add_planning(CLI::App& app, Context& ctx) {
   auto* flist = frag->add_subcommand("list", "discretionary fragments that apply to a case now");
   flist->add_option("CASE", frag_case, "case id")->required();
   on_run(flist, [&ctx] {
-    const auto offers = ctx.engine().applicable_fragments(frag_case);
+    const auto offers = ctx.engine().applicable_fragments(ctx.actor(), frag_case);
     if (ctx.json()) {
       Json out = Json::array();
-      for (const FragmentOffer& o : offers) {
-        Json params = Json::array();
-        for (const Parameter& p : o.parameters)
-          params.push_back({{"name", p.name}, {"type", p.type}, {"required", p.required}});
-        out.push_back({{"fragment", o.fragment},
-                       {"version", o.version},
-                       {"name", o.name},
-                       {"description", o.description},
-                       {"parameters", params}});
-      }
+      for (const FragmentOffer& o : offers) out.push_back(to_json(o));
       print_json(out);
       return 0;
     }
@@ -376,21 +452,26 @@ void add_work(CLI::App& app, Context& ctx) {
   });
 
   static QueueFilter filter;
+  static std::string queue_limit = "50", queue_offset = "0";
   auto* queue = app.add_subcommand("queue", "open human tasks: assigned to someone, or unassigned for roles");
   queue->add_option("--assignee", filter.assignee, "work assigned to this actor");
   queue->add_option("--role", filter.roles, "unassigned work for this role (repeatable)");
-  queue->add_option("--limit", filter.limit, "page size")->capture_default_str();
-  queue->add_option("--offset", filter.offset, "rows to skip");
+  queue->add_option("--limit", queue_limit, "page size (1 to 10000)")->capture_default_str();
+  queue->add_option("--offset", queue_offset, "rows to skip");
   on_run(queue, [&ctx] {
-    print_queue(ctx.engine().queue(filter), ctx.json());
+    filter.limit = static_cast<std::size_t>(count_option(queue_limit, "--limit", 1, 10000));
+    filter.offset = static_cast<std::size_t>(count_option(queue_offset, "--offset", 0, INT64_MAX));
+    print_queue(ctx, ctx.engine().queue_page(filter), filter.offset);
     return 0;
   });
   static QueueFilter overdue_filter;
+  static std::string overdue_limit = "50";
   auto* overdue = app.add_subcommand("overdue", "open human tasks whose due time has passed");
-  overdue->add_option("--limit", overdue_filter.limit, "page size")->capture_default_str();
+  overdue->add_option("--limit", overdue_limit, "page size (1 to 10000)")->capture_default_str();
   on_run(overdue, [&ctx] {
+    overdue_filter.limit = static_cast<std::size_t>(count_option(overdue_limit, "--limit", 1, 10000));
     overdue_filter.overdue_at = ctx.engine().clock().now();
-    print_queue(ctx.engine().queue(overdue_filter), ctx.json());
+    print_queue(ctx, ctx.engine().queue_page(overdue_filter), 0);
     return 0;
   });
 }
@@ -402,6 +483,7 @@ void add_case_commands(CLI::App& app, Context& ctx) {
   add_case(app, ctx);
   add_planning(app, ctx);
   add_work(app, ctx);
+  add_manage_commands(app, ctx);
 }
 
 }  // namespace acm_cli

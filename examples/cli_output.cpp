@@ -2,9 +2,13 @@
 // examples/cli_output.cpp - output of the `acm` commands: JSON documents, readable text,
 // argument parsing helpers and exit codes.
 #include "cli.hpp"
+#include "demo.hpp"
+
+#include <acm/to_json.hpp>
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cmath>
 #include <iostream>
 
@@ -14,16 +18,95 @@ namespace acm_cli {
 
 void print_json(const Json& doc) { std::cout << doc.dump(2) << "\n"; }
 
+bool may_view(Context& ctx, const std::string& case_id) {
+  if (ctx.global().as.empty()) return true;
+  try {
+    ctx.engine().get_case(ctx.actor(), case_id);
+    return true;
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::permission_denied) throw;
+    return false;
+  }
+}
+
+void print_result(Context& ctx, const std::string& case_id, const CommandResult& r, Json extra) {
+  if (ctx.json()) {
+    Json out = to_json(r);  // docs/json.md, plus the case it ran on
+    out["case"] = case_id;
+    out.update(extra);
+    print_json(out);
+    return;
+  }
+  if (r.events.empty()) std::cout << "nothing changed (case " << case_id << " at version " << r.version << ")\n";
+  for (const Event& e : r.events) std::cout << "  " << describe(e) << "\n";
+}
+
 int exit_code(ErrorCode code) { return 10 + static_cast<int>(code); }
+
+namespace {
+
+/// Where a JSON text stops being JSON: "line L, column C (byte B)" for 1-based byte offset B.
+std::string json_position(std::string_view text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return fmt::format("line {}, column {} (byte {})", line, column, byte);
+}
+
+}  // namespace
 
 Json parse_json_argument(const std::string& text, const char* what) {
   try {
     return parse_json(text, what);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::parse_error) throw;
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{} is not valid JSON: {} (quote strings: '\"text\"')", what, text));
   }
+  // Parse again only to learn where it failed, and say so in the user's terms.
+  std::string why = "it is not JSON";
+  std::size_t byte = text.size() + 1;
+  try {
+    const Json parsed = Json::parse(text);
+    (void)parsed;
+  } catch (const Json::parse_error& e) {
+    byte = e.byte;
+    why = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..." ->
+    // "syntax error ..."
+    if (const auto colon = why.find(": "); colon != std::string::npos) why = why.substr(colon + 2);
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  std::string shown = text.size() > 60 ? text.substr(0, 60) + "..." : text;
+  for (std::size_t i = 0; (i = shown.find('\n', i)) != std::string::npos; i += 2) shown.replace(i, 1, "\\n");
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("{} is not valid JSON at {}: {}; the value was '{}' (quote strings: '\"text\"')", what,
+                          json_position(text, byte), why, shown));
+}
+
+std::int64_t count_option(const std::string& text, const char* what, std::int64_t min, std::int64_t max) {
+  std::int64_t v = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec == std::errc::result_out_of_range ||
+      (ec == std::errc() && ptr == end && (v < min || v > max))) {
+    std::string why = text.empty()        ? "it is empty"
+                      : ec != std::errc() ? "it is out of range"
+                      : v < 0 && min >= 0 ? "it is negative"
+                      : v < min           ? fmt::format("it is below {}", min)
+                                          : fmt::format("it is above {}", max);
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{} {}: {}; give a whole number from {} to {}", what, text, why, min, max));
+  }
+  if (ec != std::errc() || ptr != end)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{} {}: not a whole number; give a whole number from {} to {}", what, text, min, max));
+  return v;
 }
 
 std::pair<std::string, Json> parse_assignment(const std::string& text, const char* what) {
@@ -44,11 +127,29 @@ std::pair<std::string, Json> parse_assignment(const std::string& text, const cha
 std::string time_text(const std::optional<TimePoint>& t) { return t ? format_time(*t) : std::string("-"); }
 
 std::string human_duration(Duration d) {
-  const double s = std::chrono::duration<double>(d).count();
-  if (std::abs(s) >= 86400) return fmt::format("{:.1f} d", s / 86400);
-  if (std::abs(s) >= 3600) return fmt::format("{:.1f} h", s / 3600);
-  if (std::abs(s) >= 60) return fmt::format("{:.0f} min", s / 60);
-  return fmt::format("{:.0f} s", s);
+  using namespace std::chrono;
+  std::int64_t ms = d.count();
+  const bool negative = ms < 0;
+  // Two units at most, the smaller one cut (not rounded up): 59m 59.964s is "59m 59s".
+  std::uint64_t left = negative ? 0 - static_cast<std::uint64_t>(ms) : static_cast<std::uint64_t>(ms);
+  if (left == 0) return "0s";
+  if (left < 1000) return fmt::format("{}{}ms", negative ? "-" : "", left);
+  left /= 1000;  // whole seconds
+  struct Unit {
+    std::uint64_t seconds;
+    const char* name;
+  };
+  static constexpr Unit units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+  std::string out = negative ? "-" : "";
+  int shown = 0;
+  for (const Unit& u : units) {
+    const std::uint64_t n = left / u.seconds;
+    left %= u.seconds;
+    if (n == 0 && shown == 0) continue;
+    if (n != 0) out += fmt::format("{}{}{}", shown ? " " : "", n, u.name);
+    if (++shown == 2) break;
+  }
+  return out;
 }
 
 void print_case(const CaseInfo& c) {
@@ -71,9 +172,16 @@ void print_case(const CaseInfo& c) {
   std::cout << "goals:\n";
   if (c.goals.empty()) std::cout << "  (none)\n";
   for (const GoalInfo& g : c.goals)
-    std::cout << fmt::format("  {:<16} {:<10} {:<9} deadline {}  remaining work {}  \"{}\"\n", g.id,
+    std::cout << fmt::format("  {:<16} {:<10} {:<9} deadline {}  remaining work {}{}  \"{}\"\n", g.id,
                              to_string(g.status), to_string(g.timing), time_text(g.deadline),
-                             format_duration(g.remaining_work), g.name);
+                             human_duration(g.remaining_work),
+                             g.paused_since ? "  paused since " + format_time(*g.paused_since) : "", g.name);
+  if (!c.promises.empty()) {
+    std::cout << "promises:\n";
+    for (const PromiseInfo& p : c.promises)
+      std::cout << fmt::format("  {:<16} {:<10} {:<9} due {}  expected {}  \"{}\"\n", p.id, to_string(p.status),
+                               to_string(p.timing), format_time(p.due), time_text(p.expected), p.what);
+  }
   std::cout << "plan:\n";
   if (c.items.empty()) std::cout << "  (no items)\n";
   for (const PlanItemInfo& i : c.items) {
@@ -86,6 +194,15 @@ void print_case(const CaseInfo& c) {
                              i.name);
   }
   if (!c.file.empty()) std::cout << "file: " << c.file.dump() << "\n";
+  if (!c.assets.empty()) {
+    std::cout << "attachments:\n";
+    for (const Asset& a : c.assets)
+      std::cout << fmt::format("  {:<12} {:<8} {}  by {} at {}\n", a.id, a.kind,
+                               !a.title.empty() ? "\"" + a.title + "\""
+                               : !a.uri.empty() ? a.uri
+                                                : a.text,
+                               a.added_by, format_time(a.added_at));
+  }
 }
 
 }  // namespace acm_cli

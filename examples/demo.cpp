@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "demo.hpp"
+#include "cli.hpp"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -13,6 +14,19 @@ using namespace acm;
 using namespace std::chrono_literals;
 
 namespace acm_cli {
+
+namespace {
+
+/// An ISO-8601 duration from an event payload, for people ("59m 59s").
+std::string for_people(const std::string& iso) {
+  try {
+    return human_duration(parse_duration(iso));
+  } catch (const Error&) {
+    return iso;
+  }
+}
+
+}  // namespace
 
 std::string describe(const Event& e) {
   const Json& p = e.payload;
@@ -36,7 +50,7 @@ std::string describe(const Event& e) {
   if (k == "file_set") return fmt::format("case file {} = {}", s("path"), p["value"].dump());
   if (k == "goal_timing")
     return fmt::format("goal {} is {} (deadline {}, remaining work {})", s("goal"), s("to"), s("deadline"),
-                       s("remaining_work"));
+                       for_people(s("remaining_work")));
   if (k == "goal_status") return fmt::format("goal {} {}", s("goal"), s("to"));
   if (k == "case_status")
     return fmt::format("case {} -> {}{}", s("from"), s("to"), p.contains("reason") ? " (" + s("reason") + ")" : "");

@@ -719,8 +719,8 @@ TEST_SUITE("sqlite store") {
     // The meta keys and the header identity.
     sql::Database db(path, sql::Database::Access::read_only);
     CHECK(db.query_text("SELECT value FROM meta WHERE key = 'format'") == "acm-store");
-    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "3");
-    CHECK(db.query_int64("PRAGMA user_version") == 3);
+    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+    CHECK(db.query_int64("PRAGMA user_version") == 4);
     CHECK(db.query_int64("PRAGMA application_id") == 0x41434D53);
     CHECK(!db.query_text("SELECT value FROM meta WHERE key = 'acm_version'").empty());
     CHECK_NOTHROW(parse_time(db.query_text("SELECT value FROM meta WHERE key = 'created_at'")));
@@ -1200,7 +1200,7 @@ TEST_SUITE("sqlite store") {
     make_store(path, 2, 2);
     {
       sql::Database db(path, sql::Database::Access::read_only);
-      CHECK(db.query_int64("PRAGMA user_version") == 3);
+      CHECK(db.query_int64("PRAGMA user_version") == 4);
     }
     const auto bytes = read_bytes(path);
     {
@@ -1210,9 +1210,9 @@ TEST_SUITE("sqlite store") {
     CHECK(read_bytes(path) == bytes);
     {
       sql::Database db(path, sql::Database::Access::read_write);
-      db.exec("PRAGMA user_version = 4");
+      db.exec("PRAGMA user_version = 5");
     }
-    expect_bad_file(path, "schema version 4 is newer than this build of acm supports (3)");
+    expect_bad_file(path, "schema version 5 is newer than this build of acm supports (4)");
   }
 
 }  // TEST_SUITE("sqlite store")

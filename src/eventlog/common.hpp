@@ -75,16 +75,40 @@ inline Error open_error(const std::filesystem::path& file, int err) {
   return Error(code, "cannot open event log " + file.string() + ": " + std::generic_category().message(err));
 }
 
-/// A value quoted for a message, shortened when long.
+/// A value quoted for a message, shortened when long. Bytes that would not print (control
+/// characters, bytes that are not UTF-8, e.g. a compressed file read as text) are shown as
+/// \xNN, so a message never carries binary data to a terminal.
 inline std::string quote_value(std::string_view v) {
   constexpr std::size_t kMax = 80;
   std::string q = "'";
-  if (v.size() > kMax) {
-    q.append(v.substr(0, kMax));
-    q += "...";
-  } else {
-    q.append(v);
+  const bool cut = v.size() > kMax;
+  if (cut) v = v.substr(0, kMax);
+  static constexpr char hex[] = "0123456789abcdef";
+  auto escape = [&](unsigned char b) {
+    q += "\\x";
+    q += hex[b >> 4];
+    q += hex[b & 15];
+  };
+  for (std::size_t i = 0; i < v.size();) {
+    const auto b = static_cast<unsigned char>(v[i]);
+    if (b >= 0x20 && b < 0x7f) {
+      q += static_cast<char>(b);
+      ++i;
+      continue;
+    }
+    // A well-formed UTF-8 sequence is kept as it is; anything else is escaped byte by byte.
+    const std::size_t n = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+    bool ok = n > 0 && i + n <= v.size();
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(v[i + k]) & 0xC0) == 0x80;
+    if (ok) {
+      q.append(v.substr(i, n));
+      i += n;
+    } else {
+      escape(b);
+      ++i;
+    }
   }
+  if (cut) q += "...";
   q += '\'';
   return q;
 }

@@ -11,9 +11,11 @@
 #include <cstring>
 #include <fstream>
 #include <istream>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace acm::eventlog {
 
@@ -207,6 +209,47 @@ std::uint64_t stream_size(std::istream& in) {
   return static_cast<std::uint64_t>(end - here);
 }
 
+/// Timestamp formats tried when none of a log's timestamps parse with the one given.
+constexpr const char* kCommonFormats[] = {
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M:%S%Ez",
+    "%Y-%m-%d %H:%M:%S%Ez",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+};
+
+/// "; --time-format '%Y/%m/%d %H:%M:%S' would read them" (or "... or '%m/%d/%Y ...'" when the
+/// samples fit several), or "" when no common format reads every sample.
+std::string suggest_format(const std::vector<std::string>& samples, const CsvMapping& map) {
+  std::vector<std::string> fits;
+  for (const char* f : kCommonFormats) {
+    if (f == map.timestamp_format) continue;
+    TimestampParser p(f, map.time_zone);
+    bool all = !samples.empty();
+    TimePoint t{};
+    for (const std::string& s : samples) all = all && p.parse(s, t);
+    if (all) fits.push_back(quote_value(f));
+    if (fits.size() == 2) break;
+  }
+  if (fits.empty()) return "; none of the common formats reads them either (give the format with %Y %m %d %H %M %S)";
+  return "; the timestamp format " + fits[0] + (fits.size() > 1 ? " (or " + fits[1] + ")" : "") + " would read them";
+}
+
 ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t bytes_total, const CsvMapping& map,
                      const CaseSink& sink, const ImportOptions& options) {
   Bookkeeper book(source, sink, options, bytes_total);
@@ -244,6 +287,9 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
   LogCase current;
   bool open = false;
   std::unordered_set<std::string> seen;
+  std::uint64_t good_rows = 0;            // rows read as events
+  std::uint64_t bad_times = 0;            // rows skipped for their timestamp alone
+  std::vector<std::string> time_samples;  // the first of them, for a suggestion
   while (reader.next(rec)) {
     book.progress(reader.bytes_read());
     if (rec.blank) continue;
@@ -262,6 +308,10 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
     } else if (!timestamps.parse(f[c_time], time)) {
       why = "cannot parse timestamp " + quote_value(f[c_time]) + " with format " +
             quote_value(map.timestamp_format);
+      ++bad_times;
+      if (time_samples.size() < 20) time_samples.push_back(f[c_time]);
+      // Stopping at the first row, before any timestamp was read: say which format would do.
+      if (options.on_bad_row == OnBadRow::stop && good_rows == 0) why += suggest_format(time_samples, map);
     }
     if (!why.empty()) {
       book.bad(rec.line, std::move(why));
@@ -282,6 +332,7 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
                                 " reappears after other cases; this run is delivered as a separate case");
       }
     }
+    ++good_rows;
     LogEvent& e = current.events.emplace_back();
     e.activity = f[c_activity];
     e.time = time;
@@ -293,6 +344,13 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
   }
   if (open) book.deliver(std::move(current));
   book.progress(reader.bytes_read(), true);
+  if (report.rows > 0 && good_rows == 0 && bad_times == report.rows) {
+    // Every row failed on its timestamp: the format is wrong, not the rows.
+    throw Error(ErrorCode::parse_error, source + ": no timestamp in column " + quote_value(map.timestamp) +
+                                            " parses with the format " + quote_value(map.timestamp_format) + " (e.g. " +
+                                            quote_value(time_samples.front()) + ")" +
+                                            suggest_format(time_samples, map));
+  }
   return std::move(report);
 }
 
@@ -304,6 +362,20 @@ std::ifstream open_file(const std::filesystem::path& file, std::uint64_t& size) 
   errno = 0;
   std::ifstream in(file, std::ios::binary);
   if (!in) throw open_error(file, errno);
+  // A compressed or XML file read as CSV would only give rows of garbage: say what it is.
+  char head[5] = {};
+  in.read(head, sizeof head);
+  const auto got = static_cast<std::size_t>(in.gcount());
+  in.clear();
+  in.seekg(0);
+  if (got >= 2 && static_cast<unsigned char>(head[0]) == 0x1f && static_cast<unsigned char>(head[1]) == 0x8b) {
+    throw Error(ErrorCode::invalid_argument,
+                "event log " + file.string() + " is gzip-compressed, not CSV text (an .xes.gz log? read it as XES)");
+  }
+  if (got >= 5 && (std::string_view(head, 5) == "<?xml" || std::string_view(head, 4) == "<log")) {
+    throw Error(ErrorCode::invalid_argument,
+                "event log " + file.string() + " is XML, not CSV text (an XES log? read it as XES)");
+  }
   const auto s = std::filesystem::file_size(file, ec);
   size = ec ? 0 : static_cast<std::uint64_t>(s);
   return in;

@@ -109,8 +109,9 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
 
   r = acm("queue --json");
   REQUIRE(r.code == 0);
-  CHECK(r.json().size() >= 1);
-  CHECK(r.json()[0]["case"] == id);
+  REQUIRE(r.json()["items"].size() >= 1);
+  CHECK(r.json()["items"][0]["case"] == id);
+  CHECK(r.json()["total"] == r.json()["items"].size());
 
   r = acm("item complete " + id + " diagnosis#1/triage --json");
   REQUIRE(r.code == 0);
@@ -135,7 +136,8 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
   REQUIRE(r.code == 0);
   r = acm("overdue --json");
   REQUIRE(r.code == 0);
-  CHECK(r.json().is_array());
+  CHECK(r.json()["items"].is_array());
+  CHECK(r.json()["total"] == 0);
 
   r = acm("case list --json");
   REQUIRE(r.code == 0);
@@ -159,6 +161,12 @@ TEST_CASE("cli: definitions, a case worked through, queues, history, pictures") 
   CHECK(text.find("\"diagnosis#1/triage\"") != std::string::npos);
   CHECK(text.find("\"supplier_repair#1/repair\"") != std::string::npos);
   CHECK(text.find("goal:resolved") != std::string::npos);
+  // Two fragments and a task at the top: the case plan is a frame holding them.
+  CHECK(text.find("subgraph \"cluster_case\"") != std::string::npos);
+  CHECK(text.find("subgraph \"cluster_supplier_repair#1\"") != std::string::npos);
+  // The discretionary fragments that apply now: dashed boxes in the planning table.
+  CHECK(text.find("subgraph \"cluster_planning\"") != std::string::npos);
+  CHECK(text.find("\"offer:escalation\" [shape=box, style=\"rounded,dashed\"") != std::string::npos);
   if (has_dot()) {
     const std::string svg = (acm.dir / "plan.svg").string();
     r = acm("case show " + id + " --graph " + quote(svg));
@@ -349,4 +357,547 @@ TEST_CASE("cli: learn evaluate on the Tax et al. help-desk log") {
   CHECK(r.out.find("markov-1") != std::string::npos);
   CHECK(r.out.find("temporal split") != std::string::npos);
   CHECK(r.out.find("MAE") != std::string::npos);
+}
+
+namespace {
+
+/// A case type with a nested stage and sentries of every source (item, event, case file,
+/// goal, if-part), and a role without `view`.
+const char* kPlanDefinitions = R"({
+  "fragments": [{
+    "id": "repair_plan", "name": "Repair", "version": 1,
+    "exit": [{"id": "withdrawn", "on": [{"event": "customer_withdrew"}]},
+             {"on": [{"goal": "done", "on": "cancelled"}]}],
+    "items": [
+      {"id": "intake", "name": "Intake", "kind": "human_task", "role": "agent"},
+      {"id": "work", "name": "Workshop", "kind": "stage",
+       "entry": [{"on": [{"item": "intake", "on": "complete"}]}],
+       "children": [
+         {"id": "fix", "name": "Fix the device", "kind": "human_task", "estimate": "PT59M59.964S",
+          "exit": [{"on": [{"event": "cancelled"}]}]},
+         {"id": "check", "name": "Test it", "kind": "human_task", "after": ["fix"], "manual_activation": true}
+       ]},
+      {"id": "fixed", "name": "Device fixed", "kind": "milestone",
+       "entry": [{"on": [{"item": "work", "on": "complete"}], "if": "file.quality >= 3"}]},
+      {"id": "answer", "name": "Customer answers", "kind": "user_listener"},
+      {"id": "notified", "name": "Customer notified", "kind": "milestone",
+       "entry": [{"on": [{"file": "customer.notified", "on": "set"}]}]}
+    ]}],
+  "case_types": [{
+    "id": "repair", "version": 1, "name": "Repair",
+    "roles": [{"name": "clerk", "permissions": ["work"]},
+              {"name": "agent", "permissions": ["view", "work", "plan"]}],
+    "goals": [{"id": "done", "name": "Device back", "within": "2d", "milestones": ["fixed"]}],
+    "initial_fragments": ["repair_plan"]}]
+})";
+
+/// Loads kPlanDefinitions and creates a repair case owned by alice; returns its id.
+std::string repair_case(const Cli& acm) {
+  {
+    std::ofstream out(acm.dir / "plan.json");
+    out << kPlanDefinitions;
+  }
+  Run r = acm("definitions load " + quote((acm.dir / "plan.json").string()));
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  r = acm("case create --type repair --title 'Broken phone' --customer cust-7 --owner alice --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  return r.json()["id"];
+}
+
+bool has_event(const Json& result, const std::string& kind) {
+  for (const auto& e : result["events"])
+    if (e["kind"] == kind) return true;
+  return false;
+}
+
+/// True when `text` has no byte a terminal would not print as text.
+bool printable(const std::string& text) {
+  for (unsigned char ch : text)
+    if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f || ch >= 0x80) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("cli: participants, owner, priority, subject, case status") {
+  Cli acm;
+  const std::string id = repair_case(acm);
+  // Without bob as a participant the engine refuses to assign him work ...
+  Run r = acm("item assign " + id + " repair_plan#1/intake bob");
+  CHECK(r.code == 11);
+  // ... the CLI can now bring him in.
+  r = acm("participant add " + id + " bob --role agent --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(has_event(r.json(), "participant_added"));
+  r = acm("item assign " + id + " repair_plan#1/intake bob --json");
+  CHECK_MESSAGE(r.code == 0, r.err);
+  r = acm("participant list " + id + " --json");
+  REQUIRE(r.code == 0);
+  REQUIRE(r.json()["participants"].size() == 1);
+  CHECK(r.json()["participants"][0]["actor"] == "bob");
+  CHECK(r.json()["participants"][0]["roles"][0] == "agent");
+  r = acm("participant add " + id + " carol --role clerk");
+  REQUIRE(r.code == 0);
+  r = acm("participant remove " + id + " carol --json");
+  REQUIRE(r.code == 0);
+  CHECK(acm("participant list " + id + " --json").json()["participants"].size() == 1);
+
+  r = acm("case owner " + id + " dave --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(acm("case show " + id + " --json").json()["owner"] == "dave");
+
+  r = acm("case priority " + id + " 7 --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(acm("case show " + id + " --json").json()["priority"] == 7);
+  r = acm("--json case priority " + id + " -- -3");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(acm("case show " + id + " --json").json()["priority"] == -3);
+  r = acm("case priority " + id + " --json");  // without N: how it is made up
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["priority"] == -3);
+  CHECK(r.json()["base"] == -3);
+  r = acm("case priority " + id + " high");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("high") != std::string::npos);
+
+  r = acm("case attr " + id + " tier=gold value=25000 --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const Json shown = acm("case show " + id + " --json").json();
+  CHECK(shown["subject"]["attributes"]["tier"] == "gold");
+  CHECK(shown["subject"]["attributes"]["value"] == 25000);
+
+  r = acm("case suspend " + id + " --reason 'waiting for parts' --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(acm("case show " + id + " --json").json()["status"] == "suspended");
+  r = acm("case resume " + id);
+  REQUIRE(r.code == 0);
+  CHECK(acm("case show " + id + " --json").json()["status"] == "active");
+  REQUIRE(acm("case terminate " + id).code == 0);
+  r = acm("case reopen " + id + " --reason 'customer called again' --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(acm("case show " + id + " --json").json()["status"] == "active");
+}
+
+TEST_CASE("cli: item lifecycle, signals, attachments, the case file") {
+  Cli acm;
+  const std::string id = repair_case(acm);
+  auto state = [&](const std::string& item) {
+    const Json shown = acm("case show " + id + " --json").json();
+    for (const auto& i : shown["items"])
+      if (i["id"] == item) return i["state"].get<std::string>();
+    return std::string("(none)");
+  };
+  REQUIRE(state("repair_plan#1/intake") == "active");
+  Run r = acm("item suspend " + id + " repair_plan#1/intake --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(state("repair_plan#1/intake") == "suspended");
+  REQUIRE(acm("item resume " + id + " repair_plan#1/intake").code == 0);
+  CHECK(state("repair_plan#1/intake") == "active");
+  // Only a failed item can be reactivated (an automated task whose handler failed).
+  r = acm("item reactivate " + id + " repair_plan#1/intake");
+  CHECK(r.code == 17);  // invalid_state
+  CHECK(r.err.find("not failed") != std::string::npos);
+  REQUIRE(acm("item complete " + id + " repair_plan#1/intake").code == 0);
+  CHECK(state("repair_plan#1/work") == "active");
+
+  // A manual task waits in enabled: disable, reenable.
+  REQUIRE(acm("item complete " + id + " repair_plan#1/fix").code == 0);
+  REQUIRE(state("repair_plan#1/check") == "enabled");
+  r = acm("item disable " + id + " repair_plan#1/check --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(state("repair_plan#1/check") == "disabled");
+  REQUIRE(acm("item reenable " + id + " repair_plan#1/check").code == 0);
+  CHECK(state("repair_plan#1/check") == "enabled");
+
+  // Ad-hoc tasks: a dependency, removal, termination.
+  const std::string a = acm("task add " + id + " 'Order parts' --manual --json").json()["created"];
+  const std::string b = acm("task add " + id + " 'Install parts' --manual --json").json()["created"];
+  r = acm("item depend " + id + " " + quote(b) + " " + quote(a) + " --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  bool waits = false;
+  const Json plan = acm("case show " + id + " --json").json();
+  for (const auto& i : plan["items"])
+    if (i["id"] == b)
+      for (const auto& x : i["after"]) waits = waits || x == a;
+  CHECK(waits);
+  r = acm("item depend " + id + " " + quote(a) + " " + quote(b));
+  CHECK(r.code == 18);  // cycle
+  r = acm("item remove " + id + " " + quote(b) + " --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(state(b) == "(none)");
+  r = acm("item terminate " + id + " " + quote(a));
+  CHECK(r.code == 0);
+
+  // A user event listener occurs; a signal fires its on-parts.
+  r = acm("item occur " + id + " repair_plan#1/answer --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(state("repair_plan#1/answer") == "completed");
+  r = acm("signal " + id + " customer_withdrew --payload '{\"by\": \"phone\"}' --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(has_event(r.json(), "signal"));
+  CHECK(state("repair_plan#1") == "terminated");  // the fragment's exit criterion
+  r = acm("signal " + id + " x --payload '{oops'");
+  CHECK(r.code == 11);
+
+  // Attachments.
+  r = acm("attach " + id + " --note 'Customer prefers e-mail' --title Preference --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const std::string asset = r.json()["asset"];
+  CHECK(!asset.empty());
+  r = acm("attach " + id + " --link https://example.com/manual.pdf --title Manual --meta pages=12");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("attached ") == 0);
+  const Json shown = acm("case show " + id + " --json").json();
+  REQUIRE(shown["assets"].size() == 2);
+  CHECK(shown["assets"][0]["id"] == asset);
+  CHECK(shown["assets"][0]["text"] == "Customer prefers e-mail");
+  CHECK(shown["assets"][1]["uri"] == "https://example.com/manual.pdf");
+  CHECK(acm("attach " + id + " --title nothing").code == 11);
+  r = acm("case show " + id);
+  CHECK(r.out.find("Preference") != std::string::npos);
+
+  // The case file: set, show, remove.
+  REQUIRE(acm("file set " + id + " customer.notified true").code == 0);
+  CHECK(state("repair_plan#1/notified") == "terminated");  // its fragment had exited
+  r = acm("file show " + id + " customer.notified");
+  REQUIRE(r.code == 0);
+  CHECK(r.out == "true\n");
+  r = acm("file remove " + id + " customer.notified --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(acm("file show " + id + " customer.notified").code == 14);
+}
+
+TEST_CASE("cli: goal decisions and changes, promises") {
+  Cli acm;
+  const std::string id = acm("case create --title Goals --json").json()["id"];
+  REQUIRE(acm("goal add " + id + " --id call --name 'Call back' --decision --within PT8H").code == 0);
+  REQUIRE(acm("goal add " + id + " --id spare --name 'Spare part' --within P1D").code == 0);
+  auto goal = [&](const std::string& g) {
+    const Json shown = acm("case show " + id + " --json").json();
+    for (const auto& x : shown["goals"])
+      if (x["id"] == g) return x;
+    return Json();
+  };
+  Run r = acm("goal change " + id + " call --name 'Call the customer back' --within PT4H --optional --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(goal("call")["name"] == "Call the customer back");
+  CHECK(goal("call")["required"] == false);
+  CHECK(acm("goal change " + id + " call").code == 11);                        // nothing to change
+  r = acm("goal pause " + id + " --reason 'waiting on the customer' --json");  // every goal
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(!goal("call")["paused_since"].is_null());
+  CHECK(!goal("spare")["paused_since"].is_null());
+  REQUIRE(acm("goal resume " + id + " spare").code == 0);
+  CHECK(goal("spare")["paused_since"].is_null());
+  CHECK(!goal("call")["paused_since"].is_null());
+  REQUIRE(acm("goal resume " + id).code == 0);
+  r = acm("goal achieve " + id + " call --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(goal("call")["status"] == "achieved");
+  r = acm("goal cancel " + id + " spare --reason 'not needed'");
+  REQUIRE(r.code == 0);
+  CHECK(goal("spare")["status"] == "cancelled");
+  CHECK(acm("goal achieve " + id + " nope").code == 14);
+
+  r = acm("promise make " + id + " --id fri --what 'Fixed by Friday' --within P3D --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  r = acm("promise make " + id + " --id call --what 'A call today' --due 2099-01-01T17:00:00Z");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  r = acm("promise keep " + id + " call --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  r = acm("promise cancel " + id + " fri --reason 'customer withdrew'");
+  REQUIRE(r.code == 0);
+  r = acm("promise list " + id + " --json");
+  REQUIRE(r.code == 0);
+  REQUIRE(r.json().size() == 2);
+  for (const auto& p : r.json()) CHECK(p["status"] == (p["id"] == "call" ? "kept" : "cancelled"));
+  CHECK(acm("promise make " + id + " --id x --what y").code == 11);  // no due time
+  r = acm("promise list " + id);
+  CHECK(r.out.find("Fixed by Friday") != std::string::npos);
+}
+
+TEST_CASE("cli: reads under --as check the view permission") {
+  Cli acm;
+  const std::string id = repair_case(acm);
+  REQUIRE(acm("participant add " + id + " carol --role clerk").code == 0);  // work, no view
+  REQUIRE(acm("participant add " + id + " bob --role agent").code == 0);
+  for (const std::string who : {"mallory", "carol"}) {
+    INFO(who);
+    for (const std::string& cmd :
+         {"case show " + id, "case history " + id, "fragment list " + id, "learn recommend " + id,
+          "participant list " + id, "promise list " + id, "file show " + id, "case priority " + id}) {
+      INFO(cmd);
+      Run r = acm("--as " + who + " " + cmd);
+      CHECK(r.code == 16);  // permission_denied
+      CHECK(r.out.empty());
+    }
+    Run r = acm("--as " + who + " case list --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.json().empty());
+    r = acm("--as " + who + " queue --role agent --json");  // the queue shows no work of the case
+    REQUIRE(r.code == 0);
+    CHECK(r.json()["items"].empty());
+    r = acm("--as " + who + " case search --json");
+    REQUIRE(r.code == 0);
+    CHECK(r.json()["cases"].empty());
+  }
+  CHECK(acm("queue --role agent --json").json()["items"].size() == 1);
+  CHECK(acm("--as bob queue --role agent --json").json()["items"].size() == 1);
+  CHECK(acm("--as bob case search --json").json()["cases"].size() == 1);
+  // The owner and a participant whose role grants view see it.
+  for (const std::string who : {"alice", "bob"}) {
+    INFO(who);
+    CHECK(acm("--as " + who + " case show " + id).code == 0);
+    CHECK(acm("--as " + who + " case history " + id).code == 0);
+    CHECK(acm("--as " + who + " fragment list " + id).code == 0);
+    CHECK(acm("--as " + who + " case list --json").json().size() == 1);
+  }
+  CHECK(acm("--as bob learn recommend " + id).code == 14);  // may view; no template yet
+}
+
+TEST_CASE("cli: errors under --json, unknown commands, bad numbers and JSON") {
+  Cli acm;
+  Run r = acm("case show nope --json");
+  CHECK(r.code == 14);
+  CHECK(r.out.empty());
+  Json e = Json::parse(r.err);
+  CHECK(e["error"]["code"] == 14);
+  CHECK(e["error"]["name"] == "not_found");
+  CHECK(e["error"]["message"].get<std::string>().find("nope") != std::string::npos);
+
+  r = acm("--json case frobnicate");
+  CHECK(r.code == 2);
+  e = Json::parse(r.err);
+  CHECK(e["error"]["code"] == 2);
+  CHECK(e["error"]["name"] == "usage");
+  const std::string message = e["error"]["message"];
+  CHECK(message.find("unknown command 'frobnicate'") != std::string::npos);
+  CHECK(message.find("acm case") != std::string::npos);
+
+  r = acm("cas list");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("unknown command 'cas'") != std::string::npos);
+  CHECK(r.err.find("did you mean 'case'") != std::string::npos);
+  r = acm("item strat c1 i1");
+  CHECK(r.err.find("unknown command 'strat'") != std::string::npos);
+  CHECK(r.err.find("did you mean 'start'") != std::string::npos);
+
+  r = acm("queue --limit -5");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("--limit -5") != std::string::npos);
+  CHECK(r.err.find("negative") != std::string::npos);
+  r = acm("queue --limit many --json");
+  CHECK(r.code == 11);
+  CHECK(Json::parse(r.err)["error"]["message"].get<std::string>().find("not a whole number") != std::string::npos);
+  CHECK(acm("case list --limit 0").code == 11);
+  CHECK(acm("queue --limit 5").code == 0);
+
+  const std::string id = acm("case create --json").json()["id"];
+  r = acm("file set " + id + " a.b '{\"x\": 1,\n \"y\": tru}'");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("line 2, column") != std::string::npos);
+  CHECK(r.err.find("byte") != std::string::npos);
+  r = acm("file set " + id + " a.b '[1, 2'");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("line 1, column 6 (byte 6)") != std::string::npos);
+}
+
+TEST_CASE("cli: durations print rounded for people") {
+  Cli acm;
+  const std::string id = acm("case create --json").json()["id"];
+  REQUIRE(acm("goal add " + id + " --id g --name G --within P2D").code == 0);
+  REQUIRE(acm("task add " + id + " Work --estimate PT59M59.964S --goal g --manual").code == 0);  // not started
+  const Run r = acm("case show " + id);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("remaining work 59m 59s") != std::string::npos);
+  CHECK(r.out.find("PT59M59.964S") == std::string::npos);
+  // The events a command prints: a goal turning at risk names its remaining work for people.
+  REQUIRE(acm("goal add " + id + " --id soon --name Soon --within PT1H").code == 0);
+  const Run late = acm("task add " + id + " Long --estimate PT2H30M --goal soon --manual");
+  REQUIRE(late.code == 0);
+  CHECK(late.out.find("is at_risk") != std::string::npos);
+  CHECK(late.out.find("remaining work 2h 30m") != std::string::npos);
+  CHECK(late.out.find("PT2H30M") == std::string::npos);
+}
+
+TEST_CASE("cli: event logs read with the wrong format or timestamps say what to do") {
+  Cli acm;
+  // A gzip file read as CSV: a clear message, no binary on the terminal.
+  const fs::path gz = acm.dir / "log.xes.gz";
+  {
+    std::ofstream out(gz, std::ios::binary);
+    out << std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xfe\x80\x01\x02", 15);
+  }
+  Run r = acm("learn import " + quote(gz.string()) + " --format csv");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("gzip") != std::string::npos);
+  CHECK(printable(r.err));
+  r = acm("learn import " + quote(gz.string()) + " --format csv --case a --activity b --time c");
+  CHECK(r.code == 11);
+  CHECK(printable(r.err));
+
+  // Every timestamp fails with the default format: the message names one that reads them.
+  const fs::path log = acm.dir / "slashes.csv";
+  {
+    std::ofstream out(log);
+    out << "case,activity,timestamp\n"
+        << "c1,open,2024/01/01 09:00:00\n"
+        << "c1,close,2024/01/01 11:00:00\n"
+        << "c2,open,2024/01/02 09:00:00\n";
+  }
+  r = acm("learn import " + quote(log.string()));
+  CHECK(r.code == 13);
+  CHECK(r.err.find("'%Y/%m/%d %H:%M:%S' would read them") != std::string::npos);
+  r = acm("learn import " + quote(log.string()) + " --stop-on-error");
+  CHECK(r.code == 13);
+  CHECK(r.err.find("'%Y/%m/%d %H:%M:%S' would read them") != std::string::npos);
+  r = acm("learn import " + quote(log.string()) + " --time-format '%Y/%m/%d %H:%M:%S' --json");
+  CHECK(r.code == 0);
+}
+
+TEST_CASE("cli: the plan picture shows stages as clusters, sentries with their on-parts, milestones") {
+  Cli acm;
+  const std::string id = repair_case(acm);
+  const std::string dot = (acm.dir / "plan.dot").string();
+  // Before the workshop stage starts, its items do not exist: drawn dashed from its definition.
+  Run r = acm("case show " + id + " --graph " + quote(dot));
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  std::string before = slurp(dot);
+  const auto planned = before.find("\"repair_plan#1/fix\" [shape=box, style=\"rounded,filled,dashed\"");
+  CHECK(planned != std::string::npos);
+  CHECK(before.find("not created yet", planned) != std::string::npos);
+  CHECK(before.find("\"repair_plan#1/fix\" -> \"repair_plan#1/check|entry1\"") != std::string::npos);
+  REQUIRE(acm("item complete " + id + " repair_plan#1/intake").code == 0);  // the stage starts
+  r = acm("case show " + id + " --graph " + quote(dot));
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const std::string text = slurp(dot);
+  auto has = [&](const std::string& s) {
+    INFO("looking for " << s);
+    CHECK(text.find(s) != std::string::npos);
+  };
+  // The plan is one stage (the case type's one initial fragment): it is the frame.
+  CHECK(text.find("cluster_case") == std::string::npos);
+  // The stages are clusters and their items are declared inside them.
+  const auto stage = text.find("subgraph \"cluster_repair_plan#1/work\"");
+  REQUIRE(stage != std::string::npos);
+  const auto fix = text.find("\"repair_plan#1/fix\" [", stage);
+  const auto stage_end = text.find("\n      }\n", stage);  // the stage frame closes
+  CHECK(fix != std::string::npos);
+  CHECK(fix < stage_end);
+  has("subgraph \"cluster_repair_plan#1\"");
+  // Entry criterion of the stage on intake's completion; drawn to the stage's frame.
+  has("\"repair_plan#1/work|entry1\" [shape=diamond, style=filled, fillcolor=\"white\"");
+  has("\"repair_plan#1/intake\" -> \"repair_plan#1/work|entry1\" [style=dashed, arrowhead=vee, arrowsize=0.6, "
+      "label=\"complete\"];");
+  has("\"repair_plan#1/work|entry1\" -> \"repair_plan#1/work\" [arrowhead=none, penwidth=1.6, minlen=1, "
+      "lhead=\"cluster_repair_plan#1/work\"];");
+  // Exit criteria are black diamonds; event, case-file and goal on-parts get their sources.
+  has("\"repair_plan#1/fix|exit1\" [shape=diamond, style=filled, fillcolor=\"#222222\"");
+  has("\"event:cancelled\" -> \"repair_plan#1/fix|exit1\"");
+  has("\"event:customer_withdrew\" -> \"repair_plan#1|exit1\"");
+  has("\"goal:done\" -> \"repair_plan#1|exit2\" [style=dashed, arrowhead=vee, arrowsize=0.6, label=\"cancelled\"");
+  has("\"file:customer.notified\" -> \"repair_plan#1/notified|entry1\"");
+  has("if file.quality &gt;= 3");
+  // `after` is an entry criterion on completion; the goal waits for its milestone.
+  has("\"repair_plan#1/fix\" -> \"repair_plan#1/check|entry1\" [style=dashed, arrowhead=vee, arrowsize=0.6, "
+      "label=\"complete\"];");
+  has("\"repair_plan#1/fixed\" -> \"goal:done\"");
+  has("\"repair_plan#1/fixed\" [shape=box, style=\"rounded,filled,bold\"");
+  has("\"repair_plan#1/answer\" [shape=circle");
+
+  if (has_dot()) {
+    const fs::path png = acm.dir / "plan.png";
+    r = acm("case show " + id + " --graph " + quote(png.string()) + " --json");
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.json()["graph_file"] == png.string());
+    const std::string bytes = slurp(png);
+    REQUIRE(bytes.size() > 1000);
+    CHECK(bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+    // Graphviz read the DOT without complaint.
+    CHECK(r.err.empty());
+  } else {
+    MESSAGE("skipped the PNG: Graphviz dot is not installed");
+  }
+  CHECK(acm("case show " + id + " --graph " + quote((acm.dir / "plan.jpg").string())).code == 11);
+}
+
+TEST_CASE("cli: case types, case search by status, owner and customer, the inbox queue") {
+  Cli acm;
+  Run r = acm("definitions types --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["case_types"].empty());
+  const std::string id = repair_case(acm);  // owner alice, customer cust-7, goal "done" within 2d
+  REQUIRE(acm("definitions load " + quote(kDefinitions)).code == 0);
+  r = acm("definitions types --json");
+  REQUIRE(r.code == 0);
+  REQUIRE(r.json()["case_types"].size() == 2);
+  CHECK(r.json()["case_types"][0]["id"] == "complaint");
+  CHECK(r.json()["case_types"][1]["id"] == "repair");
+  r = acm("definitions types");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("repair") != std::string::npos);
+  CHECK(r.out.find("starts with: repair_plan") != std::string::npos);
+
+  const std::string other =
+      acm("case create --type complaint --title Other --customer cust-8 --owner bob --json").json()["id"];
+  const std::string third = acm("case create --title Third --customer cust-7 --owner bob --json").json()["id"];
+  REQUIRE(acm("case terminate " + third).code == 0);
+
+  auto ids = [](const Json& page) {
+    std::vector<std::string> out;
+    for (const auto& c : page["cases"]) out.push_back(c["id"]);
+    return out;
+  };
+  r = acm("case search --customer cust-7 --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(ids(r.json()) == std::vector<std::string>{third, id});  // newest first
+  CHECK(r.json()["total"] == 2);
+  CHECK(r.json()["cases"][1]["title"] == "Broken phone");
+  CHECK(r.json()["cases"][1]["customer"] == "cust-7");
+  r = acm("case search --owner bob --status active --json");
+  REQUIRE(r.code == 0);
+  CHECK(ids(r.json()) == std::vector<std::string>{other});
+  r = acm("case search --status active --status terminated --limit 1 --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["cases"].size() == 1);
+  CHECK(r.json()["total"] == 3);
+  r = acm("case search --status open");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("open") != std::string::npos);
+  r = acm("case search --customer cust-7");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("2 of 2 matching cases") != std::string::npos);
+
+  // The list's rows have the same shape as the search's.
+  r = acm("case list --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()[0]["customer"] == "cust-7");
+  CHECK(r.json()[0].contains("updated_at"));
+
+  // The queue carries what an inbox shows: case title, customer, goal timing, and a total.
+  r = acm("queue --role agent --json");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const Json page = r.json();
+  CHECK(page["total"] == 2);  // the intake of the repair, the triage of the complaint
+  bool seen = false;
+  for (const auto& w : page["items"])
+    if (w["case"] == id) {
+      seen = true;
+      CHECK(w["case_title"] == "Broken phone");
+      CHECK(w["customer"] == "cust-7");
+      CHECK(w["goal"] == "done");
+      CHECK(w["goal_timing"] == "on_track");
+      CHECK(!w["goal_deadline"].is_null());
+    }
+  CHECK(seen);
+  r = acm("queue --role agent --limit 1 --json");
+  REQUIRE(r.code == 0);
+  CHECK(r.json()["items"].size() == 1);
+  CHECK(r.json()["total"] == page["total"]);
+  r = acm("queue --role agent");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("\"Broken phone\"") != std::string::npos);
+  CHECK(r.out.find("cust-7") != std::string::npos);
+  CHECK(r.out.find("goal done on_track") != std::string::npos);
+  CHECK(r.out.find("2 of 2 open items") != std::string::npos);
 }
