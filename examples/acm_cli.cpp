@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
   app.add_option("--as", global.as, "acting user (default: the local administrator 'cli' with role admin)");
   app.add_option("--role", global.roles, "global role of the acting user (repeatable)");
   app.add_flag("--json", global.json, "print one JSON document on stdout (errors: a JSON object on stderr)");
+  app.set_version_flag("--version", acm::version(), "print the acm version and exit");
   Context ctx(global);
 
   DemoOptions demo;
@@ -174,6 +175,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string message = unknown_command(app, args);

@@ -3,6 +3,7 @@
 // against real files in a temporary directory.
 #include <acm/error.hpp>
 #include <acm/time.hpp>
+#include <acm/version.hpp>
 
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -722,7 +723,9 @@ TEST_SUITE("sqlite store") {
     CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
     CHECK(db.query_int64("PRAGMA user_version") == 4);
     CHECK(db.query_int64("PRAGMA application_id") == 0x41434D53);
-    CHECK(!db.query_text("SELECT value FROM meta WHERE key = 'acm_version'").empty());
+    // The library version that created the file: project(VERSION) of CMakeLists.txt.
+    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'acm_version'") == ACM_PROJECT_VERSION);
+    CHECK(std::string(acm::version()) == ACM_PROJECT_VERSION);
     CHECK_NOTHROW(parse_time(db.query_text("SELECT value FROM meta WHERE key = 'created_at'")));
     CHECK(db.query_text("PRAGMA journal_mode") == "wal");
   }

@@ -710,7 +710,7 @@ const char* acm_status_name(acm_status status) {
   return "unknown";
 }
 
-const char* acm_version(void) { return ACM_VERSION_STRING; }
+const char* acm_version(void) { return acm::version(); }
 
 void acm_free(void* p) { std::free(p); }
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/* A tiny C program against the installed acm C ABI: one case with one ad-hoc task, done. */
+/* A tiny C program against the acm C ABI: one case with one ad-hoc task, done. With an argument,
+   it also checks that acm_version() is that version. */
 #include <acm/c.h>
 
 #include <stdio.h>
 #include <string.h>
 
-int main(void) {
+int main(int argc, char** argv) {
   acm_engine* engine = NULL;
   acm_request alice = {"alice", NULL, 0, 0, NULL};
   char* error = NULL;
@@ -14,6 +15,10 @@ int main(void) {
   char* view = NULL;
   int ok = 0;
 
+  if (argc > 1 && strcmp(argv[1], acm_version()) != 0) {
+    fprintf(stderr, "acm_version() is %s, expected %s\n", acm_version(), argv[1]);
+    return 1;
+  }
   if (acm_engine_open(NULL, &engine, &error) != ACM_OK) { /* in-memory store */
     fprintf(stderr, "open: %s\n", error ? error : "?");
     acm_free(error);

@@ -9,3 +9,4 @@
 #include <acm/error.hpp>
 #include <acm/json.hpp>
 #include <acm/time.hpp>
+#include <acm/version.hpp>

@@ -9,6 +9,7 @@
 // connection), and only then open it read-write and migrate. A file that fails a check is never
 // written.
 #include <acm/error.hpp>
+#include <acm/version.hpp>
 
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -49,11 +50,6 @@ using sql::Prepared;
 /// PRAGMA application_id of acm stores: "ACMS".
 constexpr std::int32_t kApplicationId = 0x41434D53;
 constexpr const char* kFormat = "acm-store";
-#ifdef ACM_VERSION_STRING
-constexpr const char* kAcmVersion = ACM_VERSION_STRING;
-#else
-constexpr const char* kAcmVersion = "0.1.0";
-#endif
 
 /// Version 1: the initial schema. Append new steps; never edit a released one.
 constexpr std::string_view kSchemaV1 = R"sql(
@@ -1384,13 +1380,13 @@ class SqliteStore final : public Store {
       db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
       set("format", kFormat);
       set("created_at", now);
-      set("acm_version", kAcmVersion);
+      set("acm_version", acm::version());
     } else {
       if (static_cast<std::int32_t>(db.query_int64("PRAGMA application_id")) != kApplicationId)
         bad_file(path_, "not an acm store", "application_id changed while opening");
       if (from == kSchemaVersion) return;  // nothing to do: write nothing
       set("migrated_at", now);
-      set("acm_version", kAcmVersion);
+      set("acm_version", acm::version());
     }
     set("schema_version", std::to_string(kSchemaVersion));
   }

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from . import _acm
 
+__version__: str = _acm.__version__
+"""The library version (``project(VERSION)`` in CMakeLists.txt), e.g. ``"0.1.0"``."""
+
 
 class Error(Exception):
     """Base class of every error the engine raises.
@@ -110,7 +113,7 @@ class InternalError(Error):
 
 
 ERRORS: dict[str, type[Error]] = {
-    cls.code: cls
+    str(cls.code): cls
     for cls in (InvalidArgument, InvalidDefinition, ParseError, NotFound, AlreadyExists,
                 PermissionDenied, InvalidState, Cycle, Conflict, StorageError, InternalError)
 }
@@ -148,7 +151,7 @@ __all__ = [
     "learn_on_close", "load_template", "parse_definitions", "parse_duration", "parse_time", "save_template",
     "Error", "ERRORS", "InvalidArgument", "InvalidDefinition", "ParseError", "NotFound",
     "AlreadyExists", "PermissionDenied", "InvalidState", "Cycle", "Conflict", "StorageError",
-    "InternalError",
+    "InternalError", "__version__",
 ]
 
 # Values the engine returns: dicts with to_json() (docs/json.md). Imported after _acm is set up.

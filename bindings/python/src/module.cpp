@@ -1369,6 +1369,7 @@ void bind_helpdesk(py::module_& m) {
 PYBIND11_MODULE(_acm, m) {
   using namespace acm::python;
   m.doc() = "acm: embeddable Adaptive Case Management engine (native part; import `acm`).";
+  m.attr("__version__") = acm::version();  // project(VERSION) in CMakeLists.txt
   init_conversions();
   register_errors(m);
   bind_values(m);

@@ -96,6 +96,14 @@ def cli(db, *args):
     return json.loads(out.stdout)
 
 
+def timeless(case):
+    """The case view without the goals' remaining_work, which counts down with the wall clock
+    while an estimated task is active (the CLI runs on the system clock), after checking its form."""
+    for g in case["goals"]:
+        assert g.pop("remaining_work").startswith("PT")
+    return case
+
+
 def items_of(doc):
     """The work items of a queue document: a list, or a page {"items", "total"}."""
     return doc["items"] if isinstance(doc, dict) else doc
@@ -139,8 +147,8 @@ def test_case_views_agree(store):
     for c in cases:
         shown = cli(db, "case", "show", c)
         shown.pop("graph_file", None)
-        assert python[c] == c_cases[c], f"case {c}: Python and C differ"
-        assert python[c] == shown, f"case {c}: Python and the CLI differ"
+        assert timeless(python[c]) == timeless(c_cases[c]), f"case {c}: Python and C differ"
+        assert python[c] == timeless(shown), f"case {c}: Python and the CLI differ"
         assert python_history[c] == c_history[c] == cli(db, "case", "history", c)
     # The shape itself (docs/json.md), on the busy case.
     view = python[cases[0]]
