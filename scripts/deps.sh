@@ -6,7 +6,8 @@ PACKAGES=(build-essential cmake pkg-config
   libboost-graph-dev libboost-serialization-dev libsqlite3-dev libfmt-dev
   nlohmann-json3-dev doctest-dev libcli11-dev libbenchmark-dev sqlite3
   libhowardhinnant-date-dev tzdata libexpat1-dev zlib1g-dev
-  pybind11-dev python3-dev python3-pytest graphviz ccache)
+  pybind11-dev python3-dev python3-pytest graphviz ccache
+  clang-16 libclang-rt-16-dev)  # clang-16 + libFuzzer: scripts/fuzz.sh
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

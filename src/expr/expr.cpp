@@ -344,7 +344,10 @@ Val shift_time(TimePoint t, Duration d, bool subtract) {
   const std::int64_t base = t.time_since_epoch().count();
   bool overflow = subtract ? __builtin_sub_overflow(base, d.count(), &r)
                            : __builtin_add_overflow(base, d.count(), &r);
-  return overflow ? null_val() : of(TimePoint{Duration{r}});
+  // Times beyond what can be written (years 0000..9999) are null, as overflow.
+  if (overflow || r < kEarliestTime.time_since_epoch().count() || r > kLatestTime.time_since_epoch().count())
+    return null_val();
+  return of(TimePoint{Duration{r}});
 }
 
 [[gnu::noinline]] Val arithmetic(Op op, View a, View b) {
