@@ -74,6 +74,35 @@ def expressions_in(value):
             yield from expressions_in(v)
 
 
+def learner_via_c_abi(lib, small):
+    import ctypes
+    c = ctypes.CDLL(str(lib))
+    c.acm_learner_create.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_char_p)]
+    c.acm_learner_add.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p)]
+    c.acm_learner_train.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p)]
+    c.acm_learner_save.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t),
+                                   ctypes.POINTER(ctypes.c_char_p)]
+    c.acm_learner_destroy.argtypes = [ctypes.c_void_p]
+    learner, err = ctypes.c_void_p(), ctypes.c_char_p()
+    options = json.dumps({"next_rounds": 2, "time_rounds": 2, "min_value_count": 1} if small else {"next_rounds": 4})
+    if c.acm_learner_create(options.encode(), ctypes.byref(learner), ctypes.byref(err)) != 0:
+        return b""
+    acts = ["Assign seriousness", "Take in charge ticket", "Resolve ticket", "Closed", "Wait", "Insert ticket"]
+    for i in range(6 if small else 40):
+        steps = [{"activity": acts[(i + k) % len(acts)], "time": f"2026-01-{1 + k:02d}T{(i % 20):02d}:00:00Z",
+                  "resource": f"Value {i % 3}", "ad_hoc": k == 1, "attributes": {"product": f"p{i % 4}"}}
+                 for k in range(2 + i % 4)]
+        trace = {"id": f"c{i}", "case_type": "", "attributes": {"tier": "gold" if i % 2 else "silver"}, "steps": steps}
+        c.acm_learner_add(learner, json.dumps(trace).encode(), ctypes.byref(err))
+    c.acm_learner_train(learner, ctypes.byref(err))
+    data, size = ctypes.c_void_p(), ctypes.c_size_t()
+    out = b""
+    if c.acm_learner_save(learner, ctypes.byref(data), ctypes.byref(size), ctypes.byref(err)) == 0:
+        out = ctypes.string_at(data, size.value)
+    c.acm_learner_destroy(learner)
+    return out
+
+
 def main():
     corpus = Corpus(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build-fuzz" / "seeds")
     sources = sorted((ROOT / "tests").rglob("*.cpp"))
@@ -170,6 +199,11 @@ def main():
                                        capture_output=True).returncode == 0
             if ok and out.exists():
                 corpus.add("learned_templates", out.read_bytes())
+    # Without the CLI, the C ABI of an ordinary build (ctypes): a few traces, trained, saved.
+    lib = next((p for p in (ROOT / "build" / "bindings" / "c").glob("libacm_c.so*")), None)
+    if lib is not None:
+        corpus.add("learned_templates", learner_via_c_abi(lib, small=True))
+        corpus.add("learned_templates", learner_via_c_abi(lib, small=False))
     corpus.add("learned_templates", b"ACMLRN")
 
     for t, n in sorted(corpus.counts.items()):

@@ -25,7 +25,7 @@ const char* kDefinitions = R"J({
       {"id": "remind", "kind": "timer_listener", "timer": "1h"}
     ]
   }],
-  "case_types": [{"id": "complaint", "initial_fragments": ["handle"], "goals": [{"id": "g", "within": "2d"}]}]
+  "case_types": [{"id": "complaint", "initial_fragments": ["handle"], "goals": [{"id": "g", "within": "2d", "decision": true}]}]
 })J";
 
 /// Checks a call's outcome and frees what it returned.
@@ -36,22 +36,28 @@ void check(const char* call, acm_status status, char* error, char* out = nullptr
   acm_free(out);
 }
 
+/// A setup call that must work.
+void require(const char* call, acm_status status, char* error) {
+  if (status != ACM_OK) acm_fuzz::finding(std::string(call) + " failed in the setup: " + (error ? error : "(no message)"));
+  acm_free(error);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   char* error = nullptr;
   acm_options* options = nullptr;
-  check("options_create", acm_options_create(&options, &error), error);
-  check("manual_clock", acm_options_set_manual_clock(options, 1795424400000, &error), error);
+  require("options_create", acm_options_create(&options, &error), error);
+  require("manual_clock", acm_options_set_manual_clock(options, 1795424400000, &error), error);
   acm_engine* engine = nullptr;
-  check("engine_open", acm_engine_open(options, &engine, &error), error);
+  require("engine_open", acm_engine_open(options, &engine, &error), error);
   acm_options_destroy(options);
-  check("definitions_load", acm_definitions_load(engine, &kAdmin, kDefinitions, &error), error);
+  require("definitions_load", acm_definitions_load(engine, &kAdmin, kDefinitions, &error), error);
   char* id = nullptr;
-  check("case_create", acm_case_create(engine, &kAdmin, R"({"id": "c1", "type": "complaint"})", &id, &error), error);
+  require("case_create", acm_case_create(engine, &kAdmin, R"({"id": "c1", "type": "complaint"})", &id, &error), error);
   acm_free(id);
   acm_learner* learner = nullptr;
-  check("learner_create", acm_learner_create(nullptr, &learner, &error), error);
+  require("learner_create", acm_learner_create(nullptr, &learner, &error), error);
 
   acm_fuzz::Bytes in(data, size);
   for (int round = 0; round < 16 && in.left() > 0; ++round) {

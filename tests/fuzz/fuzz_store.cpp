@@ -61,7 +61,7 @@ const std::string& base_store() {
         engine->set_file(kAdmin, id, "n", i);
         engine->attach(kAdmin, id, Asset{.kind = "note", .title = "call", .text = "called back"});
         for (const auto& item : engine->get_case(id).items)
-          if (item.def_id == "answer" && i > 0) engine->start_item(kAdmin, id, item.id);
+          if (item.def_id == "answer" && i > 0) engine->complete_item(kAdmin, id, item.id);
       }
       engine->put_template("t", "learner", Json{{"traces", 1}}, std::string("\x01\x02\x03", 3));
       std::vector<IntakeLogEntry> log(1);
