@@ -28,18 +28,26 @@ const char* kDefinitions = R"J({
   "case_types": [{"id": "complaint", "initial_fragments": ["handle"], "goals": [{"id": "g", "within": "2d", "decision": true}]}]
 })J";
 
-/// Checks a call's outcome and frees what it returned.
-void check(const char* call, acm_status status, char* error, char* out = nullptr) {
+/// Checks a call's outcome and frees what it returned. `error` and `out` are taken by reference:
+/// they are read after the call that fills them (argument evaluation order is unspecified).
+void check(const char* call, acm_status status, char*& error, char*& out) {
   if (status == ACM_INTERNAL) acm_fuzz::finding(std::string(call) + ": ACM_INTERNAL: " + (error ? error : "(no message)"));
   if (status != ACM_OK && !error) acm_fuzz::finding(std::string(call) + ": failed without a message");
   acm_free(error);
   acm_free(out);
+  error = nullptr;
+  out = nullptr;
+}
+void check(const char* call, acm_status status, char*& error) {
+  char* none = nullptr;
+  check(call, status, error, none);
 }
 
 /// A setup call that must work.
-void require(const char* call, acm_status status, char* error) {
+void require(const char* call, acm_status status, char*& error) {
   if (status != ACM_OK) acm_fuzz::finding(std::string(call) + " failed in the setup: " + (error ? error : "(no message)"));
   acm_free(error);
+  error = nullptr;
 }
 
 }  // namespace
