@@ -93,10 +93,12 @@ TEST_SUITE("inputs") {
     CHECK(code == ErrorCode::parse_error);
     CHECK_MESSAGE(has(message, "value is not valid JSON"), message);
     // Through every text entry point that parses JSON.
-    CHECK(error_of([] { (void)parse_json(R"({"fragments": [{"id": "f", "version": 1e400}]})", "definitions"); })
-              .first == ErrorCode::parse_error);
-    CHECK(error_of([] { (void)helpdesk::ChannelEvent::parse(R"({"id": "e", "channel": "x", "sentiment": -1e999})"); })
-              .first == ErrorCode::parse_error);
+    CHECK(error_of([] {
+            (void)parse_json(R"({"fragments": [{"id": "f", "version": 1e400}]})", "definitions");
+          }).first == ErrorCode::parse_error);
+    CHECK(error_of([] {
+            (void)helpdesk::ChannelEvent::parse(R"({"id": "e", "channel": "x", "sentiment": -1e999})");
+          }).first == ErrorCode::parse_error);
   }
 
   // ---- point 6: paging cursors --------------------------------------------------------------
@@ -130,8 +132,9 @@ TEST_SUITE("inputs") {
       // limit + offset summed in SQL (several sources): must not leave int64.
       for (std::size_t offset : {SIZE_MAX, SIZE_MAX - 1, static_cast<std::size_t>(INT64_MAX), std::size_t{1}}) {
         CAPTURE(offset);
-        CHECK(engine->queue(QueueFilter{.assignee = "ann", .roles = {"agent", "lead"}, .limit = 10000, .offset = offset})
-                  .empty());
+        CHECK(
+            engine->queue(QueueFilter{.assignee = "ann", .roles = {"agent", "lead"}, .limit = 10000, .offset = offset})
+                .empty());
         CHECK(engine->queue(QueueFilter{.roles = {"agent"}, .offset = offset}).empty());
         CHECK(engine->queue(QueueFilter{.offset = offset}).empty());
       }
@@ -167,7 +170,8 @@ TEST_SUITE("inputs") {
     CHECK(code == ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(message, "invalid channel event: nests more than 256 levels deep"), message);
 
-    helpdesk::Intake intake(*engine, helpdesk::IntakeRules::from_json(Json::parse(R"([{"id": "all", "when": "true", "ignore": true}])")));
+    helpdesk::Intake intake(
+        *engine, helpdesk::IntakeRules::from_json(Json::parse(R"([{"id": "all", "when": "true", "ignore": true}])")));
     std::tie(code, message) = error_of([&] { intake.process(event); });
     CHECK(code == ErrorCode::invalid_argument);
     // The rejection is logged, without the deep value.
@@ -248,8 +252,9 @@ TEST_SUITE("inputs") {
     std::istringstream in(csv);
     std::size_t delivered = 0;
     auto [code, message] = error_of([&] {
-      eventlog::import_csv(in, eventlog::CsvMapping{.case_id = "case", .activity = "activity", .timestamp = "time"},
-                           [&](eventlog::LogCase&&) { ++delivered; }, options);
+      eventlog::import_csv(
+          in, eventlog::CsvMapping{.case_id = "case", .activity = "activity", .timestamp = "time"},
+          [&](eventlog::LogCase&&) { ++delivered; }, options);
     });
     CHECK(code == ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(message, "line 2: case 'c1' starting here has more than 20 events"), message);
@@ -310,7 +315,8 @@ TEST_SUITE("inputs") {
 
   TEST_CASE("durations over 1000 years in definitions are a problem; long goal durations a clear error") {
     auto engine = open_engine("");
-    const Json timer = Json::parse(R"({"id": "f", "items": [{"id": "w", "kind": "timer_listener", "timer": "P3000000D"}]})");
+    const Json timer =
+        Json::parse(R"({"id": "f", "items": [{"id": "w", "kind": "timer_listener", "timer": "P3000000D"}]})");
     auto [code, message] = error_of([&] { engine->load_definitions(kAdmin, timer); });
     CHECK(code == ErrorCode::invalid_definition);
     CHECK_MESSAGE(has(message, "/items/0/timer: duration P3000000D is longer than 1000 years"), message);
@@ -318,19 +324,20 @@ TEST_SUITE("inputs") {
     std::tie(code, message) = error_of([&] { engine->load_definitions(kAdmin, goal); });
     CHECK(code == ErrorCode::invalid_definition);
     CHECK_MESSAGE(has(message, "/goals/0/within: duration P400000D is longer than 1000 years"), message);
-    CHECK(parse_definitions(Json::parse(R"({"id": "f", "items": [{"id": "t", "kind": "human_task", "due": "P365250D"}]})"))
+    CHECK(parse_definitions(
+              Json::parse(R"({"id": "f", "items": [{"id": "t", "kind": "human_task", "due": "P365250D"}]})"))
               .fragments.size() == 1);
     // Through the C++ API: the deadline would fall after 9999, a clear refusal (used to be an
     // "invalid time 10002-..." parse error after the event was made).
     const std::string id = engine->create_case(kAdmin, NewCase{});
     const auto version = engine->get_case(id).version;
-    std::tie(code, message) = error_of([&] {
-      engine->add_goal(kAdmin, id, GoalSpec{.id = "g", .within = std::chrono::days(3000000)});
-    });
+    std::tie(code, message) =
+        error_of([&] { engine->add_goal(kAdmin, id, GoalSpec{.id = "g", .within = std::chrono::days(3000000)}); });
     CHECK(code == ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(message, "outside the supported years 0000..9999 UTC"), message);
     CHECK(engine->get_case(id).version == version);
-    std::tie(code, message) = error_of([&] { engine->add_goal(kAdmin, id, GoalSpec{.id = "g", .within = Duration::max()}); });
+    std::tie(code, message) =
+        error_of([&] { engine->add_goal(kAdmin, id, GoalSpec{.id = "g", .within = Duration::max()}); });
     CHECK(code == ErrorCode::invalid_argument);
     CHECK(engine->get_case(id).version == version);
     CHECK(engine->inspect(id) == engine->inspect(id, true));

@@ -31,7 +31,8 @@ const char* kDefinitions = R"J({
 /// Checks a call's outcome and frees what it returned. `error` and `out` are taken by reference:
 /// they are read after the call that fills them (argument evaluation order is unspecified).
 void check(const char* call, acm_status status, char*& error, char*& out) {
-  if (status == ACM_INTERNAL) acm_fuzz::finding(std::string(call) + ": ACM_INTERNAL: " + (error ? error : "(no message)"));
+  if (status == ACM_INTERNAL)
+    acm_fuzz::finding(std::string(call) + ": ACM_INTERNAL: " + (error ? error : "(no message)"));
   if (status != ACM_OK && !error) acm_fuzz::finding(std::string(call) + ": failed without a message");
   acm_free(error);
   acm_free(out);
@@ -45,7 +46,8 @@ void check(const char* call, acm_status status, char*& error) {
 
 /// A setup call that must work.
 void require(const char* call, acm_status status, char*& error) {
-  if (status != ACM_OK) acm_fuzz::finding(std::string(call) + " failed in the setup: " + (error ? error : "(no message)"));
+  if (status != ACM_OK)
+    acm_fuzz::finding(std::string(call) + " failed in the setup: " + (error ? error : "(no message)"));
   acm_free(error);
   error = nullptr;
 }
@@ -79,25 +81,53 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const char* a = arg.c_str();
     char* out = nullptr;
     switch (which % 16) {
-      case 0: check("definitions_load", acm_definitions_load(engine, &kAdmin, a, &error), error); break;
-      case 1: check("case_create", acm_case_create(engine, &kAdmin, a, &out, &error), error, out); break;
-      case 2: check("case_file_set", acm_case_file_set(engine, &kAdmin, "c1", "x.y", a, &out, &error), error, out); break;
-      case 3: check("case_signal", acm_case_signal(engine, &kAdmin, "c1", "ping", a, &out, &error), error, out); break;
-      case 4: check("case_attach", acm_case_attach(engine, &kAdmin, "c1", a, &out, &error), error, out); break;
-      case 5: check("goal_add", acm_goal_add(engine, &kAdmin, "c1", a, &out, &error), error, out); break;
-      case 6: check("goal_change", acm_goal_change(engine, &kAdmin, "c1", "g", a, &out, &error), error, out); break;
-      case 7: check("promise_make", acm_promise_make(engine, &kAdmin, "c1", a, &out, &error), error, out); break;
-      case 8: check("fragment_add", acm_fragment_add(engine, &kAdmin, "c1", a, nullptr, 0, &out, &error), error, out); break;
-      case 9: check("task_add", acm_task_add(engine, &kAdmin, "c1", a, &out, &error), error, out); break;
-      case 10: check("queue_list", acm_queue_list(engine, a, &out, &error), error, out); break;
+      case 0:
+        check("definitions_load", acm_definitions_load(engine, &kAdmin, a, &error), error);
+        break;
+      case 1:
+        check("case_create", acm_case_create(engine, &kAdmin, a, &out, &error), error, out);
+        break;
+      case 2:
+        check("case_file_set", acm_case_file_set(engine, &kAdmin, "c1", "x.y", a, &out, &error), error, out);
+        break;
+      case 3:
+        check("case_signal", acm_case_signal(engine, &kAdmin, "c1", "ping", a, &out, &error), error, out);
+        break;
+      case 4:
+        check("case_attach", acm_case_attach(engine, &kAdmin, "c1", a, &out, &error), error, out);
+        break;
+      case 5:
+        check("goal_add", acm_goal_add(engine, &kAdmin, "c1", a, &out, &error), error, out);
+        break;
+      case 6:
+        check("goal_change", acm_goal_change(engine, &kAdmin, "c1", "g", a, &out, &error), error, out);
+        break;
+      case 7:
+        check("promise_make", acm_promise_make(engine, &kAdmin, "c1", a, &out, &error), error, out);
+        break;
+      case 8:
+        check("fragment_add", acm_fragment_add(engine, &kAdmin, "c1", a, nullptr, 0, &out, &error), error, out);
+        break;
+      case 9:
+        check("task_add", acm_task_add(engine, &kAdmin, "c1", a, &out, &error), error, out);
+        break;
+      case 10:
+        check("queue_list", acm_queue_list(engine, a, &out, &error), error, out);
+        break;
       case 11: {
         int version = 0;
         check("template_put", acm_template_put(engine, "t", "fuzz", a, "x", 1, &version, &error), error);
         break;
       }
-      case 12: check("learner_add", acm_learner_add(learner, a, &error), error); break;
-      case 13: check("learner_next_steps", acm_learner_next_steps(learner, a, 5, true, &out, &error), error, out); break;
-      case 14: check("learner_completion", acm_learner_completion(learner, a, ACM_NO_TIME, &out, &error), error, out); break;
+      case 12:
+        check("learner_add", acm_learner_add(learner, a, &error), error);
+        break;
+      case 13:
+        check("learner_next_steps", acm_learner_next_steps(learner, a, 5, true, &out, &error), error, out);
+        break;
+      case 14:
+        check("learner_completion", acm_learner_completion(learner, a, ACM_NO_TIME, &out, &error), error, out);
+        break;
       case 15: {
         acm_learner* other = nullptr;
         check("learner_create", acm_learner_create(a, &other, &error), error);

@@ -39,7 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     mapping = eventlog::guess_mapping(header);
   });
-  if (mapping.case_id.empty()) mapping = eventlog::CsvMapping{.case_id = "case", .activity = "activity", .timestamp = "time", .resource = "resource"};
+  if (mapping.case_id.empty())
+    mapping =
+        eventlog::CsvMapping{.case_id = "case", .activity = "activity", .timestamp = "time", .resource = "resource"};
   mapping.delimiter = delimiter;
   if (mode & 4) mapping.timestamp_format = "%Y-%m-%dT%H:%M:%S%z";
   std::uint64_t cases = 0, events = 0;

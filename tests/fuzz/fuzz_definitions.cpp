@@ -51,11 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!acm_fuzz::only_acm_errors("create_case", [&] { id = engine->create_case(admin, NewCase{.type = t.id}); }))
       continue;
     acm_fuzz::only_acm_errors("fold", [&] {
-      if (engine->inspect(id) != engine->inspect(id, true)) acm_fuzz::finding("case state differs from its history's fold");
+      if (engine->inspect(id) != engine->inspect(id, true))
+        acm_fuzz::finding("case state differs from its history's fold");
     });
-    acm_fuzz::only_acm_errors("advance", [&] {
-      std::static_pointer_cast<ManualClock>(options.clock)->advance(std::chrono::hours(24 * 3));
-    });
+    acm_fuzz::only_acm_errors(
+        "advance", [&] { std::static_pointer_cast<ManualClock>(options.clock)->advance(std::chrono::hours(24 * 3)); });
   }
   return 0;
 }

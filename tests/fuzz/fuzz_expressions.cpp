@@ -52,7 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     e = expr::Expression::parse(source);
   } catch (const Error& err) {
-    if (err.code() != ErrorCode::parse_error) acm_fuzz::finding(std::string("parse gave a non-parse error: ") + err.what());
+    if (err.code() != ErrorCode::parse_error)
+      acm_fuzz::finding(std::string("parse gave a non-parse error: ") + err.what());
     return 0;
   } catch (const std::exception& err) {
     acm_fuzz::finding(std::string("parse: a non-acm exception escaped: ") + err.what());

@@ -39,7 +39,8 @@ const char* kRules = R"J({"rules": [
 void check_fold(Engine& engine, const std::string& id) {
   if (id.empty()) return;
   acm_fuzz::only_acm_errors("fold", [&] {
-    if (engine.inspect(id) != engine.inspect(id, true)) acm_fuzz::finding("case " + id + ": state differs from its history's fold");
+    if (engine.inspect(id) != engine.inspect(id, true))
+      acm_fuzz::finding("case " + id + ": state differs from its history's fold");
   });
 }
 
@@ -63,7 +64,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto engine = Engine::open(options);
   engine->load_definitions(Actor{"root", {"admin"}}, Json::parse(kDefinitions));
   helpdesk::IntakeOptions io;
-  io.customer_lookup = [](const std::string& c) { return c == "ann" ? Json{{"tier", "gold"}, {"value", 900}} : Json(); };
+  io.customer_lookup = [](const std::string& c) {
+    return c == "ann" ? Json{{"tier", "gold"}, {"value", 900}} : Json();
+  };
   helpdesk::Intake intake(*engine, helpdesk::IntakeRules::from_json(Json::parse(kRules)), io);
   helpdesk::IntakeDecision first;
   const bool processed = acm_fuzz::only_acm_errors("process", [&] { first = intake.process(json); });

@@ -30,7 +30,8 @@ learn::Trace running(std::size_t steps) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::optional<learn::Learner> learner;
-  if (!acm_fuzz::only_acm_errors("Learner::load", [&] { learner.emplace(learn::Learner::load(acm_fuzz::text(data, size))); }))
+  if (!acm_fuzz::only_acm_errors("Learner::load",
+                                 [&] { learner.emplace(learn::Learner::load(acm_fuzz::text(data, size))); }))
     return 0;
   acm_fuzz::only_acm_errors("queries", [&] {
     for (std::size_t n : {0, 1, 3}) {

@@ -55,8 +55,10 @@ const std::string& base_store() {
       auto engine = Engine::open(options_for(path));
       engine->load_definitions(kAdmin, Json::parse(kDefinitions));
       for (int i = 0; i < 3; ++i) {
-        const std::string id = engine->create_case(
-            kAdmin, NewCase{.id = "c" + std::to_string(i), .type = "complaint", .title = "printer", .subject = {"ann", {{"tier", "gold"}}}});
+        const std::string id = engine->create_case(kAdmin, NewCase{.id = "c" + std::to_string(i),
+                                                                   .type = "complaint",
+                                                                   .title = "printer",
+                                                                   .subject = {"ann", {{"tier", "gold"}}}});
         engine->set_file(kAdmin, id, "customer.tier", "gold");
         engine->set_file(kAdmin, id, "n", i);
         engine->attach(kAdmin, id, Asset{.kind = "note", .title = "call", .text = "called back"});
@@ -106,8 +108,7 @@ void use(Engine& engine) {
     acm_fuzz::only_acm_errors("fold", [&] {
       const Json state = engine.inspect(id);
       const Json fold = engine.inspect(id, true);
-      if (state != fold)
-        acm_fuzz::finding("case " + id + ": the loaded state differs from the fold of its history");
+      if (state != fold) acm_fuzz::finding("case " + id + ": the loaded state differs from the fold of its history");
     });
     if (loaded) acm_fuzz::only_acm_errors("set_file", [&] { engine.set_file(kAdmin, id, "after", true); });
   }

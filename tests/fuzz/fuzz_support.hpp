@@ -10,6 +10,7 @@
 #include <acm/error.hpp>
 #include <acm/json.hpp>
 
+#include <unistd.h>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +20,6 @@
 #include <iterator>
 #include <string>
 #include <string_view>
-#include <unistd.h>
 
 namespace acm_fuzz {
 
@@ -60,7 +60,8 @@ inline const std::filesystem::path& scratch() {
     std::filesystem::create_directories(d);
     std::atexit([] {
       std::error_code ec;
-      std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("acm-fuzz-" + std::to_string(::getpid())), ec);
+      std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("acm-fuzz-" + std::to_string(::getpid())),
+                                  ec);
     });
     return d;
   }();
