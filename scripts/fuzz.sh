@@ -67,8 +67,8 @@ for t in "${targets[@]}"; do
     grep -m1 -E "ERROR: |acm fuzz finding|runtime error" "$DIR/logs/$t.log" || true
     failed+=("$t")
   fi
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$DIR/logs/$t.log" | grep -o '[0-9]*$' || echo 0)
-  speed=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$DIR/logs/$t.log" | grep -o '[0-9]*$' || echo 0)
+  execs=$(grep -o 'stat::number_of_executed_units:[[:space:]]*[0-9]*' "$DIR/logs/$t.log" | grep -o '[0-9]*$' || echo 0)
+  speed=$(grep -o 'stat::average_exec_per_sec:[[:space:]]*[0-9]*' "$DIR/logs/$t.log" | grep -o '[0-9]*$' || echo 0)
   last=$(grep -E '^#[0-9]+' "$DIR/logs/$t.log" | tail -n 1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
