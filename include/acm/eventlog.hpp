@@ -87,6 +87,16 @@ struct ImportOptions {
   /// CSV: a single record longer than this (e.g. an unterminated quote swallowing the rest of
   /// the file) is an error whatever on_bad_row says, since the reader cannot resynchronise.
   std::size_t max_record_bytes = 16u << 20;
+  /// Events one case may have. A bigger case stops the import with Error(invalid_argument)
+  /// naming it, whatever on_bad_row says: the importers hold a whole case in memory.
+  std::size_t max_events_per_case = 100000;
+  /// Bytes of text (id, activities, resources, attribute names and values, plus a fixed
+  /// overhead per event) one case may hold in memory while it is read; beyond, as
+  /// max_events_per_case. Together they bound the memory of an import.
+  std::size_t max_case_bytes = 256u << 20;
+  /// XES: a gzip'd log may inflate to at most this many bytes (a small file can inflate to
+  /// gigabytes); beyond, Error(invalid_argument) naming the file.
+  std::uint64_t max_inflated_bytes = std::uint64_t{4} << 30;
 };
 
 /// A problem found in the input; `line` is 1-based (CSV: the line where the row starts).

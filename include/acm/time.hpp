@@ -19,7 +19,17 @@ using Duration = std::chrono::milliseconds;
 /// Points in time are UTC milliseconds since the Unix epoch.
 using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
 
-/// Formats `t` as ISO-8601 UTC, e.g. "2026-11-23T09:30:00.000Z".
+/// The times acm writes and reads back: years 0000..9999 UTC (ISO-8601 text with four year
+/// digits). format_time and the calendars refuse times outside with Error(invalid_argument).
+inline constexpr TimePoint kEarliestTime{std::chrono::sys_days{std::chrono::year{0} / 1 / 1}};
+inline constexpr TimePoint kLatestTime{std::chrono::sys_days{std::chrono::year{10000} / 1 / 1} -
+                                       std::chrono::milliseconds{1}};
+/// The longest duration a definition may give for a deadline (`within`), a due time, a timer
+/// or an estimate: 1000 years (365,250 days). Longer ones are a problem at registration.
+inline constexpr Duration kMaxDuration{std::chrono::days{365250}};
+
+/// Formats `t` as ISO-8601 UTC, e.g. "2026-11-23T09:30:00.000Z". Error(invalid_argument) for a
+/// time outside kEarliestTime..kLatestTime (it could not be read back).
 std::string format_time(TimePoint t);
 /// Parses ISO-8601 ("2026-11-23", "2026-11-23T09:30", "2026-11-23T09:30:00Z",
 /// "2026-11-23T09:30:00.250+01:00", also with a space instead of 'T'). Throws Error(parse_error).
@@ -94,12 +104,13 @@ class Calendar {
   virtual std::string name() const = 0;
 };
 
-/// Every hour counts.
+/// Every hour counts. Results outside kEarliestTime..kLatestTime (and durations that overflow)
+/// are Error(invalid_argument) naming the duration.
 class AlwaysCalendar final : public Calendar {
  public:
-  TimePoint add(TimePoint start, Duration work) const override { return start + work; }
-  TimePoint latest_start(TimePoint end, Duration work) const override { return end - work; }
-  Duration between(TimePoint from, TimePoint to) const override { return to - from; }
+  TimePoint add(TimePoint start, Duration work) const override;
+  TimePoint latest_start(TimePoint end, Duration work) const override;
+  Duration between(TimePoint from, TimePoint to) const override;
   std::string name() const override { return "24x7"; }
 };
 

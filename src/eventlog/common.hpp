@@ -5,6 +5,7 @@
 #include <acm/error.hpp>
 #include <acm/eventlog.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -40,6 +41,38 @@ class Bookkeeper {
     note(line, std::move(message));
   }
 
+  /// A new case starts: its counts of events and bytes held restart from zero.
+  void start_case() {
+    case_events_ = 0;
+    case_bytes_ = 0;
+  }
+
+  /// Counts `events` more events and `bytes` more bytes held for the current case (named
+  /// `case_id`, "" if not known yet; begun at `case_line`), refusing a case beyond
+  /// ImportOptions::max_events_per_case or max_case_bytes.
+  void hold(std::uint64_t case_line, const std::string& case_id, std::size_t events, std::size_t bytes) {
+    case_events_ += events;
+    case_bytes_ += bytes;
+    if (case_events_ <= options_.max_events_per_case && case_bytes_ <= options_.max_case_bytes) return;
+    const std::string which = case_id.empty() ? "the case" : "case " + quote(case_id);
+    const std::string what =
+        case_events_ > options_.max_events_per_case
+            ? "has more than " + std::to_string(options_.max_events_per_case) + " events (ImportOptions::max_events_per_case)"
+            : "holds more than " + std::to_string(options_.max_case_bytes) + " bytes (ImportOptions::max_case_bytes)";
+    throw Error(ErrorCode::invalid_argument, source_ + ": line " + std::to_string(case_line) + ": " + which +
+                                                 " starting here " + what + "; refusing to import it");
+  }
+
+  /// Gives back bytes counted by hold() that the case no longer holds (a dropped event).
+  void release(std::size_t bytes) { case_bytes_ -= std::min(bytes, case_bytes_); }
+
+  /// The bytes an event holds (its texts plus a fixed overhead), for hold().
+  static std::size_t event_bytes(const LogEvent& e) {
+    std::size_t n = sizeof(LogEvent) + e.activity.size() + e.resource.size();
+    for (const auto& [k, v] : e.attributes) n += sizeof(e.attributes[0]) + k.size() + v.size();
+    return n;
+  }
+
   /// Hands a finished case to the sink.
   void deliver(LogCase&& c) {
     ++report_.cases;
@@ -66,6 +99,13 @@ class Bookkeeper {
   std::uint64_t bytes_total_;
   std::uint64_t next_progress_ = kProgressStep;
   ImportReport report_;
+  std::size_t case_events_ = 0;
+  std::size_t case_bytes_ = 0;
+
+  static std::string quote(std::string_view v) {
+    constexpr std::size_t kMax = 80;
+    return "'" + std::string(v.substr(0, kMax)) + (v.size() > kMax ? "...'" : "'");
+  }
 };
 
 /// The error for a log file that cannot be opened, from errno: not_found when it does not

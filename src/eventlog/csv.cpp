@@ -286,6 +286,7 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
 
   LogCase current;
   bool open = false;
+  std::uint64_t case_line = 0;  // where the current case began
   std::unordered_set<std::string> seen;
   std::uint64_t good_rows = 0;            // rows read as events
   std::uint64_t bad_times = 0;            // rows skipped for their timestamp alone
@@ -323,6 +324,8 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
       current = LogCase{};
       current.id = f[c_case];
       open = true;
+      book.start_case();
+      case_line = rec.line;
       for (std::size_t i = 0; i < c_case_attrs.size(); ++i) {
         current.attributes.emplace_back(map.case_attributes[i], f[c_case_attrs[i]]);
       }
@@ -341,6 +344,7 @@ ImportReport run_csv(std::istream& in, const std::string& source, std::uint64_t 
     for (std::size_t i = 0; i < c_event_attrs.size(); ++i) {
       e.attributes.emplace_back(map.event_attributes[i], f[c_event_attrs[i]]);
     }
+    book.hold(case_line, current.id, 1, Bookkeeper::event_bytes(e));
   }
   if (open) book.deliver(std::move(current));
   book.progress(reader.bytes_read(), true);

@@ -55,7 +55,10 @@ class PlainInput final : public Input {
 
 class GzipInput final : public Input {
  public:
-  GzipInput(gzFile f, std::string name) : f_(f), name_(std::move(name)) { gzbuffer(f_, kChunk); }
+  GzipInput(gzFile f, std::string name, std::uint64_t max_inflated)
+      : f_(f), name_(std::move(name)), max_inflated_(max_inflated) {
+    gzbuffer(f_, kChunk);
+  }
   ~GzipInput() override { gzclose(f_); }
   GzipInput(const GzipInput&) = delete;
   GzipInput& operator=(const GzipInput&) = delete;
@@ -65,6 +68,11 @@ class GzipInput final : public Input {
     const char* msg = gzerror(f_, &err);
     if (got < 0 || (err != Z_OK && err != Z_STREAM_END)) {
       throw Error(ErrorCode::parse_error, name_ + ": corrupt or truncated gzip data (" + (msg ? msg : "?") + ")");
+    }
+    inflated_ += static_cast<std::uint64_t>(got);
+    if (inflated_ > max_inflated_) {
+      throw Error(ErrorCode::invalid_argument, name_ + ": inflates to more than " + std::to_string(max_inflated_) +
+                                                   " bytes (ImportOptions::max_inflated_bytes); refusing to read on");
     }
     return static_cast<std::size_t>(got);
   }
@@ -76,10 +84,12 @@ class GzipInput final : public Input {
  private:
   gzFile f_;
   std::string name_;
+  std::uint64_t max_inflated_;
+  std::uint64_t inflated_ = 0;
 };
 
 /// Opens `file`, choosing gzip by its first two bytes (0x1f 0x8b).
-std::unique_ptr<Input> open_input(const std::filesystem::path& file, std::uint64_t& size) {
+std::unique_ptr<Input> open_input(const std::filesystem::path& file, std::uint64_t& size, std::uint64_t max_inflated) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) {
     throw Error(ErrorCode::invalid_argument, "event log " + file.string() + " is a directory");
@@ -98,7 +108,7 @@ std::unique_ptr<Input> open_input(const std::filesystem::path& file, std::uint64
   std::fclose(f);
   gzFile g = gzopen(file.c_str(), "rb");
   if (!g) throw open_error(file, errno);
-  return std::make_unique<GzipInput>(g, file.string());
+  return std::make_unique<GzipInput>(g, file.string(), max_inflated);
 }
 
 /// The element names of XES attributes whose value is taken as text.
@@ -131,12 +141,15 @@ class XesHandler {
       trace_ = LogCase{};
       trace_line_ = line();
       trace_named_ = false;
+      book_.start_case();
     } else if (parent == Kind::trace && n == "event") {
       kind = Kind::event;
       event_ = LogEvent{};
       event_line_ = line();
       event_named_ = false;
       event_timed_ = false;
+      event_held_ = sizeof(LogEvent);
+      book_.hold(trace_line_, trace_.id, 0, event_held_);
       bad_time_.clear();
       ++book_.report().rows;
     } else if ((parent == Kind::trace || parent == Kind::event) && is_simple_attribute(n)) {
@@ -148,6 +161,10 @@ class XesHandler {
         if (std::strcmp(a[0], "value") == 0) value = a[1];
       }
       if (key && value) {
+        // Counted before it is kept: one case's memory is bounded (ImportOptions::max_case_bytes).
+        const std::size_t bytes = sizeof(Attributes::value_type) + std::strlen(key) + std::strlen(value);
+        book_.hold(trace_line_, trace_.id, 0, bytes);
+        if (parent == Kind::event) event_held_ += bytes;
         if (parent == Kind::trace) {
           trace_attribute(key, value);
         } else {
@@ -210,8 +227,10 @@ class XesHandler {
     if (!why.empty()) {
       book_.bad(event_line_, std::move(why));
       ++book_.report().skipped_rows;
+      book_.release(event_held_);
       return;
     }
+    book_.hold(trace_line_, trace_.id, 1, 0);
     trace_.events.push_back(std::move(event_));
   }
 
@@ -235,6 +254,7 @@ class XesHandler {
   std::uint64_t event_line_ = 0;
   bool event_named_ = false;
   bool event_timed_ = false;
+  std::size_t event_held_ = 0;  // bytes of the current event counted by book_.hold
   std::string bad_time_;
 };
 
@@ -277,7 +297,7 @@ struct ParserDeleter {
 ImportReport import_xes(const std::filesystem::path& file, const CaseSink& sink, const ImportOptions& options) {
   using namespace detail;
   std::uint64_t size = 0;
-  std::unique_ptr<Input> input = open_input(file, size);
+  std::unique_ptr<Input> input = open_input(file, size, options.max_inflated_bytes);
   Bookkeeper book(file.string(), sink, options, size);
   std::unique_ptr<std::remove_pointer_t<XML_Parser>, ParserDeleter> parser(XML_ParserCreate(nullptr));
   if (!parser) throw Error(ErrorCode::internal, "cannot create an XML parser");

@@ -95,6 +95,9 @@ Json number_json(double n) {
   return Json(n);
 }
 
+/// True when `t` can be written as ISO text (format_time).
+bool in_text_range(TimePoint t) { return t >= kEarliestTime && t <= kLatestTime; }
+
 /// The JSON form of a view: times and durations become ISO strings.
 Json json_of(const View& v) {
   switch (v.t) {
@@ -103,7 +106,8 @@ Json json_of(const View& v) {
     case T::number: return number_json(v.n);
     case T::string: return Json(std::string(v.s()));
     case T::duration: return Json(format_duration(v.d()));
-    case T::time: return Json(format_time(v.tp()));
+    // A time beyond what ISO text holds (years 0000..9999) has no text: null (format_time throws).
+    case T::time: return in_text_range(v.tp()) ? Json(format_time(v.tp())) : Json();
     case T::list:
     case T::object: return *v.j;
   }
@@ -541,7 +545,7 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
     }
     case T::string: return of(std::string(v.s()));
     case T::duration: return of(format_duration(v.d()));
-    case T::time: return of(format_time(v.tp()));
+    case T::time: return in_text_range(v.tp()) ? of(format_time(v.tp())) : null_val();
     case T::list:
     case T::object: return of(v.j->dump());
   }

@@ -4,6 +4,7 @@
 #include <acm/intake.hpp>
 
 #include "expr/expr.hpp"
+#include "model/json_size.hpp"
 
 #include <fmt/format.h>
 
@@ -44,15 +45,20 @@ void check_event(const ChannelEvent& e, const EventLimits& l, std::vector<std::s
   if (!e.metadata.is_object()) {
     out.push_back(fmt::format("metadata: a {}, not an object", e.metadata.type_name()));
   } else {
-    auto size = e.metadata.dump().size();
-    if (size > l.max_metadata_bytes)
-      out.push_back(fmt::format("metadata: {} bytes as JSON, the limit is {}", size, l.max_metadata_bytes));
+    // A bounded walk, not dump(): metadata built by the host may nest arbitrarily deep.
+    const auto size = model::serialized_size(e.metadata, l.max_metadata_bytes, model::kMaxNesting);
+    if (size.too_deep)
+      out.push_back(fmt::format("metadata: nests more than {} levels deep", model::kMaxNesting));
+    else if (size.size > l.max_metadata_bytes)
+      out.push_back(fmt::format("metadata: more than {} bytes as JSON", l.max_metadata_bytes));
   }
 }
 
 /// The event JSON kept in the log for a rejected event: whole up to `max` bytes, else a cut.
 Json bounded(const Json& j, std::size_t max) {
-  std::string dumped = j.dump();
+  if (model::serialized_size(j, SIZE_MAX, model::kMaxNesting).too_deep)
+    return Json{{"truncated", fmt::format("(nests more than {} levels deep)", model::kMaxNesting)}};
+  std::string dumped = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (dumped.size() <= max) return j;
   return Json{{"truncated", utf8_prefix(dumped, 4096)}, {"bytes", dumped.size()}};
 }
@@ -78,6 +84,10 @@ ChannelEvent ChannelEvent::from_json(const Json& j, const EventLimits& limits) {
   if (!j.is_object())
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("invalid channel event: a JSON {}, not an object", j.type_name()));
+  // Before any copy: copying recurses as deep as the value nests.
+  if (model::serialized_size(j, SIZE_MAX, model::kMaxNesting).too_deep)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("invalid channel event: nests more than {} levels deep", model::kMaxNesting));
   ChannelEvent e;
   std::vector<std::string> problems;
   static const std::set<std::string> known = {"id", "channel", "customer", "text", "sentiment", "metadata", "received"};
@@ -133,6 +143,7 @@ ChannelEvent ChannelEvent::parse(std::string_view text, const EventLimits& limit
 }
 
 Json ChannelEvent::to_json() const {
+  model::check_nesting(metadata, "channel event metadata");  // the copy below would recurse that deep
   Json j = {{"id", id}, {"channel", channel}, {"customer", customer}, {"text", text}, {"metadata", metadata}};
   if (sentiment) j["sentiment"] = *sentiment;
   if (received != TimePoint{}) j["received"] = format_time(received);
@@ -713,7 +724,15 @@ IntakeDecision Intake::process(const ChannelEvent& event) {
     IntakeDecision d;
     d.event_id = event.id;
     d.steps.push_back({"", IntakeAction::rejected, "", "invalid channel event: " + problems, 0});
-    record(d, bounded(event.to_json(), st.options.limits.max_metadata_bytes));
+    // Metadata nested too deep cannot be copied: the log keeps the event without it.
+    const bool deep = model::serialized_size(event.metadata, SIZE_MAX, model::kMaxNesting).too_deep;
+    Json logged = deep ? Json{{"id", event.id},
+                              {"channel", event.channel},
+                              {"customer", event.customer},
+                              {"text", event.text},
+                              {"metadata", {{"truncated", "(nests too deep)"}}}}
+                       : event.to_json();
+    record(d, bounded(logged, st.options.limits.max_metadata_bytes));
     throw Error(ErrorCode::invalid_argument, d.steps.back().reason);
   }
 

@@ -293,8 +293,12 @@ class Checker {
   // Declared parameter names while checking a fragment; nullptr elsewhere.
   void set_parameters(const std::set<std::string, std::less<>>* names) { parameters_ = names; }
 
+  // A duration of a definition: 0 .. kMaxDuration.
   void not_negative(const std::optional<Duration>& d, const std::string& path) {
     if (d && d->count() < 0) add(path, "must not be negative");
+    if (d && *d > kMaxDuration)
+      add(path, "duration " + format_duration(*d) + " is longer than 1000 years (" + format_duration(kMaxDuration) +
+                    "), the most a definition may give");
   }
 
   // A list of ids without duplicates.
@@ -647,7 +651,65 @@ void check_after_cycles(const ItemIndex& items, Checker& check) {
   }
 }
 
+// The approximate size of a definition as JSON (texts and values; punctuation counted roughly),
+// stopping early once it passes max_definition_bytes.
+class DefinitionSize {
+ public:
+  std::size_t bytes = 0;
+  bool over() const { return bytes > max_definition_bytes; }
+  void text(const std::string& s) { bytes += s.size() + 8; }
+  void texts(const std::vector<std::string>& v) {
+    for (const auto& s : v) text(s);
+  }
+  void value(const Json& v) { bytes += serialized_size(v, max_definition_bytes + 1, kMaxValueDepth).size; }
+  void sentries(const std::vector<Sentry>& list) {
+    for (const Sentry& x : list) {
+      text(x.id);
+      text(x.condition);
+      for (const OnPart& o : x.on_parts) {
+        text(o.ref);
+        text(o.on);
+      }
+    }
+  }
+  void items(const std::vector<ItemDef>& list, int level) {
+    for (const ItemDef& i : list) {
+      if (over()) return;
+      for (const std::string* t : {&i.id, &i.name, &i.description, &i.role, &i.handler, &i.output,
+                                   &i.manual_activation, &i.required, &i.repetition})
+        text(*t);
+      texts(i.skills);
+      texts(i.after);
+      value(i.input);
+      sentries(i.entry);
+      sentries(i.exit);
+      if (level <= max_stage_depth) items(i.children, level + 1);  // deeper: a problem anyway
+    }
+  }
+};
+
+void check_definition_size(const DefinitionSize& size, std::string_view what, const std::string& base,
+                           Checker& check) {
+  if (size.over())
+    check.add(base, std::string(what) + " is larger than " + std::to_string(max_definition_bytes) +
+                        " bytes as JSON, the most a definition may take (keep long texts in documents)");
+}
+
 void validate_fragment(const FragmentDef& f, const std::string& base, Checker& check) {
+  {
+    DefinitionSize size;
+    for (const std::string* t : {&f.id, &f.name, &f.description, &f.applicability}) size.text(*t);
+    size.texts(f.roles);
+    for (const Parameter& p : f.parameters) {
+      size.text(p.name);
+      size.text(p.type);
+      size.text(p.description);
+      size.value(p.default_value);
+    }
+    size.sentries(f.exit);
+    size.items(f.items, 1);
+    check_definition_size(size, "the fragment", base, check);
+  }
   check.id(f.id, at(base, "id"), "fragment id");
   if (f.version < 1) {
     check.add(at(base, "version"), "version must be at least 1, got " + std::to_string(f.version));
@@ -700,6 +762,26 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
 // Case types
 
 void validate_case_type(const CaseTypeDef& t, const std::string& base, Checker& check) {
+  {
+    DefinitionSize size;
+    for (const std::string* x : {&t.id, &t.name, &t.description}) size.text(*x);
+    size.texts(t.discretionary);
+    for (const GoalSpec& g : t.goals) {
+      for (const std::string* x : {&g.id, &g.name, &g.owner, &g.parent, &g.anchor, &g.criterion}) size.text(*x);
+      size.texts(g.milestones);
+    }
+    for (const FragmentUse& u : t.initial_fragments) {
+      size.text(u.fragment);
+      size.text(u.goal);
+      size.value(u.params);
+    }
+    for (const RoleDef& r : t.roles) {
+      size.text(r.name);
+      size.text(r.description);
+      size.texts(r.permissions);
+    }
+    check_definition_size(size, "the case type", base, check);
+  }
   check.id(t.id, at(base, "id"), "case type id");
   if (t.version < 1) {
     check.add(at(base, "version"), "version must be at least 1, got " + std::to_string(t.version));

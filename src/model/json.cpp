@@ -24,8 +24,12 @@ Json parse_json(std::string_view text, std::string_view what, std::size_t max_de
   Json out;
   try {
     out = Json::parse(text.begin(), text.end(), bound);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error for bad syntax, out_of_range for a number beyond double ("1e400"): both are
+    // text that is not usable JSON. No nlohmann exception leaves the library.
     throw Error(ErrorCode::parse_error, fmt::format("{} is not valid JSON: {}", what, e.what()));
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("{} is too large to parse", what));
   }
   if (too_deep)
     throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, max_depth));
@@ -100,6 +104,11 @@ SizeCheck serialized_size(const Json& value, std::size_t stop_above, std::size_t
   SizeCheck r;
   if (!add_size(value, r.size, stop_above, max_depth)) r.too_deep = r.size <= stop_above;
   return r;
+}
+
+void check_nesting(const Json& value, std::string_view what, std::size_t max_depth) {
+  if (serialized_size(value, SIZE_MAX, max_depth).too_deep)
+    throw Error(ErrorCode::invalid_argument, fmt::format("{} nests more than {} levels deep", what, max_depth));
 }
 
 }  // namespace model

@@ -5,6 +5,7 @@
 #include <acm/json.hpp>
 
 #include <cstddef>
+#include <string_view>
 
 namespace acm::model {
 
@@ -18,5 +19,14 @@ struct SizeCheck {
   bool too_deep = false;
 };
 SizeCheck serialized_size(const Json& value, std::size_t stop_above, std::size_t max_depth = 256);
+
+/// How deeply a value the engine accepts may nest (docs: every entry point, text or value).
+inline constexpr std::size_t kMaxNesting = 256;
+
+/// Throws Error(invalid_argument, "<what> nests more than <max_depth> levels deep") when
+/// `value` does; a bounded walk, so safe on any value (copying, comparing or serialising a
+/// value recurses as deep as it nests). Entry points that take a Json from the host call it
+/// before anything else touches the value.
+void check_nesting(const Json& value, std::string_view what, std::size_t max_depth = kMaxNesting);
 
 }  // namespace acm::model

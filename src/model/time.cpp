@@ -321,6 +321,9 @@ bool try_parse_time(std::string_view text, TimePoint& out, std::string* why) {
     }
     if (p != s.size()) return fail(why, "unexpected text after the time zone");
   }
+  // An offset can move a time at the edge of year 0000 or 9999 outside them (UTC).
+  if (ms < kEarliestTime.time_since_epoch().count() || ms > kLatestTime.time_since_epoch().count())
+    return fail(why, "outside the supported years 0000..9999 UTC");
   out = TimePoint{Duration{ms}};
   return true;
 }
@@ -348,6 +351,10 @@ bool try_parse_duration(std::string_view text, Duration& out, std::string* why) 
 }  // namespace detail
 
 std::string format_time(TimePoint t) {
+  if (t < kEarliestTime || t > kLatestTime)
+    throw Error(ErrorCode::invalid_argument,
+                "time " + std::to_string(t.time_since_epoch().count()) +
+                    " ms after 1970 is outside the supported years 0000..9999 UTC");
   const auto dp = floor<days>(t);
   const year_month_day ymd{dp};
   const std::int64_t tod = (t - dp).count();  // [0, 86'400'000)
@@ -406,6 +413,35 @@ Duration parse_duration(std::string_view text) {
     throw Error(ErrorCode::parse_error, "invalid duration " + quoted(text) + ": " + why);
   }
   return d;
+}
+
+namespace {
+
+/// `t` shifted by `d` (backwards with `subtract`), within kEarliestTime..kLatestTime; else
+/// Error(invalid_argument) naming the duration (no signed overflow on the way).
+TimePoint shifted(TimePoint t, Duration d, bool subtract) {
+  std::int64_t r = 0;
+  const std::int64_t base = t.time_since_epoch().count();
+  const bool overflow = subtract ? __builtin_sub_overflow(base, d.count(), &r) : __builtin_add_overflow(base, d.count(), &r);
+  if (overflow || r < kEarliestTime.time_since_epoch().count() || r > kLatestTime.time_since_epoch().count())
+    throw Error(ErrorCode::invalid_argument,
+                "calendar '24x7': " + format_duration(d) + (subtract ? " before " : " after ") +
+                    (t < kEarliestTime || t > kLatestTime ? std::string("the given time") : format_time(t)) +
+                    " is outside the supported years 0000..9999 UTC");
+  return TimePoint{Duration{r}};
+}
+
+}  // namespace
+
+TimePoint AlwaysCalendar::add(TimePoint start, Duration work) const { return shifted(start, work, false); }
+
+TimePoint AlwaysCalendar::latest_start(TimePoint end, Duration work) const { return shifted(end, work, true); }
+
+Duration AlwaysCalendar::between(TimePoint from, TimePoint to) const {
+  std::int64_t r = 0;
+  if (__builtin_sub_overflow(to.time_since_epoch().count(), from.time_since_epoch().count(), &r))
+    throw Error(ErrorCode::invalid_argument, "calendar '24x7': the time between two times overflows");
+  return Duration{r};
 }
 
 TimePoint SystemClock::now() const { return floor<milliseconds>(system_clock::now()); }

@@ -25,6 +25,11 @@ namespace acm::model {
 /// a stage among its children at depth 2, and so on. Deeper stages are a problem.
 inline constexpr int max_stage_depth = 32;
 
+/// One fragment or case type may take at most this many bytes as JSON (its texts, ids,
+/// expressions and free-form values; docs/definitions.md). A bigger one is a problem at its
+/// root: the engine keeps every definition in memory and reads them all when a store opens.
+inline constexpr std::size_t max_definition_bytes = 1u << 20;
+
 /// Checks a fragment built in C++ or read from JSON: ids and their syntax, version, unique
 /// item ids (nested stages included), kind-specific fields, on-part and `after` references,
 /// transitions, expressions (parsed with engine_parse_options()), durations, parameters,

@@ -1696,8 +1696,13 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
         // Until its estimate is used up an active task's remaining work shrinks as time passes;
         // after that the plan stops shrinking: the goal's risk must be checked again then.
         if (next_change && w.count() > 0) {
-          TimePoint spent = sv_.calendar->add(*it.activated_at, *est);
-          if (!*next_change || spent < **next_change) *next_change = spent;
+          // A projection: beyond the supported years it is simply never.
+          std::optional<TimePoint> spent;
+          try {
+            spent = sv_.calendar->add(*it.activated_at, *est);
+          } catch (const Error&) {
+          }
+          if (spent && (!*next_change || *spent < **next_change)) *next_change = *spent;
         }
       }
     }
@@ -1846,7 +1851,12 @@ void Decider::update_promises(bool emit_events) {
       if (emit_events) emit("promise_broken", {{"promise", id}, {"due", format_time(x.due)}, {"reason", "due passed"}});
       continue;
     }
-    TimePoint expected = sv_.calendar->add(now_, remaining);
+    // A projection: work that ends beyond the supported years ends at their end.
+    TimePoint expected = kLatestTime;
+    try {
+      expected = sv_.calendar->add(now_, remaining);
+    } catch (const Error&) {
+    }
     if (sv_.options->forecaster) {
       if (!asked) {
         asked = true;

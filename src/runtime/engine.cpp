@@ -2,6 +2,7 @@
 #include <acm/engine.hpp>
 
 #include "runtime/compiled.hpp"
+#include "model/json_size.hpp"
 #include "model/validate.hpp"
 #include "runtime/decider.hpp"
 #include "runtime/state.hpp"
@@ -969,6 +970,7 @@ TemplateInfo template_info(const store::TemplateRecord& r) {
 }  // namespace
 
 int Engine::put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data) {
+  model::check_nesting(meta, "template meta");  // before the copy below recurses into it
   store::TemplateRecord r;
   r.name = name;
   r.kind = kind;
@@ -1301,8 +1303,10 @@ std::vector<std::string> Engine::open_cases_of(const std::string& customer, std:
 }
 
 void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
-  for (const IntakeLogEntry& e : entries)
+  for (const IntakeLogEntry& e : entries) {
     if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
+    model::check_nesting(e.event, "an intake log entry's event");
+  }
   // The entries are moved into the records and back (also when the store throws).
   std::vector<store::IntakeRecord> records;
   records.reserve(entries.size());

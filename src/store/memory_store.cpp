@@ -256,6 +256,8 @@ class MemoryStore final : public Store {
   std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
     std::lock_guard lk(mutex_);
     std::vector<IntakeRecord> out;
+    // `after` may be any value, UINT64_MAX included: compare before adding (no wrap-around).
+    if (after >= intake_.size()) return out;
     for (std::uint64_t s = after + 1; s <= intake_.size() && out.size() < limit; ++s) out.push_back(intake_[s - 1]);
     return out;
   }

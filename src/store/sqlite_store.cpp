@@ -911,8 +911,11 @@ class SqliteStore final : public Store {
     if (!q.assignee.empty()) s->bind_text(1, q.assignee);
     if (q.overdue_at) s->bind_int64(2, to_ms(*q.overdue_at));
     for (std::size_t i = 0; i < roles.size(); ++i) s->bind_text(static_cast<int>(3 + i), roles[i]);
-    s->bind_int64(static_cast<int>(3 + roles.size()), clamp_count(q.limit));
-    s->bind_int64(static_cast<int>(4 + roles.size()), clamp_count(q.offset));
+    // The union form reads `limit + offset` rows per source: keep the sum within int64 (SQLite
+    // would turn it into a float and fail). A limit cut that way still covers every row.
+    const std::int64_t offset = clamp_count(q.offset), limit = std::min(clamp_count(q.limit), INT64_MAX - offset);
+    s->bind_int64(static_cast<int>(3 + roles.size()), limit);
+    s->bind_int64(static_cast<int>(4 + roles.size()), offset);
     if (q.skills && !roles.empty())
       for (std::size_t i = 0; i < q.skills->size(); ++i)
         s->bind_text(static_cast<int>(5 + roles.size() + i), (*q.skills)[i]);
@@ -1138,10 +1141,12 @@ class SqliteStore final : public Store {
   }
 
   std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
+    std::vector<IntakeRecord> out;
+    // Sequence numbers are positive int64: nothing follows a position beyond INT64_MAX.
+    if (limit == 0 || after >= static_cast<std::uint64_t>(INT64_MAX)) return out;
     auto lease = reader();
     Prepared s = lease.db().prepared(std::string(kIntakeColumns) + " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-    s->bind_int64(1, to_int64(after, "intake log position")).bind_int64(2, clamp_count(limit));
-    std::vector<IntakeRecord> out;
+    s->bind_int64(1, static_cast<std::int64_t>(after)).bind_int64(2, clamp_count(limit));
     while (s->step()) out.push_back(read_intake(*s));
     return out;
   }

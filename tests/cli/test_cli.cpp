@@ -900,4 +900,16 @@ TEST_CASE("cli: case types, case search by status, owner and customer, the inbox
   CHECK(r.out.find("cust-7") != std::string::npos);
   CHECK(r.out.find("goal done on_track") != std::string::npos);
   CHECK(r.out.find("2 of 2 open items") != std::string::npos);
+TEST_CASE("cli: a number beyond double in JSON input exits with the documented code, not 1") {
+  Cli acm;
+  {
+    std::ofstream doc(acm.dir / "huge.json");
+    doc << R"({"fragments": [{"id": "f", "version": 1e400, "items": []}]})";
+  }
+  Run r = acm("definitions load " + quote((acm.dir / "huge.json").string()));
+  CHECK_MESSAGE(r.code == 13, r.err);  // parse_error
+  CHECK(r.err.find("not valid JSON") != std::string::npos);
+  const std::string id = acm("case create --json").json()["id"];
+  r = acm("file set " + id + " a.b 1e400");
+  CHECK_MESSAGE(r.code == 11, r.err);  // invalid_argument, as other text that is not JSON
 }
