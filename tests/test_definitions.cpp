@@ -703,8 +703,10 @@ TEST_SUITE("definitions") {
     CHECK_PROBLEM(with_item_field("kind", "stage "), "/items/0/kind", "expected one of human_task, automated_task");
 
     Json doc = fragment_doc();
+    // (m's on-parts name another milestone: one on m's own transition is refused, as a loop.)
+    doc["items"].push_back({{"id", "m2"}, {"kind", "milestone"}});
     doc["items"][2]["entry"][0]["on"] = {{{"item", "b"}, {"on", "completed"}},  // task transition typo
-                                         {{"item", "m"}, {"on", "complete"}},  // milestones occur, they do not complete
+                                         {{"item", "m2"}, {"on", "complete"}},  // milestones occur, they do not complete
                                          {{"goal", "g"}, {"on", "done"}},
                                          {{"goal", "g"}},
                                          {{"file", "customer.tier"}, {"on", "changed"}},
@@ -713,7 +715,7 @@ TEST_SUITE("definitions") {
     auto problems = problems_of(doc);
     CHECK_PROBLEM(problems, "/items/2/entry/0/on/0/on",
                   "transition \"completed\" does not apply to human_task \"b\" (did you mean \"complete\"?)");
-    CHECK_PROBLEM(problems, "/items/2/entry/0/on/1/on", "does not apply to milestone \"m\"");
+    CHECK_PROBLEM(problems, "/items/2/entry/0/on/1/on", "does not apply to milestone \"m2\"");
     CHECK_PROBLEM(problems, "/items/2/entry/0/on/2/on", "unknown goal transition \"done\"");
     CHECK_PROBLEM(problems, "/items/2/entry/0/on/3/on", "a goal on-part needs a transition");
     CHECK_PROBLEM(problems, "/items/2/entry/0/on/4/on", "unknown case-file transition \"changed\"");
@@ -721,7 +723,7 @@ TEST_SUITE("definitions") {
     CHECK_PROBLEM(problems, "/items/2/entry/0/on/6/on", "an item on-part needs a transition");
     CHECK_MESSAGE(problems.size() == 7, dump(problems));
 
-    doc["items"][2]["entry"][0]["on"] = {{{"item", "b"}, {"on", "complete"}},       {{"item", "m"}, {"on", "occur"}},
+    doc["items"][2]["entry"][0]["on"] = {{{"item", "b"}, {"on", "complete"}},       {{"item", "m2"}, {"on", "occur"}},
                                          {{"goal", "g"}, {"on", "at_risk"}},        {{"file", "customer.tier"}},
                                          {{"file", "customer"}, {"on", "removed"}}, {{"event", "customer_replied"}}};
     CHECK_CLEAN(problems_of(doc));

@@ -4,6 +4,11 @@
 // Thread safety: an Engine is safe for concurrent use from many threads without external
 // synchronisation. Commands on one case are serialised; commands on different cases run in
 // parallel. Every command either applies completely or throws acm::Error and changes nothing.
+//
+// Text: every string given to the engine (ids, names, values inside JSON) must be valid UTF-8,
+// and ids and names (actors, cases, items, goals, roles, paths, keys) must not contain control
+// characters; otherwise the call fails with ErrorCode::invalid_argument naming the field. An
+// actor id must not be empty.
 #pragma once
 
 #include <acm/case.hpp>
@@ -94,6 +99,20 @@ struct EngineOptions {
   /// Upper bound on lifecycle steps one command may cause (sentry chains, repetitions). When it
   /// is reached the engine records an "error" event on the case and stops evaluating.
   std::size_t max_steps_per_command = 10000;
+  /// Upper bounds on what one command, or one timer run (run_due) on one case, may add to the
+  /// case: plan items created (repetitions, stage children, fragments) and events appended.
+  /// When one is reached the engine records an "error" event on the case naming the bound and
+  /// stops evaluating (the command itself succeeds with what was done so far), so that no
+  /// definition can make a single command grow a case without limit. Both at least 16.
+  std::size_t max_items_per_command = 1000;
+  std::size_t max_events_per_command = 10000;
+  /// Opens the store for queries only: no lock file is created, nothing is ever written
+  /// (every command and registration fails with Error(invalid_state); run_due fires nothing
+  /// and returns 0), so a store in a read-only directory (or on read-only media) can be listed
+  /// and inspected. A store whose directory is not writable is opened this way without being
+  /// asked. Another process may hold the store open for writing meanwhile; reads see its
+  /// commits.
+  bool read_only = false;
   /// Upper bound on the serialised JSON size of one event's payload, in bytes (strings counted
   /// without their escapes). A command whose value would exceed it (a case-file value, a note's
   /// text, a signal's payload, a case's initial file, ...) is refused with
@@ -128,7 +147,10 @@ struct Request {
   /// If set, the command fails with ErrorCode::conflict unless the case is at this version.
   std::optional<std::uint64_t> expected_version;
   /// If not empty: a command retried with the same key returns the first result and appends
-  /// nothing (keys are global to the store and kept forever).
+  /// nothing (keys are global to the store and kept forever). A key is bound to the actor, the
+  /// case, the command and its arguments: reusing it for anything else is ErrorCode::conflict,
+  /// and a retry is refused (permission_denied) if the actor has lost the permission the
+  /// command needed.
   std::string idempotency_key;
 };
 

@@ -187,7 +187,7 @@ CalendarSpec calendar_spec_from_json(const Json& json) {
         continue;
       }
       for (const auto& [day, list] : value.items()) {
-        auto it = std::find_if(kDayKeys.begin(), kDayKeys.end(), [&](const char* k) { return day == k; });
+        auto it = std::find_if(kDayKeys.begin(), kDayKeys.end(), [&name = day](const char* k) { return name == k; });
         if (it == kDayKeys.end()) {
           problems.push_back("/hours/" + day + ": unknown day (expected mon, tue, wed, thu, fri, sat, sun)");
           continue;

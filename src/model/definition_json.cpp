@@ -474,6 +474,74 @@ void check_sentries(const std::vector<Sentry>& sentries, const std::string& path
   }
 }
 
+// ---- definitions that can only loop (docs/definitions.md, "Definitions that cannot end") ----
+
+// Whether `text` parses and reads nothing that an item's own occurrence or completion can change
+// within a command: only the case file, the subject, the fragment's parameters and `now`, or
+// nothing at all. (Unparsable text is reported elsewhere: false here.)
+bool reads_only_stable(const std::string& text) {
+  expr::Expression e;
+  try {
+    e = expr::Expression::parse(text, parse_options());
+  } catch (const std::exception&) {
+    return false;
+  }
+  for (const std::string& d : e.dependencies()) {
+    auto root = std::string_view(d).substr(0, d.find_first_of(".:["));
+    if (root != "file" && root != "subject" && root != "params" && root != "now") return false;
+  }
+  return true;
+}
+
+void check_loops(const ItemDef& item, const std::string& path, Checker& check) {
+  // An entry on-part on the item's own transition: a repetition (same definition) would be
+  // entered again by its predecessor's occurrence at once, forever; without repetition it
+  // could never fire (the item has ended when its transition happens).
+  for (std::size_t i = 0; i < item.entry.size(); ++i)
+    for (std::size_t k = 0; k < item.entry[i].on_parts.size(); ++k) {
+      const OnPart& on = item.entry[i].on_parts[k];
+      if (on.source == OnPartSource::item && on.ref == item.id)
+        check.add(at(at(at(at(path, "entry"), i), "on"), k),
+                  "item " + quote(item.id) +
+                      " cannot enter on its own transition: each repetition would enter the next at once, without "
+                      "end (use a repetition rule)");
+    }
+  // A milestone (or an automated task whose result goes nowhere) that repeats on a rule and
+  // enters on an if-part alone, both reading only what its occurrence cannot change: once both
+  // hold it occurs, repeats and occurs again without end within one command.
+  const bool completes_alone =
+      item.kind == ItemKind::milestone || (item.kind == ItemKind::automated_task && item.output.empty());
+  if (completes_alone && !item.repetition.empty() && reads_only_stable(item.repetition)) {
+    for (std::size_t i = 0; i < item.entry.size(); ++i) {
+      const Sentry& sentry = item.entry[i];
+      if (!sentry.on_parts.empty() || sentry.condition.empty() || !reads_only_stable(sentry.condition)) continue;
+      check.add(at(path, "repetition"),
+                "item " + quote(item.id) + " would repeat without end: its entry criterion " + std::to_string(i) +
+                    " has no on-part and an if-part that its own occurrence cannot make false, and its repetition "
+                    "rule reads only the case file, subject, parameters or now (give the entry an on-part, or make "
+                    "the rule read the plan, e.g. repetitionCounter)");
+      break;
+    }
+  }
+}
+
+// A timer inside a stage that repeats (at any depth) is created again with every repetition:
+// shorter than min_timer_period it would fire, repeat the stage and fire again without end.
+void check_repeating_timers(const std::vector<ItemDef>& items, const std::string& list_path, int level, bool repeating,
+                            Checker& check) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const ItemDef& item = items[i];
+    const std::string path = at(list_path, i);
+    if (repeating && item.timer && *item.timer >= Duration{0} && *item.timer < min_timer_period)
+      check.add(at(path, "timer"), "a timer inside a repeating stage must be at least " +
+                                       format_duration(min_timer_period) + ", got " + format_duration(*item.timer) +
+                                       " (it would fire, repeat the stage and fire again without end)");
+    if (item.kind == ItemKind::stage && level + 1 <= max_stage_depth)
+      check_repeating_timers(item.children, at(path, "children"), level + 1, repeating || !item.repetition.empty(),
+                             check);
+  }
+}
+
 void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemIndex& items, Checker& check) {
   const ItemDef& item = *entry.item;
   const std::string& path = entry.path;
@@ -569,6 +637,7 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
                                    kind_name);
     }
   }
+  check_loops(item, path, check);
   std::unordered_set<std::string_view> seen;
   for (std::size_t i = 0; i < item.after.size(); ++i) {
     const std::string& ref = item.after[i];
@@ -753,6 +822,7 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
   ItemIndex items;
   index_items(f.items, at(base, "items"), 0, items, check);
   for (const ItemEntry& entry : items.all) check_item(entry, f, items, check);
+  check_repeating_timers(f.items, at(base, "items"), 0, false, check);
   check_after_cycles(items, check);
   check_sentries(f.exit, at(base, "exit"), &items, check);
   check.set_parameters(nullptr);
@@ -938,8 +1008,8 @@ void validate_case_type_uses(const CaseTypeDef& t, const std::string& base, cons
       }
     }
     for (const auto& [name, value] : use.params.items()) {
-      auto p =
-          std::find_if(f->parameters.begin(), f->parameters.end(), [&](const Parameter& x) { return x.name == name; });
+      auto p = std::find_if(f->parameters.begin(), f->parameters.end(),
+                            [&key = name](const Parameter& x) { return x.name == key; });
       if (p == f->parameters.end()) {
         std::vector<std::string_view> names;
         for (const Parameter& x : f->parameters) names.push_back(x.name);

@@ -30,6 +30,11 @@ inline constexpr int max_stage_depth = 32;
 /// root: the engine keeps every definition in memory and reads them all when a store opens.
 inline constexpr std::size_t max_definition_bytes = 1u << 20;
 
+/// The shortest timer a timer listener inside a repeating stage (at any depth) may have.
+/// Shorter ones are refused at registration: they would fire, repeat the stage and fire again
+/// without end. (Elsewhere a timer fires once per item; any non-negative duration is fine.)
+inline constexpr Duration min_timer_period = std::chrono::seconds(1);
+
 /// Checks a fragment built in C++ or read from JSON: ids and their syntax, version, unique
 /// item ids (nested stages included), kind-specific fields, on-part and `after` references,
 /// transitions, expressions (parsed with engine_parse_options()), durations, parameters,

@@ -5,6 +5,7 @@
 
 #include "model/json_size.hpp"
 #include "model/names.hpp"
+#include "model/text.hpp"
 #include "plan/plan_graph.hpp"
 #include "runtime/env.hpp"
 #include "runtime/json_path.hpp"
@@ -106,7 +107,7 @@ bool Services::is_designer(const Actor& a) const {
 }
 
 Decider::Decider(CaseState& state, const Services& services, const Actor& actor, TimePoint now)
-    : s_(state), sv_(services), actor_(actor), emit_actor_(actor.id), now_(now) {}
+    : s_(state), sv_(services), actor_(actor), emit_actor_(actor.id), now_(now), items_at_start_(state.items.size()) {}
 
 // ---- events -----------------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ void Decider::check_value(const Json& value, std::string_view what) const {
         ErrorCode::invalid_argument,
         fmt::format("{} is larger than {} bytes (EngineOptions::max_payload_bytes); attach large content by link", what,
                     limit));
+  model::check_json_text(value, what);
 }
 
 void Decider::emit(std::string kind, Json payload) {
@@ -136,6 +138,8 @@ void Decider::emit(std::string kind, Json payload) {
                 fmt::format("the '{}' event's payload is larger than {} bytes (EngineOptions::max_payload_bytes); "
                             "attach large content by link",
                             kind, limit));
+  // Text the store could not write (JSON holds only UTF-8): refused before it is applied.
+  model::check_json_text(payload, fmt::format("the '{}' event's payload", kind));
   Event e;
   e.case_id = s_.id;
   e.seq = s_.version + 1;
@@ -146,6 +150,28 @@ void Decider::emit(std::string kind, Json payload) {
   FoldContext ctx{sv_.registry};
   apply(s_, e, ctx);
   events_.push_back(std::move(e));
+  check_growth();
+}
+
+// Bounds what one command (or one timer run on the case) may add, whatever the definitions:
+// the first time a bound is reached an "error" event says so and evaluation stops.
+void Decider::check_growth() {
+  if (halted_ || !sv_.options) return;
+  const std::size_t max_events = sv_.options->max_events_per_command, max_items = sv_.options->max_items_per_command;
+  const std::size_t grown = s_.items.size() > items_at_start_ ? s_.items.size() - items_at_start_ : 0;
+  if (events_.size() < max_events && grown < max_items) return;
+  halted_ = true;
+  emit("error",
+       {{"message", events_.size() >= max_events
+                        ? fmt::format("this command appended {} events (EngineOptions::max_events_per_command); "
+                                      "evaluation stopped (check repetition rules and sentries that "
+                                      "re-trigger each other)",
+                                      events_.size())
+                        : fmt::format("this command created {} plan items (EngineOptions::max_items_per_command); "
+                                      "evaluation stopped (check repetition rules and sentries that "
+                                      "re-trigger each other)",
+                                      grown)},
+        {"bound", events_.size() >= max_events ? "max_events_per_command" : "max_items_per_command"}});
 }
 
 // ---- authorization ----------------------------------------------------------------------
@@ -179,6 +205,7 @@ unsigned Decider::perms() const {
 }
 
 void Decider::require(unsigned need, std::string_view what) const {
+  perms_checked_ |= need;
   if ((perms() & need) == need) return;
   std::string_view name = need & perm_manage ? "manage" : need & perm_plan ? "plan" : need & perm_work ? "work" : "view";
   const Participant* p = s_.participant(actor_.id);
@@ -195,12 +222,21 @@ void Decider::require_view(const CaseState& state, const Services& services, con
   d.require(perm_view, "view the case");
 }
 
+void Decider::require_perms(const CaseState& state, const Services& services, const Actor& actor, unsigned perms,
+                            std::string_view what) {
+  if (perms == 0) return;
+  CaseState& mutable_state = const_cast<CaseState&>(state);  // Decider needs a reference; nothing is emitted
+  Decider d(mutable_state, services, actor, TimePoint{});
+  d.require(perms, what);
+}
+
 void Decider::require_active(std::string_view what) const {
   if (s_.status != CaseStatus::active)
     throw Error(ErrorCode::invalid_state, fmt::format("cannot {}: case '{}' is {}", what, s_.id, to_string(s_.status)));
 }
 
 void Decider::require_work_on(const Item& it, std::string_view what) const {
+  perms_checked_ |= perm_work;
   unsigned p = perms();
   if (p & perm_manage) return;
   if (!(p & perm_work))
@@ -914,7 +950,11 @@ void Decider::run_handler(std::size_t idx) {
     transition(idx, "complete", ItemState::completed);
     after_complete(idx);
   } else {
-    Json p{{"item", id}, {"transition", "fault"}, {"from", "active"}, {"to", "failed"}, {"error", r.error}};
+    Json p{{"item", id},
+           {"transition", "fault"},
+           {"from", "active"},
+           {"to", "failed"},
+           {"error", model::to_valid_utf8(r.error)}};
     emit("item_transition", std::move(p));
   }
 }
@@ -1534,7 +1574,7 @@ void Decider::settle() {
     changed = false;
     for (std::size_t i = 0; i < s_.items.size(); ++i) {
       if (step_item(i)) changed = true;
-      if (steps_ > max_steps) break;
+      if (steps_ > max_steps || halted_) break;
     }
     if (steps_ <= max_steps && evaluate_goals()) changed = true;
     if (steps_ > max_steps) {
@@ -1723,7 +1763,12 @@ Duration Decider::goal_remaining(const Goal& g, std::optional<TimePoint>* next_c
     while (pos < it.after_idx.size() && it.after_idx[pos] == Item::npos) ++pos;  // not created yet
     if (pos < it.after_idx.size()) return it.after_idx[pos];
     pos -= it.after_idx.size();
-    return pos < it.onpart_idx.size() ? it.onpart_idx[pos] : Item::npos;
+    for (std::size_t l : it.onpart_lists) {  // items its entry on-parts listen to (itself: ignored below)
+      const auto& list = s_.def_lists[l];
+      if (pos < list.size()) return list[pos];
+      pos -= list.size();
+    }
+    return Item::npos;
   };
   std::int64_t best = 0, best0 = 0;
   for (std::size_t root = 0; root < n; ++root) {

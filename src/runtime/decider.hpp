@@ -116,6 +116,12 @@ class Decider {
 
   /// Throws Error(permission_denied) unless the actor may view the case.
   static void require_view(const CaseState& state, const Services& services, const Actor& actor);
+  /// Throws Error(permission_denied) unless the actor has every permission of `perms` (a Perm
+  /// mask) on the case now: a retried idempotent command is checked again.
+  static void require_perms(const CaseState& state, const Services& services, const Actor& actor, unsigned perms,
+                            std::string_view what);
+  /// The permissions (Perm mask) this command was checked for so far.
+  unsigned permissions_checked() const { return perms_checked_; }
 
  private:
   /// Refuses (Error(invalid_argument), naming `what`) a value larger than the engine's
@@ -165,6 +171,9 @@ class Decider {
   const Json* current_event_ = nullptr;
   std::size_t steps_ = 0;
   bool halted_ = false;
+  mutable unsigned perms_checked_ = 0;
+  std::size_t items_at_start_ = 0;  // s_.items.size() when the command began (growth bound)
+  void check_growth();              // records an error event and halts when a bound is reached
   bool creating_ = false;
   struct Trigger {
     std::string on, target, def;  // def: item definition id (item_overdue)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <acm/engine.hpp>
 
-#include "runtime/compiled.hpp"
 #include "model/json_size.hpp"
+#include "model/text.hpp"
 #include "model/validate.hpp"
+#include "runtime/compiled.hpp"
 #include "runtime/decider.hpp"
 #include "runtime/state.hpp"
 #include "store/snapshot.hpp"
@@ -139,6 +140,105 @@ Json result_json(const CommandResult& r, const std::string& case_id, const std::
   return j;
 }
 
+// A command's arguments as they cross into the engine: each text is checked (valid UTF-8; no
+// control characters in ids and names) and, when the request carries an idempotency key, added
+// to the command's fingerprint, which is stored with the key's result: a key reused for another
+// command or other arguments is a conflict.
+class Args {
+ public:
+  Args(const Request& by, std::string_view command) : keep_(!by.idempotency_key.empty()) { add(command); }
+  /// An id or a name (no control characters).
+  Args& id(std::string_view field, std::string_view v) {
+    model::check_text(v, field, model::TextKind::name);
+    return add(v);
+  }
+  /// Free text (tab, CR and LF allowed).
+  Args& text(std::string_view field, std::string_view v) {
+    model::check_text(v, field, model::TextKind::free);
+    return add(v);
+  }
+  Args& ids(std::string_view field, const std::vector<std::string>& v) {
+    add(std::to_string(v.size()));
+    for (const auto& x : v) id(field, x);
+    return *this;
+  }
+  Args& json(std::string_view field, const Json& v) {
+    model::check_json_text(v, field);
+    // (A value nested too deeply to serialise is refused by the command itself, with its name.)
+    if (keep_ && !model::serialized_size(v, SIZE_MAX, 256).too_deep) add(v.dump());
+    return *this;
+  }
+  Args& num(std::int64_t v) { return add(std::to_string(v)); }
+  Args& time(const std::optional<TimePoint>& t) { return add(t ? std::to_string(t->time_since_epoch().count()) : "-"); }
+  Args& duration(const std::optional<Duration>& d) { return add(d ? std::to_string(d->count()) : "-"); }
+  /// FNV-1a (64 bits) of the length-prefixed arguments, in hex: stable across builds.
+  std::string fingerprint() const {
+    std::uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : text_) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    return fmt::format("{:016x}:{}", h, text_.size());
+  }
+
+ private:
+  Args& add(std::string_view v) {
+    if (keep_) {
+      text_ += std::to_string(v.size());
+      text_ += ':';
+      text_ += v;
+    }
+    return *this;
+  }
+  bool keep_;
+  std::string text_;
+};
+
+void check_actor(const Actor& a) {
+  if (a.id.empty()) throw Error(ErrorCode::invalid_argument, "a request needs an actor id (it is empty)");
+  model::check_text(a.id, "the actor id");
+  for (const auto& r : a.roles) model::check_text(r, "an actor role");
+}
+
+void check_participant(Args& a, const Participant& p) {
+  a.id("the participant's actor", p.actor).ids("a participant role", p.roles);
+}
+
+Args goal_args(const Request& by, const GoalSpec& g) {
+  Args a(by, "add_goal");
+  a.id("the goal id", g.id).id("the goal name", g.name).id("the goal owner", g.owner).id("the parent goal", g.parent);
+  a.num(g.required).time(g.deadline).duration(g.within).id("the goal anchor", g.anchor);
+  a.text("the goal criterion", g.criterion).ids("a goal milestone", g.milestones).num(g.decision);
+  return a;
+}
+
+Args change_args(const Request& by, const std::string& goal_id, const GoalChange& c) {
+  Args a(by, "change_goal");
+  a.id("the goal id", goal_id);
+  if (c.name)
+    a.id("the goal name", *c.name);
+  else
+    a.num(-1);
+  if (c.owner)
+    a.id("the goal owner", *c.owner);
+  else
+    a.num(-1);
+  a.num(c.required ? *c.required : -1);
+  if (c.deadline)
+    a.time(*c.deadline);
+  else
+    a.num(-1);
+  if (c.criterion)
+    a.text("the goal criterion", *c.criterion);
+  else
+    a.num(-1);
+  if (c.milestones)
+    a.ids("a goal milestone", *c.milestones);
+  else
+    a.num(-1);
+  return a;
+}
+
 }  // namespace
 
 struct Engine::Impl final : ManualClock::Listener {
@@ -191,6 +291,8 @@ struct Engine::Impl final : ManualClock::Listener {
       store::SqliteOptions so;
       so.path = options.database;
       so.durability = options.durability == Durability::full ? store::Durability::full : store::Durability::group;
+      so.read_only = options.read_only;
+      so.read_only_fallback = true;  // a store in a directory that cannot be written: queries still work
       store = store::open_sqlite(so);
     }
     load_registry();
@@ -202,6 +304,7 @@ struct Engine::Impl final : ManualClock::Listener {
     });
     next_case = store->case_count() + 1;
     manual = dynamic_cast<ManualClock*>(clock.get());
+    if (manual && store->read_only()) manual = nullptr;  // nothing fires in a read-only engine
     if (manual) manual->attach(this);
   }
 
@@ -236,21 +339,41 @@ struct Engine::Impl final : ManualClock::Listener {
     return build(case_id, std::move(loaded));
   }
 
+  // Applies stored events, checking what was read: a damaged row is Error(storage) naming the
+  // case and the event.
+  void fold_stored(CaseState& state, const std::vector<Event>& events, const std::string& case_id) const {
+    runtime::FoldContext ctx{&registry};
+    for (const auto& e : events) {
+      if (e.seq != state.version + 1 || (!e.case_id.empty() && e.case_id != case_id))
+        throw Error(ErrorCode::storage, fmt::format("case '{}': stored event {} follows version {} (a damaged or "
+                                                    "missing row)",
+                                                    case_id, e.seq, state.version));
+      try {
+        runtime::apply(state, e, ctx);
+      } catch (const Error& x) {
+        throw Error(ErrorCode::storage,
+                    fmt::format("case '{}': stored event {} ('{}') is damaged: {}", case_id, e.seq, e.kind, x.what()));
+      }
+    }
+  }
+
   std::shared_ptr<Slot> build(const std::string& case_id, std::optional<store::LoadedCase> loaded) const {
     auto s = std::make_shared<Slot>();
-    runtime::FoldContext ctx{&registry};
     bool from_snapshot = false;
     if (loaded->snapshot) {
       try {
         s->state = store::load_snapshot(loaded->snapshot->data, registry);
-        from_snapshot = true;
+        // A snapshot of another case or version (a row that was damaged or moved) is not used.
+        from_snapshot = s->state.id == case_id && s->state.version == loaded->snapshot->version;
       } catch (const Error&) {
-        // An unreadable snapshot is only a lost optimisation: replay the whole log.
+        // An unreadable snapshot (damaged: its checksum or content does not hold) is only a lost
+        // optimisation: replay the whole log.
       }
+      if (!from_snapshot) s->state = CaseState{};
     }
     std::vector<Event> events = from_snapshot || !loaded->snapshot ? std::move(loaded->events)
                                                                     : store->load_events(case_id, 1);
-    for (const auto& e : events) runtime::apply(s->state, e, ctx);
+    fold_stored(s->state, events, case_id);
     s->since_snapshot = events.size();
     if (s->state.version != loaded->record.version)
       throw Error(ErrorCode::storage, fmt::format("case '{}': stored version {} but its events reach {}", case_id,
@@ -389,8 +512,11 @@ struct Engine::Impl final : ManualClock::Listener {
   // What a command writes: events, case row, read model (if changed), snapshot (when due),
   // idempotency key. Case lock held.
   // The commit refers to `events`, which the caller keeps until it is written.
+  // `idem`: what else the idempotency key's result records (the command's fingerprint and the
+  // permissions it was checked for).
   store::Commit prepare(Slot& s, const std::vector<Event>& events, std::uint64_t before, const Request* by,
-                        const CommandResult* result, std::vector<store::WorkItemRecord>& work, store::RowKeys& keys) {
+                        const CommandResult* result, std::vector<store::WorkItemRecord>& work, store::RowKeys& keys,
+                        const Json* idem = nullptr) {
     store::Commit c;
     c.record = record_of(s.state, clock->now());
     c.expected_version = before;
@@ -408,6 +534,8 @@ struct Engine::Impl final : ManualClock::Listener {
     if (by && !by->idempotency_key.empty() && result) {
       c.idempotency_key = by->idempotency_key;
       c.idempotent_result = result_json(*result, s.state.id, by->actor.id);
+      if (idem)
+        for (const auto& [k, v] : idem->items()) c.idempotent_result[k] = v;
     }
     return c;
   }
@@ -427,16 +555,24 @@ struct Engine::Impl final : ManualClock::Listener {
 
   // Writes a command's effect to the store. On failure the cached case is dropped and the
   // error rethrown. Case lock held.
-  void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by, const CommandResult* result) {
+  void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by,
+               const CommandResult* result, const Json* idem = nullptr) {
     // A command that changed nothing writes nothing, unless it has an idempotency key to keep:
     // a retry must get this result, not apply the command to whatever the case is by then.
     if (events.empty() && (!by || by->idempotency_key.empty())) return;
     std::vector<store::WorkItemRecord> work;
     store::RowKeys keys;
-    store::Commit c = prepare(s, events, before, by, result, work, keys);
-    bool snap = c.snapshot.has_value();
+    bool snap = false;
+    // Everything between deciding and committing is inside the try: whatever fails (a payload
+    // that cannot be serialised, the snapshot, the store) leaves the cache as the store.
     try {
+      store::Commit c = prepare(s, events, before, by, result, work, keys, idem);
+      snap = c.snapshot.has_value();
       store->commit(std::move(c));
+    } catch (const Json::exception& e) {
+      discard(s);
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("case '{}': the command's events cannot be stored: {}", s.state.id, e.what()));
     } catch (...) {
       discard(s);
       throw;
@@ -495,12 +631,33 @@ struct Engine::Impl final : ManualClock::Listener {
     return stored;
   }
 
-  std::optional<CommandResult> replay_idempotent(const Request& by, const std::string& case_id) {
+  std::optional<CommandResult> replay_idempotent(const Request& by, const std::string& case_id, const Args& args) {
     auto stored = stored_result(by);
     if (!stored) return std::nullopt;
+    if (!stored->is_object() || !stored->contains("version") || !(*stored)["version"].is_number_unsigned() ||
+        !stored->contains("first_seq") || !(*stored)["first_seq"].is_number_unsigned() ||
+        !stored->contains("last_seq") || !(*stored)["last_seq"].is_number_unsigned())
+      throw Error(ErrorCode::storage,
+                  fmt::format("the stored result of idempotency key '{}' is damaged", by.idempotency_key));
     if (stored->value("case", "") != case_id)
       throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' was used for case '{}'", by.idempotency_key,
                                                    stored->value("case", "")));
+    // Results stored before keys recorded their command match any command.
+    if (stored->contains("command") && stored->value("command", "") != args.fingerprint())
+      throw Error(ErrorCode::conflict,
+                  fmt::format("idempotency key '{}' was used for another command (or other arguments) on case '{}'",
+                              by.idempotency_key, case_id));
+    // The actor must still be allowed to do what the command needed.
+    const unsigned perms = stored->value("perms", 0u);
+    while (perms != 0) {
+      auto s = slot(case_id);
+      check_reentry(s.get(), case_id);
+      std::lock_guard lk(s->mutex);
+      if (s->evicted) continue;
+      std::shared_lock reg(registry_mutex);
+      Decider::require_perms(s->state, services, by.actor, perms, "repeat this command");
+      break;
+    }
     CommandResult r;
     r.version = (*stored)["version"].get<std::uint64_t>();
     r.created = stored->value("created", "");
@@ -510,9 +667,18 @@ struct Engine::Impl final : ManualClock::Listener {
     return r;
   }
 
+  void require_writable() const {
+    if (store->read_only())
+      throw Error(ErrorCode::invalid_state,
+                  "the engine is open read-only (EngineOptions::read_only, or a store directory that is not "
+                  "writable): it answers queries only");
+  }
+
   template <class F>
-  CommandResult command(const Request& by, const std::string& case_id, F&& f) {
-    if (auto again = replay_idempotent(by, case_id)) return *again;
+  CommandResult command(const Request& by, const std::string& case_id, const Args& args, F&& f) {
+    check_actor(by.actor);
+    if (auto again = replay_idempotent(by, case_id, args)) return *again;
+    require_writable();
     CommandResult result;
     while (true) {
       auto s = slot(case_id);
@@ -537,7 +703,9 @@ struct Engine::Impl final : ManualClock::Listener {
       }
       result.version = s->state.version;
       result.events = std::move(d.events());
-      persist(*s, result.events, before, &by, &result);
+      Json idem;
+      if (!by.idempotency_key.empty()) idem = Json{{"command", args.fingerprint()}, {"perms", d.permissions_checked()}};
+      persist(*s, result.events, before, &by, &result, idem.is_null() ? nullptr : &idem);
       enqueue(result.events);
       break;
     }
@@ -577,6 +745,7 @@ struct Engine::Impl final : ManualClock::Listener {
   // starts with that case, which is then waited for while holding nothing.
   std::size_t run_due_at(TimePoint now) {
     std::lock_guard one(timers_mutex);
+    if (store->read_only()) return 0;  // nothing can fire: queries only (documented)
     const std::size_t chunk = options.timer_batch;
     struct Fired {
       std::shared_ptr<Slot> slot;
@@ -701,7 +870,12 @@ struct Engine::Impl final : ManualClock::Listener {
           f.n_events = events.size();
           // c.events has room for the whole chunk: the commit refers to its element.
           c.events.push_back(std::move(events));
-          commits.push_back(prepare(*s, c.events.back(), before, nullptr, nullptr, f.work, f.keys));
+          try {
+            commits.push_back(prepare(*s, c.events.back(), before, nullptr, nullptr, f.work, f.keys));
+          } catch (...) {
+            discard(*s);  // fired but not written: the cache must not run ahead of the store
+            throw;
+          }
           f.snapshot = commits.back().snapshot.has_value();
           f.lock = std::move(lk);
           // Held (locked, and marked as this thread's) and pinned until the batch is written.
@@ -746,6 +920,12 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
   if (options.cache_capacity < 16) throw Error(ErrorCode::invalid_argument, "cache_capacity must be at least 16");
   if (options.snapshot_every == 0) throw Error(ErrorCode::invalid_argument, "snapshot_every must be positive");
   if (options.timer_batch == 0) throw Error(ErrorCode::invalid_argument, "timer_batch must be positive");
+  if (options.max_items_per_command < 16)
+    throw Error(ErrorCode::invalid_argument, "max_items_per_command must be at least 16");
+  if (options.max_events_per_command < 16)
+    throw Error(ErrorCode::invalid_argument, "max_events_per_command must be at least 16");
+  if (options.read_only && (options.database.empty() || options.database == ":memory:"))
+    throw Error(ErrorCode::invalid_argument, "read_only needs a database file");
   if (options.max_payload_bytes < 1024)
     throw Error(ErrorCode::invalid_argument, "max_payload_bytes must be at least 1024");
   return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(options))));
@@ -764,7 +944,10 @@ void require_designer(const runtime::Services& sv, const Actor& a) {
 void Engine::load_definitions(const Request& by, const Json& document) {
   if (t_holding != 0)
     throw Error(ErrorCode::invalid_state, "definitions cannot be registered from a task handler (the registry is in use)");
+  check_actor(by.actor);
   require_designer(impl_->services, by.actor);
+  impl_->require_writable();
+  model::check_json_text(document, "the definitions document");
   DefinitionSet set = parse_definitions(document);
   std::vector<std::shared_ptr<const runtime::CFragment>> fragments;
   std::vector<std::shared_ptr<const runtime::CCaseType>> types;
@@ -868,15 +1051,25 @@ std::vector<CaseTypeDef> Engine::list_case_types() const {
 
 std::string Engine::create_case(const Request& by, const NewCase& spec) {
   auto& im = *impl_;
+  check_actor(by.actor);
+  Args args(by, "create_case");
+  args.id("the case id", spec.id).id("the case type", spec.type).num(spec.type_version).id("the title", spec.title);
+  args.id("the customer", spec.subject.customer).json("the subject's attributes", spec.subject.attributes);
+  args.id("the owner", spec.owner).num(spec.priority).num(static_cast<std::int64_t>(spec.participants.size()));
+  for (const auto& p : spec.participants) check_participant(args, p);
+  args.json("the initial case file", spec.file);
   auto replay = [&]() -> std::optional<std::string> {
     auto stored = im.stored_result(by);
     if (!stored) return std::nullopt;
-    if (stored->value("created", "") != stored->value("case", "-"))
-      throw Error(ErrorCode::conflict,
-                  fmt::format("idempotency key '{}' was used for another command", by.idempotency_key));
+    if (stored->value("created", "") != stored->value("case", "-") ||
+        (stored->contains("command") && stored->value("command", "") != args.fingerprint()))
+      throw Error(
+          ErrorCode::conflict,
+          fmt::format("idempotency key '{}' was used for another command (or other arguments)", by.idempotency_key));
     return stored->value("case", "");
   };
   if (auto again = replay()) return *again;
+  im.require_writable();
   std::string id = spec.id;
   const bool generated = id.empty();
   if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
@@ -905,7 +1098,9 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
     Request req = by;
     try {
       std::lock_guard sl(s->mutex);
-      im.persist(*s, events, 0, &req, &r);
+      Json idem;
+      if (!by.idempotency_key.empty()) idem = Json{{"command", args.fingerprint()}, {"perms", 0}};
+      im.persist(*s, events, 0, &req, &r, idem.is_null() ? nullptr : &idem);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::conflict) {
         if (auto again = replay()) return *again;  // a concurrent retry with the same key won
@@ -953,8 +1148,7 @@ Json Engine::inspect(const std::string& case_id, bool from_history) const {
   return impl_->query(case_id, [&](const Slot& s) {
     if (!from_history) return runtime::state_to_json(s.state);
     CaseState fresh;
-    runtime::FoldContext ctx{&impl_->registry};
-    for (const auto& e : impl_->store->load_events(case_id, 1)) runtime::apply(fresh, e, ctx);
+    impl_->fold_stored(fresh, impl_->store->load_events(case_id, 1), case_id);
     return runtime::state_to_json(fresh);
   });
 }
@@ -971,6 +1165,10 @@ TemplateInfo template_info(const store::TemplateRecord& r) {
 
 int Engine::put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data) {
   model::check_nesting(meta, "template meta");  // before the copy below recurses into it
+  impl_->require_writable();
+  model::check_text(name, "the template name");
+  model::check_text(kind, "the template kind");
+  model::check_json_text(meta, "the template's meta data");
   store::TemplateRecord r;
   r.name = name;
   r.kind = kind;
@@ -1096,71 +1294,93 @@ std::vector<Event> Engine::history(const Request& by, const std::string& case_id
   return history(case_id, from);
 }
 
-#define ACM_COMMAND(expr_)                                                           \
-  return impl_->command(by, case_id, [&](Decider& d) -> std::string { expr_; return {}; })
+// The arguments are checked (and fingerprinted for idempotency keys) by `args_`; ACM_COMMAND
+// fingerprints the command's name only.
+#define ACM_COMMAND_WITH(args_, expr_)                                       \
+  return impl_->command(by, case_id, args_, [&](Decider& d) -> std::string { \
+    expr_;                                                                   \
+    return {};                                                               \
+  })
+#define ACM_COMMAND(expr_) ACM_COMMAND_WITH(Args(by, __func__), expr_)
 
 CommandResult Engine::set_owner(const Request& by, const std::string& case_id, const std::string& owner) {
-  ACM_COMMAND(d.set_owner(owner));
+  ACM_COMMAND_WITH(Args(by, "set_owner").id("the owner", owner), d.set_owner(owner));
 }
 CommandResult Engine::add_participant(const Request& by, const std::string& case_id, const Participant& p) {
-  ACM_COMMAND(d.add_participant(p));
+  ACM_COMMAND_WITH(
+      [&] {
+        Args a(by, "add_participant");
+        check_participant(a, p);
+        return a;
+      }(),
+      d.add_participant(p));
 }
 CommandResult Engine::remove_participant(const Request& by, const std::string& case_id, const std::string& actor) {
-  ACM_COMMAND(d.remove_participant(actor));
+  ACM_COMMAND_WITH(Args(by, "remove_participant").id("the actor", actor), d.remove_participant(actor));
 }
 CommandResult Engine::set_priority(const Request& by, const std::string& case_id, int priority) {
-  ACM_COMMAND(d.set_priority(priority));
+  ACM_COMMAND_WITH(Args(by, "set_priority").num(priority), d.set_priority(priority));
 }
 CommandResult Engine::set_subject_attribute(const Request& by, const std::string& case_id, const std::string& key,
                                             const Json& value) {
-  ACM_COMMAND(d.set_subject_attribute(key, value));
+  ACM_COMMAND_WITH(Args(by, "set_subject_attribute").id("the attribute key", key).json("the attribute value", value),
+                   d.set_subject_attribute(key, value));
 }
 CommandResult Engine::suspend_case(const Request& by, const std::string& case_id, const std::string& reason) {
-  ACM_COMMAND(d.set_status(CaseStatus::suspended, reason));
+  ACM_COMMAND_WITH(Args(by, "suspend_case").text("the reason", reason), d.set_status(CaseStatus::suspended, reason));
 }
 CommandResult Engine::resume_case(const Request& by, const std::string& case_id) {
-  ACM_COMMAND(d.set_status(CaseStatus::active, "", false));
+  ACM_COMMAND_WITH(Args(by, "resume_case"), d.set_status(CaseStatus::active, "", false));
 }
-CommandResult Engine::complete_case(const Request& by, const std::string& case_id) { ACM_COMMAND(d.complete_case()); }
+CommandResult Engine::complete_case(const Request& by, const std::string& case_id) {
+  ACM_COMMAND_WITH(Args(by, "complete_case"), d.complete_case());
+}
 CommandResult Engine::terminate_case(const Request& by, const std::string& case_id, const std::string& reason) {
-  ACM_COMMAND(d.set_status(CaseStatus::terminated, reason));
+  ACM_COMMAND_WITH(Args(by, "terminate_case").text("the reason", reason), d.set_status(CaseStatus::terminated, reason));
 }
 CommandResult Engine::close_case(const Request& by, const std::string& case_id) {
-  ACM_COMMAND(d.set_status(CaseStatus::closed, ""));
+  ACM_COMMAND_WITH(Args(by, "close_case"), d.set_status(CaseStatus::closed, ""));
 }
 CommandResult Engine::reopen_case(const Request& by, const std::string& case_id, const std::string& reason) {
-  ACM_COMMAND(d.set_status(CaseStatus::active, reason, true));
+  ACM_COMMAND_WITH(Args(by, "reopen_case").text("the reason", reason), d.set_status(CaseStatus::active, reason, true));
 }
 CommandResult Engine::add_goal(const Request& by, const std::string& case_id, const GoalSpec& goal) {
-  ACM_COMMAND(d.add_goal(goal));
+  ACM_COMMAND_WITH(goal_args(by, goal), d.add_goal(goal));
 }
 CommandResult Engine::change_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
                                   const GoalChange& change) {
-  ACM_COMMAND(d.change_goal(goal_id, change));
+  ACM_COMMAND_WITH(change_args(by, goal_id, change), d.change_goal(goal_id, change));
 }
 CommandResult Engine::cancel_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
                                   const std::string& reason) {
-  ACM_COMMAND(d.cancel_goal(goal_id, reason));
+  ACM_COMMAND_WITH(Args(by, "cancel_goal").id("the goal id", goal_id).text("the reason", reason),
+                   d.cancel_goal(goal_id, reason));
 }
 CommandResult Engine::achieve_goal(const Request& by, const std::string& case_id, const std::string& goal_id) {
-  ACM_COMMAND(d.achieve_goal(goal_id));
+  ACM_COMMAND_WITH(Args(by, "achieve_goal").id("the goal id", goal_id), d.achieve_goal(goal_id));
 }
 CommandResult Engine::pause_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
                                  const std::string& reason) {
-  ACM_COMMAND(d.pause_goal(goal_id, reason));
+  ACM_COMMAND_WITH(Args(by, "pause_goal").id("the goal id", goal_id).text("the reason", reason),
+                   d.pause_goal(goal_id, reason));
 }
 CommandResult Engine::resume_goal(const Request& by, const std::string& case_id, const std::string& goal_id) {
-  ACM_COMMAND(d.resume_goal(goal_id));
+  ACM_COMMAND_WITH(Args(by, "resume_goal").id("the goal id", goal_id), d.resume_goal(goal_id));
 }
 CommandResult Engine::make_promise(const Request& by, const std::string& case_id, const PromiseSpec& promise) {
-  ACM_COMMAND(d.make_promise(promise));
+  ACM_COMMAND_WITH(Args(by, "make_promise")
+                       .id("the promise id", promise.id)
+                       .text("what is promised", promise.what)
+                       .time(promise.due),
+                   d.make_promise(promise));
 }
 CommandResult Engine::keep_promise(const Request& by, const std::string& case_id, const std::string& promise_id) {
-  ACM_COMMAND(d.keep_promise(promise_id));
+  ACM_COMMAND_WITH(Args(by, "keep_promise").id("the promise id", promise_id), d.keep_promise(promise_id));
 }
 CommandResult Engine::cancel_promise(const Request& by, const std::string& case_id, const std::string& promise_id,
                                      const std::string& reason) {
-  ACM_COMMAND(d.cancel_promise(promise_id, reason));
+  ACM_COMMAND_WITH(Args(by, "cancel_promise").id("the promise id", promise_id).text("the reason", reason),
+                   d.cancel_promise(promise_id, reason));
 }
 Json Engine::explain_priority(const std::string& case_id) const {
   return impl_->query(case_id, [&](Slot& s) {
@@ -1192,61 +1412,82 @@ std::vector<FragmentOffer> Engine::applicable_fragments(const std::string& case_
 }
 std::string Engine::add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
                                  const std::vector<std::string>& after) {
-  return impl_->command(by, case_id, [&](Decider& d) { return d.add_fragment(use, after); }).created;
+  Args args(by, "add_fragment");
+  args.id("the fragment id", use.fragment)
+      .num(use.version)
+      .id("the goal id", use.goal)
+      .json("the arguments", use.params);
+  args.ids("the prerequisite item id", after);
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_fragment(use, after); }).created;
 }
 std::string Engine::add_task(const Request& by, const std::string& case_id, const AdHocTask& task) {
-  return impl_->command(by, case_id, [&](Decider& d) { return d.add_task(task); }).created;
+  Args args(by, "add_task");
+  args.id("the task name", task.name).num(static_cast<int>(task.kind)).id("the role", task.role);
+  args.ids("a skill", task.skills).duration(task.estimate).duration(task.due).id("the handler", task.handler);
+  args.json("the input", task.input).id("the output path", task.output).id("the goal id", task.goal);
+  args.id("the assignee", task.assignee).ids("the prerequisite item id", task.after);
+  args.num(task.required).num(task.manual);
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_task(task); }).created;
 }
 CommandResult Engine::add_dependency(const Request& by, const std::string& case_id, const std::string& item,
                                      const std::string& after) {
-  ACM_COMMAND(d.add_dependency(item, after));
+  ACM_COMMAND_WITH(Args(by, "add_dependency").id("the item id", item).id("the prerequisite item id", after),
+                   d.add_dependency(item, after));
 }
 CommandResult Engine::remove_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.remove_item(item));
+  ACM_COMMAND_WITH(Args(by, "remove_item").id("the item id", item), d.remove_item(item));
 }
 CommandResult Engine::start_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.start_item(item));
+  ACM_COMMAND_WITH(Args(by, "start_item").id("the item id", item), d.start_item(item));
 }
 CommandResult Engine::complete_item(const Request& by, const std::string& case_id, const std::string& item,
                                     const Json& output) {
-  ACM_COMMAND(d.complete_item(item, output));
+  ACM_COMMAND_WITH(Args(by, "complete_item").id("the item id", item).json("the output", output),
+                   d.complete_item(item, output));
 }
 CommandResult Engine::assign_item(const Request& by, const std::string& case_id, const std::string& item,
                                   const std::string& assignee) {
-  ACM_COMMAND(d.assign_item(item, assignee));
+  ACM_COMMAND_WITH(Args(by, "assign_item").id("the item id", item).id("the assignee", assignee),
+                   d.assign_item(item, assignee));
 }
 CommandResult Engine::terminate_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.terminate_item(item));
+  ACM_COMMAND_WITH(Args(by, "terminate_item").id("the item id", item), d.terminate_item(item));
 }
 CommandResult Engine::suspend_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.suspend_item(item));
+  ACM_COMMAND_WITH(Args(by, "suspend_item").id("the item id", item), d.suspend_item(item));
 }
 CommandResult Engine::resume_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.resume_item(item));
+  ACM_COMMAND_WITH(Args(by, "resume_item").id("the item id", item), d.resume_item(item));
 }
 CommandResult Engine::disable_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.disable_item(item));
+  ACM_COMMAND_WITH(Args(by, "disable_item").id("the item id", item), d.disable_item(item));
 }
 CommandResult Engine::reenable_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.reenable_item(item));
+  ACM_COMMAND_WITH(Args(by, "reenable_item").id("the item id", item), d.reenable_item(item));
 }
 CommandResult Engine::reactivate_item(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.reactivate_item(item));
+  ACM_COMMAND_WITH(Args(by, "reactivate_item").id("the item id", item), d.reactivate_item(item));
 }
 CommandResult Engine::occur(const Request& by, const std::string& case_id, const std::string& item) {
-  ACM_COMMAND(d.occur(item));
+  ACM_COMMAND_WITH(Args(by, "occur").id("the item id", item), d.occur(item));
 }
 CommandResult Engine::set_file(const Request& by, const std::string& case_id, const std::string& path, const Json& value) {
-  ACM_COMMAND(d.set_file(path, value));
+  ACM_COMMAND_WITH(Args(by, "set_file").id("the case-file path", path).json("the value", value),
+                   d.set_file(path, value));
 }
 CommandResult Engine::remove_file(const Request& by, const std::string& case_id, const std::string& path) {
-  ACM_COMMAND(d.remove_file(path));
+  ACM_COMMAND_WITH(Args(by, "remove_file").id("the case-file path", path), d.remove_file(path));
 }
 CommandResult Engine::attach(const Request& by, const std::string& case_id, const Asset& asset) {
-  return impl_->command(by, case_id, [&](Decider& d) { return d.attach(asset); });
+  Args args(by, "attach");
+  args.id("the asset id", asset.id).id("the asset kind", asset.kind).id("the asset title", asset.title);
+  args.text("the asset uri", asset.uri).text("the asset text", asset.text).id("the media type", asset.media_type);
+  args.json("the asset metadata", asset.metadata);
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.attach(asset); });
 }
 CommandResult Engine::signal(const Request& by, const std::string& case_id, const std::string& name, const Json& payload) {
-  ACM_COMMAND(d.signal(name, payload));
+  ACM_COMMAND_WITH(Args(by, "signal").id("the event name", name).json("the event payload", payload),
+                   d.signal(name, payload));
 }
 
 #undef ACM_COMMAND
@@ -1303,9 +1544,18 @@ std::vector<std::string> Engine::open_cases_of(const std::string& customer, std:
 }
 
 void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
+  impl_->require_writable();
   for (const IntakeLogEntry& e : entries) {
     if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
+    model::check_text(e.event_id, "an intake log entry's event id", model::TextKind::free);
+    model::check_text(e.channel, "an intake log entry's channel", model::TextKind::free);
+    model::check_text(e.customer, "an intake log entry's customer", model::TextKind::free);
+    model::check_text(e.rule, "an intake log entry's rule", model::TextKind::free);
+    model::check_text(e.action, "an intake log entry's action", model::TextKind::free);
+    model::check_text(e.case_id, "an intake log entry's case id", model::TextKind::free);
+    model::check_text(e.reason, "an intake log entry's reason", model::TextKind::free);
     model::check_nesting(e.event, "an intake log entry's event");
+    model::check_json_text(e.event, "an intake log entry's event");
   }
   // The entries are moved into the records and back (also when the store throws).
   std::vector<store::IntakeRecord> records;

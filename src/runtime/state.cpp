@@ -302,38 +302,101 @@ const Participant* CaseState::participant(const std::string& actor) const {
 }
 void CaseState::ensure_links() {
   if (!links_dirty) return;
-  for (auto& it : items) {
+  if (relink_all || linked > items.size()) {
+    linked = 0;
+    def_lists.clear();
+    def_list_of.clear();
+    unresolved.clear();
+    relink_all = false;
+  }
+  // The list of items of fragment instance `root` with definition `def` (created empty when
+  // none exists yet: items created later join it, and listeners see them without a relink).
+  // Definition ids hold no '\x1f'.
+  std::string key;
+  auto list_of = [&](const std::string& root, const std::string& def) {
+    key = root;
+    key += '\x1f';
+    key += def;
+    auto [pos, added] = def_list_of.try_emplace(key, def_lists.size());
+    if (added) def_lists.emplace_back();
+    return pos->second;
+  };
+  auto resolve_after = [&](Item& it) {
+    bool waiting = false;
+    it.after_idx.resize(it.after.size(), Item::npos);
+    for (std::size_t k = 0; k < it.after.size(); ++k) {
+      if (it.after_idx[k] != Item::npos) continue;
+      auto p = item_index.find(it.after[k]);
+      // An item not created yet (inside a stage that has not started) is waited for.
+      if (p != item_index.end())
+        it.after_idx[k] = p->second;
+      else
+        waiting = true;
+    }
+    return waiting;
+  };
+  // Items created earlier that wait for an `after` item: resolved as those appear.
+  if (linked > 0 && !unresolved.empty()) {
+    std::erase_if(unresolved, [&](std::size_t i) { return !resolve_after(items[i]); });
+  }
+  for (std::size_t i = linked; i < items.size(); ++i) {
+    Item& it = items[i];
     it.parent_idx = Item::npos;
     if (!it.parent.empty())
       if (auto p = item_index.find(it.parent); p != item_index.end()) it.parent_idx = p->second;
     it.after_idx.clear();
-    for (const auto& a : it.after) {
-      auto p = item_index.find(a);
-      // An item not created yet (inside a stage that has not started) is waited for.
-      it.after_idx.push_back(p != item_index.end() ? p->second : Item::npos);
-    }
-    it.onpart_idx.clear();
+    if (resolve_after(it)) unresolved.push_back(i);
+    def_lists[list_of(it.frag_root, it.def->def.id)].push_back(i);
+    it.onpart_lists.clear();
     if (!it.def->has_item_onparts) continue;
     for (const auto& sentry : it.def->entry)
-      for (const auto& op : sentry.on_parts) {
-        if (op.source != OnPartSource::item) continue;
-        for (std::size_t j = 0; j < items.size(); ++j)
-          if (&items[j] != &it && items[j].frag_root == it.frag_root && items[j].def->def.id == op.ref)
-            it.onpart_idx.push_back(j);
-      }
+      for (const auto& op : sentry.on_parts)
+        if (op.source == OnPartSource::item) it.onpart_lists.push_back(list_of(it.frag_root, op.ref));
   }
+  linked = items.size();
   links_dirty = false;
 }
 
 void CaseState::reindex() {
   links_dirty = true;
+  relink_all = true;
   item_index.clear();
   for (std::size_t i = 0; i < items.size(); ++i) item_index[items[i].id] = i;
 }
 
-void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
+namespace {
+
+// An event's payload read with checks: it must be an object, and a key that is read must be
+// there (nlohmann's const operator[] on a missing key is undefined behaviour). A failure is an
+// Error(internal) naming the event; reading a stored case turns it into Error(storage).
+class Payload {
+ public:
+  explicit Payload(const Event& e) : e_(e) {
+    if (!e.payload.is_object()) fail("is not a JSON object");
+  }
+  const Json& operator[](const char* key) const {
+    auto it = e_.payload.find(key);
+    if (it == e_.payload.end()) fail(fmt::format("has no '{}'", key));
+    return *it;
+  }
+  bool contains(const char* key) const { return e_.payload.contains(key); }
+  template <class T>
+  auto value(const char* key, T&& fallback) const {
+    return e_.payload.value(key, std::forward<T>(fallback));
+  }
+  operator const Json&() const { return e_.payload; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(ErrorCode::internal,
+                fmt::format("event {} ('{}') of case '{}': the payload {}", e_.seq, e_.kind, e_.case_id, what));
+  }
+  const Event& e_;
+};
+
+void apply_unchecked(CaseState& s, const Event& e, const FoldContext& ctx) {
   const std::size_t items_before = s.items.size();
-  const Json& p = e.payload;
+  const Payload p(e);
   const std::string& k = e.kind;
   if (k == "item_transition") {
     const std::string& item_id = p["item"].get_ref<const std::string&>();
@@ -501,9 +564,9 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
   } else if (k == "promise_made") {
     const Json& pr = p["promise"];
     Promise x;
-    x.id = pr["id"].get<std::string>();
+    x.id = pr.at("id").get<std::string>();
     x.what = pr.value("what", "");
-    x.due = parse_time(pr["due"].get<std::string>());
+    x.due = parse_time(pr.at("due").get<std::string>());
     s.promises.push_back(std::move(x));
   } else if (k == "promise_timing") {
     Promise* x = s.find_promise(p["promise"].get<std::string>());
@@ -548,7 +611,8 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     s.priority = p.value("priority", 0);
     s.priority_base = s.priority;
     for (const auto& part : p.value("participants", Json::array()))
-      s.participants.push_back(Participant{part["actor"].get<std::string>(), part["roles"].get<std::vector<std::string>>()});
+      s.participants.push_back(
+          Participant{part.at("actor").get<std::string>(), part.at("roles").get<std::vector<std::string>>()});
     s.file = p.value("file", Json::object());
     s.created_at = e.time;
     s.status = CaseStatus::active;
@@ -558,7 +622,21 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
     throw Error(ErrorCode::internal, fmt::format("unknown event kind '{}' in case '{}'", k, s.id));
   }
   if (s.items.size() != items_before || k == "dependency_added" || k == "item_removed") s.links_dirty = true;
+  if (k == "dependency_added" || k == "item_removed" || s.items.size() < items_before) s.relink_all = true;
   s.version = e.seq;
+}
+
+}  // namespace
+
+void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
+  try {
+    apply_unchecked(s, e, ctx);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& ex) {  // a value of the wrong type, a malformed time, ...
+    throw Error(ErrorCode::internal,
+                fmt::format("event {} ('{}') of case '{}' cannot be applied: {}", e.seq, e.kind, e.case_id, ex.what()));
+  }
 }
 
 Json asset_json(const Asset& a) { return acm::to_json(a); }

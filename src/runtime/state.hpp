@@ -37,7 +37,8 @@ struct Item {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::size_t parent_idx = npos;
   std::vector<std::size_t> after_idx;
-  std::vector<std::size_t> onpart_idx;  // items whose transitions its entry on-parts listen to
+  // Lists (CaseState::def_lists) of the items whose transitions its entry on-parts listen to.
+  std::vector<std::size_t> onpart_lists;
   // on-part occurrence flags, per sentry then per on-part
   std::vector<std::vector<char>> entry_flags, exit_flags;
 };
@@ -92,9 +93,16 @@ struct CaseState {
   Promise* find_promise(const std::string& id);
   const Participant* participant(const std::string& actor) const;
   void reindex();
-  /// Recomputes Item::parent_idx / after_idx if the item table changed shape.
+  /// Recomputes Item::parent_idx / after_idx / onpart_lists if the item table changed shape:
+  /// items appended since the last call are linked on their own (near-constant work per new
+  /// item); a removal or a new dependency relinks everything (linear).
   void ensure_links();
   bool links_dirty = true;
+  bool relink_all = true;                                    // set with links_dirty when items were removed or rewired
+  std::size_t linked = 0;                                    // items[0, linked) are linked
+  std::vector<std::vector<std::size_t>> def_lists;           // items by (fragment instance, definition id)
+  std::unordered_map<std::string, std::size_t> def_list_of;  // "frag_root\x1fdef_id" -> def_lists index
+  std::vector<std::size_t> unresolved;                       // items waiting for an `after` item to exist
 };
 
 /// Resolves definitions while folding events.

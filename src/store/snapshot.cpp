@@ -3,8 +3,14 @@
 
 #include <acm/error.hpp>
 
-#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_iarchive_impl.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <boost/archive/detail/archive_serializer_map.hpp>
+#include <boost/archive/impl/archive_serializer_map.ipp>
+#include <boost/archive/impl/basic_binary_iarchive.ipp>
+#include <boost/archive/impl/basic_binary_iprimitive.ipp>
+#include <boost/crc.hpp>
+#include <boost/serialization/array_optimization.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/string.hpp>
 #include <boost/serialization/vector.hpp>
@@ -17,8 +23,17 @@
 namespace acm::store {
 namespace {
 
-constexpr char kMagic[] = "ACMSNAP1";
+// Version 1 ("ACMSNAP1" + archive) is still read; version 2 adds a CRC-32 of the archive.
+constexpr char kMagic1[] = "ACMSNAP1";
+constexpr char kMagic[] = "ACMSNAP2";
 constexpr std::size_t kMagicLen = 8;
+constexpr std::size_t kCrcLen = 4;
+
+std::uint32_t crc32(std::string_view bytes) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes.data(), bytes.size());
+  return crc.checksum();
+}
 
 std::int64_t ms(const std::optional<TimePoint>& t) { return t ? t->time_since_epoch().count() : INT64_MIN; }
 std::optional<TimePoint> tp(std::int64_t v) {
@@ -91,8 +106,50 @@ struct SnapCase {
   }
 };
 
+// A binary input archive that trusts no size it reads: a string or a collection longer than
+// the snapshot itself is refused before anything is allocated for it (a damaged or crafted
+// snapshot that passed the checksum cannot make loading allocate gigabytes).
+class BoundedArchive : public boost::archive::binary_iarchive_impl<BoundedArchive, char, std::char_traits<char>> {
+  using Base = boost::archive::binary_iarchive_impl<BoundedArchive, char, std::char_traits<char>>;
+  friend class boost::archive::detail::interface_iarchive<BoundedArchive>;
+  friend class boost::archive::basic_binary_iarchive<BoundedArchive>;
+  friend class boost::archive::basic_binary_iprimitive<BoundedArchive, char, std::char_traits<char>>;
+  friend class boost::archive::load_access;
+
+ public:
+  BoundedArchive(std::istream& in, std::size_t limit) : Base(in, boost::archive::no_header), limit_(limit) {}
+  using Base::load;
+  void load(std::string& s) {
+    std::size_t n = 0;
+    this->load_binary(&n, sizeof n);
+    if (n > limit_) throw std::length_error(fmt::format("a string of {} bytes in a snapshot of {}", n, limit_));
+    s.resize(n);
+    if (n) this->load_binary(s.data(), n);
+  }
+  template <class T>
+  void load_override(T& t) {
+    Base::load_override(t);
+  }
+  void load_override(boost::serialization::collection_size_type& t) {
+    Base::load_override(t);
+    if (static_cast<std::size_t>(t) > limit_)
+      throw std::length_error(
+          fmt::format("a collection of {} elements in a snapshot of {} bytes", static_cast<std::size_t>(t), limit_));
+  }
+
+ private:
+  std::size_t limit_;
+};
+
 }  // namespace
 }  // namespace acm::store
+
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(acm::store::BoundedArchive)
+namespace boost::archive {
+template class basic_binary_iprimitive<acm::store::BoundedArchive, char, std::char_traits<char>>;
+template class basic_binary_iarchive<acm::store::BoundedArchive>;
+template class detail::archive_serializer_map<acm::store::BoundedArchive>;
+}  // namespace boost::archive
 
 BOOST_CLASS_VERSION(acm::store::SnapItem, 1)
 BOOST_CLASS_VERSION(acm::store::SnapGoal, 1)
@@ -178,20 +235,49 @@ std::string save_snapshot(const runtime::CaseState& s) {
   c.ext = ext.dump();
   std::ostringstream out;
   out.write(kMagic, kMagicLen);
+  out.write("\0\0\0\0", kCrcLen);  // the checksum, filled in below
   {
     boost::archive::binary_oarchive ar(out, boost::archive::no_header);
     ar << c;
   }
-  return std::move(out).str();
+  std::string data = std::move(out).str();
+  const std::uint32_t crc = crc32(std::string_view(data).substr(kMagicLen + kCrcLen));
+  for (std::size_t i = 0; i < kCrcLen; ++i) data[kMagicLen + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  return data;
 }
 
+namespace {
+template <class E>
+E checked_enum(int v, int last, const char* what) {
+  if (v < 0 || v > last) throw Error(ErrorCode::storage, fmt::format("snapshot: invalid {} {}", what, v));
+  return static_cast<E>(v);
+}
+
+void check_flags(const std::vector<std::vector<char>>& flags, const std::vector<runtime::CSentry>& sentries,
+                 const std::string& item) {
+  bool ok = flags.size() == sentries.size();
+  for (std::size_t i = 0; ok && i < flags.size(); ++i) ok = flags[i].size() == sentries[i].on_parts.size();
+  if (!ok)
+    throw Error(ErrorCode::storage, fmt::format("snapshot: sentry flags of {} do not match its definition", item));
+}
+}  // namespace
+
 runtime::CaseState load_snapshot(const std::string& data, const runtime::Registry& registry) {
-  if (data.size() < kMagicLen || data.compare(0, kMagicLen, kMagic) != 0)
+  std::size_t start = kMagicLen;
+  if (data.size() >= kMagicLen + kCrcLen && data.compare(0, kMagicLen, kMagic) == 0) {
+    std::uint32_t stored = 0;
+    for (std::size_t i = 0; i < kCrcLen; ++i)
+      stored |= std::uint32_t{static_cast<unsigned char>(data[kMagicLen + i])} << (8 * i);
+    start = kMagicLen + kCrcLen;
+    if (crc32(std::string_view(data).substr(start)) != stored)
+      throw Error(ErrorCode::storage, "snapshot: damaged (checksum mismatch)");
+  } else if (data.size() < kMagicLen || data.compare(0, kMagicLen, kMagic1) != 0) {
     throw Error(ErrorCode::storage, "snapshot: not an acm snapshot (bad magic)");
+  }
   SnapCase c;
   try {
-    std::istringstream in(data.substr(kMagicLen));
-    boost::archive::binary_iarchive ar(in, boost::archive::no_header);
+    std::istringstream in(data.substr(start));
+    BoundedArchive ar(in, data.size() - start);
     ar >> c;
   } catch (const std::exception& e) {
     throw Error(ErrorCode::storage, fmt::format("snapshot: cannot be read: {}", e.what()));
@@ -209,7 +295,7 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
     s.owner = c.owner;
     s.file = Json::parse(c.file);
     s.priority = c.priority;
-    s.status = static_cast<CaseStatus>(c.status);
+    s.status = checked_enum<CaseStatus>(c.status, static_cast<int>(CaseStatus::closed), "case status");
     for (auto& p : c.participants) s.participants.push_back(Participant{p.actor, p.roles});
     for (auto& a : c.assets) {
       Asset asset;
@@ -235,8 +321,8 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
       g.spec.milestones = sg.milestones;
       g.spec.required = sg.required;
       g.spec.decision = sg.decision;
-      g.status = static_cast<GoalStatus>(sg.status);
-      g.timing = static_cast<Timing>(sg.timing);
+      g.status = checked_enum<GoalStatus>(sg.status, static_cast<int>(GoalStatus::cancelled), "goal status");
+      g.timing = checked_enum<Timing>(sg.timing, static_cast<int>(Timing::overdue), "timing");
       g.deadline = tp(sg.deadline);
       g.achieved_at = tp(sg.achieved_at);
       if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion);
@@ -268,7 +354,7 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
       it.goal = si.goal;
       it.assignee = si.assignee;
       it.params = Json::parse(si.params);
-      it.state = static_cast<ItemState>(si.state);
+      it.state = checked_enum<ItemState>(si.state, static_cast<int>(ItemState::failed), "item state");
       it.repetition = si.repetition;
       it.required = si.required;
       it.overdue = si.overdue;
@@ -279,8 +365,8 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
       it.timer_at = tp(si.timer_at);
       it.entry_flags = si.entry_flags;
       it.exit_flags = si.exit_flags;
-      if (it.entry_flags.size() != it.def->entry.size() || it.exit_flags.size() != it.def->exit.size())
-        throw Error(ErrorCode::storage, fmt::format("snapshot: sentry flags of {} do not match its definition", it.id));
+      check_flags(it.entry_flags, it.def->entry, it.id);
+      check_flags(it.exit_flags, it.def->exit, it.id);
       s.items.push_back(std::move(it));
     }
     s.counters = c.counters;
@@ -299,8 +385,9 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
         p.id = x.at("id").get<std::string>();
         p.what = x.at("what").get<std::string>();
         p.due = TimePoint{Duration{x.at("due").get<std::int64_t>()}};
-        p.status = static_cast<PromiseStatus>(x.at("status").get<int>());
-        p.timing = static_cast<Timing>(x.at("timing").get<int>());
+        p.status = checked_enum<PromiseStatus>(x.at("status").get<int>(), static_cast<int>(PromiseStatus::cancelled),
+                                               "promise status");
+        p.timing = checked_enum<Timing>(x.at("timing").get<int>(), static_cast<int>(Timing::overdue), "timing");
         p.expected = tp(x.at("expected").get<std::int64_t>());
         s.promises.push_back(std::move(p));
       }

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // store/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
 //
-// Format: the bytes "ACMSNAP1", then a Boost.Serialization binary archive (no header) of
-// SnapCase (class version 1). Definitions are referenced by (fragment id, version, item id);
-// ad-hoc task definitions are stored as their JSON spec; JSON values as text. A snapshot that
-// cannot be read (other architecture, damaged, unknown version) is ignored and the case is
-// rebuilt from its full event log, so a snapshot is only ever an optimisation.
+// Format: the bytes "ACMSNAP2", the CRC-32 of the rest (4 bytes, little-endian), then a
+// Boost.Serialization binary archive (no header) of SnapCase (class version 2). "ACMSNAP1"
+// snapshots (no checksum) are still read. Every size in the archive is bounded by the blob's
+// length and every enum value and sentry-flag shape is checked. Definitions are referenced by
+// (fragment id, version, item id); ad-hoc task definitions are stored as their JSON spec; JSON
+// values as text. A snapshot that cannot be read (other architecture, damaged, unknown
+// version) is ignored and the case is rebuilt from its full event log, so a snapshot is only
+// ever an optimisation.
 #pragma once
 
 #include "runtime/compiled.hpp"

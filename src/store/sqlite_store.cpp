@@ -251,16 +251,35 @@ std::uint32_t big_endian32(const unsigned char* p) {
 
 class LockFile {
  public:
-  LockFile(std::string lock_path, const std::string& db_path) : path_(std::move(lock_path)) {
+  /// Takes the lock, unless `read_only` (then nothing is created). With `fallback`, a directory
+  /// that cannot be written (EACCES, EROFS) sets `read_only` instead of failing; `why` says so.
+  LockFile(std::string lock_path, const std::string& db_path, bool& read_only, bool fallback, std::string& why)
+      : path_(std::move(lock_path)) {
+    if (read_only) return;
     // The holder removes the file when it closes, so a lock taken on a file that was unlinked in
     // the meantime is worthless: check that the path still names the locked file, else retry.
     for (int attempt = 0; attempt < 100; ++attempt) {
-      int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      // Never through a symbolic link, owner-only, and only a regular file with one name: a
+      // link planted at the lock path must not make acm truncate and write what it points to.
+      int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
       if (fd < 0) {
         int err = errno;
         if (err == ENOENT || err == ENOTDIR) bad_file(db_path, "the directory does not exist", std::strerror(err));
+        if (err == ELOOP)
+          bad_file(db_path, fmt::format("the lock file {} is a symbolic link: refused (remove it)", path_));
+        if (fallback && (err == EACCES || err == EROFS || err == EPERM)) {
+          why = fmt::format("its directory is not writable (lock file {}: {})", path_, std::strerror(err));
+          read_only = true;
+          return;
+        }
         bad_file(db_path, fmt::format("cannot create the lock file {} (is the directory writable?)", path_),
                  std::strerror(err));
+      }
+      struct stat opened {};
+      if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode) || opened.st_nlink > 1) {
+        ::close(fd);
+        bad_file(db_path,
+                 fmt::format("the lock file {} is not a regular file with a single name: refused (remove it)", path_));
       }
       if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
@@ -288,6 +307,7 @@ class LockFile {
     bad_file(db_path, fmt::format("cannot lock {}", path_), "the lock file keeps being replaced");
   }
   ~LockFile() {
+    if (fd_ < 0) return;      // read-only: no lock taken
     ::unlink(path_.c_str());  // while still holding the lock (see the constructor)
     ::close(fd_);
   }
@@ -672,10 +692,15 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const SqliteOptions& options)
       : path_(canonical_path(options.path)),
-        lock_(path_ + ".lock", path_),
+        read_only_(options.read_only),
+        lock_(path_ + ".lock", path_, read_only_, options.read_only_fallback, read_only_why_),
         durability_(options.durability),
         window_(options.group_window),
         max_batch_(std::max<std::size_t>(1, options.max_batch)) {
+    if (read_only_) {
+      open_read_only();
+      return;
+    }
     check_file(path_);  // refuses a bad file before anything is written
     writer_ = std::make_unique<Database>(path_, Database::Access::read_write);
     writer_->busy_timeout(kBusyTimeout);
@@ -754,6 +779,7 @@ class SqliteStore final : public Store {
   /// One write op for the whole group: the writer takes it into one transaction (with whatever
   /// else is queued), each commit in its own savepoint.
   std::unique_ptr<PendingBatch> submit_batch(std::vector<Commit> commits) override {
+    if (read_only_) refuse_write();
     auto batch = std::make_unique<QueuedBatch>(std::move(commits));
     if (batch->empty()) {
       batch->op().done.set_value();
@@ -1225,6 +1251,7 @@ class SqliteStore final : public Store {
 
   /// Runs one write op: at once (full durability) or through the writer thread (group).
   void run_write(WriteOp& op) {
+    if (read_only_) refuse_write();
     if (durability_ == Durability::full) {
       std::lock_guard lk(write_mutex_);
       WriteOp* one[] = {&op};
@@ -1640,7 +1667,7 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Database> open_reader() {
-    auto db = std::make_unique<Database>(path_, Database::Access::read_only);
+    auto db = std::make_unique<Database>(path_, reader_access_);
     db->busy_timeout(kBusyTimeout);
     db->exec("PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;");
     return db;
@@ -1717,7 +1744,8 @@ class SqliteStore final : public Store {
     e.time = from_ms(s.column_int64(first + 1));
     e.actor = s.column_text(first + 2);
     e.kind = s.column_text(first + 3);
-    e.payload = parse_json(s.column_view(first + 4), path_, "event payload");
+    e.payload =
+        parse_json(s.column_view(first + 4), path_, fmt::format("payload of event {} of case '{}'", e.seq, case_id));
     return e;
   }
 
@@ -1731,6 +1759,41 @@ class SqliteStore final : public Store {
     return r;
   }
 
+  /// Read-only: no lock, no writer, no migration; the file must be a store of this schema.
+  void open_read_only() {
+    if (read_only_why_.empty()) read_only_why_ = "it was opened read-only";
+    std::error_code ec;
+    if (!fs::exists(path_, ec) || size_or_zero(path_) == 0)
+      bad_file(path_, "no acm store to open read-only", read_only_why_);
+    // Readers need the -shm file of a WAL-mode file; where it cannot be created (a read-only
+    // directory) they read the file as immutable (no writer can be adding to it there).
+    const bool shm = fs::exists(path_ + "-shm", ec);
+    reader_access_ = Database::Access::read_only;
+    try {
+      if (check_file(path_) != FileState::store) bad_file(path_, "no acm store to open read-only", read_only_why_);
+      auto probe = open_reader();
+      probe->query_int64("SELECT count(*) FROM meta");
+    } catch (const Error&) {
+      if (!shm) fs::remove(path_ + "-shm", ec);
+      reader_access_ = Database::Access::immutable;
+      if (check_file(path_) != FileState::store) bad_file(path_, "no acm store to open read-only", read_only_why_);
+    }
+    auto probe = open_reader();
+    const auto version = probe->query_int64("PRAGMA user_version");
+    if (version != kSchemaVersion)
+      bad_file(
+          path_,
+          fmt::format("schema version {} needs migrating to {}: open it once for writing", version, kSchemaVersion),
+          read_only_why_);
+  }
+
+  [[noreturn]] void refuse_write() const {
+    throw Error(ErrorCode::invalid_state,
+                sql::message(path_, "the store is open read-only, for queries", read_only_why_));
+  }
+
+  bool read_only() const override { return read_only_; }
+
   static std::string canonical_path(const std::string& path) {
     if (path.empty()) throw Error(ErrorCode::invalid_argument, "the store path is empty");
     std::error_code ec;
@@ -1741,6 +1804,9 @@ class SqliteStore final : public Store {
 
   // Declaration order matters: the lock is taken first and released last.
   const std::string path_;
+  bool read_only_ = false;
+  std::string read_only_why_;
+  Database::Access reader_access_ = Database::Access::read_only;
   LockFile lock_;
   const Durability durability_;
   const std::chrono::microseconds window_;

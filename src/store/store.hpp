@@ -214,6 +214,8 @@ class Store {
   /// Whether the store writes payloads as JSON text (then the engine fills Commit::payloads on
   /// the committing thread, so that the store's single writer need not).
   virtual bool wants_payload_text() const { return false; }
+  /// True if the store was opened for queries only (every write fails with invalid_state).
+  virtual bool read_only() const { return false; }
   /// Events with seq >= from, in order.
   virtual std::vector<Event> load_events(const std::string& id, std::uint64_t from) = 0;
   virtual std::optional<CaseRecord> case_record(const std::string& id) = 0;
@@ -274,6 +276,11 @@ struct SqliteOptions {
   /// Longest a group-commit batch waits for more commits after the first one arrives.
   std::chrono::microseconds group_window{200};
   std::size_t max_batch = 1024;
+  /// For queries only: no lock file, nothing written (writes fail with Error(invalid_state)).
+  bool read_only = false;
+  /// When the lock file cannot be created because the directory is not writable, open
+  /// read-only instead of failing.
+  bool read_only_fallback = false;
 };
 
 /// Opens (creating if missing) an acm store file. Throws Error(storage) naming the problem for
