@@ -4,6 +4,8 @@
 #include "cli.hpp"
 #include "demo.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -22,17 +24,10 @@ Json read_json_file(const std::string& path) {
   return parse_json(text, path);
 }
 
-Json work_item_json(const WorkItem& w) {
-  Json j = {{"case", w.case_id},      {"item", w.item_id}, {"name", w.name},     {"state", to_string(w.state)},
-            {"assignee", w.assignee}, {"role", w.role},    {"skills", w.skills}, {"priority", w.priority}};
-  j["due"] = w.due ? Json(format_time(*w.due)) : Json(nullptr);
-  return j;
-}
-
 void print_queue(const std::vector<WorkItem>& items, bool json) {
   if (json) {
     Json out = Json::array();
-    for (const WorkItem& w : items) out.push_back(work_item_json(w));
+    for (const WorkItem& w : items) out.push_back(to_json(w));
     print_json(out);
     return;
   }
@@ -47,9 +42,8 @@ void print_queue(const std::vector<WorkItem>& items, bool json) {
 /// Prints what a command did: its events (text) or {"case", "version", "events"} (JSON).
 void print_result(Context& ctx, const std::string& case_id, const CommandResult& r, Json extra = Json::object()) {
   if (ctx.json()) {
-    Json out = {{"case", case_id}, {"version", r.version}, {"events", Json::array()}};
-    for (const Event& e : r.events) out["events"].push_back(to_json(e));
-    if (!r.created.empty()) out["created"] = r.created;
+    Json out = to_json(r);  // docs/json.md, plus the case it ran on
+    out["case"] = case_id;
     out.update(extra);
     print_json(out);
     return;
@@ -259,16 +253,7 @@ void add_planning(CLI::App& app, Context& ctx) {
     const auto offers = ctx.engine().applicable_fragments(frag_case);
     if (ctx.json()) {
       Json out = Json::array();
-      for (const FragmentOffer& o : offers) {
-        Json params = Json::array();
-        for (const Parameter& p : o.parameters)
-          params.push_back({{"name", p.name}, {"type", p.type}, {"required", p.required}});
-        out.push_back({{"fragment", o.fragment},
-                       {"version", o.version},
-                       {"name", o.name},
-                       {"description", o.description},
-                       {"parameters", params}});
-      }
+      for (const FragmentOffer& o : offers) out.push_back(to_json(o));
       print_json(out);
       return 0;
     }

@@ -9,7 +9,10 @@
 
 #include <acm/calendar.hpp>
 #include <acm/eventlog.hpp>
+#include <acm/intake.hpp>
 #include <acm/learn.hpp>
+#include <acm/routing.hpp>
+#include <acm/to_json.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +65,18 @@ struct acm_task_result {
 
 struct acm_learner {
   acm::learn::Learner learner;
+};
+
+struct acm_intake {
+  std::unique_ptr<acm::helpdesk::Intake> intake;
+};
+
+struct acm_router {
+  std::unique_ptr<acm::helpdesk::Router> router;
+};
+
+struct acm_lookup_result {
+  Json attributes;  // null: unknown
 };
 
 namespace {
@@ -347,14 +362,107 @@ acm::Asset asset(const Json& j) {
 }
 
 acm::QueueFilter queue_filter(const Json& j) {
-  Reader r(j, "queue filter", {"assignee", "roles", "overdue_at", "limit", "offset"});
+  Reader r(j, "queue filter", {"assignee", "roles", "skills", "overdue_at", "limit", "offset"});
   acm::QueueFilter f;
   f.assignee = r.str("assignee");
   f.roles = r.strings("roles");
+  if (r.has("skills") && !r.at("skills").is_null()) f.skills = r.strings("skills");
   f.overdue_at = r.time("overdue_at");
   f.limit = static_cast<std::size_t>(r.integer("limit", 50, 0, std::numeric_limits<long long>::max()));
   f.offset = static_cast<std::size_t>(r.integer("offset", 0, 0, std::numeric_limits<long long>::max()));
   return f;
+}
+
+acm::CaseStatus case_status(const std::string& name) {
+  for (acm::CaseStatus s : {acm::CaseStatus::active, acm::CaseStatus::suspended, acm::CaseStatus::completed,
+                            acm::CaseStatus::terminated, acm::CaseStatus::closed})
+    if (acm::to_string(s) == name) return s;
+  invalid("case query: unknown status '" + name + "' (active, suspended, completed, terminated, closed)");
+}
+
+acm::CaseQuery case_query(const Json& j) {
+  Reader r(j, "case query", {"status", "owner", "customer", "limit", "offset"});
+  acm::CaseQuery q;
+  if (r.has("status") && r.at("status").is_string())
+    q.statuses.push_back(case_status(r.str("status")));
+  else
+    for (const std::string& st : r.strings("status")) q.statuses.push_back(case_status(st));
+  q.owner = r.str("owner");
+  q.customer = r.str("customer");
+  q.limit = static_cast<std::size_t>(r.integer("limit", 50, 0, 10000));
+  q.offset = static_cast<std::size_t>(r.integer("offset", 0, 0, std::numeric_limits<long long>::max()));
+  return q;
+}
+
+// ---- help desk: intake and routing options -----------------------------------------------
+
+acm::Actor actor_of(const Json& j, const std::string& what) {
+  Reader r(j, what, {"id", "roles"});
+  acm::Actor a;
+  a.id = r.str("id");
+  if (a.id.empty()) invalid(what + ": 'id' is required");
+  a.roles = r.strings("roles");
+  return a;
+}
+
+acm::helpdesk::IntakeOptions intake_options(const Json& j) {
+  Reader r(j, "intake options", {"actor", "signal_name", "max_correlated_cases", "limits"});
+  acm::helpdesk::IntakeOptions o;
+  if (r.has("actor")) o.actor = actor_of(r.at("actor"), "intake options: actor");
+  if (r.has("signal_name")) o.signal_name = r.str("signal_name");
+  o.max_correlated_cases =
+      static_cast<std::size_t>(r.integer("max_correlated_cases", 50, 1, std::numeric_limits<int>::max()));
+  if (r.has("limits")) {
+    Reader l(r.at("limits"), "intake options: limits",
+             {"max_text_bytes", "max_metadata_bytes", "max_id_bytes", "max_channel_bytes", "max_document_bytes"});
+    constexpr long long kMax = std::numeric_limits<std::int32_t>::max();
+    auto& lim = o.limits;
+    lim.max_text_bytes =
+        static_cast<std::size_t>(l.integer("max_text_bytes", static_cast<long long>(lim.max_text_bytes), 1, kMax));
+    lim.max_metadata_bytes = static_cast<std::size_t>(
+        l.integer("max_metadata_bytes", static_cast<long long>(lim.max_metadata_bytes), 1, kMax));
+    lim.max_id_bytes =
+        static_cast<std::size_t>(l.integer("max_id_bytes", static_cast<long long>(lim.max_id_bytes), 1, kMax));
+    lim.max_channel_bytes = static_cast<std::size_t>(
+        l.integer("max_channel_bytes", static_cast<long long>(lim.max_channel_bytes), 1, kMax));
+    lim.max_document_bytes = static_cast<std::size_t>(
+        l.integer("max_document_bytes", static_cast<long long>(lim.max_document_bytes), 1, kMax));
+  }
+  return o;
+}
+
+acm::helpdesk::RoutingOptions routing_options(const Json& j) {
+  Reader r(j, "router options", {"weights", "prior_completions", "actor", "learn_online", "auto_assign_on_activation"});
+  acm::helpdesk::RoutingOptions o;
+  if (r.has("weights")) {
+    Reader w(r.at("weights"), "router options: weights", {"skill", "load", "availability", "performance"});
+    o.weights.skill = w.number("skill", o.weights.skill);
+    o.weights.load = w.number("load", o.weights.load);
+    o.weights.availability = w.number("availability", o.weights.availability);
+    o.weights.performance = w.number("performance", o.weights.performance);
+  }
+  o.prior_completions = r.number("prior_completions", o.prior_completions);
+  if (r.has("actor")) o.actor = actor_of(r.at("actor"), "router options: actor");
+  o.learn_online = r.boolean("learn_online", o.learn_online);
+  o.auto_assign_on_activation = r.boolean("auto_assign_on_activation", o.auto_assign_on_activation);
+  return o;
+}
+
+std::vector<acm::helpdesk::Agent> roster_of(const Json& j) {
+  if (!j.is_array()) invalid("roster must be a JSON array of agents");
+  std::vector<acm::helpdesk::Agent> out;
+  for (const Json& a : j) out.push_back(acm::helpdesk::agent_from_json(a));
+  return out;
+}
+
+acm::helpdesk::Intake& intake_of(acm_intake* i) {
+  if (!i || !i->intake) invalid("intake is NULL");
+  return *i->intake;
+}
+
+acm::helpdesk::Router& router_of(acm_router* r) {
+  if (!r || !r->router) invalid("router is NULL");
+  return *r->router;
 }
 
 // ---- learning: traces, options and mappings -------------------------------------------------
@@ -531,15 +639,6 @@ Json evidence_json(const std::vector<acm::learn::Evidence>& ev) {
 Json time_json(TimePoint t) { return acm::format_time(t); }
 Json duration_json(Duration d) { return acm::format_duration(d); }
 
-Json template_info_json(const acm::TemplateInfo& t) {
-  return Json{{"name", t.name},
-              {"version", t.version},
-              {"kind", t.kind},
-              {"created_at", time_json(t.created_at)},
-              {"created_at_ms", to_ms(t.created_at)},
-              {"meta", t.meta}};
-}
-
 acm::learn::Learner& learner_of(acm_learner* l) {
   if (!l) invalid("learner is NULL");
   return l->learner;
@@ -549,47 +648,6 @@ acm::learn::Learner& learner_of(acm_learner* l) {
 void give(acm_learner** out, acm::learn::Learner&& l) { *out = new acm_learner{std::move(l)}; }
 
 // ---- JSON results -----------------------------------------------------------------------
-
-Json result_json(const acm::CommandResult& r) {
-  Json events = Json::array();
-  for (const auto& e : r.events) events.push_back(acm::to_json(e));
-  return Json{{"version", r.version}, {"events", std::move(events)}, {"created", r.created}};
-}
-
-Json work_item_json(const acm::WorkItem& w) {
-  return Json{{"case", w.case_id},
-              {"item", w.item_id},
-              {"name", w.name},
-              {"state", acm::to_string(w.state)},
-              {"assignee", w.assignee},
-              {"role", w.role},
-              {"skills", w.skills},
-              {"due", w.due ? Json(acm::format_time(*w.due)) : Json()},
-              {"due_ms", w.due ? Json(to_ms(*w.due)) : Json()},
-              {"priority", w.priority}};
-}
-
-Json offer_json(const acm::FragmentOffer& o) {
-  Json params = Json::array();
-  for (const auto& p : o.parameters)
-    params.push_back({{"name", p.name},
-                      {"type", p.type},
-                      {"required", p.required},
-                      {"default", p.default_value},
-                      {"description", p.description}});
-  return Json{{"fragment", o.fragment},
-              {"version", o.version},
-              {"name", o.name},
-              {"description", o.description},
-              {"parameters", std::move(params)}};
-}
-
-Json task_context_json(const acm::TaskContext& c) {
-  return Json{{"case", c.case_id},    {"item", c.item_id},
-              {"handler", c.handler}, {"input", c.input},
-              {"case_file", c.case_file}, {"now", acm::format_time(c.now)},
-              {"now_ms", to_ms(c.now)}};
-}
 
 /// The common shape of a command on a case: checks the arguments, runs `f(engine, request,
 /// case_id)` and hands back its CommandResult as JSON.
@@ -602,7 +660,7 @@ acm_status command(acm_engine* e, const acm_request* by, const char* case_id, ch
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
     acm::CommandResult cr = f(engine, r, id);
-    if (result) *result = dup(dump(result_json(cr)));
+    if (result) *result = dup(dump(acm::to_json(cr)));
   });
 }
 
@@ -889,7 +947,7 @@ acm_status acm_engine_register_handler(acm_engine* engine, const char* name, acm
     if (!handler) invalid("handler is NULL");
     e.register_handler(text(name, "name"), [handler, user_data](const acm::TaskContext& context) {
       acm_task_result r;
-      std::string context_json = dump(task_context_json(context));
+      std::string context_json = dump(acm::to_json(context));
       handler(user_data, context_json.c_str(), &r);
       acm::TaskResult out;
       out.ok = r.ok;
@@ -941,6 +999,14 @@ acm_status acm_fragment_list(acm_engine* engine, char** fragments_json, char** e
   return query(engine, fragments_json, error, [&](acm::Engine& e) {
     Json out = Json::array();
     for (const auto& f : e.list_fragments()) out.push_back(acm::to_json(f));
+    return out;
+  });
+}
+
+acm_status acm_case_type_list(acm_engine* engine, char** case_types_json, char** error) {
+  return query(engine, case_types_json, error, [&](acm::Engine& e) {
+    Json out = Json::array();
+    for (const auto& t : e.list_case_types()) out.push_back(acm::to_json(t));
     return out;
   });
 }
@@ -1202,7 +1268,7 @@ acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request
     std::string id = text(case_id, "case_id");
     Json out = Json::array();
     for (const auto& o : by ? e.applicable_fragments(request(by), id) : e.applicable_fragments(id))
-      out.push_back(offer_json(o));
+      out.push_back(acm::to_json(o));
     return out;
   });
 }
@@ -1291,8 +1357,185 @@ acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** it
   return query(engine, items_json, error, [&](acm::Engine& e) {
     acm::QueueFilter filter = filter_json ? queue_filter(parse(filter_json, "queue filter")) : acm::QueueFilter{};
     Json out = Json::array();
-    for (const auto& w : e.queue(filter)) out.push_back(work_item_json(w));
+    for (const auto& w : e.queue(filter)) out.push_back(acm::to_json(w));
     return out;
+  });
+}
+
+acm_status acm_queue_page(acm_engine* engine, const char* filter_json, char** page_json, char** error) {
+  return query(engine, page_json, error, [&](acm::Engine& e) {
+    acm::QueueFilter filter = filter_json ? queue_filter(parse(filter_json, "queue filter")) : acm::QueueFilter{};
+    return acm::to_json(e.queue_page(filter));
+  });
+}
+
+acm_status acm_case_find(acm_engine* engine, const char* query_json, char** page_json, char** error) {
+  return query(engine, page_json, error, [&](acm::Engine& e) {
+    acm::CaseQuery q = query_json ? case_query(parse(query_json, "case query")) : acm::CaseQuery{};
+    return acm::to_json(e.find_cases(q));
+  });
+}
+
+// ---- help desk: intake and routing -------------------------------------------------------
+
+acm_status acm_lookup_result_set(acm_lookup_result* result, const char* attributes_json, char** error) {
+  return guard(error, [&] {
+    if (!result) invalid("result is NULL");
+    Json j = parse(attributes_json, "customer attributes");
+    if (!j.is_object() && !j.is_null()) invalid("customer attributes must be a JSON object or null");
+    result->attributes = std::move(j);
+  });
+}
+
+acm_status acm_intake_create(acm_engine* engine, const char* rules_json, const char* options_json,
+                             acm_customer_lookup_fn lookup, void* user_data, acm_intake** out, char** error) {
+  if (!out) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  return guard(error, [&] {
+    acm::Engine& e = engine_of(engine);
+    auto rules = acm::helpdesk::IntakeRules::from_json(parse(rules_json, "intake rules"));
+    acm::helpdesk::IntakeOptions o =
+        options_json ? intake_options(parse(options_json, "intake options")) : acm::helpdesk::IntakeOptions{};
+    if (lookup)
+      o.customer_lookup = [lookup, user_data](const std::string& customer) {
+        acm_lookup_result r;
+        lookup(user_data, customer.c_str(), &r);
+        return r.attributes;
+      };
+    auto handle = std::make_unique<acm_intake>();
+    handle->intake = std::make_unique<acm::helpdesk::Intake>(e, std::move(rules), std::move(o));
+    *out = handle.release();
+  });
+}
+
+acm_status acm_intake_destroy(acm_intake* intake) {
+  delete intake;
+  return ACM_OK;
+}
+
+acm_status acm_intake_set_rules(acm_intake* intake, const char* rules_json, char** error) {
+  return guard(error, [&] {
+    auto& i = intake_of(intake);
+    i.set_rules(acm::helpdesk::IntakeRules::from_json(parse(rules_json, "intake rules")));
+  });
+}
+
+acm_status acm_intake_process(acm_intake* intake, const char* event_json, char** decision_json, char** error) {
+  if (!decision_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *decision_json = nullptr;
+  return guard(error, [&] {
+    auto& i = intake_of(intake);
+    Json event = parse(event_json, "channel event");
+    std::string out = dump(acm::helpdesk::to_json(i.process(event)));
+    *decision_json = dup(out);
+  });
+}
+
+acm_status acm_intake_log_list(acm_engine* engine, size_t limit, uint64_t after, char** entries_json, char** error) {
+  return query(engine, entries_json, error, [&](acm::Engine& e) {
+    if (limit > 10000) invalid("an intake log page holds at most 10000 entries");
+    Json out = Json::array();
+    for (const auto& entry : e.intake_log(limit, after)) out.push_back(acm::to_json(entry));
+    return out;
+  });
+}
+
+acm_status acm_intake_log_of(acm_engine* engine, const char* event_id, char** entries_json, char** error) {
+  return query(engine, entries_json, error, [&](acm::Engine& e) {
+    Json out = Json::array();
+    for (const auto& entry : e.intake_log_of(text(event_id, "event_id"))) out.push_back(acm::to_json(entry));
+    return out;
+  });
+}
+
+acm_status acm_case_open_of(acm_engine* engine, const char* customer, size_t limit, char** ids_json, char** error) {
+  return query(engine, ids_json, error,
+               [&](acm::Engine& e) { return Json(e.open_cases_of(text(customer, "customer"), limit)); });
+}
+
+acm_status acm_router_create(acm_engine* engine, const char* roster_json, const char* options_json, acm_router** out,
+                             char** error) {
+  if (!out) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *out = nullptr;
+  return guard(error, [&] {
+    acm::Engine& e = engine_of(engine);
+    auto roster = roster_of(parse(roster_json, "roster"));
+    auto o = options_json ? routing_options(parse(options_json, "router options")) : acm::helpdesk::RoutingOptions{};
+    auto handle = std::make_unique<acm_router>();
+    handle->router = std::make_unique<acm::helpdesk::Router>(e, std::move(roster), std::move(o));
+    *out = handle.release();
+  });
+}
+
+acm_status acm_router_destroy(acm_router* router) {
+  delete router;
+  return ACM_OK;
+}
+
+acm_status acm_router_set_roster(acm_router* router, const char* roster_json, char** error) {
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    r.set_roster(roster_of(parse(roster_json, "roster")));
+  });
+}
+
+acm_status acm_router_upsert_agent(acm_router* router, const char* agent_json, char** error) {
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    r.upsert_agent(acm::helpdesk::agent_from_json(parse(agent_json, "agent")));
+  });
+}
+
+acm_status acm_router_suggest(acm_router* router, const char* case_id, const char* item_id, size_t limit,
+                              bool include_excluded, char** suggestions_json, char** error) {
+  if (!suggestions_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *suggestions_json = nullptr;
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    Json out = Json::array();
+    for (const auto& s : r.suggest(text(case_id, "case_id"), text(item_id, "item_id"), limit, include_excluded))
+      out.push_back(acm::helpdesk::to_json(s));
+    *suggestions_json = dup(dump(out));
+  });
+}
+
+acm_status acm_router_auto_assign(acm_router* router, const char* case_id, const char* item_id, char** agent,
+                                  char** error) {
+  if (!agent) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *agent = nullptr;
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    auto who = r.auto_assign(text(case_id, "case_id"), text(item_id, "item_id"));
+    if (who) *agent = dup(*who);
+  });
+}
+
+acm_status acm_router_learn_from_cases(acm_router* router, const char* const* case_ids, size_t count, size_t* learned,
+                                       char** error) {
+  if (learned) *learned = 0;
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    std::size_t n = r.learn_from_cases(text_list(case_ids, count, "case_ids"));
+    if (learned) *learned = n;
+  });
+}
+
+acm_status acm_router_record_completion(acm_router* router, const char* agent, const char* task_kind, int64_t took_ms,
+                                        char** error) {
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    if (took_ms < 0) invalid("took_ms must not be negative");
+    r.record_completion(text(agent, "agent"), text(task_kind, "task_kind"), Duration(took_ms));
+  });
+}
+
+acm_status acm_router_performance(acm_router* router, const char* agent, const char* task_kind, char** record_json,
+                                  char** error) {
+  if (!record_json) return fail(error, ACM_INVALID_ARGUMENT, "output pointer is NULL");
+  *record_json = nullptr;
+  return guard(error, [&] {
+    auto& r = router_of(router);
+    *record_json = dup(dump(acm::helpdesk::to_json(r.performance(text(agent, "agent"), text(task_kind, "task_kind")))));
   });
 }
 
@@ -1319,7 +1562,7 @@ acm_status acm_template_get(acm_engine* engine, const char* name, int version, c
   *size = 0;
   return guard(error, [&] {
     auto [info, bytes] = engine_of(engine).get_template(text(name, "name"), version);
-    char* i = dup(dump(template_info_json(info)));
+    char* i = dup(dump(acm::to_json(info)));
     char* b = static_cast<char*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
     if (!b) {
       std::free(i);
@@ -1335,7 +1578,7 @@ acm_status acm_template_get(acm_engine* engine, const char* name, int version, c
 acm_status acm_template_list(acm_engine* engine, char** templates_json, char** error) {
   return query(engine, templates_json, error, [&](acm::Engine& e) {
     Json out = Json::array();
-    for (const auto& t : e.list_templates()) out.push_back(template_info_json(t));
+    for (const auto& t : e.list_templates()) out.push_back(acm::to_json(t));
     return out;
   });
 }

@@ -151,6 +151,20 @@ struct WorkItem {
   std::vector<std::string> skills;
   std::optional<TimePoint> due;
   int priority = 0;  ///< the case's priority
+  // What an inbox shows about the case, kept in the read model (no call per row):
+  std::string case_title;
+  std::string customer;  ///< the case's customer ("" = none)
+  /// The goal whose clock the item runs against: the goal it serves, else the case's open goal
+  /// with the earliest deadline ("" = none).
+  std::string goal;
+  std::optional<TimePoint> goal_deadline;  ///< that goal's deadline (none: no deadline)
+  Timing goal_timing = Timing::on_track;   ///< that goal's timing (on_track without a goal)
+};
+
+/// A page of the work queue and how many items the whole filter matches.
+struct QueuePage {
+  std::vector<WorkItem> items;
+  std::uint64_t total = 0;  ///< items matching the filter, ignoring limit and offset
 };
 
 /// A work-queue query, answered from an index without loading cases. Ordered by priority
@@ -165,6 +179,38 @@ struct QueueFilter {
   std::optional<TimePoint> overdue_at;  ///< only items due before this time
   std::size_t limit = 50;
   std::size_t offset = 0;
+};
+
+/// A case search, answered from indexes of the store (status, owner, customer) without loading
+/// cases. Results are newest first (reverse creation order).
+struct CaseQuery {
+  std::vector<CaseStatus> statuses;  ///< cases in any of these statuses (empty: any status)
+  std::string owner;                 ///< "" = any owner
+  std::string customer;              ///< "" = any customer (or none)
+  std::size_t limit = 50;            ///< at most 10000
+  std::size_t offset = 0;
+};
+
+/// One case found by find_cases: the case row, without goals, plan or file.
+struct CaseSummary {
+  std::string id;
+  std::string type;
+  int type_version = 0;
+  std::string title;
+  CaseStatus status = CaseStatus::active;
+  std::string owner;
+  std::string customer;
+  int priority = 0;
+  std::uint64_t version = 0;
+  TimePoint created_at{};
+  TimePoint updated_at{};                  ///< time of the last command
+  std::optional<TimePoint> next_deadline;  ///< earliest open goal or task deadline
+};
+
+/// A page of a case search and how many cases the whole query matches.
+struct CasePage {
+  std::vector<CaseSummary> cases;
+  std::uint64_t total = 0;
 };
 
 /// Arguments of create_case.
@@ -295,6 +341,8 @@ class Engine {
   CaseTypeDef get_case_type(const std::string& id, int version = 0) const;
   /// Latest version of every registered fragment.
   std::vector<FragmentDef> list_fragments() const;
+  /// Latest version of every registered case type, by id.
+  std::vector<CaseTypeDef> list_case_types() const;
 
   // ---- cases --------------------------------------------------------------------------
   /// Creates a case (default goals and initial fragments of its type included). Returns its id.
@@ -308,8 +356,13 @@ class Engine {
   CaseInfo get_case(const Request& by, const std::string& case_id) const;
   /// Ids of cases in creation order, after `after` ("" = from the first), at most `limit`.
   std::vector<std::string> list_cases(std::size_t limit = SIZE_MAX, const std::string& after = {}) const;
-  /// Work queue page (see QueueFilter).
+  /// Work queue page (see QueueFilter). Errors: invalid_argument (limit above 10000).
   std::vector<WorkItem> queue(const QueueFilter& filter) const;
+  /// The same page and the number of items the filter matches in all (an index count).
+  QueuePage queue_page(const QueueFilter& filter) const;
+  /// Cases by status, owner and customer (see CaseQuery), with the total number of matches.
+  /// Host-trusted, like the other queries. Errors: invalid_argument (limit above 10000).
+  CasePage find_cases(const CaseQuery& query) const;
   /// Diagnostics: the complete internal state of a case (every field, sentry flags included)
   /// as canonical JSON; with `from_history`, the state rebuilt by folding the case's history
   /// alone. The two are equal for every case: the state is the fold of its events.

@@ -76,6 +76,10 @@ class HoldGuard {
 
 std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
   std::vector<store::WorkItemRecord> out;
+  // The case's pressing goal: the open goal with the earliest deadline (for items serving none).
+  const runtime::Goal* pressing = nullptr;
+  for (const auto& g : s.goals)
+    if (g.status == GoalStatus::open && g.deadline && (!pressing || *g.deadline < *pressing->deadline)) pressing = &g;
   for (const auto& it : s.items) {
     if (it.def->def.kind != ItemKind::human_task) continue;
     if (it.state != ItemState::enabled && it.state != ItemState::active && it.state != ItemState::suspended) continue;
@@ -90,6 +94,14 @@ std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
     w.skills = it.def->def.skills;
     w.due = it.due;
     w.priority = s.priority;
+    w.case_title = s.title;
+    w.customer = s.subject.customer;
+    const runtime::Goal* g = it.goal.empty() ? pressing : s.find_goal(it.goal);
+    if (g) {
+      w.goal = g->spec.id;
+      w.goal_deadline = g->deadline;
+      w.goal_timing = std::string(to_string(g->timing));
+    }
     out.push_back(std::move(w));
   }
   return out;
@@ -105,6 +117,7 @@ store::CaseRecord record_of(const CaseState& s, TimePoint now) {
   r.owner = s.owner;
   r.priority = s.priority;
   r.customer = s.subject.customer;
+  r.title = s.title;
   r.next_due = Decider::next_due(s);
   auto consider = [&](const std::optional<TimePoint>& t) {
     if (t && (!r.next_deadline || *t < *r.next_deadline)) r.next_deadline = t;
@@ -180,6 +193,12 @@ struct Engine::Impl final : ManualClock::Listener {
       store = store::open_sqlite(so);
     }
     load_registry();
+    // A store migrated to schema v4 rewrites its open work items once, with the columns v4 added.
+    store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<store::WorkItemRecord>> {
+      auto s = load(case_id);
+      if (!s) return std::nullopt;
+      return open_work(s->state);
+    });
     next_case = store->case_count() + 1;
     manual = dynamic_cast<ManualClock*>(clock.get());
     if (manual) manual->attach(this);
@@ -839,6 +858,13 @@ std::vector<FragmentDef> Engine::list_fragments() const {
   return out;
 }
 
+std::vector<CaseTypeDef> Engine::list_case_types() const {
+  std::shared_lock lk(impl_->registry_mutex);
+  std::vector<CaseTypeDef> out;
+  for (const auto& [id, versions] : impl_->registry.case_types()) out.push_back(versions.rbegin()->second->def);
+  return out;
+}
+
 std::string Engine::create_case(const Request& by, const NewCase& spec) {
   auto& im = *impl_;
   auto replay = [&]() -> std::optional<std::string> {
@@ -966,8 +992,12 @@ std::vector<TemplateInfo> Engine::list_templates() const {
   return out;
 }
 
-std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
-  if (filter.limit > 10000) throw Error(ErrorCode::invalid_argument, "a queue page holds at most 10000 items");
+namespace {
+
+store::QueueQuery queue_query(const QueueFilter& filter) {
+  if (filter.limit > 10000)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("a queue page holds at most 10000 items, not {}", filter.limit));
   store::QueueQuery q;
   q.assignee = filter.assignee;
   q.roles = filter.roles;
@@ -975,6 +1005,60 @@ std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
   q.overdue_at = filter.overdue_at;
   q.limit = filter.limit;
   q.offset = filter.offset;
+  return q;
+}
+
+std::optional<CaseStatus> case_status_named(std::string_view s) {
+  for (CaseStatus c :
+       {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed, CaseStatus::terminated, CaseStatus::closed})
+    if (to_string(c) == s) return c;
+  return std::nullopt;
+}
+
+}  // namespace
+
+QueuePage Engine::queue_page(const QueueFilter& filter) const {
+  QueuePage page;
+  page.total = impl_->store->count_work_items(queue_query(filter));
+  page.items = queue(filter);
+  return page;
+}
+
+CasePage Engine::find_cases(const CaseQuery& query) const {
+  if (query.limit > 10000)
+    throw Error(ErrorCode::invalid_argument, fmt::format("a case page holds at most 10000 cases, not {}", query.limit));
+  store::CaseSearch search;
+  for (CaseStatus st : query.statuses) search.statuses.emplace_back(to_string(st));
+  std::sort(search.statuses.begin(), search.statuses.end());
+  search.statuses.erase(std::unique(search.statuses.begin(), search.statuses.end()), search.statuses.end());
+  search.owner = query.owner;
+  search.customer = query.customer;
+  search.limit = query.limit;
+  search.offset = query.offset;
+  auto [rows, total] = impl_->store->find_cases(search);
+  CasePage page;
+  page.total = total;
+  for (auto& r : rows) {
+    CaseSummary c;
+    c.id = std::move(r.id);
+    c.type = std::move(r.type);
+    c.type_version = r.type_version;
+    c.title = std::move(r.title);
+    c.status = case_status_named(r.status).value_or(CaseStatus::active);
+    c.owner = std::move(r.owner);
+    c.customer = std::move(r.customer);
+    c.priority = r.priority;
+    c.version = r.version;
+    c.created_at = r.created_at;
+    c.updated_at = r.updated_at;
+    c.next_deadline = r.next_deadline;
+    page.cases.push_back(std::move(c));
+  }
+  return page;
+}
+
+std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
+  const store::QueueQuery q = queue_query(filter);
   std::vector<WorkItem> out;
   for (auto& w : impl_->store->work_items(q)) {
     WorkItem x;
@@ -987,6 +1071,11 @@ std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
     x.skills = std::move(w.skills);
     x.due = w.due;
     x.priority = w.priority;
+    x.case_title = std::move(w.case_title);
+    x.customer = std::move(w.customer);
+    x.goal = std::move(w.goal);
+    x.goal_deadline = w.goal_deadline;
+    if (!x.goal.empty()) x.goal_timing = runtime::parse_timing(w.goal_timing);
     out.push_back(std::move(x));
   }
   return out;

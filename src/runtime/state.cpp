@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/state.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <acm/error.hpp>
 
 #include "model/names.hpp"
@@ -532,11 +534,7 @@ void apply(CaseState& s, const Event& e, const FoldContext& ctx) {
   s.version = e.seq;
 }
 
-Json asset_json(const Asset& a) {
-  return Json{{"id", a.id},         {"kind", a.kind},         {"title", a.title},
-              {"uri", a.uri},       {"text", a.text},         {"media_type", a.media_type},
-              {"metadata", a.metadata}, {"added_at", format_time(a.added_at)}, {"added_by", a.added_by}};
-}
+Json asset_json(const Asset& a) { return acm::to_json(a); }
 
 Json state_to_json(const CaseState& s) {
   Json j;
@@ -671,52 +669,3 @@ CaseInfo to_info(const CaseState& s) {
 }
 
 }  // namespace acm::runtime
-
-namespace acm {
-
-Json to_json(const Event& e) {
-  return Json{{"case", e.case_id}, {"seq", e.seq}, {"time", format_time(e.time)}, {"actor", e.actor},
-              {"kind", e.kind}, {"payload", e.payload}};
-}
-
-Json to_json(const CaseInfo& c) {
-  auto t = [](const std::optional<TimePoint>& tp) { return tp ? Json(format_time(*tp)) : Json(); };
-  Json j{{"id", c.id}, {"type", c.type}, {"type_version", c.type_version}, {"title", c.title},
-         {"subject", {{"customer", c.subject.customer}, {"attributes", c.subject.attributes}}},
-         {"owner", c.owner}, {"priority", c.priority}, {"status", to_string(c.status)}, {"file", c.file},
-         {"version", c.version}, {"created_at", format_time(c.created_at)}, {"next_deadline", t(c.next_deadline)}};
-  Json parts = Json::array();
-  for (const auto& p : c.participants) parts.push_back({{"actor", p.actor}, {"roles", p.roles}});
-  j["participants"] = parts;
-  Json assets = Json::array();
-  for (const auto& a : c.assets)
-    assets.push_back(runtime::asset_json(a));
-  j["assets"] = assets;
-  Json goals = Json::array();
-  for (const auto& g : c.goals)
-    goals.push_back({{"id", g.id}, {"name", g.name}, {"owner", g.owner}, {"parent", g.parent}, {"required", g.required},
-                     {"status", to_string(g.status)}, {"timing", to_string(g.timing)}, {"deadline", t(g.deadline)},
-                     {"criterion", g.criterion}, {"milestones", g.milestones}, {"decision", g.decision},
-                     {"achieved_at", t(g.achieved_at)}, {"remaining_work", format_duration(g.remaining_work)},
-                     {"paused_since", t(g.paused_since)}});
-  j["goals"] = goals;
-  Json promises = Json::array();
-  for (const auto& x : c.promises)
-    promises.push_back({{"id", x.id}, {"what", x.what}, {"due", format_time(x.due)}, {"status", to_string(x.status)},
-                        {"timing", to_string(x.timing)}, {"expected", t(x.expected)}});
-  j["promises"] = promises;
-  Json items = Json::array();
-  for (const auto& i : c.items) {
-    Json ij{{"id", i.id}, {"def", i.def_id}, {"name", i.name}, {"kind", to_string(i.kind)},
-            {"state", to_string(i.state)}, {"parent", i.parent}, {"fragment", i.fragment},
-            {"fragment_version", i.fragment_version}, {"goal", i.goal}, {"role", i.role}, {"skills", i.skills},
-            {"assignee", i.assignee}, {"required", i.required}, {"manual", i.manual}, {"repetition", i.repetition},
-            {"after", i.after}, {"due", t(i.due)}, {"activated_at", t(i.activated_at)}, {"ended_at", t(i.ended_at)}};
-    ij["estimate"] = i.estimate ? Json(format_duration(*i.estimate)) : Json();
-    items.push_back(ij);
-  }
-  j["items"] = items;
-  return j;
-}
-
-}  // namespace acm

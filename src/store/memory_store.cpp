@@ -126,8 +126,44 @@ class MemoryStore final : public Store {
     return due_.begin()->first;
   }
 
+  std::pair<std::vector<CaseRecord>, std::uint64_t> find_cases(const CaseSearch& q) override {
+    std::lock_guard lk(mutex_);
+    std::pair<std::vector<CaseRecord>, std::uint64_t> out{{}, 0};
+    for (auto id = order_.rbegin(); id != order_.rend(); ++id) {  // newest first
+      const CaseRecord& r = cases_.at(*id).record;
+      if (!q.owner.empty() && r.owner != q.owner) continue;
+      if (!q.customer.empty() && r.customer != q.customer) continue;
+      if (!q.statuses.empty() && std::find(q.statuses.begin(), q.statuses.end(), r.status) == q.statuses.end())
+        continue;
+      if (out.second++ >= q.offset && out.first.size() < q.limit) out.first.push_back(r);
+    }
+    return out;
+  }
+
   std::vector<WorkItemRecord> work_items(const QueueQuery& q) override {
     std::lock_guard lk(mutex_);
+    std::vector<const WorkItemRecord*> hits = matching(q);
+    auto due_key = [](const WorkItemRecord* w) { return w->due ? w->due->time_since_epoch().count() : INT64_MAX; };
+    std::sort(hits.begin(), hits.end(), [&](const WorkItemRecord* a, const WorkItemRecord* b) {
+      if (q.overdue_at && due_key(a) != due_key(b)) return due_key(a) < due_key(b);
+      if (a->priority != b->priority) return a->priority > b->priority;
+      if (due_key(a) != due_key(b)) return due_key(a) < due_key(b);
+      if (a->case_id != b->case_id) return a->case_id < b->case_id;
+      return a->item_id < b->item_id;
+    });
+    std::vector<WorkItemRecord> out;
+    for (std::size_t i = q.offset; i < hits.size() && out.size() < q.limit; ++i) out.push_back(*hits[i]);
+    return out;
+  }
+
+  std::uint64_t count_work_items(const QueueQuery& q) override {
+    std::lock_guard lk(mutex_);
+    return matching(q).size();
+  }
+
+ private:
+  /// The work items `q` selects, unordered (mutex_ held).
+  std::vector<const WorkItemRecord*> matching(const QueueQuery& q) const {
     std::vector<const WorkItemRecord*> hits;
     for (const auto& [key, w] : work_) {
       if (q.overdue_at) {
@@ -143,19 +179,10 @@ class MemoryStore final : public Store {
       }
       hits.push_back(&w);
     }
-    auto due_key = [](const WorkItemRecord* w) { return w->due ? w->due->time_since_epoch().count() : INT64_MAX; };
-    std::sort(hits.begin(), hits.end(), [&](const WorkItemRecord* a, const WorkItemRecord* b) {
-      if (q.overdue_at && due_key(a) != due_key(b)) return due_key(a) < due_key(b);
-      if (a->priority != b->priority) return a->priority > b->priority;
-      if (due_key(a) != due_key(b)) return due_key(a) < due_key(b);
-      if (a->case_id != b->case_id) return a->case_id < b->case_id;
-      return a->item_id < b->item_id;
-    });
-    std::vector<WorkItemRecord> out;
-    for (std::size_t i = q.offset; i < hits.size() && out.size() < q.limit; ++i) out.push_back(*hits[i]);
-    return out;
+    return hits;
   }
 
+ public:
   std::optional<Json> idempotent_result(const std::string& key) override {
     std::lock_guard lk(mutex_);
     auto it = idempotency_.find(key);

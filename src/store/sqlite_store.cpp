@@ -165,10 +165,35 @@ CREATE INDEX work_items_team ON work_items(role, assignee, priority DESC, IFNULL
 CREATE INDEX work_items_all ON work_items(priority DESC, IFNULL(due, 9223372036854775807), case_id, item_id);
 )sql";
 
+/// Version 4: case search by status, owner and customer, newest first (status and owner indexes
+/// ending in the creation sequence, so a page is read in order; a customer's few cases are found
+/// by cases_customer and sorted); the case title in the case row; and what an inbox shows in the work
+/// items (case title, customer, the goal the item runs against, its deadline and timing).
+/// Titles and customers are filled here; the goal columns by the engine when it next opens the
+/// store (meta 'rebuild_work_items', see rebuild_work_items).
+constexpr std::string_view kSchemaV4 = R"sql(
+ALTER TABLE cases ADD COLUMN title TEXT NOT NULL DEFAULT '';
+UPDATE cases SET title = IFNULL((SELECT json_extract(payload, '$.title') FROM events
+                                 WHERE events.case_id = cases.id AND events.seq = 1 AND events.kind = 'case_created'), '');
+DROP INDEX cases_status;
+DROP INDEX cases_owner;
+CREATE INDEX cases_status_seq ON cases(status, seq);
+CREATE INDEX cases_owner_seq ON cases(owner, status, seq);
+ALTER TABLE work_items ADD COLUMN case_title TEXT NOT NULL DEFAULT '';
+ALTER TABLE work_items ADD COLUMN customer TEXT NOT NULL DEFAULT '';
+ALTER TABLE work_items ADD COLUMN goal TEXT NOT NULL DEFAULT '';
+ALTER TABLE work_items ADD COLUMN goal_deadline INTEGER;
+ALTER TABLE work_items ADD COLUMN goal_timing TEXT NOT NULL DEFAULT '';
+UPDATE work_items SET case_title = (SELECT title FROM cases WHERE cases.id = work_items.case_id),
+                      customer = (SELECT customer FROM cases WHERE cases.id = work_items.case_id);
+INSERT OR REPLACE INTO meta(key, value) SELECT 'rebuild_work_items', '1' WHERE EXISTS (SELECT 1 FROM work_items);
+)sql";
+
 constexpr sql::Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "intake log, cases by customer", kSchemaV2},
     {3, "work queues in index order", kSchemaV3},
+    {4, "case search, inbox columns in work items", kSchemaV4},
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -448,15 +473,15 @@ constexpr const char* kInsertEvent =
     "INSERT INTO events(case_id, seq, time, actor, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr const char* kInsertCase =
     "INSERT INTO cases(id, seq, version, type, type_version, status, owner, priority, customer, next_due, "
-    "next_deadline, created_at, updated_at) VALUES (?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM cases), ?2, ?3, ?4, "
-    "?10, ?11, ?5, ?6, ?12, ?7, ?8, ?9)";
+    "next_deadline, created_at, updated_at, title) VALUES (?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM cases), ?2, ?3, "
+    "?4, ?10, ?11, ?5, ?6, ?12, ?7, ?8, ?9, ?14)";
 constexpr const char* kSelectWork =
-    "SELECT item_id, name, state, assignee, role, skills, due, priority FROM work_items WHERE case_id = ?1 "
-    "ORDER BY item_id";
+    "SELECT item_id, name, state, assignee, role, skills, due, priority, case_title, customer, goal, goal_deadline, "
+    "goal_timing FROM work_items WHERE case_id = ?1 ORDER BY item_id";
 constexpr const char* kDeleteWork = "DELETE FROM work_items WHERE case_id = ?1 AND item_id = ?2";
 constexpr const char* kInsertWork =
-    "INSERT INTO work_items(case_id, item_id, name, state, assignee, role, skills, due, priority) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO work_items(case_id, item_id, name, state, assignee, role, skills, due, priority, case_title, "
+    "customer, goal, goal_deadline, goal_timing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 constexpr const char* kUpsertSnapshot =
     "INSERT INTO snapshots(case_id, version, data) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(case_id) DO UPDATE SET version = excluded.version, data = excluded.data";
@@ -470,7 +495,7 @@ constexpr const char* kLoadEventsSql =
     "ORDER BY cases.id, events.seq";
 constexpr const char* kCaseColumns =
     "id, version, type, type_version, status, owner, priority, customer, next_due, next_deadline, created_at, "
-    "updated_at";
+    "updated_at, title";
 
 // The UPDATE of a case row sets the indexed columns (status, owner, next_due) only when they
 // change, so an unchanged index is not rewritten. Bit 0: status, 1: owner, 2: next_due,
@@ -482,7 +507,7 @@ const std::array<std::string, 16>& update_case_sql() {
     for (int mask = 0; mask < 16; ++mask) {
       std::string s =
           "UPDATE cases SET version = ?2, type = ?3, type_version = ?4, priority = ?5, "
-          "next_deadline = ?7, created_at = ?8, updated_at = ?9";
+          "next_deadline = ?7, created_at = ?8, updated_at = ?9, title = ?14";
       if (mask & kCustomerChanged) s += ", customer = ?6";
       if (mask & kStatusChanged) s += ", status = ?10";
       if (mask & kOwnerChanged) s += ", owner = ?11";
@@ -509,7 +534,41 @@ CaseRecord read_record(const sql::Statement& s) {
   r.next_deadline = from_ms(s.column_optional_int64(9));
   r.created_at = from_ms(s.column_int64(10));
   r.updated_at = from_ms(s.column_int64(11));
+  r.title = s.column_text(12);
   return r;
+}
+
+constexpr const char* kWorkColumns =
+    "case_id, item_id, name, state, assignee, role, skills, due, priority, case_title, customer, goal, goal_deadline, "
+    "goal_timing";
+
+/// The WHERE clause of a queue query (parameters as queue_sql's); "" when it selects everything.
+std::string queue_where(const QueueQuery& q, const std::vector<std::string>& roles) {
+  std::string in;
+  for (std::size_t i = 0; i < roles.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 3 + i);
+  const bool mine = !q.assignee.empty(), team = !roles.empty();
+  std::string skill_check;
+  if (q.skills && team) {
+    std::string have;
+    for (std::size_t i = 0; i < q.skills->size(); ++i)
+      have += fmt::format("{}?{}", i ? ", " : "", 5 + roles.size() + i);
+    skill_check = q.skills->empty() ? " AND skills = '[]'"
+                                    : fmt::format(
+                                          " AND NOT EXISTS (SELECT 1 FROM json_each(work_items.skills) "
+                                          "WHERE json_each.value NOT IN ({}))",
+                                          have);
+  }
+  std::vector<std::string> where;
+  if (mine && team)
+    where.push_back(fmt::format("(assignee = ?1 OR (assignee = '' AND role IN ({}){}))", in, skill_check));
+  else if (mine)
+    where.push_back("assignee = ?1");
+  else if (team)
+    where.push_back(fmt::format("assignee = '' AND role IN ({}){}", in, skill_check));
+  if (q.overdue_at) where.push_back("due < ?2");
+  std::string out;
+  for (std::size_t i = 0; i < where.size(); ++i) out += (i ? " AND " : " WHERE ") + where[i];
+  return out;
 }
 
 /// The SQL of a queue query. Parameters: ?1 assignee, ?2 overdue_at, ?3.. the roles, then
@@ -520,7 +579,7 @@ CaseRecord read_record(const sql::Statement& s) {
 /// offset + limit rows; the union of those few rows is sorted for the page. So a page costs
 /// about (sources x (offset + limit)) index rows, whatever the number of open items.
 std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles) {
-  constexpr const char* kCols = "case_id, item_id, name, state, assignee, role, skills, due, priority";
+  constexpr const char* kCols = kWorkColumns;
   constexpr const char* kKey = "IFNULL(due, 9223372036854775807)";
   const std::string limit = fmt::format("?{}", 3 + roles.size()), offset = fmt::format("?{}", 4 + roles.size());
   std::string in;
@@ -756,8 +815,8 @@ class SqliteStore final : public Store {
       while (rows->step()) {
         LoadedCase out;
         out.record = read_record(*rows);
-        if (!rows->is_null(12))
-          out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(rows->column_int64(12)), rows->column_blob(13)};
+        if (!rows->is_null(13))
+          out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(rows->column_int64(13)), rows->column_blob(14)};
         const std::string& id = out.record.id;
         for (; event && evs->column_view(0) == id; event = evs->step()) out.events.push_back(read_event(*evs, id, 1));
         const std::size_t i = where.at(id);
@@ -871,8 +930,101 @@ class SqliteStore final : public Store {
           if (k.is_string()) w.skills.push_back(k.get<std::string>());
       w.due = from_ms(s->column_optional_int64(7));
       w.priority = s->column_int(8);
+      w.case_title = s->column_text(9);
+      w.customer = s->column_text(10);
+      w.goal = s->column_text(11);
+      w.goal_deadline = from_ms(s->column_optional_int64(12));
+      w.goal_timing = s->column_text(13);
       out.push_back(std::move(w));
     }
+    return out;
+  }
+
+  std::uint64_t count_work_items(const QueueQuery& q) override {
+    std::vector<std::string> roles = q.roles;
+    std::sort(roles.begin(), roles.end());
+    roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+    const std::string text = "SELECT COUNT(*) FROM work_items" + queue_where(q, roles);
+    auto lease = reader();
+    std::optional<sql::Statement> own;
+    std::optional<Prepared> cached;
+    sql::Statement* s = nullptr;
+    if (roles.size() <= 8 && (!q.skills || q.skills->size() <= 8)) {
+      cached.emplace(lease.db().prepared(text));
+      s = &**cached;
+    } else {
+      own.emplace(lease.db(), text);
+      s = &*own;
+    }
+    if (!q.assignee.empty()) s->bind_text(1, q.assignee);
+    if (q.overdue_at) s->bind_int64(2, to_ms(*q.overdue_at));
+    for (std::size_t i = 0; i < roles.size(); ++i) s->bind_text(static_cast<int>(3 + i), roles[i]);
+    if (q.skills && !roles.empty())
+      for (std::size_t i = 0; i < q.skills->size(); ++i)
+        s->bind_text(static_cast<int>(5 + roles.size() + i), (*q.skills)[i]);
+    return s->step() ? static_cast<std::uint64_t>(s->column_int64(0)) : 0;
+  }
+
+  /// Rewrites every stored work item once after the v4 migration (meta 'rebuild_work_items').
+  void rebuild_work_items(
+      const std::function<std::optional<std::vector<WorkItemRecord>>(const std::string&)>& work_of) override {
+    std::vector<std::string> ids;
+    {
+      auto lease = reader();
+      Prepared flag = lease.db().prepared("SELECT 1 FROM meta WHERE key = 'rebuild_work_items'");
+      if (!flag->step()) return;
+      Prepared s = lease.db().prepared("SELECT DISTINCT case_id FROM work_items ORDER BY case_id");
+      while (s->step()) ids.push_back(s->column_text(0));
+    }
+    std::vector<std::pair<std::string, WorkPlan>> plans;
+    std::vector<std::vector<WorkItemRecord>> work;
+    work.reserve(ids.size());
+    for (const std::string& id : ids)
+      if (auto w = work_of(id)) {
+        work.push_back(std::move(*w));
+        plans.emplace_back(id, plan_work(id, work.back()));
+      }
+    write([&](Database& db) {
+      for (const auto& [id, plan] : plans) write_work(db, id, true, plan);
+      db.exec("DELETE FROM meta WHERE key = 'rebuild_work_items'");
+    });
+  }
+
+  // -- Case search (schema v4) -------------------------------------------------------------
+
+  std::pair<std::vector<CaseRecord>, std::uint64_t> find_cases(const CaseSearch& q) override {
+    // Parameters: ?1 owner, ?2 customer, ?3 limit, ?4 offset, ?5.. the statuses.
+    std::string where;
+    auto add = [&](const std::string& cond) { where += (where.empty() ? " WHERE " : " AND ") + cond; };
+    if (!q.owner.empty()) add("owner = ?1");
+    if (!q.customer.empty()) add("customer = ?2");
+    if (!q.statuses.empty()) {
+      std::string in;
+      for (std::size_t i = 0; i < q.statuses.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 5 + i);
+      add(fmt::format("status IN ({})", in));
+    }
+    auto bind = [&](sql::Statement& s) {
+      if (!q.owner.empty()) s.bind_text(1, q.owner);
+      if (!q.customer.empty()) s.bind_text(2, q.customer);
+      for (std::size_t i = 0; i < q.statuses.size(); ++i) s.bind_text(static_cast<int>(5 + i), q.statuses[i]);
+    };
+    std::pair<std::vector<CaseRecord>, std::uint64_t> out{{}, 0};
+    auto lease = reader();
+    Database& db = lease.db();
+    sql::Transaction tx(db);  // the page and the count from one snapshot
+    {
+      Prepared count = db.prepared("SELECT COUNT(*) FROM cases" + where);
+      bind(*count);
+      if (count->step()) out.second = static_cast<std::uint64_t>(count->column_int64(0));
+    }
+    if (q.limit > 0 && q.offset < out.second) {
+      Prepared page =
+          db.prepared(fmt::format("SELECT {} FROM cases{} ORDER BY seq DESC LIMIT ?3 OFFSET ?4", kCaseColumns, where));
+      bind(*page);
+      page->bind_int64(3, clamp_count(q.limit)).bind_int64(4, clamp_count(q.offset));
+      while (page->step()) out.first.push_back(read_record(*page));
+    }
+    tx.commit();
     return out;
   }
 
@@ -1359,6 +1511,7 @@ class SqliteStore final : public Store {
     if (changed & kStatusChanged) s.bind_text(10, r.status);
     if (changed & kOwnerChanged) s.bind_text(11, r.owner);
     if (changed & kDueChanged) s.bind_int64(12, to_ms(r.next_due));
+    s.bind_text(14, r.title);
   }
 
   /// A case's new open work items, checked and sorted by item id, with their skills as JSON.
@@ -1407,7 +1560,9 @@ class SqliteStore final : public Store {
           const WorkItemRecord& w = *fresh[i];
           if (s->column_view(1) == w.name && s->column_view(2) == w.state && s->column_view(3) == w.assignee &&
               s->column_view(4) == w.role && s->column_view(5) == skills[i] &&
-              s->column_optional_int64(6) == to_ms(w.due) && s->column_int64(7) == w.priority) {
+              s->column_optional_int64(6) == to_ms(w.due) && s->column_int64(7) == w.priority &&
+              s->column_view(8) == w.case_title && s->column_view(9) == w.customer && s->column_view(10) == w.goal &&
+              s->column_optional_int64(11) == to_ms(w.goal_deadline) && s->column_view(12) == w.goal_timing) {
             keep[i] = 1;
             continue;
           }
@@ -1430,6 +1585,8 @@ class SqliteStore final : public Store {
       const WorkItemRecord& w = *fresh[i];
       ins->bind_text(2, w.item_id).bind_text(3, w.name).bind_text(4, w.state).bind_text(5, w.assignee);
       ins->bind_text(6, w.role).bind_text(7, skills[i]).bind_int64(8, to_ms(w.due)).bind_int64(9, w.priority);
+      ins->bind_text(10, w.case_title).bind_text(11, w.customer).bind_text(12, w.goal);
+      ins->bind_int64(13, to_ms(w.goal_deadline)).bind_text(14, w.goal_timing);
       ins->run();
     }
   }
@@ -1531,8 +1688,8 @@ class SqliteStore final : public Store {
       s->bind_text(1, id);
       if (!s->step()) return std::nullopt;
       out.record = read_record(*s);
-      if (!s->is_null(12))
-        out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(s->column_int64(12)), s->column_blob(13)};
+      if (!s->is_null(13))
+        out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(s->column_int64(13)), s->column_blob(14)};
     }
     out.events = read_events(db, id, out.snapshot ? out.snapshot->version + 1 : 1);
     return out;

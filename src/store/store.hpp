@@ -34,6 +34,7 @@ struct CaseRecord {
   std::string owner;
   int priority = 0;
   std::string customer;
+  std::string title;                       ///< schema v4
   std::optional<TimePoint> next_due;       ///< earliest timer or deadline check: drives Engine::run_due
   std::optional<TimePoint> next_deadline;  ///< earliest open goal or task deadline (display, queries)
   TimePoint created_at{};
@@ -51,6 +52,12 @@ struct WorkItemRecord {
   std::vector<std::string> skills;
   std::optional<TimePoint> due;
   int priority = 0;  ///< the case's priority
+  // Schema v4: what an inbox shows (see acm::WorkItem).
+  std::string case_title;
+  std::string customer;
+  std::string goal;
+  std::optional<TimePoint> goal_deadline;
+  std::string goal_timing;  ///< to_string(Timing); "" when there is no goal
   bool operator==(const WorkItemRecord&) const = default;
 };
 
@@ -121,6 +128,16 @@ struct QueueQuery {
   std::vector<std::string> roles;  ///< ... or unassigned items needing one of these roles
   std::optional<std::vector<std::string>> skills;  ///< ... and only those skills (see QueueFilter)
   std::optional<TimePoint> overdue_at;  ///< only items whose due < this time (ordered by due asc)
+  std::size_t limit = 50;
+  std::size_t offset = 0;
+};
+
+/// A case search (schema v4 indexes cases_status_seq, cases_owner_seq; v2 cases_customer):
+/// newest first (creation order reversed), paged.
+struct CaseSearch {
+  std::vector<std::string> statuses;  ///< any of these (empty: any); sorted, unique
+  std::string owner;                  ///< "" = any
+  std::string customer;               ///< "" = any
   std::size_t limit = 50;
   std::size_t offset = 0;
 };
@@ -212,8 +229,21 @@ class Store {
   std::vector<DueKey> due_cases(TimePoint until, std::size_t limit) { return due_cases(until, limit, std::nullopt); }
   virtual std::optional<TimePoint> next_due() = 0;
 
+  /// Case rows matching `search` (a page) and the number of all matches.
+  virtual std::pair<std::vector<CaseRecord>, std::uint64_t> find_cases(const CaseSearch& search) = 0;
+
   // Read model.
   virtual std::vector<WorkItemRecord> work_items(const QueueQuery& query) = 0;
+  /// The number of work items `query` matches, ignoring limit and offset.
+  virtual std::uint64_t count_work_items(const QueueQuery& query) = 0;
+  /// After a migration that added read-model columns (schema v4), the stored work items of
+  /// existing cases lack them: calls `work_of(case id)` for every case that has stored work
+  /// items and writes what it returns in their place (nullopt: leave the case alone), in one
+  /// transaction, once. Stores that never need it do nothing.
+  virtual void rebuild_work_items(
+      const std::function<std::optional<std::vector<WorkItemRecord>>(const std::string&)>& work_of) {
+    (void)work_of;
+  }
 
   // Idempotency keys.
   virtual std::optional<Json> idempotent_result(const std::string& key) = 0;

@@ -87,7 +87,7 @@ static void refund_handler(void* user_data, const char* context_json, acm_task_r
   ++s->calls;
   snprintf(expected_case, sizeof expected_case, "\"case\":\"%s\"", s->case_id);
   s->context_ok = contains(context_json, expected_case) && contains(context_json, "\"handler\":\"payments.refund\"") &&
-                  contains(context_json, "\"method\":\"original_payment\"") && contains(context_json, "\"now_ms\":");
+                  contains(context_json, "\"method\":\"original_payment\"") && contains(context_json, "\"now\":\"");
   /* A handler must not call the engine for its own case. */
   s->reentrant_status = acm_case_get(s->engine, NULL, s->case_id, &case_json, &err);
   acm_free(case_json);

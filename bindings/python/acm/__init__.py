@@ -152,3 +152,11 @@ __all__ = [
     "AlreadyExists", "PermissionDenied", "InvalidState", "Cycle", "Conflict", "StorageError",
     "InternalError", "__version__",
 ]
+
+# Values the engine returns: dicts with to_json() (docs/json.md). Imported after _acm is set up.
+from ._values import *  # noqa: E402,F401,F403
+from ._values import __all__ as _value_names  # noqa: E402
+
+from ._acm import Intake, Router  # noqa: E402  (help desk: docs/helpdesk.md)
+
+__all__ += _value_names + ["Intake", "Router"]

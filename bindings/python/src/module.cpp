@@ -17,9 +17,12 @@
 #include "learn.hpp"
 #include "views.hpp"
 
+#include <acm/to_json.hpp>
+
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 
 namespace acm::python {
 
@@ -183,6 +186,13 @@ class PyEngine {
     keep_.push_back(std::move(p));
   }
 
+  /// Runs `f` when the engine closes, after running calls finished and before the engine is
+  /// destroyed, with the GIL released (a Router unsubscribes there).
+  void before_close(std::function<void()> f) {
+    std::lock_guard lock(mutex_);
+    before_close_.push_back(std::move(f));
+  }
+
  private:
   // Counts a running call; refuses calls once closing.
   class Use {
@@ -213,11 +223,18 @@ class PyEngine {
       idle_.wait(lock, [&] { return active_ == 0; });
       doomed = std::move(engine_);
     }
+    std::vector<std::function<void()>> hooks;
+    {
+      std::lock_guard lock(mutex_);
+      hooks.swap(before_close_);
+    }
+    for (auto& f : hooks) f();
     doomed.reset();  // handlers and subscribers go with it (PyCallable takes the GIL)
   }
 
   std::unique_ptr<Engine> engine_;
   std::vector<std::shared_ptr<void>> keep_;  // destroyed after the engine
+  std::vector<std::function<void()>> before_close_;
   std::mutex close_mutex_;
   std::mutex mutex_;
   std::condition_variable idle_;
@@ -340,15 +357,7 @@ std::unique_ptr<PyEngine> open_engine(py::object database, const std::string& du
   return std::make_unique<PyEngine>(std::move(engine));
 }
 
-py::dict template_info(const TemplateInfo& t) {
-  py::dict d;
-  d["name"] = t.name;
-  d["version"] = t.version;
-  d["kind"] = t.kind;
-  d["created_at"] = from_time(t.created_at);
-  d["meta"] = from_json(t.meta);
-  return d;
-}
+py::dict template_info(const TemplateInfo& t) { return to_py(t); }
 
 void bind_engine_learning(py::module_& m) {
   using learn::Learner;
@@ -391,6 +400,9 @@ void bind_values(py::module_& m) {
       .def_readwrite("roles", &Actor::roles)
       .def("__eq__", [](const Actor& a, const Actor& b) { return a.id == b.id && a.roles == b.roles; })
       .def("__hash__", [](const Actor& a) { return py::hash(py::str(a.id)); })
+      .def(
+          "to_json", [](const Actor& a) { return from_json(acm::to_json(a)); },
+          "The JSON shape (docs/json.md): {'id', 'roles'}.")
       .def("__repr__", [](const Actor& a) {
         return "Actor(" + py::repr(py::str(a.id)).cast<std::string>() +
                ", roles=" + py::repr(py::cast(a.roles)).cast<std::string>() + ")";
@@ -406,6 +418,9 @@ void bind_values(py::module_& m) {
       .def_property_readonly(
           "case_file", [](const TaskContext& c) { return from_json(c.case_file); }, "A copy of the case file.")
       .def_property_readonly("now", [](const TaskContext& c) { return from_time(c.now); })
+      .def(
+          "to_json", [](const TaskContext& c) { return from_json(acm::to_json(c)); },
+          "The JSON shape (docs/json.md): {'case', 'item', 'handler', 'input', 'case_file', 'now'}.")
       .def("__repr__", [](const TaskContext& c) {
         return "TaskContext(case_id=" + py::repr(py::str(c.case_id)).cast<std::string>() +
                ", item_id=" + py::repr(py::str(c.item_id)).cast<std::string>() +
@@ -540,6 +555,14 @@ void bind_engine(py::module_& m) {
     for (const auto& f : self.run([](Engine& e) { return e.list_fragments(); })) out.append(from_json(to_json(f)));
     return out;
   });
+  c.def(
+      "list_case_types",
+      [](PyEngine& self) {
+        py::list out;
+        for (const auto& t : self.run([](Engine& e) { return e.list_case_types(); })) out.append(from_json(to_json(t)));
+        return out;
+      },
+      "The latest version of every registered case type, as definition dicts (by id).");
 
   // ---- cases ----
   c.def(
@@ -589,22 +612,92 @@ void bind_engine(py::module_& m) {
         return self.run([&](Engine& e) { return e.list_cases(n, after); });
       },
       "limit"_a = py::none(), "after"_a = "", "Case ids in creation order, after `after`, at most `limit`.");
+  auto queue_filter = [](const std::string& assignee, py::handle roles, py::handle skills, py::handle overdue_at,
+                         std::size_t limit, std::size_t offset) {
+    QueueFilter f;
+    f.assignee = assignee;
+    f.roles = to_strings(roles, "roles");
+    if (!skills.is_none()) f.skills = to_strings(skills, "skills");
+    f.overdue_at = to_optional_time(overdue_at);
+    f.limit = limit;
+    f.offset = offset;
+    return f;
+  };
   c.def(
       "queue",
-      [](PyEngine& self, const std::string& assignee, py::handle roles, py::handle overdue_at, std::size_t limit,
-         std::size_t offset) {
-        QueueFilter f;
-        f.assignee = assignee;
-        f.roles = to_strings(roles, "roles");
-        f.overdue_at = to_optional_time(overdue_at);
-        f.limit = limit;
-        f.offset = offset;
+      [queue_filter](PyEngine& self, const std::string& assignee, py::handle roles, py::handle overdue_at,
+                     std::size_t limit, std::size_t offset, py::handle skills) {
+        QueueFilter f = queue_filter(assignee, roles, skills, overdue_at, limit, offset);
         py::list out;
         for (const auto& w : self.run([&](Engine& e) { return e.queue(f); })) out.append(to_py(w));
         return out;
       },
       py::kw_only(), "assignee"_a = "", "roles"_a = py::none(), "overdue_at"_a = py::none(), "limit"_a = 50,
-      "offset"_a = 0, "A page of open human work, as dicts.");
+      "offset"_a = 0, "skills"_a = py::none(),
+      "A page of open human work, as WorkItem dicts (with the case title, customer and goal timing).\n"
+      "skills: the agent's skills; unassigned work is offered only if the agent has every skill it needs.");
+  c.def(
+      "queue_page",
+      [queue_filter](PyEngine& self, const std::string& assignee, py::handle roles, py::handle overdue_at,
+                     std::size_t limit, std::size_t offset, py::handle skills) {
+        QueueFilter f = queue_filter(assignee, roles, skills, overdue_at, limit, offset);
+        return to_py(self.run([&](Engine& e) { return e.queue_page(f); }));
+      },
+      py::kw_only(), "assignee"_a = "", "roles"_a = py::none(), "overdue_at"_a = py::none(), "limit"_a = 50,
+      "offset"_a = 0, "skills"_a = py::none(),
+      "As queue(), as a QueuePage {'items': [...], 'total': every matching item}.");
+  c.def(
+      "find_cases",
+      [](PyEngine& self, py::handle status, const std::string& owner, const std::string& customer, std::size_t limit,
+         std::size_t offset) {
+        CaseQuery q;
+        py::object statuses = PyUnicode_Check(status.ptr()) ? py::object(py::make_tuple(status))
+                                                            : py::reinterpret_borrow<py::object>(status);
+        for (const std::string& name : to_strings(statuses, "status")) {
+          bool known = false;
+          for (CaseStatus st : {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed,
+                                CaseStatus::terminated, CaseStatus::closed})
+            if (to_string(st) == name) {
+              q.statuses.push_back(st);
+              known = true;
+            }
+          if (!known)
+            throw Error(ErrorCode::invalid_argument,
+                        "unknown case status '" + name + "' (active, suspended, completed, terminated, closed)");
+        }
+        q.owner = owner;
+        q.customer = customer;
+        q.limit = limit;
+        q.offset = offset;
+        return to_py(self.run([&](Engine& e) { return e.find_cases(q); }));
+      },
+      py::kw_only(), "status"_a = py::none(), "owner"_a = "", "customer"_a = "", "limit"_a = 50, "offset"_a = 0,
+      "Cases by status (a name or a list: any of), owner and customer, newest first, as a CasePage\n"
+      "{'cases': [CaseSummary...], 'total': every match}. Answered from indexes, no case is loaded.");
+  c.def(
+      "open_cases_of",
+      [](PyEngine& self, const std::string& customer, std::size_t limit) {
+        return self.run([&](Engine& e) { return e.open_cases_of(customer, limit); });
+      },
+      "customer"_a, "limit"_a = 100, "Ids of the customer's open (active or suspended) cases, newest first.");
+  c.def(
+      "intake_log",
+      [](PyEngine& self, std::size_t limit, std::uint64_t after) {
+        py::list out;
+        for (const auto& entry : self.run([&](Engine& e) { return e.intake_log(limit, after); }))
+          out.append(to_py(entry));
+        return out;
+      },
+      "limit"_a = 100, "after"_a = 0, "Intake log entries with seq > after, in log order (IntakeLogEntry dicts).");
+  c.def(
+      "intake_log_of",
+      [](PyEngine& self, const std::string& event_id) {
+        py::list out;
+        for (const auto& entry : self.run([&](Engine& e) { return e.intake_log_of(event_id); }))
+          out.append(to_py(entry));
+        return out;
+      },
+      "event_id"_a, "The intake log entries of one channel event id, in log order.");
   c.def(
       "inspect",
       [](PyEngine& self, const std::string& case_id, bool from_history) {
@@ -977,6 +1070,278 @@ void bind_engine(py::module_& m) {
       "The engine clock's current time.");
 }
 
+// ---- help desk: Intake and Router ---------------------------------------------------------
+
+/// An intake rule set from a dict/list or JSON text.
+helpdesk::IntakeRules to_rules(py::handle rules) {
+  Json j = PyUnicode_Check(rules.ptr()) || PyBytes_Check(rules.ptr())
+               ? parse_json(rules.cast<std::string>(), "intake rules")
+               : to_json(rules);
+  return helpdesk::IntakeRules::from_json(j);
+}
+
+/// An agent from a dict ({"id", "roles", "skills", "capacity", "available", "windows"}).
+helpdesk::Agent to_agent(py::handle a) {
+  if (!PyDict_Check(a.ptr()))
+    throw py::type_error("an agent is a dict {'id', 'roles', 'skills', 'capacity', 'available', 'windows'}, not " +
+                         py::str(py::type::handle_of(a).attr("__name__")).cast<std::string>());
+  return helpdesk::agent_from_json(to_json(a));
+}
+
+std::vector<helpdesk::Agent> to_roster(py::handle roster) {
+  if (PyDict_Check(roster.ptr()) || PyUnicode_Check(roster.ptr()))
+    throw py::type_error("a roster is a list of agent dicts");
+  std::vector<helpdesk::Agent> out;
+  for (auto a : roster) out.push_back(to_agent(a));
+  return out;
+}
+
+class PyIntake {
+ public:
+  PyIntake(py::object engine, py::handle rules, py::handle actor, const std::string& signal_name,
+           std::size_t max_correlated_cases, py::handle customer_lookup, py::handle limits)
+      : engine_obj_(std::move(engine)), engine_(engine_obj_.cast<PyEngine&>()) {
+    helpdesk::IntakeRules r = to_rules(rules);
+    helpdesk::IntakeOptions o;
+    if (!actor.is_none()) o.actor = to_actor(actor);
+    o.signal_name = signal_name;
+    if (max_correlated_cases == 0) throw Error(ErrorCode::invalid_argument, "max_correlated_cases must be positive");
+    o.max_correlated_cases = max_correlated_cases;
+    if (!limits.is_none()) {
+      Fields f(limits, "limits");
+      auto size = [&](const char* key, std::size_t& out) {
+        py::object v = f.get(key);
+        if (v.is_none()) return;
+        long long n = v.cast<long long>();
+        if (n < 1) throw Error(ErrorCode::invalid_argument, std::string("limits: '") + key + "' must be positive");
+        out = static_cast<std::size_t>(n);
+      };
+      size("max_text_bytes", o.limits.max_text_bytes);
+      size("max_metadata_bytes", o.limits.max_metadata_bytes);
+      size("max_id_bytes", o.limits.max_id_bytes);
+      size("max_channel_bytes", o.limits.max_channel_bytes);
+      size("max_document_bytes", o.limits.max_document_bytes);
+      f.finish();
+    }
+    if (!customer_lookup.is_none()) {
+      if (!PyCallable_Check(customer_lookup.ptr())) throw py::type_error("customer_lookup must be callable");
+      auto cb = std::make_shared<PyCallable>(py::reinterpret_borrow<py::object>(customer_lookup));
+      // Called on the thread running process() (GIL released there). The intake treats a failed
+      // lookup as an unknown customer; the exception goes to sys.unraisablehook.
+      o.customer_lookup = [cb](const std::string& customer) -> Json {
+        py::gil_scoped_acquire gil;
+        CallbackScope scope;
+        try {
+          py::object out = cb->fn(customer);
+          return out.is_none() ? Json() : to_json(out);
+        } catch (py::error_already_set& e) {
+          e.discard_as_unraisable("acm customer_lookup");
+        } catch (const std::exception& e) {  // a result that is not JSON
+          PyErr_SetString(PyExc_TypeError, e.what());
+          PyErr_WriteUnraisable(cb->fn.ptr());
+        }
+        return Json();
+      };
+    }
+    intake_ = engine_.run([&](Engine& e) { return std::make_shared<helpdesk::Intake>(e, std::move(r), std::move(o)); });
+  }
+
+  py::dict process(py::handle event) {
+    Json j = PyUnicode_Check(event.ptr()) || PyBytes_Check(event.ptr())
+                 ? parse_json(event.cast<std::string>(), "channel event")
+                 : to_json(event);
+    return to_py(engine_.run([&](Engine&) { return intake_->process(j); }));
+  }
+
+  void set_rules(py::handle rules) {
+    helpdesk::IntakeRules r = to_rules(rules);
+    engine_.run([&](Engine&) { intake_->set_rules(std::move(r)); });
+  }
+
+  py::list intake_log(std::size_t limit, std::uint64_t after) {
+    py::list out;
+    for (const auto& entry : engine_.run([&](Engine&) { return intake_->intake_log(limit, after); }))
+      out.append(to_py(entry));
+    return out;
+  }
+
+  ~PyIntake() {
+    py::gil_scoped_release release;  // the lookup's PyCallable takes the GIL itself
+    intake_.reset();
+  }
+
+ private:
+  py::object engine_obj_;  // keeps the engine object alive
+  PyEngine& engine_;
+  std::shared_ptr<helpdesk::Intake> intake_;
+};
+
+/// The router of a PyRouter, destroyed by close() or when its engine closes.
+struct RouterBox {
+  std::shared_mutex mutex;
+  std::unique_ptr<helpdesk::Router> router;
+  void destroy() {
+    std::unique_lock lock(mutex);
+    router.reset();
+  }
+};
+
+class PyRouter {
+ public:
+  PyRouter(py::object engine, py::handle roster, py::handle weights, double prior_completions, py::handle actor,
+           bool learn_online, bool auto_assign_on_activation)
+      : engine_obj_(std::move(engine)), engine_(engine_obj_.cast<PyEngine&>()), box_(std::make_shared<RouterBox>()) {
+    std::vector<helpdesk::Agent> agents = to_roster(roster);
+    helpdesk::RoutingOptions o;
+    if (!weights.is_none()) {
+      Fields f(weights, "weights");
+      auto w = [&](const char* key, double& out) {
+        py::object v = f.get(key);
+        if (!v.is_none()) out = v.cast<double>();
+      };
+      w("skill", o.weights.skill);
+      w("load", o.weights.load);
+      w("availability", o.weights.availability);
+      w("performance", o.weights.performance);
+      f.finish();
+    }
+    o.prior_completions = prior_completions;
+    if (!actor.is_none()) o.actor = to_actor(actor);
+    o.learn_online = learn_online;
+    o.auto_assign_on_activation = auto_assign_on_activation;
+    engine_.run(
+        [&](Engine& e) { box_->router = std::make_unique<helpdesk::Router>(e, std::move(agents), std::move(o)); });
+    std::weak_ptr<RouterBox> weak = box_;
+    engine_.before_close([weak] {
+      if (auto box = weak.lock()) box->destroy();
+    });
+  }
+
+  ~PyRouter() {
+    py::gil_scoped_release release;
+    box_->destroy();
+  }
+
+  /// Runs f(router) on the engine's terms (refused once the engine or the router is closed).
+  template <class F>
+  auto with(F&& f) {
+    return engine_.run([&](Engine&) {
+      std::shared_lock lock(box_->mutex);
+      if (!box_->router) throw Error(ErrorCode::invalid_state, "the router is closed");
+      return f(*box_->router);
+    });
+  }
+
+  void close() {
+    if (callback_depth > 0) throw Error(ErrorCode::invalid_state, "Router.close() may not be called from a callback");
+    py::gil_scoped_release release;
+    box_->destroy();
+  }
+
+ private:
+  py::object engine_obj_;
+  PyEngine& engine_;
+  std::shared_ptr<RouterBox> box_;
+};
+
+void bind_helpdesk(py::module_& m) {
+  py::class_<PyIntake>(m, "Intake",
+                       "Help-desk intake: runs rules over channel events and acts on the engine (docs/helpdesk.md).\n"
+                       "Every decision is written to the engine's intake log.")
+      .def(py::init<py::object, py::handle, py::handle, const std::string&, std::size_t, py::handle, py::handle>(),
+           "engine"_a, "rules"_a, py::kw_only(), "actor"_a = py::none(), "signal_name"_a = "customer_message",
+           "max_correlated_cases"_a = 50, "customer_lookup"_a = py::none(), "limits"_a = py::none(),
+           "rules: {'rules': [...]} or the list (dict/list or JSON text). actor: who runs the commands (default\n"
+           "Actor('intake', ['admin'])). customer_lookup: callable(customer: str) -> dict | None, the customer's\n"
+           "attributes for rules (customer.<key>) and new cases. limits: {'max_text_bytes', ...}.")
+      .def("process", &PyIntake::process, "event"_a,
+           "Decides on one channel event (a dict {'id', 'channel', 'customer', 'text', 'sentiment', 'metadata',\n"
+           "'received'} or JSON text) and acts on it; returns an IntakeDecision. A malformed event is logged as\n"
+           "rejected and raises acm.InvalidArgument naming every bad field.")
+      .def("set_rules", &PyIntake::set_rules, "rules"_a, "Replaces the rule set.")
+      .def("intake_log", &PyIntake::intake_log, "limit"_a = 100, "after"_a = 0,
+           "Intake log entries with seq > after (IntakeLogEntry dicts).");
+
+  py::class_<PyRouter>(m, "Router",
+                       "Ranks the agents of a roster for a task and assigns them (docs/helpdesk.md, 'Routing').\n"
+                       "Closed with its engine, or by close().")
+      .def(py::init<py::object, py::handle, py::handle, double, py::handle, bool, bool>(), "engine"_a, "roster"_a,
+           py::kw_only(), "weights"_a = py::none(), "prior_completions"_a = 3.0, "actor"_a = py::none(),
+           "learn_online"_a = true, "auto_assign_on_activation"_a = false,
+           "roster: [{'id', 'roles', 'skills': {skill: level 0..1}, 'capacity', 'available', 'windows':\n"
+           "[{'from': datetime, 'to': datetime}]}]. weights: {'skill', 'load', 'availability', 'performance'}.")
+      .def(
+          "set_roster",
+          [](PyRouter& self, py::handle roster) {
+            auto agents = to_roster(roster);
+            self.with([&](helpdesk::Router& r) {
+              r.set_roster(std::move(agents));
+              return 0;
+            });
+          },
+          "roster"_a, "Replaces the roster.")
+      .def(
+          "upsert_agent",
+          [](PyRouter& self, py::handle agent) {
+            auto a = to_agent(agent);
+            self.with([&](helpdesk::Router& r) {
+              r.upsert_agent(std::move(a));
+              return 0;
+            });
+          },
+          "agent"_a, "Adds or replaces one agent.")
+      .def(
+          "suggest",
+          [](PyRouter& self, const std::string& case_id, const std::string& item_id, std::size_t limit,
+             bool include_excluded) {
+            auto found =
+                self.with([&](helpdesk::Router& r) { return r.suggest(case_id, item_id, limit, include_excluded); });
+            py::list out;
+            for (const auto& s : found) out.append(to_py(s));
+            return out;
+          },
+          "case_id"_a, "item_id"_a, "limit"_a = 5, "include_excluded"_a = false,
+          "Agents ranked for the item, best first (RouteSuggestion dicts with each term's contribution).")
+      .def(
+          "auto_assign",
+          [](PyRouter& self, const std::string& case_id, const std::string& item_id) -> py::object {
+            auto who = self.with([&](helpdesk::Router& r) { return r.auto_assign(case_id, item_id); });
+            if (!who) return py::none();
+            return py::str(*who);
+          },
+          "case_id"_a, "item_id"_a, "Assigns the best available agent with free capacity; returns it, or None.")
+      .def(
+          "learn_from_cases",
+          [](PyRouter& self, py::handle case_ids) {
+            auto ids = to_strings(case_ids, "case_ids");
+            return self.with([&](helpdesk::Router& r) { return r.learn_from_cases(ids); });
+          },
+          "case_ids"_a, "Learns from the histories of the given cases; returns the completions learned.")
+      .def(
+          "record_completion",
+          [](PyRouter& self, const std::string& agent, const std::string& task_kind, py::handle took) {
+            Duration d = to_duration(took);
+            if (d.count() < 0) throw Error(ErrorCode::invalid_argument, "took must not be negative");
+            self.with([&](helpdesk::Router& r) {
+              r.record_completion(agent, task_kind, d);
+              return 0;
+            });
+          },
+          "agent"_a, "task_kind"_a, "took"_a, "Records one completion (took: timedelta or duration text).")
+      .def(
+          "performance",
+          [](PyRouter& self, const std::string& agent, const std::string& task_kind) {
+            return to_py(self.with([&](helpdesk::Router& r) { return r.performance(agent, task_kind); }));
+          },
+          "agent"_a, "task_kind"_a, "What was learned for (agent, task kind): {'completed', 'median'}.")
+      .def("close", &PyRouter::close, "Unsubscribes and releases the router (also done when the engine closes).")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PyRouter& self, py::args) {
+        self.close();
+        return false;
+      });
+}
+
 }  // namespace
 
 }  // namespace acm::python
@@ -991,6 +1356,10 @@ PYBIND11_MODULE(_acm, m) {
   bind_learning(m);
   bind_engine(m);
   bind_engine_learning(m);
+  bind_helpdesk(m);
   m.def("_close_all_engines", &close_all_engines, "Internal: closes every open engine (run at exit).");
+  m.def("_set_value_classes", &set_value_classes, "Internal: the dict subclasses of values (acm/_values.py).");
+  m.def("_to_json", &value_to_json, "kind"_a, "value"_a,
+        "Internal: the JSON shape (docs/json.md) of a value dict of `kind` (Value.to_json).");
   py::module_::import("atexit").attr("register")(m.attr("_close_all_engines"));
 }

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // bindings/python/src/views.hpp - acm value types <-> Python dicts.
 //
-// Results are plain dicts whose keys are the C++ field names; times are aware datetimes,
-// durations timedeltas, enums their snake_case names. Every function needs the GIL.
+// Results are dicts (instances of the dict subclasses of acm/_values.py, which add to_json())
+// whose keys are the C++ field names; times are aware datetimes, durations timedeltas, enums
+// their snake_case names. Every function needs the GIL.
 #pragma once
 
 #include "convert.hpp"
+
+#include <acm/intake.hpp>
+#include <acm/routing.hpp>
 
 #include <string>
 #include <vector>
@@ -18,6 +22,23 @@ py::list to_py(const std::vector<Event>& events);
 py::dict to_py(const CommandResult& r);
 py::dict to_py(const WorkItem& w);
 py::dict to_py(const FragmentOffer& o);
+py::dict to_py(const QueuePage& p);
+py::dict to_py(const CaseSummary& c);
+py::dict to_py(const CasePage& p);
+py::dict to_py(const TemplateInfo& t);
+py::dict to_py(const IntakeLogEntry& e);
+py::dict to_py(const helpdesk::IntakeDecision& d);
+py::dict to_py(const helpdesk::RouteSuggestion& s);
+py::dict to_py(const helpdesk::PerformanceRecord& p);
+
+/// The Python classes of values by kind ("case", "goal", "item", "event", "work_item", ...; see
+/// acm/_values.py). Values are instances of these dict subclasses; without them, plain dicts.
+void set_value_classes(py::dict classes);
+/// A new, empty value of `kind` (an instance of its class, or a dict).
+py::dict make_value(std::string_view kind);
+/// The documented JSON shape (docs/json.md) of a value dict of `kind`: the dict is read back into
+/// the C++ value and given to acm::to_json, so every surface shares one implementation.
+py::object value_to_json(const std::string& kind, py::handle value);
 
 /// The actor of a command: an acm.Actor or a str (an actor id without global roles).
 Actor to_actor(py::handle by);

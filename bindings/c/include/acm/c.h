@@ -3,7 +3,8 @@
  *
  * Conventions (docs/c-api.md has the details and a full example):
  *
- *  1. Objects are opaque handles: acm_engine, acm_options, acm_task_result, acm_learner. Functions are named
+ *  1. Objects are opaque handles: acm_engine, acm_options, acm_task_result, acm_learner, acm_intake,
+ *     acm_router, acm_lookup_result. Functions are named
  *     acm_<object>_<verb>. The engine is created by acm_engine_open and destroyed by
  *     acm_engine_close; options by acm_options_create / acm_options_destroy.
  *  2. Every function returns an acm_status (ACM_OK or the code of the failure; the codes mirror
@@ -17,8 +18,9 @@
  *     malloc'd, NUL-terminated UTF-8; free them with acm_free. Optional result out-parameters
  *     (a command's `result`) may be NULL when the caller does not want them.
  *  5. Structured values go in and out as JSON text (UTF-8): definitions, case specifications,
- *     goals, case views, events, work items. Output JSON uses the formats of the C++ API's to_json
- *     (times as ISO-8601 UTC strings, durations as ISO-8601 durations); input JSON accepts times as
+ *     goals, case views, events, work items. Output JSON has the one shape of docs/json.md, made by
+ *     the C++ API's acm::to_json (<acm/to_json.hpp>): times as RFC 3339 UTC strings, durations as
+ *     ISO-8601 durations, enumerations as snake_case names; input JSON accepts times as
  *     ISO-8601 strings or as integer milliseconds since the Unix epoch, durations as strings
  *     ("PT4H", "90m"). Unknown keys in input objects are refused (ACM_INVALID_ARGUMENT).
  *  6. Scalar times are int64_t milliseconds since the Unix epoch (UTC); durations are int64_t
@@ -213,7 +215,7 @@ ACM_C_API acm_status acm_clock_advance_to(acm_engine* engine, int64_t time_ms, c
 /** Handler of automated tasks.
  *
  *  `context_json` is {"case": id, "item": item id, "handler": name, "input": ..., "case_file":
- *  {...}, "now": ISO time, "now_ms": integer}; it is valid only during the call. Report the
+ *  {...}, "now": RFC 3339 time} (docs/json.md); it is valid only during the call. Report the
  *  outcome through `result` (acm_task_result_set_output / acm_task_result_fail); leaving it
  *  untouched completes the task with no output.
  *
@@ -267,6 +269,8 @@ ACM_C_API acm_status acm_fragment_get(acm_engine* engine, const char* id, int ve
                                       char** error);
 /** Latest version of every registered fragment, as a JSON array. */
 ACM_C_API acm_status acm_fragment_list(acm_engine* engine, char** fragments_json, char** error);
+/** Latest version of every registered case type, as a JSON array (by id). */
+ACM_C_API acm_status acm_case_type_list(acm_engine* engine, char** case_types_json, char** error);
 /** The case type (id, version) as JSON; version 0 = latest. */
 ACM_C_API acm_status acm_case_type_get(acm_engine* engine, const char* id, int version, char** case_type_json,
                                        char** error);
@@ -289,6 +293,13 @@ ACM_C_API acm_status acm_case_get(acm_engine* engine, const acm_request* by, con
  *  `after` (NULL or "": from the first). */
 ACM_C_API acm_status acm_case_list(acm_engine* engine, size_t limit, const char* after, char** ids_json,
                                    char** error);
+/** Cases by status, owner and customer, newest first, answered from indexes: `page_json`
+ *  {"cases": [{"id", "type", "type_version", "title", "status", "owner", "customer", "priority",
+ *  "version", "created_at", "updated_at", "next_deadline"}], "total"} ("total": every match,
+ *  ignoring limit and offset). `query_json` (NULL: every case, first 50) has the optional keys
+ *  "status" (a status name or an array of them: any of), "owner", "customer", "limit" (default 50,
+ *  at most 10000), "offset". */
+ACM_C_API acm_status acm_case_find(acm_engine* engine, const char* query_json, char** page_json, char** error);
 /** The case's history from sequence number `from` (1-based) on, as a JSON array of events. */
 ACM_C_API acm_status acm_case_history(acm_engine* engine, const char* case_id, uint64_t from,
                                       char** events_json, char** error);
@@ -448,13 +459,109 @@ ACM_C_API acm_status acm_item_occur(acm_engine* engine, const acm_request* by, c
 
 /* ---- work queues --------------------------------------------------------------------------- */
 
-/** A page of open work (human tasks enabled, active or suspended), as a JSON array of
- *  {"case", "item", "name", "state", "assignee", "role", "skills", "due", "due_ms", "priority"}
- *  ("due"/"due_ms" null when none). `filter_json` (NULL: every open item, first 50) has the
- *  optional keys "assignee", "roles", "overdue_at" (a time: only items due before it, ordered by
- *  due time), "limit" (default 50, at most 10000), "offset". */
+/** A page of open work (human tasks enabled, active or suspended), as a JSON array of work items
+ *  {"case", "item", "name", "state", "assignee", "role", "skills", "due", "priority", "case_title",
+ *  "customer", "goal", "goal_deadline", "goal_timing"} (docs/json.md; "due", "goal_deadline" null
+ *  when none, "goal_timing" null without a goal). `filter_json` (NULL: every open item, first 50)
+ *  has the optional keys "assignee", "roles", "skills" (the agent's skills: unassigned work is
+ *  offered only if the agent has every skill it needs), "overdue_at" (a time: only items due
+ *  before it, ordered by due time), "limit" (default 50, at most 10000), "offset". */
 ACM_C_API acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** items_json,
                                     char** error);
+/** As acm_queue_list, with the number of items the filter matches in all: `page_json`
+ *  {"items": [...], "total"}. */
+ACM_C_API acm_status acm_queue_page(acm_engine* engine, const char* filter_json, char** page_json, char** error);
+
+/* ---- help desk: intake and routing (docs/helpdesk.md) ------------------------------------- */
+/* An acm_intake (acm::helpdesk::Intake) runs rules over channel events and acts on the engine; an
+ * acm_router (acm::helpdesk::Router) ranks and assigns agents. Both keep a pointer to their engine:
+ * destroy them before acm_engine_close. Both may be used from many threads at once; only
+ * *_destroy must not race with other calls on the same handle. A router must be destroyed while no
+ * command runs on its engine (it unsubscribes from the engine's events). */
+
+/** A help-desk intake. */
+typedef struct acm_intake acm_intake;
+/** A router of work to agents. */
+typedef struct acm_router acm_router;
+/** What a customer lookup reports; only valid during the lookup call. */
+typedef struct acm_lookup_result acm_lookup_result;
+
+/** Host information about a customer (acm::helpdesk::CustomerLookup), read by rules as
+ *  `customer.<key>` and copied into a new case's subject attributes. Report it with
+ *  acm_lookup_result_set; leaving `result` untouched means "unknown customer".
+ *
+ *  Threading: called on the thread running acm_intake_process, possibly from several threads at
+ *  once. It may call the engine, but not for the intake it serves. It must return normally. */
+typedef void (*acm_customer_lookup_fn)(void* user_data, const char* customer, acm_lookup_result* result);
+/** Sets the customer's attributes (a JSON object, or null for unknown). Errors: ACM_PARSE_ERROR,
+ *  ACM_INVALID_ARGUMENT (not an object). */
+ACM_C_API acm_status acm_lookup_result_set(acm_lookup_result* result, const char* attributes_json, char** error);
+
+/** Creates an intake on `engine` with the rule set `rules_json` ({"rules": [...]} or the bare
+ *  array, docs/helpdesk.md "Intake"; ACM_INVALID_DEFINITION lists every problem). `options_json`
+ *  (NULL: defaults) has the optional keys "actor" {"id", "roles"} (default {"intake", ["admin"]}),
+ *  "signal_name", "max_correlated_cases" and "limits" {"max_text_bytes", "max_metadata_bytes",
+ *  "max_id_bytes", "max_channel_bytes", "max_document_bytes"}. `lookup` (may be NULL) and
+ *  `user_data` (kept until the intake is destroyed) supply customer attributes. */
+ACM_C_API acm_status acm_intake_create(acm_engine* engine, const char* rules_json, const char* options_json,
+                                       acm_customer_lookup_fn lookup, void* user_data, acm_intake** out, char** error);
+/** Destroys an intake. NULL is allowed. Always ACM_OK. */
+ACM_C_API acm_status acm_intake_destroy(acm_intake* intake);
+/** Replaces the rule set (events being processed finish with the old one). */
+ACM_C_API acm_status acm_intake_set_rules(acm_intake* intake, const char* rules_json, char** error);
+/** Decides on one channel event `event_json` ({"id", "channel", "customer", "text", "sentiment",
+ *  "metadata", "received"}) and acts on it: `decision_json` {"event_id", "steps": [{"rule",
+ *  "action", "case", "reason", "log_seq"}], "duplicate", "action", "case"}. A malformed event is
+ *  logged as "rejected" and refused with ACM_INVALID_ARGUMENT naming every bad field; an action
+ *  the engine refuses returns the engine's status (earlier steps stay done and logged). */
+ACM_C_API acm_status acm_intake_process(acm_intake* intake, const char* event_json, char** decision_json, char** error);
+/** Intake log entries with seq > `after`, in log order, at most `limit` (<= 10000), as a JSON
+ *  array of {"seq", "event_id", "time", "channel", "customer", "rule", "action", "case", "reason",
+ *  "event"}. */
+ACM_C_API acm_status acm_intake_log_list(acm_engine* engine, size_t limit, uint64_t after, char** entries_json,
+                                         char** error);
+/** The intake log entries of one event id, in log order. */
+ACM_C_API acm_status acm_intake_log_of(acm_engine* engine, const char* event_id, char** entries_json, char** error);
+/** Ids of the open (active or suspended) cases of `customer`, newest first, at most `limit`, as a
+ *  JSON array. */
+ACM_C_API acm_status acm_case_open_of(acm_engine* engine, const char* customer, size_t limit, char** ids_json,
+                                      char** error);
+
+/** Creates a router on `engine` for the agents `roster_json` (an array of agents {"id" (required),
+ *  "roles", "skills": {skill: level 0..1} or [skill, ...], "capacity", "available", "windows":
+ *  [{"from", "to"}]}). `options_json` (NULL: defaults) has the optional keys "weights" {"skill",
+ *  "load", "availability", "performance"}, "prior_completions", "actor" {"id", "roles"} (default
+ *  {"router", ["admin"]}), "learn_online" (default true), "auto_assign_on_activation" (default
+ *  false). Errors: ACM_INVALID_ARGUMENT naming the bad agent or option. */
+ACM_C_API acm_status acm_router_create(acm_engine* engine, const char* roster_json, const char* options_json,
+                                       acm_router** out, char** error);
+/** Destroys a router (unsubscribing it). NULL is allowed. Always ACM_OK. */
+ACM_C_API acm_status acm_router_destroy(acm_router* router);
+/** Replaces the roster (same checks as acm_router_create). */
+ACM_C_API acm_status acm_router_set_roster(acm_router* router, const char* roster_json, char** error);
+/** Adds or replaces one agent. */
+ACM_C_API acm_status acm_router_upsert_agent(acm_router* router, const char* agent_json, char** error);
+/** Agents ranked for the item, best first, at most `limit`: a JSON array of {"agent", "score",
+ *  "terms": [{"name", "value", "weight", "contribution", "detail"}], "available", "has_capacity",
+ *  "excluded", "reason"}. With `include_excluded`, agents lacking the item's role are listed last.
+ *  ACM_NOT_FOUND for an unknown case or item. */
+ACM_C_API acm_status acm_router_suggest(acm_router* router, const char* case_id, const char* item_id, size_t limit,
+                                        bool include_excluded, char** suggestions_json, char** error);
+/** Assigns the best available agent with free capacity; `agent` receives its id, or NULL when
+ *  nobody qualifies (still ACM_OK). */
+ACM_C_API acm_status acm_router_auto_assign(acm_router* router, const char* case_id, const char* item_id, char** agent,
+                                            char** error);
+/** Learns from the histories of the given cases; `learned` (may be NULL) receives the number of
+ *  completions learned. */
+ACM_C_API acm_status acm_router_learn_from_cases(acm_router* router, const char* const* case_ids, size_t count,
+                                                 size_t* learned, char** error);
+/** Records one completion of a task kind ("<fragment>/<item definition id>" or "task:<name>") by
+ *  `agent`, which took `took_ms` (>= 0). */
+ACM_C_API acm_status acm_router_record_completion(acm_router* router, const char* agent, const char* task_kind,
+                                                  int64_t took_ms, char** error);
+/** What the router learned for (agent, task kind): {"completed", "median"}. */
+ACM_C_API acm_status acm_router_performance(acm_router* router, const char* agent, const char* task_kind,
+                                            char** record_json, char** error);
 
 /* ---- stored templates ---------------------------------------------------------------------- */
 
@@ -463,7 +570,7 @@ ACM_C_API acm_status acm_queue_list(acm_engine* engine, const char* filter_json,
 ACM_C_API acm_status acm_template_put(acm_engine* engine, const char* name, const char* kind, const char* meta_json,
                                      const void* data, size_t size, int* version, char** error);
 /** Template `name` at `version` (0: latest): `info_json` {"name", "version", "kind", "created_at",
- *  "created_at_ms", "meta"} and its bytes (`data`, malloc'd, free with acm_free; `size`).
+ *  "meta"} and its bytes (`data`, malloc'd, free with acm_free; `size`).
  *  ACM_NOT_FOUND if missing. */
 ACM_C_API acm_status acm_template_get(acm_engine* engine, const char* name, int version, char** info_json,
                                      void** data, size_t* size, char** error);
