@@ -136,7 +136,8 @@ def compare(where: str, runtime: dict, stubs: dict) -> list[str]:
 
 def test_module_level_names_and_signatures():
     runtime = {n: v for n, v in vars(_acm).items() if public(n)}
-    problems = compare("acm._acm.", runtime, {n: v for n, v in STUBS.items() if public(n)})
+    stubs = {n: v for n, v in STUBS.items() if public(n)}
+    problems = compare("acm._acm.", runtime, stubs)
     assert not problems, "\n".join(problems)
 
 
