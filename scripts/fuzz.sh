@@ -17,7 +17,7 @@ SECONDS_PER_TARGET="${1:-30}"
 DIR=build-fuzz
 LAUNCHER=()
 if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$PWD"
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
   LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 # -O1 -g without NDEBUG: assertions (ours and nlohmann's) stay on while fuzzing.

@@ -10,10 +10,10 @@ SAN="${ACM_SANITIZE:-}"
 # No comma in the folder name: linker options such as -Wl,-rpath,<dir> split on commas.
 DIR="build${SAN:+-${SAN//,/-}}"
 # ccache (installed by deps.sh) keeps rebuilds of unchanged files cheap; paths relative to the
-# checkout so several checkouts share one cache.
+# checkout (and hash_dir off, so -g builds of other checkouts hit too) to share one cache.
 LAUNCHER=()
 if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$PWD"
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
   LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 cmake -S . -B "$DIR" "${LAUNCHER[@]}" -DCMAKE_BUILD_TYPE="${ACM_BUILD_TYPE:-RelWithDebInfo}" -DACM_SANITIZE="$SAN" >/dev/null
