@@ -411,7 +411,7 @@ void apply_unchecked(CaseState& s, const Event& e, const FoldContext& ctx) {
       if (it.def->def.kind == ItemKind::stage) {
         const std::size_t first = s.items.size();
         create_children(s, it, e.time);
-        if (auto seen = p.find("seen"); seen != p.end() && seen->is_array()) mark_seen(s, first, *seen);
+        if (p.contains("seen") && p["seen"].is_array()) mark_seen(s, first, p["seen"]);
       }
     }
     Item& again = must_item(s, item_id);  // create_children may reallocate
