@@ -900,6 +900,8 @@ TEST_CASE("cli: case types, case search by status, owner and customer, the inbox
   CHECK(r.out.find("cust-7") != std::string::npos);
   CHECK(r.out.find("goal done on_track") != std::string::npos);
   CHECK(r.out.find("2 of 2 open items") != std::string::npos);
+}
+
 TEST_CASE("cli: a number beyond double in JSON input exits with the documented code, not 1") {
   Cli acm;
   {
