@@ -834,7 +834,14 @@ void put_models(Writer& w, const Models& m) {
   w.i32(L.context.order);
   w.u32(L.context.min_support);
   w.u64(L.context.table.size());
-  for (const auto& [key, s] : L.context.table) {
+  // In key order, so that the same learner always saves the same bytes (a hash map's own
+  // order depends on how it was filled).
+  std::vector<const std::pair<const std::uint64_t, ContextStats>*> entries;
+  entries.reserve(L.context.table.size());
+  for (const auto& entry : L.context.table) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* entry : entries) {
+    const auto& [key, s] = *entry;
     w.u64(key);
     w.u32(s.cases);
     w.f32(s.weight);

@@ -360,7 +360,7 @@ struct Engine::Impl final : ManualClock::Listener {
   std::shared_ptr<Slot> build(const std::string& case_id, std::optional<store::LoadedCase> loaded) const {
     auto s = std::make_shared<Slot>();
     bool from_snapshot = false;
-    if (loaded->snapshot) {
+    if (loaded->snapshot && store::snapshot_has_checksum(loaded->snapshot->data)) {
       try {
         s->state = store::load_snapshot(loaded->snapshot->data, registry);
         // A snapshot of another case or version (a row that was damaged or moved) is not used.

@@ -126,6 +126,14 @@ class BoundedArchive : public boost::archive::binary_iarchive_impl<BoundedArchiv
     s.resize(n);
     if (n) this->load_binary(s.data(), n);
   }
+  // A bool is one byte that must be 0 or 1: any other value read into a bool is undefined
+  // behaviour (Boost's own load asserts it in debug builds only).
+  void load(bool& b) {
+    unsigned char byte = 0;
+    this->load_binary(&byte, 1);
+    if (byte > 1) throw std::length_error(fmt::format("a boolean stored as {} in a snapshot", static_cast<int>(byte)));
+    b = byte == 1;
+  }
   template <class T>
   void load_override(T& t) {
     Base::load_override(t);
@@ -261,6 +269,10 @@ void check_flags(const std::vector<std::vector<char>>& flags, const std::vector<
     throw Error(ErrorCode::storage, fmt::format("snapshot: sentry flags of {} do not match its definition", item));
 }
 }  // namespace
+
+bool snapshot_has_checksum(const std::string& data) noexcept {
+  return data.size() >= kMagicLen + kCrcLen && data.compare(0, kMagicLen, kMagic) == 0;
+}
 
 runtime::CaseState load_snapshot(const std::string& data, const runtime::Registry& registry) {
   std::size_t start = kMagicLen;

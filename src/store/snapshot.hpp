@@ -23,5 +23,9 @@ std::string save_snapshot(const runtime::CaseState& state);
 /// Reads a snapshot; throws Error(storage) if it cannot be read or refers to a definition
 /// the registry does not have.
 runtime::CaseState load_snapshot(const std::string& data, const runtime::Registry& registry);
+/// True when the snapshot carries a checksum (format 2). The engine does not use snapshots
+/// without one (format 1, written before checksums): a damaged one could not be told from a
+/// good one, so the case is rebuilt from its events instead.
+bool snapshot_has_checksum(const std::string& data) noexcept;
 
 }  // namespace acm::store

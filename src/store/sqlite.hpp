@@ -95,6 +95,8 @@ class Statement {
 
   bool is_null(int column) const noexcept;
   std::int64_t column_int64(int column) const noexcept;
+  /// The SQLite storage class of the column's value (SQLITE_INTEGER, SQLITE_TEXT, ...).
+  int column_type(int column) const noexcept;
   int column_int(int column) const noexcept;
   /// NULL reads as "".
   std::string column_text(int column) const;

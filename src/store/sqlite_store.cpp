@@ -15,6 +15,7 @@
 #include "store/store.hpp"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -1741,6 +1742,11 @@ class SqliteStore final : public Store {
     Event e;
     e.case_id = case_id;
     e.seq = static_cast<std::uint64_t>(s.column_int64(first));
+    // A damaged row may hold text or a blob where a number belongs: SQLite would read it as 0.
+    for (int col : {first, first + 1})
+      if (s.column_type(col) != SQLITE_INTEGER)
+        throw Error(ErrorCode::storage, fmt::format("{}: event {} of case '{}' is damaged: its {} is not a number", path_,
+                                                    e.seq, case_id, col == first ? "sequence number" : "time"));
     e.time = from_ms(s.column_int64(first + 1));
     e.actor = s.column_text(first + 2);
     e.kind = s.column_text(first + 3);

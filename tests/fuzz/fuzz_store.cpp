@@ -7,9 +7,13 @@
 // The store file is made once per process by the engine itself (cases, events, snapshots,
 // templates, an intake log), then copied for each input.
 //
-// Oracles: opening and reading a damaged store throws only acm::Error (storage); a case that
-// loads has a state equal to the fold of its history (inspect == inspect(from_history)); a
-// command on it either works or is refused with acm::Error.
+// Oracles: opening and reading a damaged store throws only acm::Error (storage); a command on
+// a case either works or is refused with acm::Error; and where the damage cannot hide behind a
+// snapshot (modes 1 and 2: in mode 1 the snapshots are dropped, so cases load from their
+// events), a case that loads has a state equal to the fold of its history (inspect ==
+// inspect(from_history)). In mode 0 a byte of an event older than a good snapshot may change
+// plausibly (events carry no checksum; the snapshot does): the loaded state then rightly
+// follows the snapshot, and only the first oracles apply.
 #include <acm/acm.hpp>
 
 #include "fuzz_support.hpp"
@@ -99,7 +103,7 @@ void damage_rows(const std::filesystem::path& path, const char* sql, std::string
   sqlite3_close(db);
 }
 
-void use(Engine& engine) {
+void use(Engine& engine, bool fold_oracle) {
   std::vector<std::string> ids;
   acm_fuzz::only_acm_errors("list_cases", [&] { ids = engine.list_cases(100); });
   for (const std::string& id : ids) {
@@ -108,7 +112,8 @@ void use(Engine& engine) {
     acm_fuzz::only_acm_errors("fold", [&] {
       const Json state = engine.inspect(id);
       const Json fold = engine.inspect(id, true);
-      if (state != fold) acm_fuzz::finding("case " + id + ": the loaded state differs from the fold of its history");
+      if (fold_oracle && state != fold)
+        acm_fuzz::finding("case " + id + ": the loaded state differs from the fold of its history");
     });
     if (loaded) acm_fuzz::only_acm_errors("set_file", [&] { engine.set_file(kAdmin, id, "after", true); });
   }
@@ -146,6 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                               " = ?1 WHERE (case_id, seq) = (SELECT case_id, seq FROM events ORDER BY case_id, seq "
                               "LIMIT 1 OFFSET ?2 % (SELECT COUNT(*) FROM events))";
       damage_rows(path, sql.c_str(), in.rest(), false, pick);
+      damage_rows(path, "DELETE FROM snapshots WHERE ?1 IS NOT NULL OR ?2 IS NOT NULL", "", false, 0);
     } else {
       damage_rows(path,
                   "UPDATE snapshots SET data = ?1 WHERE case_id = (SELECT case_id FROM snapshots ORDER BY case_id "
@@ -154,7 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   std::unique_ptr<Engine> engine;
-  if (acm_fuzz::only_acm_errors("open", [&] { engine = Engine::open(options_for(path)); })) use(*engine);
+  if (acm_fuzz::only_acm_errors("open", [&] { engine = Engine::open(options_for(path)); })) use(*engine, mode != 0);
   acm_fuzz::only_acm_errors("close", [&] { engine.reset(); });
   remove_store(path);
   return 0;
