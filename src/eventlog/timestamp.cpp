@@ -151,7 +151,77 @@ bool TimestampParser::parse_fast(std::string_view s, TimePoint& out) const {
   return to_utc(local_ms, out);
 }
 
+namespace {
+
+// Howard Hinnant's date (3.0) reads %S into an uninitialised long double when no digit follows,
+// then converts it to an integer: undefined behaviour (found by fuzzing: "16:55:" or a stray
+// byte after the last colon). This walks the format the way date does, as far as it can follow
+// it, and says false only when a %S would meet no digit (the text cannot match anyway); where
+// it cannot follow the format it says true and leaves the answer to date.
+bool seconds_have_digits(std::string_view fmt, std::string_view text) {
+  std::size_t t = 0;
+  auto digits = [&](std::size_t max) {
+    std::size_t n = 0;
+    while (t < text.size() && n < max && is_digit(text[t])) ++t, ++n;
+    return n;
+  };
+  auto literal = [&](char c) {
+    if (t >= text.size() || text[t] != c) return false;
+    ++t;
+    return true;
+  };
+  auto seconds = [&] { return t < text.size() && is_digit(text[t]); };
+  for (std::size_t f = 0; f < fmt.size(); ++f) {
+    const char c = fmt[f];
+    if (c != '%') {
+      if (c == ' ' || c == '\t') {
+        while (t < text.size() && (text[t] == ' ' || text[t] == '\t')) ++t;
+        continue;
+      }
+      if (!literal(c)) return true;  // date fails here, before any later %S
+      continue;
+    }
+    if (++f >= fmt.size()) return true;
+    char k = fmt[f];
+    if (k == 'E' || k == 'O') {
+      if (++f >= fmt.size()) return true;
+      k = fmt[f];
+    }
+    switch (k) {
+      case 'S':
+        if (!seconds()) return false;
+        return true;  // what follows the seconds cannot reach another %S in formats worth following
+      case 'T':
+        if (!digits(2) || !literal(':') || !digits(2) || !literal(':')) return true;
+        return seconds();
+      case 'F':
+        if (t < text.size() && (text[t] == '-' || text[t] == '+')) ++t;
+        if (!digits(4) || !literal('-') || !digits(2) || !literal('-') || !digits(2)) return true;
+        break;
+      case 'Y':
+        if (t < text.size() && (text[t] == '-' || text[t] == '+')) ++t;
+        if (!digits(4)) return true;
+        break;
+      case 'm': case 'd': case 'H': case 'M': case 'y': case 'I':
+        if (!digits(2)) return true;
+        break;
+      case 'j':
+        if (!digits(3)) return true;
+        break;
+      case '%':
+        if (!literal('%')) return true;
+        break;
+      default:
+        return true;  // a field this walk does not follow
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool TimestampParser::parse_general(std::string_view text, TimePoint& out) {
+  if (!seconds_have_digits(format_, text)) return false;
   stream_.clear();
   stream_.str(std::string(text));
   if (has_offset_) {
