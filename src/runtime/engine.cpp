@@ -7,8 +7,8 @@
 #include "model/validate.hpp"
 #include "runtime/compiled.hpp"
 #include "runtime/decider.hpp"
+#include "runtime/snapshot.hpp"
 #include "runtime/state.hpp"
-#include "store/snapshot.hpp"
 
 #include <fmt/format.h>
 
