@@ -12,6 +12,7 @@
 #include <acm/version.hpp>
 
 #include "store/sqlite.hpp"
+#include "store/stored_json.hpp"
 #include "store/store.hpp"
 
 #include <fmt/format.h>
@@ -845,6 +846,10 @@ class SqliteStore final : public Store {
         if (!rows->is_null(13))
           out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(rows->column_int64(13)), rows->column_blob(14)};
         const std::string& id = out.record.id;
+        // As many events as the row's version is past the snapshot's (bounded: a damaged row
+        // must not reserve much).
+        const std::uint64_t base = out.snapshot ? out.snapshot->version : 0;
+        if (out.record.version > base) out.events.reserve(std::min<std::uint64_t>(out.record.version - base, 256));
         for (; event && evs->column_view(0) == id; event = evs->step()) out.events.push_back(read_event(*evs, id, 1));
         const std::size_t i = where.at(id);
         done[i] = 1;
@@ -1750,8 +1755,14 @@ class SqliteStore final : public Store {
     e.time = from_ms(s.column_int64(first + 1));
     e.actor = s.column_text(first + 2);
     e.kind = s.column_text(first + 3);
-    e.payload =
-        parse_json(s.column_view(first + 4), path_, fmt::format("payload of event {} of case '{}'", e.seq, case_id));
+    // Parsed in place (parse_json would need its error context formatted for every event), by
+    // the parser for the compact text the store writes (stored_json.hpp).
+    const std::string_view text = s.column_view(first + 4);
+    try {
+      e.payload = parse_stored_json(text);
+    } catch (const Json::exception& x) {
+      bad_file(path_, fmt::format("corrupt payload of event {} of case '{}'", e.seq, case_id), x.what());
+    }
     return e;
   }
 
