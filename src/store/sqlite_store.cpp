@@ -238,7 +238,7 @@ std::int64_t clamp_count(std::size_t n) {
 
 Json parse_json(std::string_view text, const std::string& path, std::string_view what) {
   try {
-    return Json::parse(text.begin(), text.end());
+    return parse_stored_json(text);
   } catch (const Json::exception& e) {
     bad_file(path, fmt::format("corrupt {}", what), e.what());
   }
