@@ -15,6 +15,7 @@
 
 #include "store/enum_text.hpp"
 #include "store/sqlite.hpp"
+#include "store/stored_json.hpp"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -239,7 +240,7 @@ std::int64_t clamp_count(std::size_t n) {
 
 Json parse_json(std::string_view text, const std::string& path, std::string_view what) {
   try {
-    return Json::parse(text.begin(), text.end());
+    return parse_stored_json(text);
   } catch (const Json::exception& e) {
     bad_file(path, fmt::format("corrupt {}", what), e.what());
   }
@@ -841,6 +842,10 @@ class SqliteStore final : public CaseStore, public TemplateStore, public IntakeL
         if (!rows->is_null(13))
           out.snapshot = SnapshotBlob{static_cast<std::uint64_t>(rows->column_int64(13)), rows->column_blob(14)};
         const std::string& id = out.row.id;
+        // As many events as the row's version is past the snapshot's (bounded: a damaged row
+        // must not reserve much).
+        const std::uint64_t base = out.snapshot ? out.snapshot->version : 0;
+        if (out.row.version > base) out.events.reserve(std::min<std::uint64_t>(out.row.version - base, 256));
         for (; event && evs->column_view(0) == id; event = evs->step()) out.events.push_back(read_event(*evs, id, 1));
         const std::size_t i = where.at(id);
         done[i] = 1;
@@ -1751,8 +1756,14 @@ class SqliteStore final : public CaseStore, public TemplateStore, public IntakeL
     e.time = from_ms(s.column_int64(first + 1));
     e.actor = s.column_text(first + 2);
     e.kind = s.column_text(first + 3);
-    e.payload =
-        parse_json(s.column_view(first + 4), path_, fmt::format("payload of event {} of case '{}'", e.seq, case_id));
+    // Parsed in place (parse_json would need its error context formatted for every event), by
+    // the parser for the compact text the store writes (stored_json.hpp).
+    const std::string_view text = s.column_view(first + 4);
+    try {
+      e.payload = parse_stored_json(text);
+    } catch (const Json::exception& x) {
+      bad_file(path_, fmt::format("corrupt payload of event {} of case '{}'", e.seq, case_id), x.what());
+    }
     return e;
   }
 
