@@ -128,6 +128,44 @@ TEST_CASE("durable: timers that fell due while the engine was closed fire exactl
   CHECK(overdue == 1);
 }
 
+TEST_CASE("durable: a goal whose risk time passed while its case was not in memory turns at risk on run_due") {
+  TempDir dir;
+  auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
+  std::string id;
+  Actor alice{"alice", {}};
+  {
+    auto e = open_at(dir.file("acm.db"), clock);
+    e->load_definitions(Actor{"root", {"admin"}}, read_json("examples/definitions/helpdesk.json"));
+    NewCase spec;
+    spec.type = "complaint";
+    spec.title = "Callback";
+    id = e->create_case(alice, spec);
+    // Two hours of calendar time for one hour of work: at risk after the first hour.
+    e->add_goal(alice, id, GoalSpec{.id = "cb", .name = "Call back", .required = false, .within = 2h});
+    e->add_task(alice, id, AdHocTask{.name = "call", .estimate = 1h, .goal = "cb", .manual = true});
+    REQUIRE(e->get_case(id).goals.back().timing == Timing::on_track);
+  }
+  // 90 minutes later, on a fresh engine: the case is loaded cold by run_due.
+  auto later = std::make_shared<ManualClock>(t("2026-11-23T10:30:00Z"));
+  auto count_at_risk = [&](Engine& e) {
+    int n = 0;
+    for (const auto& ev : e.history(id))
+      if (ev.kind == "goal_timing" && ev.payload["goal"] == "cb" && ev.payload["to"] == "at_risk") ++n;
+    return n;
+  };
+  {
+    auto e = open_at(dir.file("acm.db"), later);
+    CHECK(e->run_due() >= 1);
+    for (const auto& g : e->get_case(id).goals)
+      if (g.id == "cb") CHECK(g.timing == Timing::at_risk);
+    CHECK(count_at_risk(*e) == 1);
+  }
+  // Recorded once: a later engine finds nothing more to fire.
+  auto e = open_at(dir.file("acm.db"), later);
+  CHECK(e->run_due() == 0);
+  CHECK(count_at_risk(*e) == 1);
+}
+
 TEST_CASE("durable: cases load lazily and the cache drops idle cases") {
   TempDir dir;
   auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));

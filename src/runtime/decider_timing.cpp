@@ -157,6 +157,10 @@ void Decider::update_timing(bool emit_events) {
       if (t == Timing::at_risk || t == Timing::overdue)
         pending_escalations_.push_back({t == Timing::at_risk ? "goal_at_risk" : "goal_overdue", s_.goals[gi].spec.id, {}});
     }
+    // A change found without recording it (a case refreshed on load, after its risk time passed
+    // while it was not in memory): the check is due now, so run_due records it rather than
+    // waiting for the next command on the case or its deadline.
+    if (!emit_events && t == Timing::at_risk && g.timing == Timing::on_track) g.risk_at = now_;
   }
   update_promises(emit_events);
 }
@@ -212,6 +216,8 @@ void Decider::update_promises(bool emit_events) {
       TimePoint risk = warn_at;
       if (remaining.count() > 0) risk = std::min(risk, sv_.calendar->latest_start(x.due, remaining) + Duration{1});
       s_.promises[i].risk_at = std::max(risk, now_ + Duration{1});
+    } else if (!emit_events && s_.promises[i].timing == Timing::on_track) {
+      s_.promises[i].risk_at = now_;  // found at risk on load: due now (see update_timing)
     }
     // The first evaluation records the expected completion too (from == to).
     if ((t != s_.promises[i].timing || !s_.promises[i].expected) && emit_events)
