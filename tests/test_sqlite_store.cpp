@@ -1199,7 +1199,7 @@ TEST_SUITE("sqlite store") {
     }
   }
 
-  TEST_CASE("submit_batch: the caller goes on while the batch is written; batches land in order") {
+  TEST_CASE("submit_batch: the caller goes on while the batch is written, and batches land in order") {
     TempDir tmp;
     auto s = open_sqlite(options(tmp.path("async.db"), Durability::group));
     std::vector<std::unique_ptr<PendingBatch>> pending;

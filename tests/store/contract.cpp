@@ -124,7 +124,7 @@ using V = std::vector<std::string>;
 }  // namespace
 
 TEST_SUITE("store contract") {
-  TEST_CASE("commit checks the expected version; a conflict writes nothing") {
+  TEST_CASE("commit checks the expected version, and a conflict writes nothing") {
     for_each_store([](OpenStore& os) {
       CaseStore& s = *os.store;
       s.commit(make("c", 0, 2).view());

@@ -362,7 +362,7 @@ TEST_SUITE("fault injection") {
     }
   }
 
-  TEST_CASE("a stalled commit holds its case only; released, it completes") {
+  TEST_CASE("a stalled commit holds its case only, and completes once released") {
     for (bool sqlite : {false, true}) {
       CAPTURE(sqlite);
       Rig r(sqlite);
