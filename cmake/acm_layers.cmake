@@ -7,7 +7,6 @@
 # acm_read_layers(<file> <prefix>) sets, in the caller's scope:
 #   <prefix>_MODULES          the modules in the order declared (each after its dependencies)
 #   <prefix>_DEPS_<module>    the modules <module> declares
-#   <prefix>_USES_<module>    the modules <module> may use: its dependencies, transitively
 #   <prefix>_OWNED            the public headers (include/acm/) a module owns
 #   <prefix>_OWNER_<header>   the module owning <header> (e.g. <prefix>_OWNER_engine.hpp)
 # A malformed line, a module declared twice, or a dependency not declared on an earlier line
@@ -32,7 +31,6 @@ function(acm_read_layers file prefix)
       if(m IN_LIST modules)
         message(FATAL_ERROR "${file}:${n}: module '${m}' is declared twice")
       endif()
-      set(uses "")
       foreach(d IN LISTS deps)
         if(d STREQUAL m)
           message(FATAL_ERROR "${file}:${n}: module '${m}' depends on itself")
@@ -41,10 +39,7 @@ function(acm_read_layers file prefix)
           message(FATAL_ERROR "${file}:${n}: module '${m}' depends on '${d}', which is not declared "
             "on an earlier line (a module comes after everything it uses, so the graph has no cycle)")
         endif()
-        list(APPEND uses ${d} ${uses_${d}})
       endforeach()
-      list(REMOVE_DUPLICATES uses)
-      set(uses_${m} ${uses})
       set(deps_${m} ${deps})
       list(APPEND modules ${m})
     elseif(line MATCHES "^owns[ \t]+([a-z0-9_]+)[ \t]*:(.*)$")
@@ -72,7 +67,6 @@ function(acm_read_layers file prefix)
   set(${prefix}_OWNED ${owned} PARENT_SCOPE)
   foreach(m IN LISTS modules)
     set(${prefix}_DEPS_${m} ${deps_${m}} PARENT_SCOPE)
-    set(${prefix}_USES_${m} ${uses_${m}} PARENT_SCOPE)
   endforeach()
   foreach(h IN LISTS owned)
     set(${prefix}_OWNER_${h} ${owner_${h}} PARENT_SCOPE)

@@ -120,7 +120,8 @@ TEST_CASE("h15 events: the fold refuses an unknown kind or a malformed payload, 
   CHECK(apply_error("case_status", Json{{"to", "sleeping"}}).find("unknown case status 'sleeping'") != std::string::npos);
   CHECK(apply_error("promise_made", Json{{"promise", Json{{"id", "p"}}}}).find("has no 'promise'.'due'") !=
         std::string::npos);
-  CHECK(apply_error("goal_changed", Json{{"goal", "g"}, {"changes", 1}}).find("'changes'") != std::string::npos);
+  CHECK(apply_error("goal_changed", Json{{"goal", "g"}, {"changes", 1}}).find("has 'changes' which is not a JSON object") !=
+        std::string::npos);
   // A well-formed payload that names something the case does not have is refused too.
   CHECK(apply_error("item_assigned", Json{{"item", "nope"}, {"to", "ann"}}).find("unknown item 'nope'") != std::string::npos);
   // Kinds the fold only records still need an object payload.

@@ -24,10 +24,7 @@ Payload::Payload(const Event& event) : Payload(event, event.payload, "") {}
 
 Payload::Payload(const Event& event, const Json& json, std::string prefix)
     : event_(&event), json_(&json), prefix_(std::move(prefix)) {
-  if (!json.is_object()) {
-    if (prefix_.empty()) fail("is not a JSON object");
-    fail(fmt::format("has {}which is not a JSON object", prefix_));
-  }
+  if (!json.is_object()) fail("is not a JSON object");  // nested() checks its object first
 }
 
 void Payload::fail(std::string_view what) const {
@@ -90,7 +87,11 @@ std::optional<TimePoint> Payload::time_or_null(const char* key) const {
   return parse_time(it->get_ref<const std::string&>());
 }
 
-Payload Payload::nested(const char* key) const { return Payload(*event_, at(key), prefix_ + "'" + key + "'."); }
+Payload Payload::nested(const char* key) const {
+  const Json& v = at(key);
+  if (!v.is_object()) fail(fmt::format("has {}'{}' which is not a JSON object", prefix_, key));
+  return Payload(*event_, v, prefix_ + "'" + key + "'.");
+}
 
 namespace {
 
