@@ -72,7 +72,7 @@ TEST_CASE("definitions: semantics, blocking and timer_date are read, validated a
             .find("/items/0/repetition") != std::string::npos);
 }
 
-TEST_CASE("cmmn fragments may have sentries that wait for each other in a cycle; acm fragments may not") {
+TEST_CASE("cmmn fragments may have sentries that wait for each other in a cycle, acm fragments may not") {
   const char* text = R"({ "id": "cyc", "semantics": "%s", "items": [
       { "id": "a", "kind": "human_task", "entry": [ { "on": [ { "item": "c", "on": "complete" } ] } ] },
       { "id": "b", "kind": "human_task", "entry": [ { "on": [ { "item": "a", "on": "complete" } ] } ] },
@@ -168,7 +168,7 @@ TEST_CASE("cmmn: an item without entry criteria repeats when terminated, not whe
   CHECK(g.engine->get_case(acm_id).items.size() == 3);  // no a@2
 }
 
-TEST_CASE("cmmn: a milestone without entry criteria occurs at once; acm waits for a person") {
+TEST_CASE("cmmn: a milestone without entry criteria occurs at once, acm waits for a person") {
   const char* items = R"([ { "id": "m", "kind": "milestone" }, { "id": "t", "kind": "human_task" } ])";
   EngineFixture f;
   auto id = case_of(f, "cmmn", items);

@@ -812,7 +812,7 @@ TEST_SUITE("definitions") {
     CHECK_PROBLEM(with_item_field("output", "x"), "/items/0/output", "output applies only to automated tasks");
   }
 
-  TEST_CASE("children only for stages; auto_complete only for stages") {
+  TEST_CASE("children only for stages, auto_complete only for stages") {
     CHECK_PROBLEM(with_item_field("children", {{{"id", "c"}, {"kind", "human_task"}}}), "/items/0/children",
                   "children apply only to stages, not to human_task");
     CHECK_PROBLEM(with_item_field("auto_complete", true), "/items/0/auto_complete", "only to stages");

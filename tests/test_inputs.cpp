@@ -261,7 +261,7 @@ TEST_SUITE("inputs") {
     CHECK(delivered == 0);
   }
 
-  TEST_CASE("a definition larger than 1 MiB is refused naming the bound; a large one below it loads") {
+  TEST_CASE("a definition larger than 1 MiB is refused naming the bound, a large one below it loads") {
     auto engine = open_engine("");
     Json doc = Json::parse(R"({"id": "f", "items": [{"id": "t", "kind": "human_task"}]})");
     doc["description"] = std::string(2u << 20, 'x');
@@ -313,7 +313,7 @@ TEST_SUITE("inputs") {
     CHECK(error_of([&] { (void)c.between(TimePoint::min(), TimePoint::max()); }).first == ErrorCode::invalid_argument);
   }
 
-  TEST_CASE("durations over 1000 years in definitions are a problem; long goal durations a clear error") {
+  TEST_CASE("durations over 1000 years in definitions are a problem, long goal durations a clear error") {
     auto engine = open_engine("");
     const Json timer =
         Json::parse(R"({"id": "f", "items": [{"id": "w", "kind": "timer_listener", "timer": "P3000000D"}]})");

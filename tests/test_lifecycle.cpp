@@ -113,7 +113,7 @@ TEST_CASE("auto-complete: a stage completes when nothing is active and required 
   CHECK(f.state(id, st + "/later") == ItemState::terminated);  // CMMN: left-over items end with the stage
 }
 
-TEST_CASE("repetition rule creates new instances; repetitionCounter counts them") {
+TEST_CASE("repetition rule creates new instances, repetitionCounter counts them") {
   EngineFixture f;
   auto rep = task("rep");
   rep.repetition = "${repetitionCounter < 3}";
@@ -153,7 +153,7 @@ TEST_CASE("a definition that would loop forever stops with an error event, never
   f.check_fold(id);
 }
 
-TEST_CASE("automated tasks: handler output goes to the case file; failures fault; reactivation retries") {
+TEST_CASE("automated tasks: handler output goes to the case file, failures fault, reactivation retries") {
   EngineFixture f;
   int calls = 0;
   bool fail = true;
@@ -374,7 +374,7 @@ TEST_CASE("goal deadlines: at risk from the plan, overdue from the clock") {
   CHECK(f.count_seen("goal_timing", "to", "overdue") == 1);
 }
 
-TEST_CASE("a dependency cycle is refused and named; nothing changes") {
+TEST_CASE("a dependency cycle is refused and named, nothing changes") {
   EngineFixture f;
   auto a = task("a");
   auto b = task("b");
@@ -596,7 +596,7 @@ TEST_CASE("reopening an automatically completed case keeps it open until a goal 
   f.check_fold(id);
 }
 
-TEST_CASE("sub-goals: optional ones do not achieve a parent; cancelling cascades to every depth") {
+TEST_CASE("sub-goals: optional ones do not achieve a parent, cancelling cascades to every depth") {
   EngineFixture f;
   auto id = bare_case(f);
   Actor owner{"owner", {}};

@@ -332,7 +332,7 @@ TEST_SUITE("intake") {
     }
   }
 
-  TEST_CASE("raise_priority by: the correlated case, recorded in its history; no case: the rule does not apply") {
+  TEST_CASE("raise_priority by: the correlated case, recorded in its history, no case: the rule does not apply") {
     IntakeFixture f;
     Intake intake(*f.engine, rules(R"J([
       {"id": "escalate", "when": "event.sentiment <= -0.5", "raise_priority": {"by": 2}},
@@ -415,7 +415,7 @@ TEST_SUITE("intake") {
     CHECK(ChannelEvent::from_json(ok.to_json()).to_json() == ok.to_json());
   }
 
-  TEST_CASE("a condition giving a non-boolean is rejected with the rule id; a corrected event may be sent again") {
+  TEST_CASE("a condition giving a non-boolean is rejected with the rule id, a corrected event may be sent again") {
     IntakeFixture f;
     Intake intake(*f.engine, rules(R"J([
       {"id": "fine", "when": "event.channel == 'phone'", "create_case": {"type": "complaint"}},

@@ -105,7 +105,7 @@ TEST_SUITE("routing") {
     CHECK_THROWS_AS(router.suggest(id, "nope"), Error);
   }
 
-  TEST_CASE("load: open items from the read model lower the rank; at capacity is flagged") {
+  TEST_CASE("load: open items from the read model lower the rank, at capacity is flagged") {
     RoutingFixture f;
     Router router(*f.engine, roster(), only(0.5, 0.5, 0, 0));
     // ann takes two billing items elsewhere, one short of her capacity of 3.

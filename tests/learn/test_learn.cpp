@@ -239,7 +239,7 @@ TEST_CASE("fragment capture: recurring ad-hoc runs become a proposed fragment wi
   CHECK(tasks == 3);
 }
 
-TEST_CASE("a learner survives save and load; damaged or foreign bytes are refused") {
+TEST_CASE("a learner survives save and load, damaged or foreign bytes are refused") {
   Learner l;
   for (const Trace& tr : branching_log()) l.add(tr);
   l.train();
