@@ -1,0 +1,391 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""The agent workspace in a real browser.
+
+Starts a real acm-server on a temporary SQLite store (the demo's store: the help-desk
+definitions, closed past cases and a learner trained on them with `acm learn train`) and a free
+loopback port, drives headless Chromium through the page with Selenium and plays the help-desk
+story: sign in (a bad token first), the queues in priority order, open a case, a goal turning at
+risk while the page is open, a fragment added from the applicable list, a task completed in the
+page, a task completed by ANOTHER client (a direct HTTP call) appearing live without a reload,
+and the learned recommendation added with one action. Screenshots go to --artifacts.
+
+Usage: test_workspace.py --server ACM_SERVER --cli ACM --web DIR --definitions FILE --artifacts DIR
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+TOKENS = {
+    "admin": "tok-admin-3f9a",
+    "bob": "tok-bob-81c2",
+    "carol": "tok-carol-5d07",
+}
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failure(message)
+
+
+def enc(s):
+    return urllib.parse.quote(s, safe="")
+
+
+class Api:
+    """Direct HTTP calls: the test's own client, beside the browser."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, method, path, who, body=None, expect=(200, 201, 204)):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", "Bearer " + TOKENS[who])
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=15) as res:
+                status, text = res.status, res.read().decode()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read().decode()
+        if status not in expect:
+            raise Failure(f"{method} {path} as {who}: {status} {text}")
+        return json.loads(text) if text.strip() else None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, fn, timeout=10.0, interval=0.1):
+    """Polls fn until it returns a true value; fails naming `what` and the last value seen."""
+    end = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            last = fn()
+        except StaleElementReferenceException:
+            last = None
+        if last:
+            return last
+        if time.monotonic() > end:
+            raise Failure(f"timed out after {timeout:.0f} s waiting for {what} (last seen: {last!r})")
+        time.sleep(interval)
+
+
+class Story:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="acm-browser-")
+        self.server = None
+        self.driver = None
+        self.artifacts = args.artifacts
+        os.makedirs(self.artifacts, exist_ok=True)
+        for f in os.listdir(self.artifacts):
+            if f.endswith(".png") or f.endswith(".log"):
+                os.remove(os.path.join(self.artifacts, f))
+
+    # ------------------------------------------------------------------ setup
+
+    def prepare_store(self):
+        """The demo store: definitions, 13 closed cases, and a learner trained on them."""
+        db = os.path.join(self.tmp, "store.db")
+        for cmd in ([self.args.cli, "demo", "--db", db],
+                    [self.args.cli, "--db", db, "learn", "train", "--template", "default"]):
+            r = subprocess.run(cmd, cwd=self.tmp, capture_output=True, text=True, timeout=120)
+            check(r.returncode == 0, f"{' '.join(cmd)} failed: {r.stderr}")
+        return db
+
+    def start_server(self, db):
+        tokens = os.path.join(self.tmp, "tokens.json")
+        with open(tokens, "w") as f:
+            json.dump({"tokens": [
+                {"token": TOKENS["admin"], "actor": "admin", "roles": ["admin"]},
+                {"token": TOKENS["bob"], "actor": "bob", "roles": ["agent"]},
+                {"token": TOKENS["carol"], "actor": "carol", "roles": ["agent"]},
+            ]}, f)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cmd = [self.args.server, "--db", db, "--listen", f"127.0.0.1:{self.port}", "--tokens", tokens,
+               "--web", self.args.web]
+        self.server_log = open(os.path.join(self.artifacts, "server.log"), "w")
+        self.server = subprocess.Popen(cmd, cwd=self.tmp, stdout=self.server_log, stderr=subprocess.STDOUT)
+
+        def up():
+            check(self.server.poll() is None, f"acm-server exited with {self.server.returncode} (see server.log)")
+            try:
+                with urllib.request.urlopen(self.base + "/", timeout=2) as r:
+                    return r.status == 200
+            except (urllib.error.URLError, ConnectionError):
+                return False
+        wait_until("acm-server to answer GET /", up, timeout=20)
+        self.api = Api(self.base)
+
+    def create_cases(self):
+        """Four complaints for bob's team; the one of priority 5 is assigned to bob."""
+        self.cases = {}
+        for title, prio, customer in (("Printer jams on every page", 2, "cust-201"),
+                                      ("Laptop dead after update", 7, "cust-202"),
+                                      ("Invoice shows the wrong amount", 4, "cust-203"),
+                                      ("Keyboard keys stick", 5, "cust-204")):
+            body = {"type": "complaint", "title": title, "owner": "alice", "priority": prio,
+                    "subject": {"customer": customer, "attributes": {"channel": "email", "product": "laptop"}},
+                    "participants": [{"actor": "bob", "roles": ["agent"]}, {"actor": "carol", "roles": ["agent"]}]}
+            created = self.api.call("POST", "/v1/cases", "admin", body)
+            self.cases[prio] = created["id"] if isinstance(created, dict) and "id" in created else created["created"]
+        self.api.call("POST", f"/v1/cases/{enc(self.cases[5])}/items/{enc('diagnosis#1/triage')}/assign", "admin",
+                      {"assignee": "bob"})
+
+    def start_browser(self):
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--window-size=1366,768", "--lang=en-GB", f"--user-data-dir={self.tmp}/chrome"):
+            opts.add_argument(a)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        self.driver.set_window_size(1366, 768)
+
+    # ------------------------------------------------------------------ page helpers
+
+    def q(self, css):
+        return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def one(self, css, what=None):
+        return wait_until(what or css, lambda: (self.q(css) or [None])[0], timeout=10)
+
+    def text(self, css):
+        els = self.q(css)
+        return els[0].text if els else ""
+
+    def shot(self, name):
+        path = os.path.join(self.artifacts, name)
+        # The whole page, not only the window: the window is a laptop's 1366x768.
+        self.driver.save_screenshot(path)
+        return path
+
+    def no_raw_json(self):
+        body = self.driver.find_element(By.TAG_NAME, "body").text
+        for bad in ('{"', '":', "[{", "undefined", "NaN", "[object Object]"):
+            check(bad not in body, f"the page shows raw data ({bad!r}) in:\n{body}")
+
+    def queue_rows(self, table):
+        return [(r.get_attribute("data-case"), r.get_attribute("data-item"), int(r.get_attribute("data-priority")))
+                for r in self.q(f"#{table} tbody tr[data-case]")]
+
+    def goal_timing(self, goal):
+        rows = self.q(f'#goals tr[data-goal="{goal}"]')
+        if not rows:
+            return None
+        badge = rows[0].find_elements(By.CSS_SELECTOR, ".badge[data-timing]")
+        return (rows[0].get_attribute("data-timing"), badge[0].text if badge else "")
+
+    def task_state(self, item):
+        rows = self.q(f'#tasks tr[data-item="{item}"]')
+        return rows[0].get_attribute("data-state") if rows else None
+
+    def task_button(self, item, action):
+        return self.one(f'#tasks tr[data-item="{item}"] button[data-action="{action}"]', f"the {action} button of {item}")
+
+    # ------------------------------------------------------------------ the story
+
+    def run(self):
+        t0 = time.monotonic()
+        db = self.prepare_store()
+        self.start_server(db)
+        self.create_cases()
+        self.start_browser()
+        d = self.driver
+        d.get(self.base + "/")
+
+        # Sign in: a bad token is refused with the server's message, then bob's token.
+        token = self.one("#token", "the token field")
+        token.send_keys("not-a-token\n")
+        err = wait_until("an error for a bad token", lambda: self.text("#error-text"))
+        check("token" in err.lower(), f"a bad token should say so, the page says {err!r}")
+        check(self.q("#sign-in") and self.q("#sign-in")[0].is_displayed(), "the sign-in form should stay after a bad token")
+        self.one("#token").send_keys(TOKENS["bob"] + "\n")
+        wait_until("bob signed in", lambda: self.text("#me-name") == "bob")
+        check(d.execute_script("return sessionStorage.getItem('acm.token')") == TOKENS["bob"], "the token is not in sessionStorage")
+        wait_until("the event stream to be live", lambda: self.q('#live[data-live="on"]'), timeout=10)
+
+        # The queues: bob's own work, and his team's unassigned work in priority order.
+        mine = wait_until("bob's queue", lambda: self.queue_rows("my-queue"))
+        check([(c, i) for c, i, _ in mine] == [(self.cases[5], "diagnosis#1/triage")],
+              f"my queue should hold exactly the task assigned to bob, it shows {mine}")
+        team = wait_until("the team queue", lambda: self.queue_rows("team-queue"))
+        prios = [p for _, _, p in team]
+        check(prios == sorted(prios, reverse=True), f"the team queue is not in priority order: {prios}")
+        ours = [c for c, _, _ in team if c in self.cases.values()]
+        check(ours == [self.cases[7], self.cases[4], self.cases[2]],
+              f"the team queue should list the cases of priority 7, 4, 2 in that order, it lists {ours}")
+        first = self.q("#team-queue tbody tr[data-case]")[0]
+        check("Laptop dead after update" in first.text and "cust-202" in first.text,
+              f"the first row should name the case and customer: {first.text!r}")
+        check(first.find_elements(By.CSS_SELECTOR, "time") and first.find_elements(By.CSS_SELECTOR, ".badge"),
+              f"the first row should show a due time and a goal badge: {first.text!r}")
+        self.no_raw_json()
+        self.shot("01-queues.png")
+
+        # A goal whose latest start is seconds away: remaining work 4h30m (triage 30m, then
+        # diagnose 4h), deadline 4h30m20s from now. The server's timers turn it at risk.
+        laptop = self.cases[7]
+        self.api.call("POST", f"/v1/cases/{enc(laptop)}/goals", "admin",
+                      {"id": "callback", "name": "Call the customer back", "within": "PT4H30M20S"})
+        added = time.monotonic()
+
+        # Open the case from the queue.
+        self.one(f'#team-queue tr[data-case="{laptop}"] button.open-case').click()
+        wait_until("the case view", lambda: self.text("#case-title") == "Laptop dead after update")
+        timing = wait_until("the goal callback in the case", lambda: self.goal_timing("callback"))
+        if time.monotonic() - added < 15:
+            check(timing == ("on_track", "On track"), f"the new goal should be on track first, the page shows {timing}")
+        check(self.goal_timing("resolved") == ("on_track", "On track"), f"goal resolved: {self.goal_timing('resolved')}")
+        check(self.q('#plan svg g[data-item="diagnosis#1/triage"]') and self.q('#plan svg g[data-goal="callback"]'),
+              "the plan picture should show the triage task and the callback goal")
+        check(self.task_state("diagnosis#1/triage") == "enabled", f"triage: {self.task_state('diagnosis#1/triage')}")
+        check("Case opened" in self.text("#history"), "the history should start with the case opening")
+        d.execute_script("window.__acmNoReload = 'still here';")
+
+        # Add a fragment from the list of what applies now (escalation: no parameters).
+        esc = self.one('#fragments li[data-fragment="escalation"] button[data-action="add-fragment"]',
+                       "escalation in the applicable fragments")
+        esc.click()
+        wait_until("the escalation stage in the plan", lambda: self.task_state("escalation#1/review_by_lead"))
+        check(self.q('#plan svg g[data-item="escalation#1/review_by_lead"]'), "the plan picture should show the new stage")
+        check(not self.q('#fragments li[data-fragment="escalation"]'), "escalation should leave the applicable list once added")
+
+        # The goal turns at risk while the page is open, without a reload.
+        wait_until("the goal callback turning at risk",
+                   lambda: self.goal_timing("callback") == ("at_risk", "At risk"), timeout=40)
+        check(self.q('#plan svg g[data-goal="callback"][data-timing="at_risk"]'), "the plan picture should show the goal at risk")
+        check("now at risk" in self.text("#history"), "the history should say the goal is now at risk")
+        self.no_raw_json()
+        self.shot("02-case-at-risk.png")
+
+        # Bob completes triage in the page.
+        self.task_button("diagnosis#1/triage", "complete").click()
+        wait_until("triage done", lambda: self.task_state("diagnosis#1/triage") == "completed")
+        wait_until("diagnose ready", lambda: self.task_state("diagnosis#1/diagnose") == "enabled")
+
+        # ANOTHER client (carol, over HTTP) records the fault and completes the diagnosis: the
+        # page shows it live, without a reload.
+        self.api.call("PUT", f"/v1/cases/{enc(laptop)}/file/diagnosis.fault", "carol", "hardware")
+        self.api.call("POST", f"/v1/cases/{enc(laptop)}/items/{enc('diagnosis#1/diagnose')}/complete", "carol", {})
+        wait_until("the diagnosis completed by carol, live",
+                   lambda: self.task_state("diagnosis#1/diagnose") == "completed", timeout=10)
+        check(d.execute_script("return window.__acmNoReload") == "still here", "the page was reloaded")
+        wait_until("carol in the history", lambda: "carol" in self.text("#history"))
+        check("hardware" in self.text('#case-file tr[data-path="diagnosis.fault"]'),
+              f"the case file should show the fault: {self.text('#case-file')!r}")
+
+        # The learned recommendation: repair by the supplier, with its reasons, added with one
+        # action (its required parameter typed in first).
+        rec = wait_until("the recommendation to add supplier_repair",
+                         lambda: self.q('#recommendation[data-fragment="supplier_repair"]'), timeout=10)[0]
+        check("Repair by the supplier" in rec.text and "Because" in rec.text and "similar" in rec.text,
+              f"the recommendation should name the fragment and its reasons: {rec.text!r}")
+        self.no_raw_json()
+        self.shot("03-live-update-and-recommendation.png")
+        self.one('#recommendation button[data-action="add-fragment"]').click()
+        err = wait_until("a message for the missing supplier", lambda: self.text("#error-text"))
+        check("supplier" in err, f"the page should ask for the supplier: {err!r}")
+        self.one('#fragments li[data-fragment="supplier_repair"] input[name="supplier"]').send_keys("acme")
+        self.one('#recommendation button[data-action="add-fragment"]').click()
+        wait_until("the supplier repair in the plan",
+                   lambda: self.task_state("supplier_repair#1/ship_to_supplier") == "enabled")
+        check(self.q('#plan svg g[data-item="supplier_repair#1/repair"]'), "the plan picture should show the repair")
+        check(not self.q("#error:not([hidden])"), f"an error is left on the page: {self.text('#error-text')!r}")
+        self.no_raw_json()
+        self.shot("04-recommendation-added.png")
+
+        # Everything the story did is in the engine, seen from the API.
+        c = self.api.call("GET", f"/v1/cases/{enc(laptop)}", "admin")
+        states = {it["id"]: it["state"] for it in c["items"]}
+        check(states.get("diagnosis#1/triage") == "completed" and states.get("diagnosis#1/diagnose") == "completed",
+              f"items in the engine: {states}")
+        check(c["file"].get("diagnosis", {}).get("fault") == "hardware", f"case file: {c['file']}")
+        events = self.api.call("GET", f"/v1/cases/{enc(laptop)}/history", "admin")
+        events = events["events"] if isinstance(events, dict) else events
+        check(any(e["kind"] == "goal_timing" and e["payload"].get("goal") == "callback"
+                  and e["payload"].get("to") == "at_risk" for e in events),
+              "the engine's history should hold the goal turning at risk")
+
+        logs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        check(not logs, f"the browser console has errors: {logs}")
+        print(f"browser story passed in {time.monotonic() - t0:.1f} s; screenshots in {self.artifacts}")
+
+    def close(self):
+        if self.driver:
+            try:
+                self.driver.quit()
+            except Exception:
+                pass
+        if self.server and self.server.poll() is None:
+            self.server.terminate()
+            try:
+                self.server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+            if self.server.returncode not in (0, -15):
+                print(f"acm-server ended with {self.server.returncode}", file=sys.stderr)
+        if self.server:
+            self.server_log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--server", required=True)
+    p.add_argument("--cli", required=True)
+    p.add_argument("--web", required=True)
+    p.add_argument("--definitions", required=True)
+    p.add_argument("--artifacts", required=True)
+    args = p.parse_args()
+    for path in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
+        if not os.path.exists(path):
+            print(f"{path} is missing: run scripts/deps.sh (Debian chromium, chromium-driver)", file=sys.stderr)
+            return 1
+    story = Story(args)
+    try:
+        story.run()
+        return 0
+    except (Failure, TimeoutException) as e:
+        if story.driver:
+            try:
+                story.shot("failure.png")
+                with open(os.path.join(story.artifacts, "failure-page.log"), "w") as f:
+                    f.write(story.driver.find_element(By.TAG_NAME, "body").text)
+            except Exception:
+                pass
+        print(f"FAILED: {e}", file=sys.stderr)
+        return 1
+    finally:
+        story.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
