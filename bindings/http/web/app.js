@@ -12,7 +12,8 @@
   // The routes the page uses (docs/http.md).
   const ROUTES = {
     me: () => "/v1/me",
-    queue: (params) => "/v1/queue?" + new URLSearchParams(params).toString(),
+    mine: () => "/v1/queues/mine?limit=50",
+    team: (roles) => "/v1/queue?" + new URLSearchParams([["limit", "50"], ...roles.map((r) => ["role", r])]).toString(),
     caseGet: (c) => `/v1/cases/${enc(c)}`,
     history: (c) => `/v1/cases/${enc(c)}/history`,
     applicable: (c) => `/v1/cases/${enc(c)}/fragments/applicable`,
@@ -105,7 +106,7 @@
   }
 
   const dateFmt = new Intl.DateTimeFormat(undefined, {
-    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
 
   function when(iso) {
@@ -253,14 +254,12 @@
   async function refreshQueues() {
     if (!state.me) return;
     try {
-      const mine = await api("GET", ROUTES.queue({ assignee: state.me.id, limit: "50" }));
+      const mine = await api("GET", ROUTES.mine());
       renderQueue($("my-queue"), $("my-count"), mine, "Nothing is assigned to you.");
       const roles = teamRoles();
       $("team-roles").textContent = roles.length ? "unassigned work for " + roles.join(", ") : "";
       if (roles.length) {
-        const params = new URLSearchParams({ limit: "50" });
-        for (const r of roles) params.append("role", r);
-        const team = await api("GET", "/v1/queue?" + params.toString());
+        const team = await api("GET", ROUTES.team(roles));
         renderQueue($("team-queue"), $("team-count"), team, "No unassigned work for your team.");
       } else {
         renderQueue($("team-queue"), $("team-count"), { items: [], total: 0 }, "You have no team role.");
@@ -795,6 +794,11 @@
       else if (field === "event") kind = value;
     }
     if (id !== null) state.lastEventId = id;
+    if (kind === "reset") {
+      // The server could not replay what was missed: read everything again.
+      scheduleRefresh(true);
+      return;
+    }
     if (!data) return;
     let ev = null;
     try { ev = JSON.parse(data); } catch (e) { return; }
