@@ -13,6 +13,7 @@ and the learned recommendation added with one action. Screenshots go to --artifa
 Usage: test_workspace.py --server ACM_SERVER --cli ACM --web DIR --artifacts DIR
 """
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 TOKENS = {
@@ -166,7 +168,9 @@ class Story:
             opts.add_argument(a)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-        self.driver.set_window_size(1366, 768)
+        # The viewport of a laptop screen, whatever the headless window's decorations.
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False})
 
     # ------------------------------------------------------------------ page helpers
 
@@ -180,10 +184,18 @@ class Story:
         els = self.q(css)
         return els[0].text if els else ""
 
-    def shot(self, name):
+    def shot(self, name, full=False):
+        """A PNG of the 1366x768 viewport (what a laptop shows), or of the whole page."""
         path = os.path.join(self.artifacts, name)
-        # The whole page, not only the window: the window is a laptop's 1366x768.
-        self.driver.save_screenshot(path)
+        if not full:
+            self.driver.save_screenshot(path)
+            return path
+        size = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
         return path
 
     def no_raw_json(self):
@@ -260,8 +272,8 @@ class Story:
                       {"name": "Call the customer back", "role": "agent", "estimate": "PT1H", "goal": "callback",
                        "manual": True})
 
-        # Open the case from the queue.
-        self.one(f'#team-queue tr[data-case="{laptop}"] button.open-case').click()
+        # Open the case from the queue, with the keyboard.
+        self.one(f'#team-queue tr[data-case="{laptop}"] button.open-case').send_keys(Keys.ENTER)
         wait_until("the case view", lambda: self.text("#case-title") == "Laptop dead after update")
         timing = wait_until("the goal callback in the case", lambda: self.goal_timing("callback"))
         if time.monotonic() - added < 18:
@@ -279,7 +291,6 @@ class Story:
         esc.click()
         wait_until("the escalation stage in the plan", lambda: self.task_state("escalation#1/review_by_lead"))
         check(self.q('#plan svg g[data-item="escalation#1/review_by_lead"]'), "the plan picture should show the new stage")
-        check(not self.q('#fragments li[data-fragment="escalation"]'), "escalation should leave the applicable list once added")
 
         # The goal turns at risk while the page is open, without a reload.
         wait_until("the goal callback turning at risk",
@@ -288,6 +299,7 @@ class Story:
         check("now at risk" in self.text("#history"), "the history should say the goal is now at risk")
         self.no_raw_json()
         self.shot("02-case-at-risk.png")
+        self.shot("02-case-at-risk-full.png", full=True)
 
         # Bob completes triage in the page.
         self.task_button("diagnosis#1/triage", "complete").click()
@@ -312,7 +324,7 @@ class Story:
         check("Repair by the supplier" in rec.text and "Because" in rec.text and "similar" in rec.text,
               f"the recommendation should name the fragment and its reasons: {rec.text!r}")
         self.no_raw_json()
-        self.shot("03-live-update-and-recommendation.png")
+        self.shot("03-live-update-and-recommendation-full.png", full=True)
         self.one('#recommendation button[data-action="add-fragment"]').click()
         err = wait_until("a message for the missing supplier", lambda: self.text("#error-text"))
         check("supplier" in err, f"the page should ask for the supplier: {err!r}")
@@ -323,7 +335,7 @@ class Story:
         check(self.q('#plan svg g[data-item="supplier_repair#1/repair"]'), "the plan picture should show the repair")
         check(not self.q("#error:not([hidden])"), f"an error is left on the page: {self.text('#error-text')!r}")
         self.no_raw_json()
-        self.shot("04-recommendation-added.png")
+        self.shot("04-recommendation-added-full.png", full=True)
 
         # Everything the story did is in the engine, seen from the API.
         c = self.api.call("GET", f"/v1/cases/{enc(laptop)}", "admin")
