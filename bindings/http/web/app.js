@@ -411,7 +411,7 @@
       }
       const stage = it.parent ? itemLabel(c, it.parent) : "";
       body.append(el("tr", { "data-item": it.id, "data-state": it.state },
-        el("td", {}, el("strong", { text: it.name || it.id }), el("span", { class: "sub muted small", text: stage ? " · " + stage : "" })),
+        el("td", {}, el("strong", { text: it.name || it.id }), stage ? el("span", { class: "sub", text: stage }) : null),
         el("td", {}, el("span", { class: "badge status st-" + it.state, text: STATE_TEXT[it.state] || words(it.state) })),
         el("td", { text: it.assignee || (it.role ? "any " + words(it.role) : "—") }),
         el("td", {}, timeCell(it.due, "—")),
@@ -621,7 +621,7 @@
     const box = clear($("plan"));
     const items = c.items || [];
     const byId = new Map(items.map((it) => [it.id, it]));
-    const W = 150, H = 44, GX = 34, GY = 14, PAD = 12, HEAD = 22;
+    const W = 150, H = 50, GX = 34, GY = 14, PAD = 12, HEAD = 22;
     // Groups: each stage's children; top-level non-stage items in the case's own group.
     const groups = [];
     const stages = items.filter((it) => it.kind === "stage");
@@ -650,7 +650,8 @@
       for (const it of g.members) { const d = depthOf(it, new Set()); (cols[d] = cols[d] || []).push(it); }
       const rows = Math.max(1, ...cols.map((col) => (col ? col.length : 0)));
       const ncols = Math.max(1, cols.length);
-      const fw = PAD * 2 + ncols * W + (ncols - 1) * GX;
+      const title = g.title + (g.id ? ` — ${STATE_TEXT[g.state] || g.state}` : "");
+      const fw = Math.max(PAD * 2 + ncols * W + (ncols - 1) * GX, 20 + 7.2 * title.length);
       const fh = HEAD + PAD + rows * H + (rows - 1) * GY + PAD;
       frames.push({ g, x: PAD, y, w: fw, h: fh });
       cols.forEach((col, ci) => (col || []).forEach((it, ri) => {
@@ -702,7 +703,7 @@
       if (listener) g.append(svg("ellipse", { cx: p.x + W / 2, cy: p.y + H / 2, rx: W / 2, ry: H / 2, fill: FILL[it.state] || "#fff", stroke: "#5b6675" }));
       else g.append(svg("rect", { x: p.x, y: p.y, width: W, height: H, rx: milestone ? 22 : 8, fill: FILL[it.state] || "#fff", stroke: "#4a5564", "stroke-width": milestone ? 2.5 : 1 }));
       const ls = lines(it.name || it.id, 22);
-      ls.forEach((l, i) => g.append(svg("text", { x: p.x + W / 2, y: p.y + 15 + i * 13, "text-anchor": "middle", "font-size": 11.5, fill: "#1c2430" }, l)));
+      ls.forEach((l, i) => g.append(svg("text", { x: p.x + W / 2, y: p.y + (ls.length > 1 ? 15 : 20) + i * 13, "text-anchor": "middle", "font-size": 11.5, fill: "#1c2430" }, l)));
       const sub = `${STATE_TEXT[it.state] || it.state}${it.assignee ? " · " + it.assignee : ""}${it.required ? " · !" : ""}`;
       g.append(svg("text", { x: p.x + W / 2, y: p.y + H - 6, "text-anchor": "middle", "font-size": 10, fill: "#4a5564" }, sub));
       root.append(g);
