@@ -268,9 +268,9 @@ class Story:
         self.api.call("POST", f"/v1/cases/{enc(laptop)}/goals", "admin",
                       {"id": "callback", "name": "Call the customer back", "within": "PT1H0M20S", "required": False})
         added = time.monotonic()
-        self.api.call("POST", f"/v1/cases/{enc(laptop)}/tasks", "admin",
-                      {"name": "Call the customer back", "role": "agent", "estimate": "PT1H", "goal": "callback",
-                       "manual": True})
+        call = self.api.call("POST", f"/v1/cases/{enc(laptop)}/tasks", "admin",
+                             {"name": "Call the customer back", "role": "agent", "estimate": "PT1H", "goal": "callback",
+                              "manual": True})["created"]
 
         # Open the case from the queue, with the keyboard.
         self.one(f'#team-queue tr[data-case="{laptop}"] button.open-case').send_keys(Keys.ENTER)
@@ -337,12 +337,23 @@ class Story:
         self.no_raw_json()
         self.shot("04-recommendation-added-full.png", full=True)
 
+        # Bob takes the call (it moves from the team queue to his own) and starts it.
+        self.task_button(call, "take").click()
+        wait_until("the call in bob's queue", lambda: (laptop, call) in [(c, i) for c, i, _ in self.queue_rows("my-queue")])
+        check((laptop, call) not in [(c, i) for c, i, _ in self.queue_rows("team-queue")],
+              "a task bob took should leave the team queue")
+        self.task_button(call, "start").click()
+        wait_until("the call in progress", lambda: self.task_state(call) == "active")
+        check(self.text(f'#tasks tr[data-item="{call}"] td:nth-child(3)') == "bob", "the call should show bob as its assignee")
+
         # Everything the story did is in the engine, seen from the API.
         c = self.api.call("GET", f"/v1/cases/{enc(laptop)}", "admin")
         states = {it["id"]: it["state"] for it in c["items"]}
         check(states.get("diagnosis#1/triage") == "completed" and states.get("diagnosis#1/diagnose") == "completed",
               f"items in the engine: {states}")
         check(c["file"].get("diagnosis", {}).get("fault") == "hardware", f"case file: {c['file']}")
+        call_item = next(it for it in c["items"] if it["id"] == call)
+        check(call_item["state"] == "active" and call_item["assignee"] == "bob", f"the call in the engine: {call_item}")
         events = self.api.call("GET", f"/v1/cases/{enc(laptop)}/history", "admin")
         events = events["events"] if isinstance(events, dict) else events
         check(any(e["kind"] == "goal_timing" and e["payload"].get("goal") == "callback"

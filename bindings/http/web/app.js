@@ -549,7 +549,7 @@
       case "goal_changed": return `Goal ${goalName(p.goal)} changed`;
       case "goal_status": return `Goal ${goalName(p.goal)} ${words(p.to)}${p.reason ? " (" + p.reason + ")" : ""}`;
       case "goal_timing": return `Goal ${goalName(p.goal)} is now ${(TIMING_TEXT[p.to] || words(p.to)).toLowerCase()}${p.remaining_work ? " (remaining work " + humanDuration(p.remaining_work) + ")" : ""}`;
-      case "fragment_added": return `“${p.fragment}” added to the plan`;
+      case "fragment_added": return `${item(p.item)} added to the plan`;
       case "task_added": return `Task “${(p.task && p.task.name) || p.item}” added`;
       case "item_transition": return `${item(p.item)}: ${STATE_TEXT[p.from] || p.from} → ${STATE_TEXT[p.to] || p.to}${p.error ? " (" + p.error + ")" : ""}`;
       case "item_assigned": return `${item(p.item)} assigned to ${p.to || "nobody"}`;
