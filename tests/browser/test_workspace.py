@@ -147,7 +147,7 @@ class Story:
     def create_cases(self):
         """Four complaints for bob's team; the one of priority 5 is assigned to bob."""
         self.cases = {}
-        for title, prio, customer in (("Printer jams on every page", 2, "cust-201"),
+        for title, prio, customer in (('Printer jams <img src=x onerror="window.__acmXss=1">', 2, "cust-201"),
                                       ("Laptop dead after update", 7, "cust-202"),
                                       ("Invoice shows the wrong amount", 4, "cust-203"),
                                       ("Keyboard keys stick", 5, "cust-204")):
@@ -253,6 +253,10 @@ class Story:
         ours = [c for c, _, _ in team if c in self.cases.values()]
         check(ours == [self.cases[7], self.cases[4], self.cases[2]],
               f"the team queue should list the cases of priority 7, 4, 2 in that order, it lists {ours}")
+        # A title is text, never markup.
+        printer = self.q(f'#team-queue tr[data-case="{self.cases[2]}"]')[0].text
+        check('Printer jams <img src=x onerror="window.__acmXss=1">' in printer, f"the title should show as typed: {printer!r}")
+        check(d.execute_script("return window.__acmXss === undefined"), "a case title ran as markup")
         first = self.q("#team-queue tbody tr[data-case]")[0]
         check("Laptop dead after update" in first.text and "cust-202" in first.text,
               f"the first row should name the case and customer: {first.text!r}")
@@ -361,6 +365,10 @@ class Story:
               "the engine's history should hold the goal turning at risk")
 
         # The one refusal the story asked for (the bad token) is not an error of the page.
+        # Signing out forgets the token.
+        self.one("#sign-out").click()
+        wait_until("the sign-in form after signing out", lambda: self.q("#sign-in") and self.q("#sign-in")[0].is_displayed())
+        check(d.execute_script("return sessionStorage.getItem('acm.token')") is None, "the token is still in sessionStorage")
         logs = [e for e in d.get_log("browser") if e.get("level") == "SEVERE"
                 and not ("/v1/me" in e.get("message", "") and "401" in e.get("message", ""))]
         check(not logs, f"the browser console has errors: {logs}")
