@@ -32,6 +32,7 @@
     stream: null,        // AbortController of the event stream
     lastEventId: "",
     refreshTimer: 0,
+    assigning: "",       // "case|item" whose assign form is open
     caseRefreshTimer: 0,
     freshSeqs: new Set(),
   };
@@ -255,12 +256,12 @@
     if (!state.me) return;
     try {
       const mine = await api("GET", ROUTES.mine());
-      renderQueue($("my-queue"), $("my-count"), mine, "Nothing is assigned to you.");
+      preserve($("my-queue"), () => renderQueue($("my-queue"), $("my-count"), mine, "Nothing is assigned to you."));
       const roles = teamRoles();
       $("team-roles").textContent = roles.length ? "unassigned work for " + roles.join(", ") : "";
       if (roles.length) {
         const team = await api("GET", ROUTES.team(roles));
-        renderQueue($("team-queue"), $("team-count"), team, "No unassigned work for your team.");
+        preserve($("team-queue"), () => renderQueue($("team-queue"), $("team-count"), team, "No unassigned work for your team."));
       } else {
         renderQueue($("team-queue"), $("team-count"), { items: [], total: 0 }, "You have no team role.");
       }
@@ -280,7 +281,7 @@
     if (!items.length) body.append(el("tr", { class: "empty-row" }, el("td", { colspan: "4", text: emptyText })));
     for (const w of items) {
       const open = el("button", {
-        type: "button", class: "open-case", text: w.name,
+        type: "button", class: "open-case", text: w.name, "data-key": `open:${w.case}|${w.item}`,
         "aria-label": `Open case ${w.case_title || w.case}: ${w.name}`,
         onclick: () => openCase(w.case),
       });
@@ -339,13 +340,15 @@
     $("case-view").hidden = false;
     $("case-view").dataset.case = c.id;
     $("case-view").dataset.version = String(c.version);
-    renderHead(c);
-    renderGoals(c);
-    renderPlan(c, offers);
-    renderTasks(c);
-    renderFragments(c, offers, offersError, rec, recError);
-    renderFile(c);
-    renderHistory(events || []);
+    preserve($("case-view"), () => {
+      renderHead(c);
+      renderGoals(c);
+      renderPlan(c, offers);
+      renderTasks(c);
+      renderFragments(c, offers, offersError, rec, recError);
+      renderFile(c);
+      renderHistory(events || []);
+    });
   }
 
   function renderHead(c) {
@@ -389,7 +392,7 @@
   function renderTasks(c) {
     const t = clear($("tasks"));
     const me = state.me.id;
-    const tasks = (c.items || []).filter((it) => it.kind === "human_task" || it.kind === "automated_task" || it.kind === "process_task" || it.kind === "case_task");
+    const tasks = (c.items || []).filter((it) => ["human_task", "automated_task", "process_task", "case_task", "user_listener"].includes(it.kind));
     t.append(el("thead", {}, el("tr", {}, el("th", { text: "Task" }), el("th", { text: "State" }),
       el("th", { text: "Who" }), el("th", { text: "Due" }), el("th", { text: "" }))));
     const body = el("tbody");
@@ -399,43 +402,73 @@
       const open = ["enabled", "active", "suspended"].includes(it.state) && c.status === "active";
       if (open && it.kind === "human_task") {
         if (it.assignee !== me)
-          actions.append(el("button", { type: "button", "data-action": "take", text: "Take",
+          actions.append(el("button", { type: "button", "data-action": "take", "data-key": `take:${it.id}`, text: "Take",
             title: "Assign this task to me", onclick: (e) => act(e.currentTarget, () => api("POST", ROUTES.itemAction(c.id, it.id, "assign"), { assignee: me })) }));
         actions.append(assignControl(c, it));
         if (it.state === "enabled")
-          actions.append(el("button", { type: "button", "data-action": "start", text: "Start",
+          actions.append(el("button", { type: "button", "data-action": "start", "data-key": `start:${it.id}`, text: "Start",
             onclick: (e) => act(e.currentTarget, () => api("POST", ROUTES.itemAction(c.id, it.id, "start"), {})) }));
-        if (it.state === "active" || it.state === "enabled")
-          actions.append(el("button", { type: "button", class: "primary", "data-action": "complete", text: "Complete",
+        if (it.state === "active")
+          actions.append(el("button", { type: "button", class: "primary", "data-action": "complete", "data-key": `complete:${it.id}`, text: "Complete",
             onclick: (e) => act(e.currentTarget, () => api("POST", ROUTES.itemAction(c.id, it.id, "complete"), {})) }));
       }
+      // A user event listener: a person says that it happened (CMMN "occur").
+      if (it.kind === "user_listener" && ["available", "enabled", "active"].includes(it.state) && c.status === "active")
+        actions.append(el("button", { type: "button", class: "primary", "data-action": "occur", "data-key": `occur:${it.id}`, text: "It happened",
+          title: "Record that this happened", onclick: (e) => act(e.currentTarget, () => api("POST", ROUTES.itemAction(c.id, it.id, "occur"), {})) }));
       const stage = it.parent ? itemLabel(c, it.parent) : "";
       body.append(el("tr", { "data-item": it.id, "data-state": it.state },
         el("td", {}, el("strong", { text: it.name || it.id }), stage ? el("span", { class: "sub", text: stage }) : null),
         el("td", {}, el("span", { class: "badge status st-" + it.state, text: STATE_TEXT[it.state] || words(it.state) })),
-        el("td", { text: it.assignee || (it.role ? "any " + words(it.role) : "—") }),
+        el("td", { text: it.assignee || (it.role ? "any " + words(it.role) : it.kind === "user_listener" ? "event" : "—") }),
         el("td", {}, timeCell(it.due, "—")),
         actions));
     }
     t.append(body);
   }
 
-  /// "Assign…": a small inline form asking for the actor id.
+  /// "Assign…": a small inline form asking for the actor id. Which task's form is open is kept in
+  /// `state.assigning`, so a live redraw keeps it open (and `preserve` keeps what was typed).
   function assignControl(c, it) {
     const wrap = el("span", { class: "assign" });
-    const btn = el("button", { type: "button", "data-action": "assign", text: "Assign…", title: "Assign to someone" });
-    btn.addEventListener("click", () => {
-      const input = el("input", { type: "text", size: "8", "aria-label": `Assign ${it.name} to`, placeholder: "actor id", value: it.assignee || "" });
-      const ok = el("button", { type: "button", text: "OK" });
-      const cancel = el("button", { type: "button", text: "Cancel", onclick: () => { clear(wrap).append(btn); btn.focus(); } });
-      const go = () => act(ok, () => api("POST", ROUTES.itemAction(c.id, it.id, "assign"), { assignee: input.value.trim() }));
-      ok.addEventListener("click", go);
-      input.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); if (e.key === "Escape") cancel.click(); });
-      clear(wrap).append(input, ok, cancel);
-      input.focus();
-    });
-    wrap.append(btn);
+    if (state.assigning !== `${c.id}|${it.id}`) {
+      wrap.append(el("button", { type: "button", "data-action": "assign", "data-key": `assign:${it.id}`, text: "Assign…",
+        title: "Assign to someone",
+        onclick: () => { state.assigning = `${c.id}|${it.id}`; renderTasks(c); focusKey(`assign-to:${it.id}`); } }));
+      return wrap;
+    }
+    const input = el("input", { type: "text", size: "8", "aria-label": `Assign ${it.name} to`, placeholder: "actor id",
+      value: it.assignee || "", "data-key": `assign-to:${it.id}` });
+    const close = () => { state.assigning = ""; renderTasks(c); focusKey(`assign:${it.id}`); };
+    const ok = el("button", { type: "button", text: "OK", "data-action": "assign-ok", "data-key": `assign-ok:${it.id}` });
+    const cancel = el("button", { type: "button", text: "Cancel", onclick: close });
+    const go = () => {
+      const who = input.value.trim();
+      state.assigning = "";
+      act(ok, () => api("POST", ROUTES.itemAction(c.id, it.id, "assign"), { assignee: who }));
+    };
+    ok.addEventListener("click", go);
+    input.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); if (e.key === "Escape") close(); });
+    wrap.append(input, ok, cancel);
     return wrap;
+  }
+
+  function focusKey(key) {
+    const target = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (target) target.focus();
+  }
+
+  /// Redraws a part of the page without losing what the person was doing there: the values typed
+  /// in its inputs and the keyboard focus (matched by `data-key`) survive the redraw.
+  function preserve(root, draw) {
+    const typed = new Map();
+    for (const input of root.querySelectorAll("input[data-key]")) typed.set(input.dataset.key, input.value);
+    const active = document.activeElement;
+    const focused = active && root.contains(active) && active.dataset ? active.dataset.key : "";
+    draw();
+    for (const input of root.querySelectorAll("input[data-key]"))
+      if (typed.has(input.dataset.key)) input.value = typed.get(input.dataset.key);
+    if (focused) focusKey(focused);
   }
 
   // ---------------------------------------------------------------- fragments and the learned recommendation
@@ -478,6 +511,7 @@
       for (const p of o.parameters || []) {
         const input = el("input", {
           type: p.type === "number" ? "number" : "text", name: p.name, required: p.required,
+          "data-key": `param:${o.fragment}:${p.name}`, "aria-label": `${o.name || o.fragment}: ${words(p.name)}`,
           value: p.default === null || p.default === undefined ? "" : String(p.default),
         });
         inputs[p.name] = { input, type: p.type };
@@ -499,6 +533,7 @@
   function addButton(c, offer, text, inputs, recommended) {
     return el("button", {
       type: "button", class: recommended ? "primary" : "", "data-action": "add-fragment", "data-fragment": offer.fragment,
+      "data-key": `${recommended ? "add-recommended" : "add"}:${offer.fragment}`,
       text, "aria-label": `${text}: ${offer.name || offer.fragment}`,
       onclick: (e) => {
         const params = {};
