@@ -174,15 +174,27 @@ class Story:
 
     # ------------------------------------------------------------------ page helpers
 
+    # The page redraws parts of itself on every live event, so what the test reads is read in
+    # one script run (atomic in the page), never through element references kept across calls.
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
     def q(self, css):
+        """Elements to act on (press() finds them again if a redraw replaced them)."""
         return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def exists(self, css):
+        return self.js("return document.querySelector(arguments[0]) !== null", css)
+
+    def shown(self, css):
+        return self.js("const e = document.querySelector(arguments[0]); return !!e && !e.closest('[hidden]')", css)
 
     def one(self, css, what=None):
         return wait_until(what or css, lambda: (self.q(css) or [None])[0], timeout=10)
 
     def text(self, css):
-        els = self.q(css)
-        return els[0].text if els else ""
+        return self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
 
     def shot(self, name, full=False):
         """A PNG of the 1366x768 viewport (what a laptop shows), or of the whole page."""
@@ -200,24 +212,25 @@ class Story:
         return path
 
     def no_raw_json(self):
-        body = self.driver.find_element(By.TAG_NAME, "body").text
+        body = self.text("body")
         for bad in ('{"', '":', "[{", "undefined", "NaN", "[object Object]"):
             check(bad not in body, f"the page shows raw data ({bad!r}) in:\n{body}")
 
     def queue_rows(self, table):
-        return [(r.get_attribute("data-case"), r.get_attribute("data-item"), int(r.get_attribute("data-priority")))
-                for r in self.q(f"#{table} tbody tr[data-case]")]
+        rows = self.js("""return [...document.querySelectorAll(`#${arguments[0]} tbody tr[data-case]`)]
+            .map((r) => [r.dataset.case, r.dataset.item, Number(r.dataset.priority)]);""", table)
+        return [tuple(r) for r in rows]
 
     def goal_timing(self, goal):
-        rows = self.q(f'#goals tr[data-goal="{goal}"]')
-        if not rows:
-            return None
-        badge = rows[0].find_elements(By.CSS_SELECTOR, ".badge[data-timing]")
-        return (rows[0].get_attribute("data-timing"), badge[0].text if badge else "")
+        got = self.js("""const r = document.querySelector(`#goals tr[data-goal="${arguments[0]}"]`);
+            if (!r) return null;
+            const b = r.querySelector('.badge[data-timing]');
+            return [r.dataset.timing, b ? b.innerText : ''];""", goal)
+        return tuple(got) if got else None
 
     def task_state(self, item):
-        rows = self.q(f'#tasks tr[data-item="{item}"]')
-        return rows[0].get_attribute("data-state") if rows else None
+        return self.js("""const r = document.querySelector(`#tasks tr[data-item="${arguments[0]}"]`);
+            return r ? r.dataset.state : null;""", item)
 
     def press(self, css, *keys):
         """Clicks the element (or types `keys` into it). The page redraws parts of itself on every
@@ -255,11 +268,11 @@ class Story:
         token.send_keys("not-a-token\n")
         err = wait_until("an error for a bad token", lambda: self.text("#error-text"))
         check("token" in err.lower(), f"a bad token should say so, the page says {err!r}")
-        check(self.q("#sign-in") and self.q("#sign-in")[0].is_displayed(), "the sign-in form should stay after a bad token")
+        check(self.shown("#sign-in"), "the sign-in form should stay after a bad token")
         self.one("#token").send_keys(TOKENS["bob"] + "\n")
         wait_until("bob signed in", lambda: self.text("#me-name") == "bob")
         check(d.execute_script("return sessionStorage.getItem('acm.token')") == TOKENS["bob"], "the token is not in sessionStorage")
-        wait_until("the event stream to be live", lambda: self.q('#live[data-live="on"]'), timeout=10)
+        wait_until("the event stream to be live", lambda: self.exists('#live[data-live="on"]'), timeout=10)
 
         # The queues: bob's own work, and his team's unassigned work in priority order.
         mine = wait_until("bob's queue", lambda: self.queue_rows("my-queue"))
@@ -272,14 +285,14 @@ class Story:
         check(ours == [self.cases[7], self.cases[4], self.cases[2]],
               f"the team queue should list the cases of priority 7, 4, 2 in that order, it lists {ours}")
         # A title is text, never markup.
-        printer = self.q(f'#team-queue tr[data-case="{self.cases[2]}"]')[0].text
+        printer = self.text(f'#team-queue tr[data-case="{self.cases[2]}"]')
         check('Printer jams <img src=x onerror="window.__acmXss=1">' in printer, f"the title should show as typed: {printer!r}")
         check(d.execute_script("return window.__acmXss === undefined"), "a case title ran as markup")
-        first = self.q("#team-queue tbody tr[data-case]")[0]
-        check("Laptop dead after update" in first.text and "cust-202" in first.text,
-              f"the first row should name the case and customer: {first.text!r}")
-        check(first.find_elements(By.CSS_SELECTOR, "time") and first.find_elements(By.CSS_SELECTOR, ".badge"),
-              f"the first row should show a due time and a goal badge: {first.text!r}")
+        first = self.text("#team-queue tbody tr[data-case]")
+        check("Laptop dead after update" in first and "cust-202" in first,
+              f"the first row should name the case and customer: {first!r}")
+        check(self.exists("#team-queue tbody tr[data-case] time") and "On track" in first,
+              f"the first row should show a due time and the goal's timing: {first!r}")
         self.no_raw_json()
         self.shot("01-queues.png")
 
@@ -301,7 +314,7 @@ class Story:
         if time.monotonic() - added < 18:
             check(timing == ("on_track", "On track"), f"the new goal should be on track first, the page shows {timing}")
         check(self.goal_timing("resolved") == ("on_track", "On track"), f"goal resolved: {self.goal_timing('resolved')}")
-        check(self.q('#plan svg g[data-item="diagnosis#1/triage"]') and self.q('#plan svg g[data-goal="callback"]'),
+        check(self.exists('#plan svg g[data-item="diagnosis#1/triage"]') and self.exists('#plan svg g[data-goal="callback"]'),
               "the plan picture should show the triage task and the callback goal")
         check(self.task_state("diagnosis#1/triage") == "active", f"triage: {self.task_state('diagnosis#1/triage')}")
         check("Case opened" in self.text("#history"), "the history should start with the case opening")
@@ -310,12 +323,12 @@ class Story:
         # Add a fragment from the list of what applies now (escalation: no parameters).
         self.press('#fragments li[data-fragment="escalation"] button[data-action="add-fragment"]')
         wait_until("the escalation stage in the plan", lambda: self.task_state("escalation#1/review_by_lead"))
-        check(self.q('#plan svg g[data-item="escalation#1/review_by_lead"]'), "the plan picture should show the new stage")
+        check(self.exists('#plan svg g[data-item="escalation#1/review_by_lead"]'), "the plan picture should show the new stage")
 
         # The goal turns at risk while the page is open, without a reload.
         wait_until("the goal callback turning at risk",
                    lambda: self.goal_timing("callback") == ("at_risk", "At risk"), timeout=40)
-        check(self.q('#plan svg g[data-goal="callback"][data-timing="at_risk"]'), "the plan picture should show the goal at risk")
+        check(self.exists('#plan svg g[data-goal="callback"][data-timing="at_risk"]'), "the plan picture should show the goal at risk")
         check("now at risk" in self.text("#history"), "the history should say the goal is now at risk")
         self.no_raw_json()
         self.shot("02-case-at-risk.png")
@@ -339,10 +352,11 @@ class Story:
 
         # The learned recommendation: repair by the supplier, with its reasons, added with one
         # action (its required parameter typed in first).
-        rec = wait_until("the recommendation to add supplier_repair",
-                         lambda: self.q('#recommendation[data-fragment="supplier_repair"]'), timeout=10)[0]
-        check("Repair by the supplier" in rec.text and "Because" in rec.text and "similar" in rec.text,
-              f"the recommendation should name the fragment and its reasons: {rec.text!r}")
+        wait_until("the recommendation to add supplier_repair",
+                   lambda: self.exists('#recommendation[data-fragment="supplier_repair"]'), timeout=10)
+        rec = self.text("#recommendation")
+        check("Repair by the supplier" in rec and "Because" in rec and "similar" in rec,
+              f"the recommendation should name the fragment and its reasons: {rec!r}")
         self.no_raw_json()
         self.shot("03-live-update-and-recommendation-full.png", full=True)
         self.press('#recommendation button[data-action="add-fragment"]')
@@ -352,7 +366,7 @@ class Story:
         self.press('#recommendation button[data-action="add-fragment"]')
         wait_until("the supplier repair in the plan",
                    lambda: self.task_state("supplier_repair#1/ship_to_supplier") in ("enabled", "active"))
-        check(self.q('#plan svg g[data-item="supplier_repair#1/repair"]'), "the plan picture should show the repair")
+        check(self.exists('#plan svg g[data-item="supplier_repair#1/repair"]'), "the plan picture should show the repair")
         check(not self.q("#error:not([hidden])"), f"an error is left on the page: {self.text('#error-text')!r}")
         self.no_raw_json()
         self.shot("04-recommendation-added-full.png", full=True)
@@ -389,7 +403,7 @@ class Story:
         self.press(self.task_button(confirmed, "occur"))
         wait_until("the confirmation recorded", lambda: self.task_state(confirmed) == "completed")
         wait_until("the milestone reached in the picture",
-                   lambda: self.q('#plan svg g[data-item="customer_followup#1/confirmed"][data-state="completed"]'))
+                   lambda: self.exists('#plan svg g[data-item="customer_followup#1/confirmed"][data-state="completed"]'))
 
         # Everything the story did is in the engine, seen from the API.
         c = self.api.call("GET", f"/v1/cases/{enc(laptop)}", "admin")
@@ -407,7 +421,7 @@ class Story:
 
         # Signing out forgets the token.
         self.press("#sign-out")
-        wait_until("the sign-in form after signing out", lambda: self.q("#sign-in") and self.q("#sign-in")[0].is_displayed())
+        wait_until("the sign-in form after signing out", lambda: self.shown("#sign-in"))
         check(d.execute_script("return sessionStorage.getItem('acm.token')") is None, "the token is still in sessionStorage")
         # The refusals the story asked for (the bad token, carol for the review) are not errors of the page.
         expected = (("/v1/me ", "status of 401"), ("review_by_lead/assign ", "status of 400"))
@@ -457,7 +471,7 @@ def main():
             try:
                 story.shot("failure.png")
                 with open(os.path.join(story.artifacts, "failure-page.log"), "w") as f:
-                    f.write(story.driver.find_element(By.TAG_NAME, "body").text)
+                    f.write(story.text("body"))
             except Exception:
                 pass
         print(f"FAILED: {e}", file=sys.stderr)
