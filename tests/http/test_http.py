@@ -556,6 +556,18 @@ class Api(unittest.TestCase):
         out = subprocess.run([SERVER, "--routes"], capture_output=True, text=True, check=True).stdout
         listed = {tuple(line.split(" ", 1)) for line in out.splitlines()}
         self.assertEqual(listed, documented)
+        # And docs/http.md's route table names the same routes.
+        with open(os.path.join(SOURCE, "docs/http.md")) as f:
+            table = [line for line in f if line.startswith("| `")]
+        in_docs = set()
+        for line in table:
+            for method, path in re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`?]*)", line.split("|")[1]):
+                if "{transition}" in path:
+                    for t in re.findall(r"`(\w+)`", line.split("|")[-2].split("one of")[-1]):
+                        in_docs.add((method, path.replace("{transition}", t)))
+                elif path != "/{file}":
+                    in_docs.add((method, path))
+        self.assertEqual(in_docs, documented)
 
         case = self.new_case()
         st, _, res = self.req("POST", "/v1/cases/%s/tasks" % seg(case), {"name": "T"}, token=ALICE)
