@@ -100,6 +100,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       continue;  // e.g. too many open files: keep serving the others
     }
+    socket.set_option(tcp::no_delay(true), ec);  // an answer goes out whole, never held by Nagle
     auto conn = std::make_shared<Connection>(socket.get_executor());
     std::uint64_t id = 0;
     std::size_t open = 0;
