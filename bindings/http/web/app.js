@@ -110,18 +110,28 @@
     weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
 
+  /// "in 3h 20m", "2h ago", "now".
+  function relative(iso) {
+    const diff = Date.parse(iso) - Date.now();
+    return Math.abs(diff) < 1000 ? "now" : diff > 0 ? "in " + humanMs(diff) : humanMs(diff) + " ago";
+  }
+
+  /// A time in one line of text: "Tue, Dec 8, 11:06 (in 1d 23h)".
   function when(iso) {
     if (!iso) return "";
     const t = Date.parse(iso);
     if (Number.isNaN(t)) return String(iso);
-    const diff = t - Date.now();
-    const rel = Math.abs(diff) < 1000 ? "now" : diff > 0 ? "in " + humanMs(diff) : humanMs(diff) + " ago";
-    return `${dateFmt.format(new Date(t))} (${rel})`;
+    return `${dateFmt.format(new Date(t))} (${relative(iso)})`;
   }
 
+  /// A time in a table: the date, and under it how far it is from now (kept current).
   function timeCell(iso, fallback) {
     if (!iso) return el("span", { class: "muted", text: fallback || "—" });
-    return el("time", { datetime: iso, "data-time": iso, text: when(iso) });
+    const t = Date.parse(iso);
+    if (Number.isNaN(t)) return el("span", { text: String(iso) });
+    return el("time", { datetime: iso, "data-time": iso },
+      el("span", { class: "abs", text: dateFmt.format(new Date(t)) }),
+      el("span", { class: "rel", text: relative(iso) }));
   }
 
   /// A value of the case file or of a payload as text people read (no JSON syntax).
@@ -860,7 +870,7 @@
 
   // Relative times ("in 3h") move on by themselves.
   setInterval(() => {
-    for (const t of document.querySelectorAll("time[data-time]")) t.textContent = when(t.dataset.time);
+    for (const r of document.querySelectorAll("time[data-time] .rel")) r.textContent = relative(r.parentNode.dataset.time);
   }, 30000);
 
   // ---------------------------------------------------------------- start
