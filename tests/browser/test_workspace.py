@@ -77,7 +77,7 @@ class Api:
         return json.loads(text) if text.strip() else None
 
 
-def wait_until(what, fn, timeout=10.0, interval=0.1):
+def wait_until(what, fn, timeout=20.0, interval=0.1):
     """Polls fn until it returns a true value; fails naming `what` and the last value seen."""
     end = time.monotonic() + timeout
     last = None
@@ -191,7 +191,7 @@ class Story:
         return self.js("const e = document.querySelector(arguments[0]); return !!e && !e.closest('[hidden]')", css)
 
     def one(self, css, what=None):
-        return wait_until(what or css, lambda: (self.q(css) or [None])[0], timeout=10)
+        return wait_until(what or css, lambda: (self.q(css) or [None])[0])
 
     def text(self, css):
         return self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText : ''", css)
@@ -272,7 +272,7 @@ class Story:
         self.one("#token").send_keys(TOKENS["bob"] + "\n")
         wait_until("bob signed in", lambda: self.text("#me-name") == "bob")
         check(d.execute_script("return sessionStorage.getItem('acm.token')") == TOKENS["bob"], "the token is not in sessionStorage")
-        wait_until("the event stream to be live", lambda: self.exists('#live[data-live="on"]'), timeout=10)
+        wait_until("the event stream to be live", lambda: self.exists('#live[data-live="on"]'))
 
         # The queues: bob's own work, and his team's unassigned work in priority order.
         mine = wait_until("bob's queue", lambda: self.queue_rows("my-queue"))
@@ -344,7 +344,7 @@ class Story:
         self.api.call("PUT", f"/v1/cases/{enc(laptop)}/file/diagnosis.fault", "carol", "hardware")
         self.api.call("POST", f"/v1/cases/{enc(laptop)}/items/{enc('diagnosis#1/diagnose')}/complete", "carol", {})
         wait_until("the diagnosis completed by carol, live",
-                   lambda: self.task_state("diagnosis#1/diagnose") == "completed", timeout=10)
+                   lambda: self.task_state("diagnosis#1/diagnose") == "completed")
         check(d.execute_script("return window.__acmNoReload") == "still here", "the page was reloaded")
         wait_until("carol in the history", lambda: "carol" in self.text("#history"))
         check("hardware" in self.text('#case-file tr[data-path="diagnosis.fault"]'),
@@ -353,7 +353,7 @@ class Story:
         # The learned recommendation: repair by the supplier, with its reasons, added with one
         # action (its required parameter typed in first).
         wait_until("the recommendation to add supplier_repair",
-                   lambda: self.exists('#recommendation[data-fragment="supplier_repair"]'), timeout=10)
+                   lambda: self.exists('#recommendation[data-fragment="supplier_repair"]'))
         rec = self.text("#recommendation")
         check("Repair by the supplier" in rec and "Because" in rec and "similar" in rec,
               f"the recommendation should name the fragment and its reasons: {rec!r}")
