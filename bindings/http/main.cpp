@@ -165,6 +165,8 @@ int main(int argc, char** argv) {
   }
   if (!print_routes) {
     if (!db_given) usage_error("--db FILE is required");
+    if (db.starts_with("postgres://") || db.starts_with("postgresql://"))
+      usage_error("--db: this build takes a SQLite store file; PostgreSQL URIs are not supported yet");
     if (tokens_file.empty()) usage_error("--tokens FILE is required");
   }
   auto colon = listen.rfind(':');
