@@ -902,7 +902,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
         if (!allowed)
           throw Error(ErrorCode::permission_denied,
                       fmt::format("'{}' may not list learned templates (needs an admin or designer role)", c.actor.id));
-        return json_response(200, array_of(e.list_templates()));
+        return json_response(200, array_of(e.templates().list()));
       });
   auto evidence = [](const std::vector<learn::Evidence>& ev) {
     Json out = Json::array();
@@ -975,7 +975,7 @@ const std::vector<RouteInfo>& Api::routes() const { return infos_; }
 
 std::shared_ptr<const learn::Learner> Api::learner(const std::string& name) const {
   int latest = 0;
-  for (const TemplateInfo& t : engine_.list_templates())
+  for (const TemplateInfo& t : engine_.templates().list())
     if (t.name == name) latest = std::max(latest, t.version);
   if (latest == 0)
     throw Error(ErrorCode::not_found,
