@@ -902,7 +902,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
         if (!allowed)
           throw Error(ErrorCode::permission_denied,
                       fmt::format("'{}' may not list learned templates (needs an admin or designer role)", c.actor.id));
-        return json_response(200, array_of(e.list_templates()));
+        return json_response(200, array_of(e.templates().list()));
       });
   auto evidence = [](const std::vector<learn::Evidence>& ev) {
     Json out = Json::array();
@@ -975,7 +975,7 @@ const std::vector<RouteInfo>& Api::routes() const { return infos_; }
 
 std::shared_ptr<const learn::Learner> Api::learner(const std::string& name) const {
   int latest = 0;
-  for (const TemplateInfo& t : engine_.list_templates())
+  for (const TemplateInfo& t : engine_.templates().list())
     if (t.name == name) latest = std::max(latest, t.version);
   if (latest == 0)
     throw Error(ErrorCode::not_found,
@@ -1012,10 +1012,15 @@ std::variant<Actor, HttpResponse> Api::authenticate(const HttpRequest& request) 
   return *a;
 }
 
-bool Api::may_view(const Actor& actor, const std::string& case_id) const {
+bool Api::is_admin(const Actor& actor) const {
   for (const auto& r : actor.roles)
     for (const auto& admin : options_.admin_roles)
-      if (r == admin) return engine_.find_case(case_id).has_value();
+      if (r == admin) return true;
+  return false;
+}
+
+bool Api::may_view(const Actor& actor, const std::string& case_id) const {
+  if (is_admin(actor)) return engine_.find_case(case_id).has_value();
   try {
     engine_.get_case(Request(actor), case_id);
     return true;

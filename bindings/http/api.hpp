@@ -104,6 +104,9 @@ class Api {
   /// The caller of a request: its actor, or the 401 problem to send.
   std::variant<Actor, HttpResponse> authenticate(const HttpRequest& request) const;
 
+  /// Whether `actor` has one of the admin roles (may do everything).
+  bool is_admin(const Actor& actor) const;
+
   /// Whether `actor` may view the case (an unknown case: false).
   bool may_view(const Actor& actor, const std::string& case_id) const;
 

@@ -30,6 +30,9 @@
 #ifndef ACM_SERVER_WEB_DIR
 #define ACM_SERVER_WEB_DIR ""
 #endif
+#ifndef ACM_SERVER_WEB_RELATIVE
+#define ACM_SERVER_WEB_RELATIVE "share/acm/web"
+#endif
 #ifndef ACM_SERVER_SOURCE_WEB_DIR
 #define ACM_SERVER_SOURCE_WEB_DIR ""
 #endif
@@ -84,9 +87,16 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+/// The page's files: beside an installed acm-server (bin/../share/acm/web, wherever the prefix
+/// is), else where the build would install them, else the source tree's (a build run in place).
 std::filesystem::path default_web_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = exe.parent_path().parent_path() / ACM_SERVER_WEB_RELATIVE;
+    if (std::filesystem::is_directory(beside, ec)) return beside;
+  }
   for (const char* d : {ACM_SERVER_WEB_DIR, ACM_SERVER_SOURCE_WEB_DIR}) {
-    std::error_code ec;
     if (*d && std::filesystem::is_directory(d, ec)) return d;
   }
   return {};
@@ -155,6 +165,8 @@ int main(int argc, char** argv) {
   }
   if (!print_routes) {
     if (!db_given) usage_error("--db FILE is required");
+    if (db.starts_with("postgres://") || db.starts_with("postgresql://"))
+      usage_error("--db: this build takes a SQLite store file; PostgreSQL URIs are not supported yet");
     if (tokens_file.empty()) usage_error("--tokens FILE is required");
   }
   auto colon = listen.rfind(':');

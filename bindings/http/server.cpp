@@ -357,8 +357,7 @@ asio::awaitable<void> Server::Impl::stream_events(beast::tcp_stream& stream, Con
   head += chunk("retry: 2000\n\n");
   if (!co_await write_raw(head)) co_return;
 
-  bool admin = false;
-  for (const auto& r : actor.roles) admin = admin || r == "admin";
+  const bool admin = api.is_admin(actor);
   while (!conn.stopping) {
     conn.woken = false;
     FeedRead read = feed.read_after(last, 256);

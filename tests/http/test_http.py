@@ -790,6 +790,30 @@ class Limits(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_bad_command_lines_are_refused(self):
+        d = tempfile.mkdtemp(prefix="acm-http-")
+        try:
+            tokens = os.path.join(d, "tokens.json")
+            for content, words in (('{"tokens": [{"token": "short", "actor": "a"}]}', "at least 8"),
+                                   ('{"tokens": [{"token": "longenough", "actor": ""}]}', "empty"),
+                                   ("not json", "not valid JSON")):
+                with open(tokens, "w") as f:
+                    f.write(content)
+                r = subprocess.run([SERVER, "--db", "", "--tokens", tokens, "--listen", "127.0.0.1:0"],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertNotEqual(r.returncode, 0)
+                self.assertIn(words, r.stderr)
+            for args, words in ((["--db", ""], "--tokens"), (["--tokens", tokens], "--db"),
+                                (["--db", "", "--tokens", tokens, "--listen", "nowhere"], "HOST:PORT"),
+                                (["--db", "postgresql://x/y", "--tokens", tokens], "PostgreSQL"),
+                                (["--db", "", "--tokens", tokens, "--max-body", "lots"], "whole number"),
+                                (["--frobnicate"], "unknown option")):
+                r = subprocess.run([SERVER] + args, capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(words, r.stderr)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_sigterm_lets_the_request_in_flight_finish(self):
         s = Server()
         db = s.db
