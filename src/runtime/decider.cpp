@@ -246,11 +246,36 @@ void Decider::require_work_on(const Item& it, std::string_view what) const {
     throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it is assigned to '{}'",
                                                           actor_.id, what, it.id, s_.id, it.assignee));
   const std::string& role = it.def->def.role;
-  if (role.empty() || it.assignee == actor_.id) return;
+  const auto& candidates = it.def->def.candidate_users;
+  if (it.assignee == actor_.id || (role.empty() && candidates.empty())) return;
   const Participant* part = s_.participant(actor_.id);
-  if (part && contains(part->roles, role)) return;
+  if (!role.empty() && part && contains(part->roles, role)) return;
+  if (contains(candidates, actor_.id)) return;
+  if (!candidates.empty())
+    throw Error(ErrorCode::permission_denied,
+                fmt::format("actor '{}' may not {} '{}' of case '{}': only its candidate users [{}]{} may", actor_.id, what,
+                            it.id, s_.id, fmt::join(candidates, ", "),
+                            role.empty() ? std::string() : fmt::format(" and holders of the case role '{}'", role)));
   throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it needs the case role '{}'",
                                                         actor_.id, what, it.id, s_.id, role));
+}
+
+// A fragment with `authorized_roles` may be added by holders of one of them (CMMN's
+// authorizedRoleRefs) and by actors with the `manage` permission; others are refused even with
+// the `plan` permission.
+void Decider::require_authorized(const FragmentDef& f) const {
+  perms_checked_ |= perm_view;
+  if (perms() & perm_manage) return;
+  const Participant* part = s_.participant(actor_.id);
+  if (part)
+    for (const auto& r : f.authorized_roles)
+      if (contains(part->roles, r)) return;
+  throw Error(ErrorCode::permission_denied,
+              fmt::format("actor '{}' may not add fragment '{}' to case '{}': only the case roles [{}] may (its authorized "
+                          "roles){}",
+                          actor_.id, f.id, s_.id, fmt::join(f.authorized_roles, ", "),
+                          part ? fmt::format(", and its roles are [{}]", fmt::join(part->roles, ", "))
+                               : std::string(", and it is not a participant")));
 }
 
 // ---- lookups ----------------------------------------------------------------------------
@@ -680,6 +705,14 @@ std::vector<FragmentOffer> Decider::applicable_fragments() const {
       if (!p.default_value.is_null()) defaults[p.name] = p.default_value;
     CaseEnv fenv(s_, now_, nullptr, nullptr, &defaults);
     if (!eval_condition(f->applicability, fenv, true)) return;
+    if (const StageRef& pt = f->def.planning_table; !pt.fragment.empty()) {
+      const bool open = std::any_of(s_.items.begin(), s_.items.end(), [&](const Item& i) {
+        if (i.state != ItemState::active || !i.fragment || i.fragment->def.id != pt.fragment) return false;
+        const bool root = i.id == i.frag_root;
+        return pt.stage.empty() ? root : (!root && i.def->def.kind == ItemKind::stage && i.def->def.id == pt.stage);
+      });
+      if (!open) return;
+    }
     out.push_back(FragmentOffer{f->def.id, f->def.version, f->def.name, f->def.description, f->def.parameters});
   };
   if (s_.type && !s_.type->def.discretionary.empty()) {
@@ -730,11 +763,14 @@ void collect_roles(const CItem& item, std::vector<std::string>& out) {
 std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std::string>& after) {
   const bool creating = creating_;
   check_value(use.params, fmt::format("the arguments of fragment '{}'", use.fragment));
+  auto f = sv_.registry->fragment(use.fragment, use.version);
   if (!creating) {
-    require(perm_plan, "add fragments");
+    if (f && !f->def.authorized_roles.empty())
+      require_authorized(f->def);
+    else
+      require(perm_plan, "add fragments");
     require_active("add fragments");
   }
-  auto f = sv_.registry->fragment(use.fragment, use.version);
   if (!f)
     throw Error(ErrorCode::not_found, use.version ? fmt::format("fragment '{}' version {} is not registered", use.fragment, use.version)
                                                   : fmt::format("fragment '{}' is not registered", use.fragment));
@@ -764,11 +800,51 @@ std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std:
   if (s_.type && !s_.type->def.roles.empty()) {
     std::vector<std::string> roles = f->def.roles;
     for (const auto& item : f->items) collect_roles(*item, roles);
+    roles.insert(roles.end(), f->def.authorized_roles.begin(), f->def.authorized_roles.end());
     for (const auto& r : roles) {
       bool known = std::any_of(s_.type->def.roles.begin(), s_.type->def.roles.end(),
                                [&](const RoleDef& d) { return d.name == r; });
       if (!known) problems.push_back(fmt::format("role '{}' is not a role of case type '{}'", r, s_.type->def.id));
     }
+  }
+  // A fragment with a planning table goes into an active instance of that stage.
+  std::string parent;
+  if (const StageRef& pt = f->def.planning_table; !pt.fragment.empty()) {
+    std::vector<std::string> open;
+    for (const auto& i : s_.items) {
+      if (i.state != ItemState::active || !i.fragment || i.fragment->def.id != pt.fragment) continue;
+      const bool root = i.id == i.frag_root;
+      if (pt.stage.empty() ? root : (!root && i.def->def.kind == ItemKind::stage && i.def->def.id == pt.stage))
+        open.push_back(i.id);
+    }
+    const std::string where = pt.stage.empty() ? fmt::format("fragment '{}'", pt.fragment)
+                                               : fmt::format("stage '{}' of fragment '{}'", pt.stage, pt.fragment);
+    if (!use.stage.empty()) {
+      if (!contains(open, use.stage))
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("cannot add fragment '{}' to case '{}' in '{}': it is not an active instance of {} (its "
+                                "planning table){}",
+                                f->def.id, s_.id, use.stage, where,
+                                open.empty() ? std::string() : fmt::format("; active: {}", fmt::join(open, ", "))));
+      parent = use.stage;
+    } else if (open.empty()) {
+      throw Error(ErrorCode::invalid_state,
+                  fmt::format("cannot add fragment '{}' to case '{}' now: it is planned in {} (its planning table), "
+                              "which has no active instance",
+                              f->def.id, s_.id, where));
+    } else if (open.size() > 1) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("cannot add fragment '{}' to case '{}': {} has several active instances ({}); name one "
+                              "(the stage of the fragment use)",
+                              f->def.id, s_.id, where, fmt::join(open, ", ")));
+    } else {
+      parent = open.front();
+    }
+  } else if (!use.stage.empty()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot add fragment '{}' in stage '{}': the fragment has no planning table (it is added at "
+                            "the top of the case)",
+                            f->def.id, use.stage));
   }
   if (!use.goal.empty()) {
     const Goal* g = s_.find_goal(use.goal);
@@ -787,8 +863,10 @@ std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std:
                                                         f->def.id, s_.id, f->def.applicability));
   }
   std::string id = new_id(f->def.id, "fragment:" + f->def.id);
-  emit("fragment_added", {{"item", id}, {"fragment", f->def.id}, {"version", f->def.version}, {"goal", use.goal},
-                          {"params", params}, {"after", after}});
+  Json added{{"item", id}, {"fragment", f->def.id}, {"version", f->def.version}, {"goal", use.goal},
+             {"params", params}, {"after", after}};
+  if (!parent.empty()) added["parent"] = parent;
+  emit("fragment_added", std::move(added));
   if (!creating) settle();
   return id;
 }
@@ -878,8 +956,33 @@ void Decider::transition(std::size_t idx, std::string_view name, ItemState to) {
     for (auto& [def, name] : command_transitions(s_, events_, it.frag_root)) seen.push_back(Json::array({def, name}));
     if (!seen.empty()) p["seen"] = std::move(seen);
   }
+  const bool starting = (to == ItemState::active || to == ItemState::enabled) && it.state != ItemState::active &&
+                        it.state != ItemState::enabled;
   emit("item_transition", std::move(p));
   ++steps_;
+  if (starting) assign_default(idx);
+}
+
+// A human task's default assignee (ItemDef::assignee) takes it when it becomes enabled or
+// active, if it is still unassigned, through the ordinary `item_assigned` event.
+void Decider::assign_default(std::size_t idx) {
+  const Item& it = s_.items[idx];
+  const ItemDef& d = it.def->def;
+  if (d.assignee.empty() || !it.assignee.empty() || d.kind != ItemKind::human_task) return;
+  const Participant* part = s_.participant(d.assignee);
+  std::string why;
+  if (d.assignee != s_.owner) {
+    if (!part)
+      why = "is not a participant of the case";
+    else if (!d.role.empty() && !contains(part->roles, d.role) && !contains(d.candidate_users, d.assignee))
+      why = fmt::format("lacks the case role '{}'", d.role);
+  }
+  if (!why.empty()) {
+    emit("error", {{"item", it.id},
+                   {"message", fmt::format("'{}' is left unassigned: its default assignee '{}' {}", it.id, d.assignee, why)}});
+    return;
+  }
+  emit("item_assigned", {{"item", it.id}, {"from", ""}, {"to", d.assignee}});
 }
 
 void Decider::terminate_tree(std::size_t idx, std::string_view name) {
@@ -1067,9 +1170,21 @@ void Decider::assign_item(const std::string& item, const std::string& assignee) 
     if (!part)
       throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is not a participant of case '{}'", assignee, s_.id));
     const std::string& role = it.def->def.role;
-    if (!role.empty() && !contains(part->roles, role))
+    const auto& candidates = it.def->def.candidate_users;
+    const bool has_role = !role.empty() && contains(part->roles, role);
+    if (!candidates.empty() && !contains(candidates, assignee) && !has_role)
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("'{}' cannot be assigned '{}': it is not one of its candidate users [{}]{}", assignee, item,
+                              fmt::join(candidates, ", "),
+                              role.empty() ? std::string() : fmt::format(" and lacks the case role '{}'", role)));
+    if (candidates.empty() && !role.empty() && !has_role)
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("'{}' cannot be assigned '{}': it needs the case role '{}'", assignee, item, role));
+  } else if (!assignee.empty() && !it.def->def.candidate_users.empty() && !contains(it.def->def.candidate_users, assignee) &&
+             !(p & perm_manage)) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("'{}' cannot be assigned '{}': it is not one of its candidate users [{}]", assignee, item,
+                            fmt::join(it.def->def.candidate_users, ", ")));
   }
   if (it.assignee == assignee) return;
   emit("item_assigned", {{"item", item}, {"from", it.assignee}, {"to", assignee}});

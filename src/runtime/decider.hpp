@@ -132,6 +132,8 @@ class Decider {
   void require(unsigned need, std::string_view what) const;
   void require_active(std::string_view what) const;
   void require_work_on(const Item& it, std::string_view what) const;
+  void require_authorized(const FragmentDef& f) const;
+  void assign_default(std::size_t idx);
   std::size_t item_index(const std::string& id, std::string_view what) const;
   Goal& goal_ref(const std::string& id);
   void transition(std::size_t idx, std::string_view name, ItemState to);

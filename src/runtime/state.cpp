@@ -459,6 +459,7 @@ void apply_unchecked(CaseState& s, const Event& e, const FoldContext& ctx) {
     Item it;
     it.id = p["item"].get<std::string>();
     it.frag_root = it.id;
+    it.parent = p.value("parent", "");  // a planning table's stage, or the top of the case
     it.fragment = frag;
     it.def = &frag->stage;
     it.goal = p.value("goal", "");
