@@ -172,6 +172,7 @@ class Importer {
   // id of the stage being built ("" = the fragment's own stage).
   std::string host_fragment_;
   std::string host_stage_;
+  std::string in_discretionary_;  ///< the discretionary item being built ("" = none)
 
   void error(Position p, std::string m) { errors_.push_back({p.line, p.column, std::move(m)}); }
   void warn(Position p, std::string m) { warnings_.push_back({p.line, p.column, std::move(m)}); }
@@ -921,7 +922,13 @@ class Importer {
         }
         ids = resolve_item(src, prefix);
         if (ids.empty()) {
-          error(op.pos, describe(op) + ": sourceRef=\"" + src + "\" is a plan item that is not part of this case plan");
+          if (!in_discretionary_.empty())
+            error(op.pos, describe(op) + ": sourceRef=\"" + src + "\" is outside the discretionary item \"" +
+                              in_discretionary_ +
+                              "\": acm plans a discretionary item as a fragment of its own, whose sentries can name "
+                              "only the items planned with it");
+          else
+            error(op.pos, describe(op) + ": sourceRef=\"" + src + "\" is a plan item that is not part of this case plan");
           broken = true;
           continue;
         }
@@ -1068,6 +1075,8 @@ class Importer {
     fragment_roles_.clear();
     host_fragment_ = frag_id;
     host_stage_.clear();
+    const std::string outer_discretionary = in_discretionary_;
+    in_discretionary_ = did;
     std::vector<Placed> tree;
     std::set<const XmlNode*> active{def};
     Json items = Json::array();
@@ -1092,6 +1101,7 @@ class Importer {
     }
     host_fragment_ = planned_fragment;
     host_stage_ = planned_stage;
+    in_discretionary_ = outer_discretionary;
     Json frag{{"id", frag_id}, {"semantics", "cmmn"}, {"items", items}};
     if (!planned_fragment.empty()) {
       Json pt{{"fragment", planned_fragment}};

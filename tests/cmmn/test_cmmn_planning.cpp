@@ -363,6 +363,26 @@ TEST_CASE("cmmn import: authorizedRoleRefs, assignee, candidateUsers and a stage
   CHECK(find(f.engine->get_case(id), "E#1")->parent == "plan#1");
 }
 
+TEST_CASE("cmmn import: a discretionary item's sentry cannot name an item outside it, and the error says why") {
+  const std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/CMMN/20151109/MODEL" targetNamespace="t">
+  <case id="c">
+    <casePlanModel id="plan">
+      <planItem id="A" definitionRef="ta" />
+      <planningTable id="pt"><discretionaryItem id="D" definitionRef="td"><entryCriterion sentryRef="s" /></discretionaryItem></planningTable>
+      <sentry id="s"><planItemOnPart sourceRef="A"><standardEvent>complete</standardEvent></planItemOnPart></sentry>
+      <humanTask id="ta" />
+      <humanTask id="td" />
+    </casePlanModel>
+  </case>
+</definitions>)";
+  ErrorCode code{};
+  const std::string e = error_text([&] { (void)cmmn::import(xml); }, &code);
+  CHECK(code == ErrorCode::invalid_definition);
+  CHECK(e.find("line 7") != std::string::npos);
+  CHECK(e.find("sourceRef=\"A\" is outside the discretionary item \"D\"") != std::string::npos);
+}
+
 #ifdef ACM_CLI
 namespace {
 
