@@ -2,8 +2,10 @@
 // examples/cli_graph.cpp - `acm case show ID --graph plan.png|plan.svg|plan.dot`: the plan of a
 // case drawn the way a CMMN modeller draws it. The case plan is a frame, stages are frames
 // (Graphviz clusters) holding their items, entry criteria are white diamonds and exit criteria
-// black diamonds with their on-parts as dashed connectors, milestones are rounded, event
-// listeners are circles; acm's goals stand outside the plan, with the milestones they wait for.
+// black diamonds with their on-parts as dashed connectors, milestones are flat ellipses, event
+// listeners double circles with a clock or a person, discretionary items dashed boxes in the
+// stage holding their planning table; acm's goals stand outside the plan, with the milestones
+// they wait for.
 // SVG and PNG are rendered by Graphviz `dot`.
 #include "cli.hpp"
 
