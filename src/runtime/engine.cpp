@@ -6,8 +6,8 @@
 #include "model/validate.hpp"
 #include "runtime/compiled.hpp"
 #include "runtime/decider.hpp"
+#include "runtime/snapshot.hpp"
 #include "runtime/state.hpp"
-#include "store/snapshot.hpp"
 #include "store/store.hpp"
 
 #include <fmt/format.h>

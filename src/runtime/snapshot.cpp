@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "store/snapshot.hpp"
+#include "runtime/snapshot.hpp"
 
 #include <acm/error.hpp>
 

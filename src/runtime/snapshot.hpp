@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// store/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
+// runtime/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
 //
 // Format: the bytes "ACMSNAP2", the CRC-32 of the rest (4 bytes, little-endian), then a
 // Boost.Serialization binary archive (no header) of SnapCase (class version 2). "ACMSNAP1"
