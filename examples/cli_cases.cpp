@@ -368,6 +368,9 @@ void add_planning(CLI::App& app, Context& ctx) {
   fadd->add_option("--goal", use.goal, "goal the work serves");
   fadd->add_option("--version", use.version, "fragment version (default: latest)");
   fadd->add_option("--after", frag_after, "item id that must complete first (repeatable)");
+  fadd->add_option("--stage", use.stage,
+                   "for a fragment with a planning table: the stage instance to add it into (default: the only "
+                   "active one)");
   on_run(fadd, [&ctx] {
     for (const std::string& p : params) {
       auto [k, v] = parse_assignment(p, "--param");

@@ -2,8 +2,10 @@
 // examples/cli_graph.cpp - `acm case show ID --graph plan.png|plan.svg|plan.dot`: the plan of a
 // case drawn the way a CMMN modeller draws it. The case plan is a frame, stages are frames
 // (Graphviz clusters) holding their items, entry criteria are white diamonds and exit criteria
-// black diamonds with their on-parts as dashed connectors, milestones are rounded, event
-// listeners are circles; acm's goals stand outside the plan, with the milestones they wait for.
+// black diamonds with their on-parts as dashed connectors, milestones are flat ellipses, event
+// listeners double circles with a clock or a person, discretionary items dashed boxes in the
+// stage holding their planning table; acm's goals stand outside the plan, with the milestones
+// they wait for.
 // SVG and PNG are rendered by Graphviz `dot`.
 #include "cli.hpp"
 
@@ -244,16 +246,29 @@ class PlanPicture {
     return it != by_id_.end() && is_stage(*it->second) ? ", ltail=" + dot_id("cluster_" + id) : "";
   }
 
-  std::string markers(const PlanItemInfo& i) const {
+  /// CMMN's decorators: required (!), manual activation (a play triangle), repetition (#),
+  /// auto-complete (a small black square). An item created already shows its evaluated rules;
+  /// one not created yet shows the rules its definition has.
+  std::string markers(const PlanItemInfo& i) {
     std::string m;
     auto add = [&](const std::string& s) { m += (m.empty() ? "" : "  ") + s; };
-    if (i.required) add("! required");
-    if (i.manual) add("&#9655; manual");
-    if (i.repetition > 0) add("# " + std::to_string(i.repetition + 1));
+    const ItemDef* d = def_of(i);
+    auto rule = [](const std::string& r) { return !r.empty() && r != "false"; };
+    const bool later = planned(i);
+    if (later ? d != nullptr && rule(d->required) : i.required) add("! required");
+    if (later ? d != nullptr && rule(d->manual_activation) : i.manual) add("&#9655; manual");
+    if (i.repetition > 0)
+      add("# " + std::to_string(i.repetition + 1));
+    else if (d != nullptr && rule(d->repetition))
+      add("# repeats");
+    if (is_stage(i)) {
+      const FragmentDef* f = i.id.find('/') == std::string::npos ? fragment_of(i) : nullptr;
+      if ((d != nullptr && d->auto_complete) || (f != nullptr && f->auto_complete)) add("&#9632; auto-complete");
+    }
     return m;
   }
 
-  std::string item_label(const PlanItemInfo& i) const {
+  std::string item_label(const PlanItemInfo& i) {
     std::string kind;
     switch (i.kind) {
       case ItemKind::human_task:
@@ -307,16 +322,15 @@ class PlanPicture {
     std::string shape = "box", style = "rounded,filled", extra;
     switch (i.kind) {
       case ItemKind::milestone:
-        // CMMN draws a milestone as a rounded-end bar: a rounded box with a heavier border.
-        style = "rounded,filled,bold";
-        extra = ", peripheries=1, margin=\"0.25,0.06\"";
+        // CMMN draws a milestone as a bar with round ends: a flat ellipse is the closest shape.
+        shape = "ellipse";
+        style = "filled,bold";
+        extra = ", margin=\"0.12,0.03\"";
         break;
       case ItemKind::timer_listener:
-        shape = "doublecircle";
-        style = "filled";
-        break;
       case ItemKind::user_listener:
-        shape = "circle";
+        // CMMN's event listeners: a double circle with a clock (timer) or a person (user) inside.
+        shape = "doublecircle";
         style = "filled";
         break;
       default:
@@ -326,8 +340,10 @@ class PlanPicture {
     out_ << indent << dot_id(i.id) << " [shape=" << shape << ", style=" << dot_id(style) << extra;
     out_ << ", fillcolor=" << dot_id(fill) << ", color=" << dot_id(border) << ", tooltip=" << dot_id(i.id);
     if (i.kind == ItemKind::timer_listener || i.kind == ItemKind::user_listener)
-      // CMMN's event listeners: a small circle with the name beneath.
-      out_ << ", width=0.4, fixedsize=true, label=\"\", xlabel=<" << item_label(i) << ">];\n";
+      // The name stands beneath the circle.
+      out_ << ", width=0.42, fixedsize=true, label=<<font point-size=\"13\">"
+           << (i.kind == ItemKind::timer_listener ? "&#9719;" : "&#9786;") << "</font>>, xlabel=<" << item_label(i)
+           << ">];\n";
     else
       out_ << ", label=<" << item_label(i) << ">];\n";
   }
@@ -371,23 +387,62 @@ class PlanPicture {
     }
   }
 
-  /// The discretionary fragments a worker may add now, as CMMN draws discretionary items: dashed
-  /// boxes in the planning table.
+  /// The discretionary fragments, as CMMN draws discretionary items: dashed boxes. A fragment
+  /// with a planning table stands inside the stage that holds the table (marked "may be added
+  /// now" while it is offered); the others, when offered now, in a planning-table frame of the
+  /// case.
   void write_planning_table() {
     std::vector<FragmentOffer> offers;
     if (case_.status == CaseStatus::active) {
       try {
         offers = engine_.applicable_fragments(case_.id);
       } catch (const Error&) {
-        return;  // the picture goes without them
+        // the picture goes without them
+      }
+    }
+    auto offered = [&](const std::string& id) {
+      return std::any_of(offers.begin(), offers.end(), [&](const FragmentOffer& o) { return o.fragment == id; });
+    };
+    auto in_plan = [&](const std::string& id) {
+      return std::any_of(case_.items.begin(), case_.items.end(), [&](const PlanItemInfo& i) { return i.fragment == id; });
+    };
+    // Discretionary fragments planned inside a stage: drawn in every instance of that stage
+    // in the picture (also one not started yet), whether or not they may be added now.
+    std::set<std::string> placed;
+    if (!case_.type.empty()) {
+      std::optional<CaseTypeDef> type;
+      try {
+        type = engine_.get_case_type(case_.type, case_.type_version);
+      } catch (const Error&) {
+      }
+      for (const std::string& id : type ? type->discretionary : std::vector<std::string>{}) {
+        std::optional<FragmentDef> f;
+        try {
+          f = engine_.get_fragment(id);
+        } catch (const Error&) {
+          continue;
+        }
+        const StageRef& pt = f->planning_table;
+        if (pt.fragment.empty()) continue;
+        placed.insert(id);
+        for (const PlanItemInfo* host : all_) {
+          if (!is_stage(*host) || host->fragment != pt.fragment) continue;
+          const bool root = host->id.find('/') == std::string::npos;
+          if (pt.stage.empty() ? !root : (root || host->def_id != pt.stage)) continue;
+          const bool now = offered(id) && host->state == ItemState::active;
+          stage_sentries_[host->id].push_back(
+              dot_id("offer:" + host->id + ":" + id) + " [shape=box, style=\"rounded,dashed\", color=" +
+              dot_id(now ? "#333333" : "#999999") + ", tooltip=" + dot_id("discretionary fragment " + id) +
+              ", label=<<b>" + html(shortened(f->name.empty() ? id : f->name, 32)) +
+              "</b><br/><font point-size=\"8\" color=\"#444444\">discretionary &#183; " +
+              (now ? std::string("may be added now") : std::string("planned while the stage is active")) +
+              "</font>>];");
+        }
       }
     }
     // Fragments already in the plan are left out (a case type without a discretionary list
     // offers every fragment, its own plan included).
-    std::erase_if(offers, [&](const FragmentOffer& o) {
-      return std::any_of(case_.items.begin(), case_.items.end(),
-                         [&](const PlanItemInfo& i) { return i.fragment == o.fragment; });
-    });
+    std::erase_if(offers, [&](const FragmentOffer& o) { return in_plan(o.fragment) || placed.count(o.fragment); });
     if (offers.empty()) return;
     out_ << "  subgraph \"cluster_planning\" {\n    label=<<b>Planning table</b> <font point-size=\"8\">(may be "
             "added now)</font>>; style=\"dashed\"; color=\"#888888\";\n";

@@ -79,6 +79,11 @@ TEST_CASE("h15 events: payloads are written as earlier versions stored them") {
   CHECK(events::GoalChanged{.goal = "g", .deadline = std::optional<TimePoint>{}}.to_json().dump() ==
         R"({"changes":{"deadline":null},"goal":"g"})");
   CHECK(events::ErrorRecorded{.message = "m"}.to_json().dump() == R"({"message":"m"})");
+  CHECK(events::ErrorRecorded{.item = "f/t", .message = "m"}.to_json().dump() == R"({"item":"f/t","message":"m"})");
+  CHECK(events::FragmentAdded{.item = "f", .fragment = "frag", .version = 1}.to_json().dump() ==
+        R"({"after":[],"fragment":"frag","goal":"","item":"f","params":{},"version":1})");
+  CHECK(events::FragmentAdded{.item = "f", .fragment = "frag", .version = 1, .parent = "c/s"}.to_json().dump() ==
+        R"({"after":[],"fragment":"frag","goal":"","item":"f","params":{},"parent":"c/s","version":1})");
 }
 
 TEST_CASE("h15 events: what is written is what the fold reads back") {
@@ -96,6 +101,11 @@ TEST_CASE("h15 events: what is written is what the fold reads back") {
   CHECK(f.goal == "g");
   CHECK(f.params == Json{{"x", 1}});
   CHECK(f.after == std::vector<std::string>{"a", "b"});
+  CHECK(f.parent.empty());  // no "parent": the top of the case
+  const Event planned = event_of("fragment_added", events::FragmentAdded{.item = "f2", .fragment = "frag", .version = 3,
+                                                                         .parent = "c/stage"}
+                                                       .to_json());
+  CHECK(events::FragmentAdded::read(events::Payload(planned)).parent == "c/stage");
 
   const Event t = event_of("item_transition", events::ItemTransition{.item = "i",
                                                                      .transition = "start",

@@ -312,12 +312,13 @@ acm::GoalChange goal_change(const Json& j) {
 
 acm::FragmentUse fragment_use(const Json& j) {
   if (j.is_string()) return acm::FragmentUse{j.get<std::string>()};
-  Reader r(j, "fragment use", {"fragment", "version", "goal", "params"});
+  Reader r(j, "fragment use", {"fragment", "version", "goal", "params", "stage"});
   acm::FragmentUse u;
   u.fragment = r.str("fragment");
   u.version = static_cast<int>(r.integer("version", 0, 0, std::numeric_limits<int>::max()));
   u.goal = r.str("goal");
   u.params = r.object("params");
+  u.stage = r.str("stage");
   return u;
 }
 

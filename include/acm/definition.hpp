@@ -70,6 +70,14 @@ struct ItemDef {
   // human tasks
   std::string role;                 ///< role needed to work on it ("" = any participant)
   std::vector<std::string> skills;  ///< skills the assignee should have (used by routing)
+  /// Human tasks: the actor the task is assigned to when it becomes enabled or active (when it
+  /// has no assignee then, and the actor is the case owner or a participant with the task's role;
+  /// otherwise it stays unassigned and an `error` event says why). A literal actor id.
+  std::string assignee;
+  /// Human tasks: when not empty, only these actors (and, if the task has a role, holders of that
+  /// role) may take, start or complete it, and it can only be assigned to one of them; actors
+  /// with the `manage` permission are not restricted.
+  std::vector<std::string> candidate_users;
   // tasks and stages
   std::optional<Duration> estimate;  ///< expected working time; used for critical paths
   std::optional<Duration> due;       ///< due this long (calendar time) after activation
@@ -111,6 +119,12 @@ struct Parameter {
   std::string description;
 };
 
+/// Where a discretionary fragment is planned (CMMN: the stage that holds its planning table).
+struct StageRef {
+  std::string fragment;  ///< the fragment holding the stage ("" = the fragment is added at the top of the case)
+  std::string stage;     ///< a stage item of that fragment ("" = the fragment's own stage)
+};
+
 /// A reusable, versioned piece of work assembled into cases at runtime.
 struct FragmentDef {
   std::string id;
@@ -124,6 +138,12 @@ struct FragmentDef {
   bool auto_complete = false;      ///< as ItemDef::auto_complete, for the fragment's stage
   std::vector<Sentry> exit;        ///< exit criteria of the fragment's stage
   Semantics semantics = Semantics::acm;  ///< rules for its items
+  /// When not empty, only actors holding one of these case roles (or the `manage` permission)
+  /// may add the fragment; holding one is enough (the `plan` permission is not needed).
+  std::vector<std::string> authorized_roles;
+  /// When set, the fragment is added inside an active instance of that stage (as its child) and
+  /// only while one is active; it cannot be an initial fragment.
+  StageRef planning_table;
 };
 
 /// A goal: a desired outcome with an owner, a deadline and a completion criterion.
@@ -158,6 +178,9 @@ struct FragmentUse {
   int version = 0;  ///< 0: the latest registered version
   std::string goal; ///< goal the work is bound to ("" = none)
   Json params = Json::object();
+  /// For a fragment with a planning table: the stage instance to add it into ("" = the only
+  /// active instance of that stage).
+  std::string stage;
 };
 
 /// An optional template for cases.

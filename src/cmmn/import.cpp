@@ -168,6 +168,11 @@ class Importer {
   std::size_t item_count_ = 0;
   std::set<std::string> fragment_roles_;
   CaseMapping* mapping_ = nullptr;
+  // Where a planning table found now plans its items: the acm fragment being built and the acm
+  // id of the stage being built ("" = the fragment's own stage).
+  std::string host_fragment_;
+  std::string host_stage_;
+  std::string in_discretionary_;  ///< the discretionary item being built ("" = none)
 
   void error(Position p, std::string m) { errors_.push_back({p.line, p.column, std::move(m)}); }
   void warn(Position p, std::string m) { warnings_.push_back({p.line, p.column, std::move(m)}); }
@@ -348,6 +353,8 @@ class Importer {
     if (const std::string* n = plan->attr("name")) fragment["name"] = *n;
     if (const std::string d = documentation(*plan); !d.empty()) fragment["description"] = d;
     register_placed(top);
+    host_fragment_ = fragment_id;
+    host_stage_.clear();
     Json items = Json::array();
     for (const Placed& p : top) items.push_back(build_item(p));
     fragment["items"] = items;
@@ -533,9 +540,12 @@ class Importer {
       kind = "stage";
       if (attr_or(def, "autoComplete") == "true") j["auto_complete"] = true;
       Json ch = Json::array();
+      const std::string outer = host_stage_;
+      host_stage_ = p.id;
       for (const Placed& c : p.children) ch.push_back(build_item(c));
       j["children"] = ch;
       discretionary_items(def, p.prefix);
+      host_stage_ = outer;
     } else {
       const char* what = k == "processTask"    ? "a process task (it calls a BPMN process)"
                          : k == "caseTask"     ? "a case task (it starts another case)"
@@ -631,12 +641,28 @@ class Importer {
           }
         }
       }
-      if (const std::string* a = vendor_attr(def, vns, "assignee"))
-        warn(def.pos, describe(def) + ": " + vp + "assignee=\"" + *a +
-                          "\" is not mapped: acm assigns tasks at run time (assign_item)");
-      if (const std::string* u = vendor_attr(def, vns, "candidateUsers"))
-        warn(def.pos, describe(def) + ": " + vp + "candidateUsers=\"" + *u +
-                          "\" is not mapped: give the users the task's role instead");
+      if (const std::string* a = vendor_attr(def, vns, "assignee")) {
+        const std::string v = trim(*a);
+        if (is_expression(v))
+          warn(def.pos, describe(def) + ": " + vp + "assignee=\"" + *a +
+                            "\" is an expression, which acm does not evaluate: the task gets no default assignee "
+                            "(assign it at run time with assign_item)");
+        else if (!v.empty())
+          j["assignee"] = v;
+      }
+      if (const std::string* u = vendor_attr(def, vns, "candidateUsers")) {
+        auto users = split_list(*u);
+        if (std::any_of(users.begin(), users.end(), [](const std::string& x) { return is_expression(x); })) {
+          warn(def.pos, describe(def) + ": " + vp + "candidateUsers=\"" + *u +
+                            "\" holds an expression, which acm does not evaluate: the task is not restricted to "
+                            "candidate users");
+        } else {
+          Json list = Json::array();
+          for (const auto& x : users)
+            if (std::find(list.begin(), list.end(), Json(x)) == list.end()) list.push_back(x);
+          if (!list.empty()) j["candidate_users"] = list;
+        }
+      }
       if (const std::string* d = vendor_attr(def, vns, "dueDate")) {
         bool ok = false;
         if (d->find("${") == std::string::npos) {
@@ -651,12 +677,20 @@ class Importer {
                             "\" is not a duration; ignored (acm due dates count from activation)");
       }
     }
+    // The assignee may always work on its task (Flowable): it joins the candidate users.
+    if (j.contains("assignee") && j.contains("candidate_users") &&
+        std::find(j["candidate_users"].begin(), j["candidate_users"].end(), j["assignee"]) == j["candidate_users"].end())
+      j["candidate_users"].push_back(j["assignee"]);
     if (!role.empty()) {
       j["role"] = role;
       fragment_roles_.insert(role);
     }
     for (const XmlNode* pt : children(def, "planningTable")) (void)pt;  // handled by discretionary_items
     discretionary_items(def, "");
+  }
+
+  static bool is_expression(const std::string& v) {
+    return v.find("${") != std::string::npos || v.find("#{") != std::string::npos;
   }
 
   static std::vector<std::string> split_list(const std::string& v) {
@@ -888,7 +922,13 @@ class Importer {
         }
         ids = resolve_item(src, prefix);
         if (ids.empty()) {
-          error(op.pos, describe(op) + ": sourceRef=\"" + src + "\" is a plan item that is not part of this case plan");
+          if (!in_discretionary_.empty())
+            error(op.pos, describe(op) + ": sourceRef=\"" + src + "\" is outside the discretionary item \"" +
+                              in_discretionary_ +
+                              "\": acm plans a discretionary item as a fragment of its own, whose sentries can name "
+                              "only the items planned with it");
+          else
+            error(op.pos, describe(op) + ": sourceRef=\"" + src + "\" is a plan item that is not part of this case plan");
           broken = true;
           continue;
         }
@@ -1001,7 +1041,18 @@ class Importer {
 
   void discretionary(const XmlNode& di, const std::string& prefix, const std::vector<std::string>& table_rules) {
     const std::string did = attr_or(di, "id");
-    if (mapping_->discretionary.count(did)) return;  // a copy of a reused stage: offered once
+    if (auto known = mapping_->discretionary.find(did); known != mapping_->discretionary.end()) {
+      // A copy of a reused stage: offered once. Its planning table is in several stages, which a
+      // fragment cannot name: the fragment is added at the top of the case instead.
+      for (auto& f : pending_fragments_)
+        if (f["id"] == known->second && f.contains("planning_table")) {
+          f.erase("planning_table");
+          warn(di.pos, describe(di) + ": its stage is used more than once, so the discretionary item is added at the "
+                                      "top of the case plan, not inside one of the stage's instances");
+        }
+      return;
+    }
+    const std::string planned_fragment = host_fragment_, planned_stage = host_stage_;
     const std::string ref = attr_or(di, "definitionRef");
     const XmlNode* def = ref.empty() ? nullptr : lookup(ref, {});
     if (!def || !is_plan_item_definition(def->local)) {
@@ -1022,6 +1073,10 @@ class Importer {
     auto saved_roles = fragment_roles_;
     used_ids_.clear();
     fragment_roles_.clear();
+    host_fragment_ = frag_id;
+    host_stage_.clear();
+    const std::string outer_discretionary = in_discretionary_;
+    in_discretionary_ = did;
     std::vector<Placed> tree;
     std::set<const XmlNode*> active{def};
     Json items = Json::array();
@@ -1044,7 +1099,15 @@ class Importer {
       items.push_back(build_item(p));
       mapping_->items[did] = {p.id};
     }
+    host_fragment_ = planned_fragment;
+    host_stage_ = planned_stage;
+    in_discretionary_ = outer_discretionary;
     Json frag{{"id", frag_id}, {"semantics", "cmmn"}, {"items", items}};
+    if (!planned_fragment.empty()) {
+      Json pt{{"fragment", planned_fragment}};
+      if (!planned_stage.empty()) pt["stage"] = planned_stage;
+      frag["planning_table"] = pt;
+    }
     if (auto n = attr_or(di, "name", attr_or(*def, "name")); !n.empty()) frag["name"] = n;
     std::vector<std::string> rules = table_rules;
     if (const std::string* a = di.attr("applicabilityRuleRefs"))
@@ -1067,13 +1130,10 @@ class Importer {
         std::string n = role_of(di, r);
         if (!n.empty()) names.push_back(n);
       }
-      if (!names.empty())
-        warn(
-            di.pos, describe(di) + ": authorizedRoleRefs (" + [&] {
-              std::string s;
-              for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-              return s;
-            }() + ") is not enforced: in acm, adding a fragment needs the `plan` permission on the case");
+      Json list = Json::array();
+      for (const auto& n : names)
+        if (std::find(list.begin(), list.end(), Json(n)) == list.end()) list.push_back(n);
+      if (!list.empty()) frag["authorized_roles"] = list;
     }
     if (!fragment_roles_.empty())
       frag["roles"] = Json(std::vector<std::string>(fragment_roles_.begin(), fragment_roles_.end()));

@@ -562,6 +562,33 @@ void check_item(const ItemEntry& entry, const FragmentDef& fragment, const ItemI
                 "role " + quote(item.role) + " is not among the fragment's roles (" + join(fragment.roles) + ")");
     }
   }
+  if (!item.assignee.empty() || !item.candidate_users.empty()) {
+    if (known && kind != ItemKind::human_task) {
+      check.add(at(path, item.assignee.empty() ? "candidate_users" : "assignee"),
+                "assignee and candidate_users apply only to human tasks, not to " + kind_name);
+    }
+    auto actor = [&](const std::string& v, const std::string& p) {
+      if (v.empty()) {
+        check.add(p, "an actor id must not be empty");
+      } else if (v.find("${") != std::string::npos || v.find("#{") != std::string::npos) {
+        check.add(p, "an actor id is literal text; " + quote(v) + " looks like an expression, which is not evaluated here");
+      } else if (std::any_of(v.begin(), v.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+        check.add(p, "an actor id must not contain control characters");
+      }
+    };
+    if (!item.assignee.empty()) actor(item.assignee, at(path, "assignee"));
+    std::unordered_set<std::string_view> seen;
+    for (std::size_t i = 0; i < item.candidate_users.size(); ++i) {
+      actor(item.candidate_users[i], at(at(path, "candidate_users"), i));
+      if (!seen.insert(item.candidate_users[i]).second)
+        check.add(at(at(path, "candidate_users"), i), "candidate user " + quote(item.candidate_users[i]) + " is listed twice");
+    }
+    if (!item.assignee.empty() && !item.candidate_users.empty() &&
+        std::find(item.candidate_users.begin(), item.candidate_users.end(), item.assignee) == item.candidate_users.end()) {
+      check.add(at(path, "assignee"), "the default assignee " + quote(item.assignee) +
+                                          " is not among the candidate users (" + join(item.candidate_users) + ")");
+    }
+  }
   if (!item.skills.empty()) {
     check.id_list(item.skills, at(path, "skills"), "skill");
     if (known && kind != ItemKind::human_task) {
@@ -749,6 +776,8 @@ class DefinitionSize {
         text(*t);
       texts(i.skills);
       texts(i.after);
+      text(i.assignee);
+      texts(i.candidate_users);
       value(i.input);
       sentries(i.entry);
       sentries(i.exit);
@@ -769,6 +798,9 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
     DefinitionSize size;
     for (const std::string* t : {&f.id, &f.name, &f.description, &f.applicability}) size.text(*t);
     size.texts(f.roles);
+    size.texts(f.authorized_roles);
+    size.text(f.planning_table.fragment);
+    size.text(f.planning_table.stage);
     for (const Parameter& p : f.parameters) {
       size.text(p.name);
       size.text(p.type);
@@ -818,6 +850,14 @@ void validate_fragment(const FragmentDef& f, const std::string& base, Checker& c
   check.set_parameters(&declared);
   check.expression(f.applicability, at(base, "applicability"));
   check.id_list(f.roles, at(base, "roles"), "role");
+  check.id_list(f.authorized_roles, at(base, "authorized_roles"), "role");
+  if (!f.planning_table.fragment.empty() || !f.planning_table.stage.empty()) {
+    const std::string pt = at(base, "planning_table");
+    check.id(f.planning_table.fragment, at(pt, "fragment"), "fragment id");
+    if (!f.planning_table.stage.empty()) check.id(f.planning_table.stage, at(pt, "stage"), "stage item id");
+    if (f.planning_table.fragment == f.id && f.planning_table.stage.empty())
+      check.add(at(pt, "fragment"), "a fragment cannot be planned inside its own stage");
+  }
 
   ItemIndex items;
   index_items(f.items, at(base, "items"), 0, items, check);
@@ -1032,6 +1072,7 @@ void validate_case_type_uses(const CaseTypeDef& t, const std::string& base, cons
     std::set<std::pair<const FragmentDef*, std::string>> reported;
     for (const Used& u : used) {
       std::set<std::string> needed(u.def->roles.begin(), u.def->roles.end());
+      needed.insert(u.def->authorized_roles.begin(), u.def->authorized_roles.end());
       for_each_item(u.def->items, 0, [&](const ItemDef& item) {
         if (!item.role.empty()) needed.insert(item.role);
       });
@@ -1042,6 +1083,38 @@ void validate_case_type_uses(const CaseTypeDef& t, const std::string& base, cons
         }
       }
     }
+  }
+
+  // Planning tables: a fragment planned inside a stage is offered, not started with the case,
+  // and its stage belongs to one of the case type's fragments.
+  for (std::size_t i = 0; i < t.initial_fragments.size(); ++i) {
+    const FragmentDef* f = nullptr;
+    for (const Used& u : used)
+      if (u.path == at(at(base, "initial_fragments"), i)) f = u.def;
+    if (f && !f->planning_table.fragment.empty())
+      check.add(at(at(base, "initial_fragments"), i),
+                "fragment " + quote(f->id) + " has a planning table (it is planned inside a stage) and cannot be an "
+                "initial fragment; list it in discretionary");
+  }
+  for (const Used& u : used) {
+    const StageRef& pt = u.def->planning_table;
+    if (pt.fragment.empty()) continue;
+    const FragmentDef* host = nullptr;
+    for (const Used& h : used)
+      if (h.def->id == pt.fragment) host = h.def;
+    if (!host) {
+      check.add(u.path, "fragment " + quote(u.def->id) + " is planned in fragment " + quote(pt.fragment) +
+                            ", which is not among the case type's initial or discretionary fragments");
+      continue;
+    }
+    if (pt.stage.empty()) continue;
+    bool found = false;
+    for_each_item(host->items, 0, [&](const ItemDef& item) {
+      found = found || (item.id == pt.stage && item.kind == ItemKind::stage);
+    });
+    if (!found)
+      check.add(u.path, "fragment " + quote(u.def->id) + " is planned in stage " + quote(pt.stage) + " of fragment " +
+                            quote(pt.fragment) + ", which has no stage item of that id");
   }
 
   if (!t.discretionary.empty() && all_known) {
@@ -1296,12 +1369,14 @@ class Reader {
 
   // `level`: number of enclosing stages (0 for a fragment's items).
   ItemDef item(const Json& j, const std::string& path, int level) {
-    static constexpr std::array<std::string_view, 22> keys = {"id",
+    static constexpr std::array<std::string_view, 24> keys = {"id",
                                                               "name",
                                                               "kind",
                                                               "description",
                                                               "role",
                                                               "skills",
+                                                              "assignee",
+                                                              "candidate_users",
                                                               "estimate",
                                                               "due",
                                                               "handler",
@@ -1337,6 +1412,8 @@ class Reader {
     string(j, path, "description", item.description);
     string(j, path, "role", item.role);
     strings(j, path, "skills", item.skills);
+    string(j, path, "assignee", item.assignee);
+    strings(j, path, "candidate_users", item.candidate_users);
     duration(j, path, "estimate", item.estimate);
     duration(j, path, "due", item.due);
     string(j, path, "handler", item.handler);
@@ -1386,9 +1463,9 @@ class Reader {
   }
 
   FragmentDef fragment(const Json& j, const std::string& path) {
-    static constexpr std::array<std::string_view, 12> keys = {
-        "kind",          "id",    "version", "name",          "description", "parameters",
-        "applicability", "roles", "items",   "auto_complete", "exit",        "semantics"};
+    static constexpr std::array<std::string_view, 14> keys = {
+        "kind",          "id",    "version", "name",          "description", "parameters",       "applicability",
+        "roles",         "items", "auto_complete", "exit",    "semantics",   "authorized_roles", "planning_table"};
     FragmentDef f;
     if (!object(j, path, keys, "fragment")) return f;
     fragment_path = path;
@@ -1404,6 +1481,15 @@ class Reader {
     boolean(j, path, "auto_complete", f.auto_complete);
     sentries(j, path, "exit", f.exit);
     semantics(j, path, f.semantics);
+    strings(j, path, "authorized_roles", f.authorized_roles);
+    if (const Json* pt = field(j, "planning_table")) {
+      static constexpr std::array<std::string_view, 2> pt_keys = {"fragment", "stage"};
+      const std::string p = at(path, "planning_table");
+      if (object(*pt, p, pt_keys, "planning table")) {
+        string(*pt, p, "fragment", f.planning_table.fragment, true);
+        string(*pt, p, "stage", f.planning_table.stage);
+      }
+    }
     return f;
   }
 
@@ -1710,6 +1796,8 @@ Json to_json(const ItemDef& item) {
   if (!item.description.empty()) j["description"] = item.description;
   if (!item.role.empty()) j["role"] = item.role;
   if (!item.skills.empty()) j["skills"] = item.skills;
+  if (!item.assignee.empty()) j["assignee"] = item.assignee;
+  if (!item.candidate_users.empty()) j["candidate_users"] = item.candidate_users;
   if (item.estimate) j["estimate"] = format_duration(*item.estimate);
   if (item.due) j["due"] = format_duration(*item.due);
   if (!item.handler.empty()) j["handler"] = item.handler;
@@ -1762,6 +1850,12 @@ Json to_json(const FragmentDef& f) {
   if (f.auto_complete) j["auto_complete"] = true;
   if (!f.exit.empty()) j["exit"] = to_json(f.exit);
   if (f.semantics != Semantics::acm) j["semantics"] = std::string(to_string(f.semantics));
+  if (!f.authorized_roles.empty()) j["authorized_roles"] = f.authorized_roles;
+  if (!f.planning_table.fragment.empty()) {
+    Json pt{{"fragment", f.planning_table.fragment}};
+    if (!f.planning_table.stage.empty()) pt["stage"] = f.planning_table.stage;
+    j["planning_table"] = std::move(pt);
+  }
   return j;
 }
 

@@ -148,12 +148,14 @@ class Decider {
   void require(unsigned need, std::string_view what) const;
   void require_active(std::string_view what) const;
   void require_work_on(const Item& it, std::string_view what) const;
+  void require_authorized(const FragmentDef& f) const;  // a fragment's authorized_roles (or manage)
 
   // Assembly (decider_assembly.cpp): the plan's cycle check (plan::cycle_if_waiting).
   void check_no_cycle(const std::string& item, const std::string& after) const;
 
   // Item transitions (decider_work.cpp).
   void transition(std::size_t idx, std::string_view name, ItemState to);
+  void assign_default(std::size_t idx);  // a human task's default assignee, when it starts
   void terminate_tree(std::size_t idx, std::string_view name);
   void cascade_suspend(const std::string& stage, bool suspend);
   void activate(std::size_t idx, std::string_view name);

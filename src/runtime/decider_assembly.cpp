@@ -36,6 +36,14 @@ std::vector<FragmentOffer> Decider::applicable_fragments() const {
       if (!p.default_value.is_null()) defaults[p.name] = p.default_value;
     CaseEnv fenv(s_, now_, nullptr, nullptr, &defaults);
     if (!eval_condition(f->applicability, fenv, true)) return;
+    if (const StageRef& pt = f->def.planning_table; !pt.fragment.empty()) {
+      const bool open = std::any_of(s_.items.begin(), s_.items.end(), [&](const Item& i) {
+        if (i.state != ItemState::active || !i.fragment || i.fragment->def.id != pt.fragment) return false;
+        const bool root = i.id == i.frag_root;
+        return pt.stage.empty() ? root : (!root && i.def->def.kind == ItemKind::stage && i.def->def.id == pt.stage);
+      });
+      if (!open) return;
+    }
     out.push_back(FragmentOffer{f->def.id, f->def.version, f->def.name, f->def.description, f->def.parameters});
   };
   if (s_.type && !s_.type->def.discretionary.empty()) {
@@ -86,11 +94,14 @@ void collect_roles(const CItem& item, std::vector<std::string>& out) {
 std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std::string>& after) {
   const bool creating = creating_;
   check_value(use.params, fmt::format("the arguments of fragment '{}'", use.fragment));
+  auto f = sv_.registry->fragment(use.fragment, use.version);
   if (!creating) {
-    require(perm_plan, "add fragments");
+    if (f && !f->def.authorized_roles.empty())
+      require_authorized(f->def);
+    else
+      require(perm_plan, "add fragments");
     require_active("add fragments");
   }
-  auto f = sv_.registry->fragment(use.fragment, use.version);
   if (!f)
     throw Error(ErrorCode::not_found, use.version ? fmt::format("fragment '{}' version {} is not registered", use.fragment, use.version)
                                                   : fmt::format("fragment '{}' is not registered", use.fragment));
@@ -120,11 +131,51 @@ std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std:
   if (s_.type && !s_.type->def.roles.empty()) {
     std::vector<std::string> roles = f->def.roles;
     for (const auto& item : f->items) collect_roles(*item, roles);
+    roles.insert(roles.end(), f->def.authorized_roles.begin(), f->def.authorized_roles.end());
     for (const auto& r : roles) {
       bool known = std::any_of(s_.type->def.roles.begin(), s_.type->def.roles.end(),
                                [&](const RoleDef& d) { return d.name == r; });
       if (!known) problems.push_back(fmt::format("role '{}' is not a role of case type '{}'", r, s_.type->def.id));
     }
+  }
+  // A fragment with a planning table goes into an active instance of that stage.
+  std::string parent;
+  if (const StageRef& pt = f->def.planning_table; !pt.fragment.empty()) {
+    std::vector<std::string> open;
+    for (const auto& i : s_.items) {
+      if (i.state != ItemState::active || !i.fragment || i.fragment->def.id != pt.fragment) continue;
+      const bool root = i.id == i.frag_root;
+      if (pt.stage.empty() ? root : (!root && i.def->def.kind == ItemKind::stage && i.def->def.id == pt.stage))
+        open.push_back(i.id);
+    }
+    const std::string where = pt.stage.empty() ? fmt::format("fragment '{}'", pt.fragment)
+                                               : fmt::format("stage '{}' of fragment '{}'", pt.stage, pt.fragment);
+    if (!use.stage.empty()) {
+      if (!contains(open, use.stage))
+        throw Error(ErrorCode::invalid_state,
+                    fmt::format("cannot add fragment '{}' to case '{}' in '{}': it is not an active instance of {} (its "
+                                "planning table){}",
+                                f->def.id, s_.id, use.stage, where,
+                                open.empty() ? std::string() : fmt::format("; active: {}", fmt::join(open, ", "))));
+      parent = use.stage;
+    } else if (open.empty()) {
+      throw Error(ErrorCode::invalid_state,
+                  fmt::format("cannot add fragment '{}' to case '{}' now: it is planned in {} (its planning table), "
+                              "which has no active instance",
+                              f->def.id, s_.id, where));
+    } else if (open.size() > 1) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("cannot add fragment '{}' to case '{}': {} has several active instances ({}); name one "
+                              "(the stage of the fragment use)",
+                              f->def.id, s_.id, where, fmt::join(open, ", ")));
+    } else {
+      parent = open.front();
+    }
+  } else if (!use.stage.empty()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("cannot add fragment '{}' in stage '{}': the fragment has no planning table (it is added at "
+                            "the top of the case)",
+                            f->def.id, use.stage));
   }
   if (!use.goal.empty()) {
     const Goal* g = s_.find_goal(use.goal);
@@ -144,7 +195,7 @@ std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std:
   }
   std::string id = new_id(f->def.id, "fragment:" + f->def.id);
   emit(events::FragmentAdded{.item = id, .fragment = f->def.id, .version = f->def.version, .goal = use.goal,
-                             .params = params, .after = after});
+                             .params = params, .after = after, .parent = parent});
   if (!creating) settle();
   return id;
 }

@@ -94,11 +94,36 @@ void Decider::require_work_on(const Item& it, std::string_view what) const {
     throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it is assigned to '{}'",
                                                           actor_.id, what, it.id, s_.id, it.assignee));
   const std::string& role = it.def->def.role;
-  if (role.empty() || it.assignee == actor_.id) return;
+  const auto& candidates = it.def->def.candidate_users;
+  if (it.assignee == actor_.id || (role.empty() && candidates.empty())) return;
   const Participant* part = s_.participant(actor_.id);
-  if (part && contains(part->roles, role)) return;
+  if (!role.empty() && part && contains(part->roles, role)) return;
+  if (contains(candidates, actor_.id)) return;
+  if (!candidates.empty())
+    throw Error(ErrorCode::permission_denied,
+                fmt::format("actor '{}' may not {} '{}' of case '{}': only its candidate users [{}]{} may", actor_.id, what,
+                            it.id, s_.id, fmt::join(candidates, ", "),
+                            role.empty() ? std::string() : fmt::format(" and holders of the case role '{}'", role)));
   throw Error(ErrorCode::permission_denied, fmt::format("actor '{}' may not {} '{}' of case '{}': it needs the case role '{}'",
                                                         actor_.id, what, it.id, s_.id, role));
+}
+
+// A fragment with `authorized_roles` may be added by holders of one of them (CMMN's
+// authorizedRoleRefs) and by actors with the `manage` permission; others are refused even with
+// the `plan` permission.
+void Decider::require_authorized(const FragmentDef& f) const {
+  perms_checked_ |= perm_view;
+  if (perms() & perm_manage) return;
+  const Participant* part = s_.participant(actor_.id);
+  if (part)
+    for (const auto& r : f.authorized_roles)
+      if (contains(part->roles, r)) return;
+  throw Error(ErrorCode::permission_denied,
+              fmt::format("actor '{}' may not add fragment '{}' to case '{}': only the case roles [{}] may (its authorized "
+                          "roles){}",
+                          actor_.id, f.id, s_.id, fmt::join(f.authorized_roles, ", "),
+                          part ? fmt::format(", and its roles are [{}]", fmt::join(part->roles, ", "))
+                               : std::string(", and it is not a participant")));
 }
 
 }  // namespace acm::runtime

@@ -37,8 +37,34 @@ void Decider::transition(std::size_t idx, std::string_view name, ItemState to) {
     for (auto& [def, name] : command_transitions(s_, events_, it.frag_root)) seen.push_back(Json::array({def, name}));
     if (!seen.empty()) p.seen = std::move(seen);
   }
+  const bool starting = (to == ItemState::active || to == ItemState::enabled) && it.state != ItemState::active &&
+                        it.state != ItemState::enabled;
   emit(std::move(p));
   ++steps_;
+  if (starting) assign_default(idx);
+}
+
+// A human task's default assignee (ItemDef::assignee) takes it when it becomes enabled or
+// active, if it is still unassigned, through the ordinary `item_assigned` event.
+void Decider::assign_default(std::size_t idx) {
+  const Item& it = s_.items[idx];
+  const ItemDef& d = it.def->def;
+  if (d.assignee.empty() || !it.assignee.empty() || d.kind != ItemKind::human_task) return;
+  const Participant* part = s_.participant(d.assignee);
+  std::string why;
+  if (d.assignee != s_.owner) {
+    if (!part)
+      why = "is not a participant of the case";
+    else if (!d.role.empty() && !contains(part->roles, d.role) && !contains(d.candidate_users, d.assignee))
+      why = fmt::format("lacks the case role '{}'", d.role);
+  }
+  if (!why.empty()) {
+    emit(events::ErrorRecorded{
+        .item = it.id,
+        .message = fmt::format("'{}' is left unassigned: its default assignee '{}' {}", it.id, d.assignee, why)});
+    return;
+  }
+  emit(events::ItemAssigned{.item = it.id, .from = "", .to = d.assignee});
 }
 
 void Decider::terminate_tree(std::size_t idx, std::string_view name) {
@@ -225,9 +251,21 @@ void Decider::assign_item(const std::string& item, const std::string& assignee) 
     if (!part)
       throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is not a participant of case '{}'", assignee, s_.id));
     const std::string& role = it.def->def.role;
-    if (!role.empty() && !contains(part->roles, role))
+    const auto& candidates = it.def->def.candidate_users;
+    const bool has_role = !role.empty() && contains(part->roles, role);
+    if (!candidates.empty() && !contains(candidates, assignee) && !has_role)
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("'{}' cannot be assigned '{}': it is not one of its candidate users [{}]{}", assignee, item,
+                              fmt::join(candidates, ", "),
+                              role.empty() ? std::string() : fmt::format(" and lacks the case role '{}'", role)));
+    if (candidates.empty() && !role.empty() && !has_role)
       throw Error(ErrorCode::invalid_argument,
                   fmt::format("'{}' cannot be assigned '{}': it needs the case role '{}'", assignee, item, role));
+  } else if (!assignee.empty() && !it.def->def.candidate_users.empty() && !contains(it.def->def.candidate_users, assignee) &&
+             !(p & perm_manage)) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("'{}' cannot be assigned '{}': it is not one of its candidate users [{}]", assignee, item,
+                            fmt::join(it.def->def.candidate_users, ", ")));
   }
   if (it.assignee == assignee) return;
   emit(events::ItemAssigned{.item = item, .from = it.assignee, .to = assignee});

@@ -1325,6 +1325,7 @@ std::string Engine::add_fragment(const Request& by, const std::string& case_id, 
       .num(use.version)
       .id("the goal id", use.goal)
       .json("the arguments", use.params);
+  if (!use.stage.empty()) args.id("the stage instance", use.stage);
   args.ids("the prerequisite item id", after);
   return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_fragment(use, after); }).created;
 }

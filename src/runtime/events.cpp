@@ -303,8 +303,10 @@ Json PromiseCancelled::to_json() && {
 PromiseCancelled PromiseCancelled::read(const Payload& p) { return PromiseCancelled{.promise = p.str("promise")}; }
 
 Json FragmentAdded::to_json() && {
-  return Json{{"item", std::move(item)},   {"fragment", std::move(fragment)}, {"version", version},
-              {"goal", std::move(goal)},   {"params", std::move(params)},     {"after", std::move(after)}};
+  Json j{{"item", std::move(item)}, {"fragment", std::move(fragment)}, {"version", version},
+         {"goal", std::move(goal)}, {"params", std::move(params)},     {"after", std::move(after)}};
+  if (!parent.empty()) j["parent"] = std::move(parent);
+  return j;
 }
 FragmentAdded FragmentAdded::read(const Payload& p) {
   FragmentAdded f;
@@ -314,6 +316,7 @@ FragmentAdded FragmentAdded::read(const Payload& p) {
   f.goal = p.str_or("goal", "");
   f.params = p.json_or("params", Json::object());
   if (p.contains("after")) f.after = p.strings("after");
+  f.parent = p.str_or("parent", "");
   return f;
 }
 
@@ -417,6 +420,7 @@ Escalated Escalated::read(const Payload& p) { return Escalated{.rule = p.str("ru
 
 Json ErrorRecorded::to_json() && {
   Json j{{"message", std::move(message)}};
+  if (!item.empty()) j["item"] = std::move(item);
   if (!bound.empty()) j["bound"] = std::move(bound);
   return j;
 }

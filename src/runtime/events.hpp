@@ -306,6 +306,7 @@ struct FragmentAdded {
   std::string goal;
   Json params = Json::object();
   std::vector<std::string> after;
+  std::string parent;  ///< the stage instance of its planning table; not stored when empty (top of the case)
   Json to_json() &&;
   static FragmentAdded read(const Payload& p);
 };
@@ -424,6 +425,7 @@ struct Escalated {
 /// changes nothing but the version.
 struct ErrorRecorded {
   static constexpr Kind kind = Kind::error;
+  std::string item;  ///< history: the item it concerns; not stored when empty
   std::string message;
   std::string bound;  ///< history; not stored when empty
   Json to_json() &&;

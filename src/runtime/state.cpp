@@ -398,6 +398,7 @@ void fold(CaseState& s, const FoldContext& ctx, events::FragmentAdded f) {
   Item it;
   it.id = std::move(f.item);
   it.frag_root = it.id;
+  it.parent = std::move(f.parent);  // a planning table's stage, or the top of the case
   it.fragment = frag;
   it.def = &frag->stage;
   it.goal = std::move(f.goal);

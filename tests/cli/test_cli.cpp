@@ -802,8 +802,11 @@ TEST_CASE("cli: the plan picture shows stages as clusters, sentries with their o
   has("\"repair_plan#1/fix\" -> \"repair_plan#1/check|entry1\" [style=dashed, arrowhead=vee, arrowsize=0.6, "
       "label=\"complete\"];");
   has("\"repair_plan#1/fixed\" -> \"goal:done\"");
-  has("\"repair_plan#1/fixed\" [shape=box, style=\"rounded,filled,bold\"");
-  has("\"repair_plan#1/answer\" [shape=circle");
+  // A milestone is a bar with round ends (a flat ellipse); a user event listener a double circle
+  // with a person inside, as CMMN draws them.
+  has("\"repair_plan#1/fixed\" [shape=ellipse, style=\"filled,bold\"");
+  has("\"repair_plan#1/answer\" [shape=doublecircle");
+  has("&#9786;");
 
   if (has_dot()) {
     const fs::path png = acm.dir / "plan.png";

@@ -922,19 +922,22 @@ void bind_engine(py::module_& m) {
   c.def(
       "add_fragment",
       [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& fragment, py::handle params,
-         int version, const std::string& goal, py::handle after, Opt ev, const std::string& key) {
+         int version, const std::string& goal, py::handle after, const std::string& stage, Opt ev,
+         const std::string& key) {
         Request r = to_request(by, ev, key);
         FragmentUse use;
         use.fragment = fragment;
         use.version = version;
         use.goal = goal;
+        use.stage = stage;
         if (!params.is_none()) use.params = to_json(params);
         auto a = to_strings(after, "after");
         return self.run([&](Engine& e) { return e.add_fragment(r, case_id, use, a); });
       },
       "by"_a, "case_id"_a, "fragment"_a, "params"_a = py::none(), py::kw_only(), "version"_a = 0, "goal"_a = "",
-      "after"_a = py::none(), "expected_version"_a = py::none(), "idempotency_key"_a = "",
-      "Instantiates a fragment as a stage of the case; returns the stage item id.");
+      "after"_a = py::none(), "stage"_a = "", "expected_version"_a = py::none(), "idempotency_key"_a = "",
+      "Instantiates a fragment as a stage of the case; returns the stage item id. stage: for a fragment with a "
+      "planning table, the stage instance to add it into (default: the only active one).");
   c.def(
       "add_task",
       [](PyEngine& self, py::handle by, const std::string& case_id, const std::string& name, const std::string& kind,

@@ -417,8 +417,9 @@ ACM_C_API acm_status acm_fragment_list_applicable(acm_engine* engine, const char
 ACM_C_API acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request* by, const char* case_id,
                                                      char** offers_json, char** error);
 /** Instantiates a fragment as a stage of the case plan. `use_json` is a fragment id string
- *  ("\"refund\"") or {"fragment", "version", "goal", "params"}; `after` lists item ids the stage
- *  waits for. `item_id` receives the new stage's item id. */
+ *  ("\"refund\"") or {"fragment", "version", "goal", "params", "stage"} ("stage": for a fragment
+ *  with a planning table, the stage instance to add it into; docs/definitions.md); `after` lists
+ *  item ids the stage waits for. `item_id` receives the new stage's item id. */
 ACM_C_API acm_status acm_fragment_add(acm_engine* engine, const acm_request* by, const char* case_id,
                                       const char* use_json, const char* const* after, size_t after_count,
                                       char** item_id, char** error);
