@@ -146,7 +146,7 @@ TEST_CASE("authorized_roles: only holders of one of the roles (or managers) may 
   CHECK(e.find("'plan' permission") != std::string::npos);
 }
 
-TEST_CASE("assignee and candidate_users: the default assignee takes the task when it is enabled or active; only candidates may claim it") {
+TEST_CASE("assignee and candidate_users: the default assignee takes the task when it is enabled or active, only candidates may claim it") {
   EngineFixture f;
   f.engine->load_definitions(f.admin, Json::parse(R"({
     "fragments": [ { "id": "main", "items": [
