@@ -58,22 +58,37 @@ ContextTable::Match ContextTable::longest(const std::vector<int>& symbols, std::
   return {};
 }
 
-double RecentIndex::count(int symbol, std::int64_t to, std::size_t n, float* out) const {
-  for (int c = 0; c < classes; ++c) out[c] = 0;
-  if (symbol < 0 || symbol >= symbols) return 0;
-  const std::vector<Transition>& v = after[static_cast<std::size_t>(symbol)];
-  const auto hi =
-      std::lower_bound(v.begin(), v.end(), to, [](const Transition& t, std::int64_t x) { return t.known < x; });
+namespace {
+/// Adds the classes of the last `n` transitions of `v` known before `to` to `out`.
+double count_in(const std::vector<RecentIndex::Transition>& v, int classes, std::int64_t to, std::size_t n,
+                float* out) {
+  const auto hi = std::lower_bound(v.begin(), v.end(), to,
+                                   [](const RecentIndex::Transition& t, std::int64_t x) { return t.known < x; });
   const auto lo = hi - std::min<std::ptrdiff_t>(hi - v.begin(), static_cast<std::ptrdiff_t>(n));
   for (auto it = lo; it != hi; ++it)
     if (it->cls < classes) out[it->cls] += 1;
   return static_cast<double>(hi - lo);
+}
+}  // namespace
+
+double RecentIndex::count_pair(int before, int last, std::int64_t to, std::size_t n, float* out) const {
+  for (int c = 0; c < classes; ++c) out[c] = 0;
+  if (before < 0 || before > symbols || last < 0 || last >= symbols) return 0;
+  auto it = after_pair.find(pair_key(before, last));
+  return it == after_pair.end() ? 0 : count_in(it->second, classes, to, n, out);
+}
+
+double RecentIndex::count(int symbol, std::int64_t to, std::size_t n, float* out) const {
+  for (int c = 0; c < classes; ++c) out[c] = 0;
+  if (symbol < 0 || symbol >= symbols) return 0;
+  return count_in(after[static_cast<std::size_t>(symbol)], classes, to, n, out);
 }
 
 void FeatureLayout::build_recent(const std::vector<const Trace*>& traces) {
   recent.symbols = activities.size();
   recent.classes = classes;
   recent.after.assign(static_cast<std::size_t>(recent.symbols), {});
+  recent.after_pair.clear();
   if (recent_cases == 0) return;
   for (const Trace* t : traces) {
     const std::size_t n = t->steps.size();
@@ -83,9 +98,14 @@ void FeatureLayout::build_recent(const std::vector<const Trace*>& traces) {
       const TimePoint known = k < n ? t->steps[k].time : t->steps.back().time;
       recent.after[static_cast<std::size_t>(a)].push_back(
           {known.time_since_epoch().count(), static_cast<std::uint16_t>(y)});
+      const int before = k >= 2 ? activities.code(t->steps[k - 2].activity) : recent.symbols;
+      recent.after_pair[recent.pair_key(before, a)].push_back(
+          {known.time_since_epoch().count(), static_cast<std::uint16_t>(y)});
     }
   }
   for (auto& v : recent.after)
+    std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.known < y.known; });
+  for (auto& [key, v] : recent.after_pair)
     std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.known < y.known; });
 }
 
@@ -160,6 +180,10 @@ void FeatureLayout::place_columns() {
     c_recent_count = add("recent cases after the same step");
     c_recent_probs = specs.size();
     for (int i = 0; i < classes; ++i) add("share of recent cases going on to class " + std::to_string(i));
+    c_pair_count = add("recent cases after the same two steps");
+    c_pair_probs = specs.size();
+    for (int i = 0; i < classes; ++i)
+      add("share of recent cases after the same two steps going on to class " + std::to_string(i));
   }
   if (calendar_time) {
     c_weekday = add("weekday of last step");
@@ -301,6 +325,12 @@ void FeatureLayout::for_each_prefix(const Trace& t, const ContextTable* minus,
       for (int c = 0; c < classes; ++c)
         v[c_recent_probs + static_cast<std::size_t>(c)] =
             total > 0 ? static_cast<float>(v[c_recent_probs + static_cast<std::size_t>(c)] / total) : 0.0f;
+      // The same after the same two steps (the step before the last, or "none", and the last).
+      const int before = k >= 2 ? sym[k - 1] : recent.symbols;
+      float* pair = &v[c_pair_probs];
+      const double pairs = recent.count_pair(before, a, s.time.time_since_epoch().count(), recent_cases, pair);
+      v[c_pair_count] = static_cast<float>(pairs);
+      for (int c = 0; c < classes; ++c) pair[c] = pairs > 0 ? static_cast<float>(pair[c] / pairs) : 0.0f;
     }
     if (calendar_time) {
       using namespace std::chrono;

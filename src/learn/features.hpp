@@ -85,9 +85,18 @@ struct RecentIndex {
     std::uint16_t cls = 0;
   };
   std::vector<std::vector<Transition>> after;  ///< by symbol, in time order
+  /// The transitions after a pair of steps (the one before the last, or `symbols` for "none",
+  /// and the last), by pair_key(), each in time order.
+  std::unordered_map<std::uint64_t, std::vector<Transition>> after_pair;
+  std::uint64_t pair_key(int before, int last) const {
+    return static_cast<std::uint64_t>(before) * static_cast<std::uint64_t>(symbols + 1) +
+           static_cast<std::uint64_t>(last);
+  }
   /// Counts per class (out has `classes` entries) of the last `n` transitions after `symbol`
   /// known before `to`; returns how many there were.
   double count(int symbol, std::int64_t to, std::size_t n, float* out) const;
+  /// As count(), after the pair (before, last).
+  double count_pair(int before, int last, std::int64_t to, std::size_t n, float* out) const;
 };
 
 /// The column layout fixed when the models were trained.
@@ -107,8 +116,8 @@ struct FeatureLayout {
   // Column positions.
   std::size_t c_last = 0, c_steps = 0, c_counts = 0, c_rare_count = 0, c_distinct = 0, c_repeat_last = 0,
               c_since_each = 0, c_elapsed = 0, c_since = 0, c_ctx_len = 0, c_ctx_support = 0, c_ctx_probs = 0,
-              c_ctx_remaining = 0, c_recent_count = 0, c_recent_probs = 0, c_weekday = 0, c_hour = 0, c_resource = 0,
-              c_attrs = 0;
+              c_ctx_remaining = 0, c_recent_count = 0, c_recent_probs = 0, c_pair_count = 0, c_pair_probs = 0,
+              c_weekday = 0, c_hour = 0, c_resource = 0, c_attrs = 0;
 
   /// Builds the codebooks and the layout from the training traces (the context table is
   /// filled by add_context()).

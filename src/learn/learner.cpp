@@ -190,12 +190,12 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
       ++xc.rows;
       labels.push_back(k < t->steps.size() ? L.class_of(t->steps[k].activity) : L.end_class());
       wc.push_back(case_weight[i]);
-      if (k < t->steps.size()) {
-        xr.values.insert(xr.values.end(), row.begin(), row.end());
-        ++xr.rows;
-        remaining.push_back(static_cast<float>(to_days(last - t->steps[k - 1].time)));
-        wr.push_back(case_weight[i]);
-      }
+      // Every prefix, the last one too (nothing left): the remaining-time models are not told
+      // that the case goes on, as the next-step model is not.
+      xr.values.insert(xr.values.end(), row.begin(), row.end());
+      ++xr.rows;
+      remaining.push_back(static_cast<float>(to_days(last - t->steps[k - 1].time)));
+      wr.push_back(case_weight[i]);
     });
   }
   report("features", use.size(), use.size());
@@ -324,6 +324,29 @@ bool is_context_column(const FeatureLayout& L, std::size_t c) {
          (c >= L.c_ctx_probs && c < L.c_ctx_probs + static_cast<std::size_t>(L.classes));
 }
 
+/// The recent-behaviour columns (what followed the same last step, or last two steps, in the
+/// latest training cases before this step).
+bool is_recent_column(const FeatureLayout& L, std::size_t c) {
+  if (L.recent_cases == 0) return false;
+  const auto classes = static_cast<std::size_t>(L.classes);
+  return c == L.c_recent_count || c == L.c_pair_count || (c >= L.c_recent_probs && c < L.c_recent_probs + classes) ||
+         (c >= L.c_pair_probs && c < L.c_pair_probs + classes);
+}
+
+/// The recent behaviour of a row in words, for class `k` (activity `shown`).
+std::string recent_text(const FeatureLayout& L, const std::vector<float>& row, int k, const std::string& shown) {
+  const bool pair = row[L.c_pair_count] >= 10;  // enough cases after the same two steps
+  const float n = pair ? row[L.c_pair_count] : row[L.c_recent_count];
+  const float share = (pair ? row[L.c_pair_probs + static_cast<std::size_t>(k)]
+                            : row[L.c_recent_probs + static_cast<std::size_t>(k)]);
+  const std::string last = activity_name(L, row[L.c_last], "none");
+  const std::string steps = pair && static_cast<int>(row[L.c_last + 1]) != L.activities.none()
+                                ? activity_name(L, row[L.c_last + 1], "none") + ", " + last
+                                : last;
+  return fmt::format("of the latest {} cases after {} (before this step), {} {}", static_cast<int>(n), steps,
+                     percent(share), outcome_text(shown));
+}
+
 }  // namespace
 
 std::string Learner::Impl::class_activity(const Models& m, int cls,
@@ -366,15 +389,18 @@ std::vector<Evidence> Learner::Impl::next_reasons(const Models& m, const Trace& 
     double pp;
   };
   std::vector<Item> items;
-  double ctx = 0;
+  double ctx = 0, recent = 0;
   for (std::size_t i = 0; i + 1 < c.size(); ++i) {
     if (is_context_column(L, i))
       ctx += c[i];
+    else if (is_recent_column(L, i))
+      recent += c[i];
     else if (std::fabs(c[i]) > 1e-6)
       items.push_back({i, 100 * (p - prob_with(c[i]))});
   }
-  const std::size_t kContext = SIZE_MAX;
+  const std::size_t kContext = SIZE_MAX, kRecent = SIZE_MAX - 1;
   items.push_back({kContext, 100 * (p - prob_with(ctx))});
+  if (L.recent_cases > 0 && row[L.c_recent_count] > 0) items.push_back({kRecent, 100 * (p - prob_with(recent))});
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return std::fabs(a.pp) > std::fabs(b.pp); });
 
   std::vector<Evidence> out;
@@ -408,6 +434,12 @@ std::vector<Evidence> Learner::Impl::next_reasons(const Models& m, const Trace& 
   for (const Item& it : items) {
     if (out.size() >= limit) break;
     if (it.column == kContext || std::fabs(it.pp) < 0.5) continue;
+    if (it.column == kRecent) {
+      // Drift: what the latest cases did moved the ranking.
+      const std::string why = recent_text(L, row, k, shown);
+      out.push_back(Evidence{"recent cases", why, it.pp, fmt::format("{} ({:+.0f} pp)", why, it.pp)});
+      continue;
+    }
     const std::string why = column_reason(L, it.column, row);
     if (why.empty()) continue;
     out.push_back(Evidence{L.specs[it.column].name, why, it.pp, fmt::format("{} ({:+.0f} pp)", why, it.pp)});
@@ -618,14 +650,15 @@ const LearnerOptions& Learner::options() const { return impl_->options; }
 
 // ---- persistence ---------------------------------------------------------------------------
 //
-// Format 2 (format 1 was a Boost archive that trusted its sizes and is refused): every field
+// Format 3 (format 2 lacked the recent-pair index and is refused: learn again; format 1 was a
+// Boost archive that trusted its sizes): every field
 // written explicitly, little-endian; every count is checked against the bytes left on reading,
 // and everything read is validated before use (docs/learning.md, "Persistence").
 
 namespace {
 
 constexpr char kMagic[8] = {'A', 'C', 'M', 'L', 'R', 'N', '0', '1'};
-constexpr std::uint32_t kFormat = 2;
+constexpr std::uint32_t kFormat = 3;
 constexpr std::size_t kHeader = 8 + 4 + 8 + 4;
 constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB: far above any real template
 
@@ -855,12 +888,23 @@ void put_models(Writer& w, const Models& m) {
     }
   }
   w.u64(L.recent_cases);
-  for (const auto& v : L.recent.after) {
+  auto put_transitions = [&w](const std::vector<RecentIndex::Transition>& v) {
     w.u64(v.size());
     for (const RecentIndex::Transition& t : v) {
       w.i64(t.known);
       w.u16(t.cls);
     }
+  };
+  for (const auto& v : L.recent.after) put_transitions(v);
+  // In key order (deterministic bytes, as for the context table).
+  std::vector<std::uint64_t> pair_keys;
+  pair_keys.reserve(L.recent.after_pair.size());
+  for (const auto& entry : L.recent.after_pair) pair_keys.push_back(entry.first);
+  std::sort(pair_keys.begin(), pair_keys.end());
+  w.u64(pair_keys.size());
+  for (std::uint64_t key : pair_keys) {
+    w.u64(key);
+    put_transitions(L.recent.after_pair.at(key));
   }
   w.boolean(m.recency);
   put_ensemble(w, m.next);
@@ -917,7 +961,7 @@ std::shared_ptr<Models> get_models(Reader& r) {
   L.recent.symbols = L.activities.size();
   L.recent.classes = L.classes;
   L.recent.after.resize(static_cast<std::size_t>(L.recent.symbols));
-  for (auto& v : L.recent.after) {
+  auto get_transitions = [&r, &L](std::vector<RecentIndex::Transition>& v) {
     v.resize(r.count("recent transitions", 10));
     for (RecentIndex::Transition& t : v) {
       t.known = r.i64();
@@ -926,6 +970,18 @@ std::shared_ptr<Models> get_models(Reader& r) {
     }
     if (!std::is_sorted(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.known < y.known; }))
       r.fail("recent transitions out of order");
+  };
+  for (auto& v : L.recent.after) get_transitions(v);
+  const std::size_t pairs = r.count("recent pairs", 16);
+  const auto symbols = static_cast<std::uint64_t>(L.recent.symbols);
+  std::uint64_t previous_key = 0;
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const std::uint64_t key = r.u64();
+    if (key / (symbols + 1) > symbols || key % (symbols + 1) >= symbols)
+      r.fail(fmt::format("a recent pair key {} outside the {} activity codes", key, symbols));
+    if (i > 0 && key <= previous_key) r.fail("recent pairs out of order");
+    previous_key = key;
+    get_transitions(L.recent.after_pair[key]);
   }
   L.place_columns();
   m->recency = r.boolean("recency");

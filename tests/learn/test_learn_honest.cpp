@@ -167,6 +167,31 @@ TEST_CASE("recency weighting: recent cases count more, and the reasons say so") 
   CHECK_THROWS_AS(Learner(LearnerOptions{.recency_half_life_days = -1}), Error);
 }
 
+TEST_CASE("recent behaviour: what the latest cases did moves the ranking, and the reasons say so") {
+  // Early cases go A -> B -> C; the latest third goes A -> B -> D. No recency weighting: the
+  // recent-behaviour features alone (the latest 50 cases known before the step) see the change.
+  const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
+  Learner l(LearnerOptions{.next_rounds = 20, .time_rounds = 5});
+  for (int i = 0; i < 150; ++i)
+    l.add(trace("c" + std::to_string(i), {"A", "B", i < 100 ? "C" : "D"}, t0 + std::chrono::hours(24 * i)));
+  l.train();
+  const auto late = l.next_steps(trace("late", {"A", "B"}, t0 + std::chrono::hours(24 * 150)), 2);
+  REQUIRE(late.size() == 2);
+  CHECK(late[0].activity == "D");
+  bool said = false;
+  for (const Evidence& e : late[0].evidence)
+    if (e.feature == "recent cases") {
+      said = true;
+      CHECK(e.text.rfind("of the latest 50 cases after A, B (before this step), 100 % went on to D (+", 0) == 0);
+      CHECK(e.weight > 0);
+    }
+  CHECK(said);
+  // Before the change, only what was known then counts: C.
+  const auto early = l.next_steps(trace("early", {"A", "B"}, t0 + std::chrono::hours(24 * 60)), 1);
+  REQUIRE(early.size() == 1);
+  CHECK(early[0].activity == "C");
+}
+
 TEST_CASE("any number of activities: 1,000 activities, 100,000 cases, and activities never seen in training") {
   // Generated in memory: activity i has weight 1 / (i + 1) (a long tail), 2 to 5 steps per case.
   std::mt19937 rng(17);
