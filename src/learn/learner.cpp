@@ -25,7 +25,7 @@ namespace acm::learn {
 namespace {
 
 constexpr std::size_t kSuffix = 3;                            // longest suffix kept for back-off
-constexpr std::size_t kMaxCountNodes = std::size_t{1} << 18;  // trie nodes and suffix keys: memory bound
+constexpr std::size_t kMaxCountNodes = CountTables::kMaxNodes;  // trie nodes and suffix keys: memory bound
 constexpr std::size_t kMaxTrainRows = 50'000;  // training rows per fit: time and memory bound
 
 double to_days(Duration d) { return static_cast<double>(d.count()) / 86'400'000.0; }
@@ -52,12 +52,22 @@ std::string percent(double p) { return fmt::format("{:.0f} %", 100 * p); }
 
 // ---- count tables ----------------------------------------------------------------------------
 
+void CountTables::count(std::map<std::string, std::uint64_t>& after, const std::string& next) {
+  auto it = after.find(next);
+  if (it == after.end()) {
+    if (entries >= kMaxEntries) return;  // bounded: a new successor is no longer counted
+    it = after.emplace(next, 0).first;
+    ++entries;
+  }
+  ++it->second;
+}
+
 void CountTables::add(const Trace& t) {
   std::uint32_t node = 0;
   ++trie[0].cases;
   for (std::size_t k = 0; k <= t.steps.size(); ++k) {
     const std::string& next = k < t.steps.size() ? t.steps[k].activity : empty_;
-    if (node != kNoNode) ++trie[node].next[next];
+    if (node != kNoNode) count(trie[node].next, next);
     if (k >= 1)
       for (std::size_t len = 1; len <= std::min(kSuffix, k); ++len) {
         std::vector<std::string> key;
@@ -65,10 +75,11 @@ void CountTables::add(const Trace& t) {
         for (std::size_t i = k - len; i < k; ++i) key.push_back(t.steps[i].activity);
         auto it = suffix.find(key);
         if (it == suffix.end()) {
-          if (suffix.size() >= kMaxCountNodes) continue;  // bounded: new contexts no longer counted
+          // Bounded: new contexts are no longer counted.
+          if (suffix.size() >= kMaxCountNodes || entries >= kMaxEntries) continue;
           it = suffix.emplace(std::move(key), std::map<std::string, std::uint64_t>{}).first;
         }
-        ++it->second[next];
+        count(it->second, next);
       }
     if (k == t.steps.size() || node == kNoNode) continue;
     auto it = trie[node].child.find(next);
@@ -101,7 +112,7 @@ std::pair<const std::map<std::string, std::uint64_t>*, std::size_t> CountTables:
     std::vector<std::string> key;
     for (std::size_t i = t.steps.size() - len; i < t.steps.size(); ++i) key.push_back(t.steps[i].activity);
     auto it = suffix.find(key);
-    if (it != suffix.end()) return {&it->second, len};
+    if (it != suffix.end() && !it->second.empty()) return {&it->second, len};
   }
   return {&trie[0].next, 0};
 }
@@ -1091,6 +1102,11 @@ Learner Learner::load(std::string_view bytes) {
     for (std::string& a : key) a = r.str();
     im.counts.suffix[std::move(key)] = get_counts(r);
   }
+  for (const CountTables::Node& n : im.counts.trie) im.counts.entries += n.next.size();
+  for (const auto& [key, next] : im.counts.suffix) im.counts.entries += next.size();
+  if (im.counts.entries > CountTables::kMaxEntries)
+    r.fail(fmt::format("the count tables hold {} successor counts, more than the bound {}", im.counts.entries,
+                       CountTables::kMaxEntries));
   im.activity_counts = get_counts(r);
   const std::size_t durations = r.count("durations", 8);
   for (std::size_t i = 0; i < durations; ++i) im.durations_days.push_back(r.f64());

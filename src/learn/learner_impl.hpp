@@ -18,10 +18,14 @@
 namespace acm::learn {
 
 /// Next-activity counts after every prefix seen (a trie), and after every suffix of up to three
-/// steps (back-off when the exact prefix is new). Both bounded in size: past the bound, new
-/// contexts are no longer added (known ones keep counting).
+/// steps (back-off when the exact prefix is new). Bounded in size: past kMaxNodes trie nodes
+/// (suffix keys), new contexts are no longer added, and past kMaxEntries (context, successor)
+/// counts in all, new successors are no longer added; known ones keep counting. Memory stays
+/// flat however long the stream of cases.
 struct CountTables {
   static constexpr std::uint32_t kNoNode = UINT32_MAX;
+  static constexpr std::size_t kMaxNodes = std::size_t{1} << 18;    ///< trie nodes, and suffix keys
+  static constexpr std::size_t kMaxEntries = std::size_t{1} << 20;  ///< successor counts, in all
   struct Node {
     std::map<std::string, std::uint32_t> child;  // activity -> node index
     std::map<std::string, std::uint64_t> next;   // activity ("" = end) -> cases
@@ -30,8 +34,11 @@ struct CountTables {
   std::vector<Node> trie{Node{}};
   std::map<std::vector<std::string>, std::map<std::string, std::uint64_t>> suffix;
   std::string empty_;
+  std::size_t entries = 0;  ///< successor counts held (trie and suffixes), at most kMaxEntries
 
   void add(const Trace& t);
+  /// Counts one more `next` after a context, unless that would add a successor past the bound.
+  void count(std::map<std::string, std::uint64_t>& after, const std::string& next);
   /// The counts after the longest matching context, and its length.
   std::pair<const std::map<std::string, std::uint64_t>*, std::size_t> lookup(const Trace& t) const;
 };

@@ -229,9 +229,42 @@ TEST_CASE("any number of activities: 1,000 activities, 100,000 cases, and activi
   Trace mixed;
   mixed.steps = {Step{"act 0", t0, "", false, {}}, Step{"act 999", t0 + std::chrono::hours(1), "", false, {}}};
   CHECK_FALSE(l.next_steps(mixed, 3).empty());
+  // The count tables stay within their bounds, and their bookkeeping is exact.
+  const CountTables& counts = l.internals().counts;
+  std::size_t held = 0;
+  for (const CountTables::Node& n : counts.trie) held += n.next.size();
+  for (const auto& [key, next] : counts.suffix) held += next.size();
+  CHECK(held == counts.entries);
+  CHECK(counts.entries <= CountTables::kMaxEntries);
+  CHECK(counts.trie.size() <= CountTables::kMaxNodes);
+  CHECK(counts.suffix.size() <= CountTables::kMaxNodes);
   // A saved learner with a large alphabet loads back.
   const Learner back = Learner::load(l.save());
   CHECK(back.next_steps(mixed, 1)[0].activity == l.next_steps(mixed, 1)[0].activity);
+}
+
+TEST_CASE("count tables are bounded: past the bound new successors are not added, known ones keep counting") {
+  const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
+  Learner l(LearnerOptions{.next_rounds = 2, .time_rounds = 2});
+  l.add(trace("a", {"A", "B"}, t0));
+  CountTables& counts = l.internals().counts;
+  const std::size_t start = counts.entries;
+  CHECK(start == 6);  // trie: start -> A, A -> B, A,B -> end; suffixes: A -> B, B -> end, A,B -> end
+  // As if the tables had filled up: no room left for a new successor.
+  counts.entries = CountTables::kMaxEntries;
+  const std::size_t suffixes = counts.suffix.size();
+  l.add(trace("b", {"A", "C"}, t0 + std::chrono::hours(1)));  // A -> C is new: not counted
+  l.add(trace("c", {"A", "B"}, t0 + std::chrono::hours(2)));  // known: counted
+  CHECK(counts.entries == CountTables::kMaxEntries);
+  CHECK(counts.suffix.size() == suffixes);  // no empty context was created for C
+  const auto& after_a = counts.trie[counts.trie[0].child.at("A")].next;
+  CHECK(after_a.size() == 1);
+  CHECK(after_a.at("B") == 2);
+  // Nothing throws, and a case after the uncounted step still gets an answer (back-off).
+  Trace running = trace("run", {"A", "C"}, t0 + std::chrono::hours(3));
+  CHECK_FALSE(l.next_steps(running, 3).empty());
+  l.train();
+  CHECK_FALSE(l.next_steps(running, 3).empty());
 }
 
 TEST_CASE("evaluation with test cases whose activities were never seen in training") {
