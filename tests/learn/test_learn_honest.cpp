@@ -368,6 +368,14 @@ TEST_CASE("crafted template files are refused with Error(storage) naming the pro
     m = original;
     return load_error(bytes);
   };
+  // The recent-pair index: keys inside the activity codes, in order; saving is deterministic.
+  REQUIRE_FALSE(original.layout.recent.after_pair.empty());
+  CHECK(Learner::load(good).save() == good);
+  CHECK(with([](Models& x) {
+          auto& pairs = x.layout.recent.after_pair;
+          const std::uint64_t outside = x.layout.recent.pair_key(x.layout.recent.symbols + 1, 0);
+          pairs[outside] = pairs.begin()->second;
+        }).find("recent pair key") != std::string::npos);
   // outputs = 8 (more scores than classes: a write past the buffer before).
   CHECK(with([](Models& x) { x.next.outputs = 8; }).find("8 outputs") != std::string::npos);
   CHECK(with([](Models& x) { x.next.base.push_back(0); }).find("base scores") != std::string::npos);
