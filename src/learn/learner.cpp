@@ -24,9 +24,9 @@
 namespace acm::learn {
 namespace {
 
-constexpr std::size_t kSuffix = 3;                            // longest suffix kept for back-off
+constexpr std::size_t kSuffix = 3;                              // longest suffix kept for back-off
 constexpr std::size_t kMaxCountNodes = CountTables::kMaxNodes;  // trie nodes and suffix keys: memory bound
-constexpr std::size_t kMaxTrainRows = 50'000;  // training rows per fit: time and memory bound
+constexpr std::size_t kMaxTrainRows = 50'000;                   // training rows per fit: time and memory bound
 
 double to_days(Duration d) { return static_cast<double>(d.count()) / 86'400'000.0; }
 Duration from_days(double d) { return Duration{static_cast<Duration::rep>(std::llround(d * 86'400'000.0))}; }
@@ -348,8 +348,8 @@ bool is_recent_column(const FeatureLayout& L, std::size_t c) {
 std::string recent_text(const FeatureLayout& L, const std::vector<float>& row, int k, const std::string& shown) {
   const bool pair = row[L.c_pair_count] >= 10;  // enough cases after the same two steps
   const float n = pair ? row[L.c_pair_count] : row[L.c_recent_count];
-  const float share = (pair ? row[L.c_pair_probs + static_cast<std::size_t>(k)]
-                            : row[L.c_recent_probs + static_cast<std::size_t>(k)]);
+  const float share =
+      (pair ? row[L.c_pair_probs + static_cast<std::size_t>(k)] : row[L.c_recent_probs + static_cast<std::size_t>(k)]);
   const std::string last = activity_name(L, row[L.c_last], "none");
   const std::string steps = pair && static_cast<int>(row[L.c_last + 1]) != L.activities.none()
                                 ? activity_name(L, row[L.c_last + 1], "none") + ", " + last
@@ -662,9 +662,9 @@ const LearnerOptions& Learner::options() const { return impl_->options; }
 // ---- persistence ---------------------------------------------------------------------------
 //
 // Format 3 (format 2 lacked the recent-pair index and is refused: learn again; format 1 was a
-// Boost archive that trusted its sizes): every field
-// written explicitly, little-endian; every count is checked against the bytes left on reading,
-// and everything read is validated before use (docs/learning.md, "Persistence").
+// Boost archive that trusted its sizes): every field written explicitly, little-endian; every
+// count is checked against the bytes left on reading, and everything read is validated before
+// use (docs/learning.md, "Persistence").
 
 namespace {
 
