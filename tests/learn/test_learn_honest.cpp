@@ -167,6 +167,29 @@ TEST_CASE("recency weighting: recent cases count more, and the reasons say so") 
   CHECK_THROWS_AS(Learner(LearnerOptions{.recency_half_life_days = -1}), Error);
 }
 
+TEST_CASE("the remaining-time models are not told that the case goes on") {
+  // After B, 7 cases in 10 end at once; the others go on to C ten days later. A model fitted
+  // only on prefixes that go on would forecast ten days; the median of what is left is zero.
+  const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
+  Learner l(LearnerOptions{.next_rounds = 10, .time_rounds = 30, .recent_cases = 0});
+  for (int i = 0; i < 200; ++i) {
+    const TimePoint s = t0 + std::chrono::hours(i);
+    if (i % 10 < 7)
+      l.add(trace("e" + std::to_string(i), {"A", "B"}, s));
+    else
+      l.add(trace("g" + std::to_string(i), {"A", "B", "C"}, s, std::chrono::hours(120)));
+  }
+  l.train();
+  const Trace running = trace("run", {"A", "B"}, t0 + std::chrono::hours(300));
+  const auto next = l.next_steps(running, 1);
+  REQUIRE(next.size() == 1);
+  CHECK(next[0].activity.empty());  // the case most likely ends here
+  const Completion c = l.completion(running);
+  CHECK(c.remaining < std::chrono::hours(24));
+  REQUIRE(c.quantiles.size() == 3);
+  CHECK(c.quantiles[2].second > std::chrono::hours(24 * 5));  // the 90 % quantile sees the cases that go on
+}
+
 TEST_CASE("recent behaviour: what the latest cases did moves the ranking, and the reasons say so") {
   // Early cases go A -> B -> C; the latest third goes A -> B -> D. No recency weighting: the
   // recent-behaviour features alone (the latest 50 cases known before the step) see the change.
