@@ -6,9 +6,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <thread>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace acm::learn::gbdt {
 namespace {
@@ -17,23 +22,18 @@ struct GH {
   double g = 0, h = 0;
 };
 
-/// Feature values cut into bins: numeric values by quantile cut points, categories by code
-/// (one extra bin for codes outside the declared range).
-struct Binned {
-  std::size_t rows = 0, cols = 0;
-  std::vector<std::uint8_t> bins;        // row-major
-  std::vector<std::vector<float>> cuts;  // numeric: bin b holds x <= cuts[b]
-  std::vector<int> bin_count;            // per feature
-  std::vector<std::size_t> offset;       // per feature, into a histogram
-  std::size_t total_bins = 0;
-};
+}  // namespace
 
 Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int max_bins) {
-  if (features.size() != x.cols) throw Error(ErrorCode::internal, "gbdt: feature list and matrix width differ");
+  if (x.rows == 0) throw Error(ErrorCode::invalid_argument, "learning needs at least one training example");
+  if (features.size() != x.cols || x.values.size() != x.rows * x.cols)
+    throw Error(ErrorCode::internal, "gbdt: feature list and matrix width differ");
   max_bins = std::clamp(max_bins, 2, 255);
   Binned b;
   b.rows = x.rows;
   b.cols = x.cols;
+  b.features = features;
+  b.max_bins = max_bins;
   b.bins.resize(x.rows * x.cols);
   b.cuts.resize(x.cols);
   b.bin_count.resize(x.cols);
@@ -41,13 +41,14 @@ Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int
   std::vector<float> column(x.rows);
   for (std::size_t f = 0; f < x.cols; ++f) {
     const FeatureSpec& spec = features[f];
+    std::uint8_t* out = b.bins.data() + f * x.rows;
     if (spec.kind == FeatureKind::categorical) {
       const int cats = std::clamp(spec.categories, 1, 254);
       b.bin_count[f] = cats + 1;
       for (std::size_t r = 0; r < x.rows; ++r) {
         const float v = x.at(r, f);
         const int code = (v >= 0 && v < static_cast<float>(cats)) ? static_cast<int>(v) : cats;
-        b.bins[r * x.cols + f] = static_cast<std::uint8_t>(code);
+        out[r] = static_cast<std::uint8_t>(code);
       }
       continue;
     }
@@ -82,7 +83,7 @@ Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int
       auto it = std::lower_bound(cuts.begin(), cuts.end(), v);
       std::size_t bin = static_cast<std::size_t>(it - cuts.begin());
       if (bin >= cuts.size()) bin = cuts.size() - 1;
-      b.bins[r * x.cols + f] = static_cast<std::uint8_t>(bin);
+      out[r] = static_cast<std::uint8_t>(bin);
     }
   }
   std::size_t off = 0;
@@ -94,98 +95,203 @@ Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int
   return b;
 }
 
+namespace {
+
 struct Split {
   double gain = 0;
   int feature = -1;
   int bin = -1;
 };
 
+/// Grows trees on one binning, reusing its buffers from tree to tree (one builder per thread).
+///
+/// The rows of a node are a range of `order_` (ascending row numbers: children are split off
+/// stably), so each histogram cell sums its rows in the same order whichever way the cells
+/// are filled. Histograms are filled feature by feature from the column-major bins (a
+/// feature's cells stay in the first-level cache) and only for the features that can split
+/// (more than one bin) plus feature 0, whose cells give a node's totals. Children at the depth
+/// limit are leaves: only their totals are needed, so only feature 0 is filled for them.
+/// A child's histogram is its parent's minus its sibling's (the smaller one is filled).
 class TreeBuilder {
  public:
-  TreeBuilder(const Binned& data, const std::vector<FeatureSpec>& features, const Params& p)
-      : d_(data), features_(features), p_(p) {}
+  TreeBuilder(const Binned& data, const Params& p) : d_(data), p_(p) {
+    order_.resize(d_.rows);
+    scratch_.resize(d_.rows);
+    splittable_.push_back(0);
+    for (std::size_t f = 1; f < d_.cols; ++f)
+      if (d_.bin_count[f] > 1) splittable_.push_back(f);
+    totals_only_.push_back(0);
+  }
+
+  /// A leaf of the latest tree and its rows.
+  struct Leaf {
+    std::int32_t node;
+    std::size_t begin, end;  ///< a range of rows()
+  };
+  const std::vector<Leaf>& leaves() const { return leaves_; }
+  std::span<const std::uint32_t> rows() const { return order_; }
 
   /// Grows one tree on gradients (g, h); leaf_of[r] receives the leaf of each row.
   Tree build(std::span<const double> g, std::span<const double> h, std::vector<std::int32_t>& leaf_of) {
     Tree tree;
-    leaf_of.assign(d_.rows, 0);
-    struct Pending {
-      std::int32_t node;
-      int depth;
-      std::vector<std::uint32_t> rows;
-      std::vector<GH> hist;
-    };
-    std::vector<std::uint32_t> all(d_.rows);
-    std::iota(all.begin(), all.end(), 0u);
-    std::vector<Pending> level;
+    leaf_of.resize(d_.rows);
+    leaves_.clear();
+    std::iota(order_.begin(), order_.end(), 0u);
+    level_.clear();
     tree.nodes.push_back(Node{});
-    level.push_back(Pending{0, 0, std::move(all), {}});
-    level.back().hist = histogram(level.back().rows, g, h);
-    while (!level.empty()) {
-      std::vector<Pending> next;
-      for (Pending& pend : level) {
-        GH total = sum_of(pend.hist, 0);
+    {
+      const bool deep = 0 < p_.max_depth;
+      Pending root{0, 0, 0, d_.rows, take_hist(), deep};
+      fill(hist_[root.hist], root.begin, root.end, g, h, deep ? splittable_ : totals_only_);
+      level_.push_back(root);
+    }
+    while (!level_.empty()) {
+      next_.clear();
+      for (const Pending& pend : level_) {
+        std::vector<GH>& hist = hist_[pend.hist];
+        const GH total = sum_of(hist, 0);
         Node& node = tree.nodes[static_cast<std::size_t>(pend.node)];
         node.cover = static_cast<float>(total.h);
         node.value = static_cast<float>(-total.g / (total.h + p_.lambda) * p_.eta);
         Split s;
-        if (pend.depth < p_.max_depth && pend.rows.size() >= 2) s = best_split(pend.hist, total);
+        if (pend.full && pend.depth < p_.max_depth && pend.end - pend.begin >= 2) s = best_split(hist, total);
         if (s.feature < 0) {
-          for (std::uint32_t r : pend.rows) leaf_of[r] = pend.node;
+          for (std::size_t i = pend.begin; i < pend.end; ++i) leaf_of[order_[i]] = pend.node;
+          leaves_.push_back(Leaf{pend.node, pend.begin, pend.end});
+          free_.push_back(pend.hist);
           continue;
         }
-        const bool categorical = features_[static_cast<std::size_t>(s.feature)].kind == FeatureKind::categorical;
-        std::vector<std::uint32_t> left_rows, right_rows;
-        left_rows.reserve(pend.rows.size());
-        right_rows.reserve(pend.rows.size());
-        for (std::uint32_t r : pend.rows) {
-          const int bin = d_.bins[r * d_.cols + static_cast<std::size_t>(s.feature)];
-          const bool left = categorical ? bin == s.bin : bin <= s.bin;
-          (left ? left_rows : right_rows).push_back(r);
+        const auto f = static_cast<std::size_t>(s.feature);
+        const bool categorical = d_.features[f].kind == FeatureKind::categorical;
+        // Stable partition of the node's rows: left ones stay in front, in order.
+        const std::uint8_t* col = d_.bins.data() + f * d_.rows;
+        std::size_t nl = 0, nr = 0;
+        for (std::size_t i = pend.begin; i < pend.end; ++i) {
+          const std::uint32_t r = order_[i];
+          const int bin = col[r];
+          if (categorical ? bin == s.bin : bin <= s.bin)
+            order_[pend.begin + nl++] = r;
+          else
+            scratch_[nr++] = r;
         }
+        std::copy_n(scratch_.begin(), nr, order_.begin() + static_cast<std::ptrdiff_t>(pend.begin + nl));
         const auto li = static_cast<std::int32_t>(tree.nodes.size());
         tree.nodes.push_back(Node{});
         tree.nodes.push_back(Node{});
         Node& parent = tree.nodes[static_cast<std::size_t>(pend.node)];
         parent.feature = s.feature;
         parent.categorical = categorical;
-        parent.threshold = categorical ? static_cast<float>(s.bin)
-                                       : d_.cuts[static_cast<std::size_t>(s.feature)][static_cast<std::size_t>(s.bin)];
+        parent.threshold = categorical ? static_cast<float>(s.bin) : d_.cuts[f][static_cast<std::size_t>(s.bin)];
         parent.left = li;
         parent.right = li + 1;
         // Histogram of the smaller child; the other is the parent's minus it.
-        const bool left_small = left_rows.size() <= right_rows.size();
-        std::vector<GH> small = histogram(left_small ? left_rows : right_rows, g, h);
-        std::vector<GH> large = std::move(pend.hist);
-        for (std::size_t i = 0; i < large.size(); ++i) {
-          large[i].g -= small[i].g;
-          large[i].h -= small[i].h;
+        const int depth = pend.depth + 1;
+        const bool deep = depth < p_.max_depth;
+        const std::vector<std::size_t>& features = deep ? splittable_ : totals_only_;
+        const std::size_t mid = pend.begin + nl;
+        const bool left_small = nl <= nr;
+        const std::size_t small = take_hist();
+        if (left_small)
+          fill(hist_[small], pend.begin, mid, g, h, features);
+        else
+          fill(hist_[small], mid, pend.end, g, h, features);
+        std::vector<GH>& large = hist_[pend.hist];
+        const std::vector<GH>& sm = hist_[small];
+        for (std::size_t feat : features) {
+          const std::size_t o = d_.offset[feat], e = o + static_cast<std::size_t>(d_.bin_count[feat]);
+          for (std::size_t i = o; i < e; ++i) {
+            large[i].g -= sm[i].g;
+            large[i].h -= sm[i].h;
+          }
         }
-        Pending lp{li, pend.depth + 1, std::move(left_rows), left_small ? std::move(small) : std::move(large)};
-        Pending rp{li + 1, pend.depth + 1, std::move(right_rows), left_small ? std::move(large) : std::move(small)};
-        next.push_back(std::move(lp));
-        next.push_back(std::move(rp));
+        next_.push_back(Pending{li, depth, pend.begin, mid, left_small ? small : pend.hist, deep});
+        next_.push_back(Pending{li + 1, depth, mid, pend.end, left_small ? pend.hist : small, deep});
       }
-      level = std::move(next);
+      std::swap(level_, next_);
     }
     return tree;
   }
 
  private:
-  std::vector<GH> histogram(const std::vector<std::uint32_t>& rows, std::span<const double> g,
-                            std::span<const double> h) const {
-    std::vector<GH> hist(d_.total_bins);
-    const std::size_t cols = d_.cols;
-    for (std::uint32_t r : rows) {
-      const std::uint8_t* rb = &d_.bins[r * cols];
+  struct Pending {
+    std::int32_t node;
+    int depth;
+    std::size_t begin, end;  // range of order_
+    std::size_t hist;        // index into hist_
+    bool full;               // histogram of every splittable feature (else feature 0 only)
+  };
+
+  std::size_t take_hist() {
+    if (free_.empty()) {
+      hist_.emplace_back(d_.total_bins);
+      return hist_.size() - 1;
+    }
+    const std::size_t i = free_.back();
+    free_.pop_back();
+    return i;
+  }
+
+  /// Fills the cells of `features` from the rows [begin, end) of order_. Features go in blocks
+  /// of kBlock, all of a block's features per row: their cells are independent (no chain of
+  /// additions into one cell when consecutive rows share a bin, as a single skewed column
+  /// would make) and a block's cells stay in the first-level cache.
+  void fill(std::vector<GH>& hist, std::size_t begin, std::size_t end, std::span<const double> g,
+            std::span<const double> h, const std::vector<std::size_t>& features) const {
+    const bool all_rows = begin == 0 && end == d_.rows;
+    for (std::size_t s = 0; s < features.size(); s += kBlock) {
+      const std::size_t m = std::min(kBlock, features.size() - s);
+      std::array<GH*, kBlock> cells{};
+      std::array<const std::uint8_t*, kBlock> cols{};
+      for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t f = features[s + j];
+        cells[j] = hist.data() + d_.offset[f];
+        std::fill_n(cells[j], d_.bin_count[f], GH{});
+        cols[j] = d_.bins.data() + f * d_.rows;
+      }
+      if (m == kBlock) {
+        if (all_rows)
+          accumulate<kBlock>(cells, cols, begin, end, nullptr, g, h);
+        else
+          accumulate<kBlock>(cells, cols, begin, end, order_.data(), g, h);
+      } else {
+        const std::uint32_t* idx = all_rows ? nullptr : order_.data();
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::size_t r = idx ? idx[i] : i;
+          const double gr = g[r], hr = h[r];
+          for (std::size_t j = 0; j < m; ++j) {
+            GH& cell = cells[j][cols[j][r]];
+            cell.g += gr;
+            cell.h += hr;
+          }
+        }
+      }
+    }
+  }
+
+  static constexpr std::size_t kBlock = 8;
+
+  template <std::size_t M>
+  static void accumulate(std::array<GH*, M> cells, std::array<const std::uint8_t*, M> cols, std::size_t begin,
+                         std::size_t end, const std::uint32_t* idx, std::span<const double> g,
+                         std::span<const double> h) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::size_t r = idx ? idx[i] : i;
       const double gr = g[r], hr = h[r];
-      for (std::size_t f = 0; f < cols; ++f) {
-        GH& cell = hist[d_.offset[f] + rb[f]];
+#if defined(__SSE2__)
+      // One 128-bit addition per cell (g and h side by side): the same sums, half the work.
+      const __m128d v = _mm_set_pd(hr, gr);
+      for (std::size_t j = 0; j < M; ++j) {
+        double* cell = &cells[j][cols[j][r]].g;
+        _mm_storeu_pd(cell, _mm_add_pd(_mm_loadu_pd(cell), v));
+      }
+#else
+      for (std::size_t j = 0; j < M; ++j) {
+        GH& cell = cells[j][cols[j][r]];
         cell.g += gr;
         cell.h += hr;
       }
+#endif
     }
-    return hist;
   }
 
   GH sum_of(const std::vector<GH>& hist, std::size_t feature) const {
@@ -202,10 +308,10 @@ class TreeBuilder {
   Split best_split(const std::vector<GH>& hist, GH total) const {
     Split best;
     const double parent = score(total.g, total.h);
-    for (std::size_t f = 0; f < d_.cols; ++f) {
+    for (std::size_t f : splittable_) {
       const std::size_t off = d_.offset[f];
       const int nb = d_.bin_count[f];
-      const bool categorical = features_[f].kind == FeatureKind::categorical;
+      const bool categorical = d_.features[f].kind == FeatureKind::categorical;
       GH left;
       for (int b = 0; b < nb - 1; ++b) {
         const GH& cell = hist[off + static_cast<std::size_t>(b)];
@@ -229,8 +335,13 @@ class TreeBuilder {
   }
 
   const Binned& d_;
-  const std::vector<FeatureSpec>& features_;
   const Params& p_;
+  std::vector<std::uint32_t> order_, scratch_;
+  std::vector<std::size_t> splittable_, totals_only_;
+  std::vector<std::vector<GH>> hist_;
+  std::vector<std::size_t> free_;
+  std::vector<Pending> level_, next_;
+  std::vector<Leaf> leaves_;
 };
 
 /// Internal node values become the cover-weighted mean of their children (bottom-up), so
@@ -255,6 +366,14 @@ void check_training_input(const Matrix& x, std::size_t labels, const std::vector
 /// The alpha quantile of (value, weight) pairs.
 double weighted_quantile(std::vector<std::pair<double, double>>& v, double alpha) {
   if (v.empty()) return 0;
+  if (std::all_of(v.begin(), v.end(), [](const auto& p) { return p.second == 1.0; })) {
+    // Unit weights: the value at rank floor(alpha * n), the one the cumulative walk below
+    // stops at (its sums of ones are exact), found without sorting everything.
+    const auto n = static_cast<double>(v.size());
+    const auto k = std::min(v.size() - 1, static_cast<std::size_t>(std::floor(alpha * n)));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k].first;
+  }
   std::sort(v.begin(), v.end());
   double total = 0;
   for (const auto& [x, w] : v) total += w;
@@ -264,6 +383,12 @@ double weighted_quantile(std::vector<std::pair<double, double>>& v, double alpha
     if (acc > alpha * total) return x;
   }
   return v.back().first;
+}
+
+void check_binned_input(const Binned& x, std::size_t labels) {
+  if (x.rows == 0) throw Error(ErrorCode::invalid_argument, "learning needs at least one training example");
+  if (x.bins.size() != x.rows * x.cols || labels != x.rows || x.features.size() != x.cols)
+    throw Error(ErrorCode::internal, "gbdt: inconsistent training input sizes");
 }
 
 void check_weights(std::span<const float> w, std::size_t rows) {
@@ -317,15 +442,20 @@ std::vector<float> Ensemble::contributions(std::span<const float> row, int k) co
 Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes,
                        const std::vector<FeatureSpec>& features, const Params& params, std::span<const float> weights) {
   check_training_input(x, labels.size(), features);
-  check_weights(weights, x.rows);
+  return train_softmax(bin_matrix(x, features, params.max_bins), labels, classes, params, weights);
+}
+
+Ensemble train_softmax(const Binned& data, std::span<const int> labels, int classes, const Params& params,
+                       std::span<const float> weights) {
+  check_binned_input(data, labels.size());
+  check_weights(weights, data.rows);
   auto w_of = [&](std::size_t r) { return weights.empty() ? 1.0 : static_cast<double>(weights[r]); };
   if (classes < 2) throw Error(ErrorCode::invalid_argument, "classification needs at least two classes");
-  const Binned data = bin_matrix(x, features, params.max_bins);
-  const std::size_t n = x.rows;
+  const std::size_t n = data.rows;
   const auto K = static_cast<std::size_t>(classes);
   Ensemble e;
   e.outputs = classes;
-  e.features = features;
+  e.features = data.features;
   // Start from the log of the class priors.
   std::vector<double> prior(K, 1.0);
   double prior_total = static_cast<double>(K);
@@ -339,32 +469,37 @@ Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes
   for (std::size_t r = 0; r < n; ++r)
     for (std::size_t k = 0; k < K; ++k) scores[r * K + k] = e.base[k];
   std::vector<float> prob(n * K);
-  const unsigned threads = std::max(1u, std::min(2u, std::thread::hardware_concurrency()));
+  const unsigned threads =
+      static_cast<unsigned>(std::min<std::size_t>(K, std::max(1u, std::min(2u, std::thread::hardware_concurrency()))));
   std::vector<std::vector<double>> g(K, std::vector<double>(n)), h(K, std::vector<double>(n));
   std::vector<std::vector<std::int32_t>> leaf_of(K);
   std::vector<Tree> round_trees(K);
+  // One builder per thread, kept across rounds (its buffers are reused).
+  std::vector<TreeBuilder> builders;
+  builders.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t) builders.emplace_back(data, params);
   for (int round = 0; round < params.rounds; ++round) {
     prob = scores;
     for (std::size_t r = 0; r < n; ++r) softmax(std::span<float>(prob.data() + r * K, K));
-    auto grow = [&](std::size_t k) {
+    auto grow = [&](std::size_t k, TreeBuilder& builder) {
       for (std::size_t r = 0; r < n; ++r) {
         const double p = prob[r * K + k];
         const double w = w_of(r);
         g[k][r] = w * (p - (static_cast<std::size_t>(labels[r]) == k ? 1.0 : 0.0));
         h[k][r] = w * std::max(2.0 * p * (1.0 - p), 1e-6);
       }
-      TreeBuilder builder(data, features, params);
       round_trees[k] = builder.build(g[k], h[k], leaf_of[k]);
     };
     if (threads > 1) {
       std::vector<std::thread> pool;
-      for (unsigned t = 0; t < threads; ++t)
+      for (unsigned t = 1; t < threads; ++t)
         pool.emplace_back([&, t] {
-          for (std::size_t k = t; k < K; k += threads) grow(k);
+          for (std::size_t k = t; k < K; k += threads) grow(k, builders[t]);
         });
+      for (std::size_t k = 0; k < K; k += threads) grow(k, builders[0]);
       for (std::thread& th : pool) th.join();
     } else {
-      for (std::size_t k = 0; k < K; ++k) grow(k);
+      for (std::size_t k = 0; k < K; ++k) grow(k, builders[0]);
     }
     for (std::size_t k = 0; k < K; ++k) {
       const std::vector<Node>& nodes = round_trees[k].nodes;
@@ -381,14 +516,19 @@ Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double 
                         const std::vector<FeatureSpec>& features, const Params& params,
                         std::span<const float> weights) {
   check_training_input(x, targets.size(), features);
-  check_weights(weights, x.rows);
+  return train_quantile(bin_matrix(x, features, params.max_bins), targets, alpha, params, weights);
+}
+
+Ensemble train_quantile(const Binned& data, std::span<const float> targets, double alpha, const Params& params,
+                        std::span<const float> weights) {
+  check_binned_input(data, targets.size());
+  check_weights(weights, data.rows);
   auto w_of = [&](std::size_t r) { return weights.empty() ? 1.0 : static_cast<double>(weights[r]); };
   if (!(alpha > 0 && alpha < 1)) throw Error(ErrorCode::invalid_argument, "a quantile must lie in (0, 1)");
-  const Binned data = bin_matrix(x, features, params.max_bins);
-  const std::size_t n = x.rows;
+  const std::size_t n = data.rows;
   Ensemble e;
   e.outputs = 1;
-  e.features = features;
+  e.features = data.features;
   std::vector<std::pair<double, double>> tmp;
   tmp.reserve(n);
   for (std::size_t r = 0; r < n; ++r) tmp.emplace_back(targets[r], w_of(r));
@@ -396,17 +536,20 @@ Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double 
   std::vector<double> pred(n, e.base[0]), g(n), h(n, 1.0);
   for (std::size_t r = 0; r < n; ++r) h[r] = w_of(r);
   std::vector<std::int32_t> leaf_of;
-  TreeBuilder builder(data, features, params);
+  TreeBuilder builder(data, params);
   for (int round = 0; round < params.rounds; ++round) {
     for (std::size_t r = 0; r < n; ++r) g[r] = w_of(r) * (targets[r] > pred[r] ? -alpha : 1.0 - alpha);
     Tree t = builder.build(g, h, leaf_of);
     // Leaf values: the alpha quantile of the residuals of the rows in the leaf.
-    std::vector<std::vector<std::pair<double, double>>> residuals(t.nodes.size());
-    for (std::size_t r = 0; r < n; ++r)
-      residuals[static_cast<std::size_t>(leaf_of[r])].emplace_back(targets[r] - pred[r], w_of(r));
-    for (std::size_t i = 0; i < t.nodes.size(); ++i)
-      if (t.nodes[i].feature < 0)
-        t.nodes[i].value = static_cast<float>(params.eta * weighted_quantile(residuals[i], alpha));
+    const std::span<const std::uint32_t> rows = builder.rows();
+    for (const TreeBuilder::Leaf& leaf : builder.leaves()) {
+      tmp.clear();
+      for (std::size_t i = leaf.begin; i < leaf.end; ++i) {
+        const std::uint32_t r = rows[i];
+        tmp.emplace_back(targets[r] - pred[r], w_of(r));
+      }
+      t.nodes[static_cast<std::size_t>(leaf.node)].value = static_cast<float>(params.eta * weighted_quantile(tmp, alpha));
+    }
     for (std::size_t r = 0; r < n; ++r) pred[r] += t.nodes[static_cast<std::size_t>(leaf_of[r])].value;
     settle_internal_values(t);
     e.trees.push_back(std::move(t));

@@ -76,6 +76,22 @@ struct Ensemble {
   /// feature with the change of the expected value.
   std::vector<float> contributions(std::span<const float> row, int k) const;
 };
+/// Feature values cut into bins once (numeric values by quantile cut points, at most
+/// `max_bins`; categories by code, one extra bin for codes outside the declared range), stored
+/// column by column, so that every model fitted on the same rows shares one binning.
+struct Binned {
+  std::size_t rows = 0, cols = 0;
+  std::vector<std::uint8_t> bins;        ///< column-major: bins[f * rows + r]
+  std::vector<std::vector<float>> cuts;  ///< numeric: bin b holds x <= cuts[f][b]
+  std::vector<int> bin_count;            ///< per feature
+  std::vector<std::size_t> offset;       ///< per feature, into a histogram
+  std::size_t total_bins = 0;
+  std::vector<FeatureSpec> features;
+  int max_bins = 0;  ///< the bound the binning was made with
+};
+/// Bins `x` (Error(internal) when `features` does not describe its columns).
+Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int max_bins);
+
 /// Multiclass classification with the softmax loss; labels in [0, classes). `weights`: one per
 /// row (empty: all 1), e.g. recency weights.
 Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes,
@@ -85,6 +101,12 @@ Ensemble train_softmax(const Matrix& x, std::span<const int> labels, int classes
 /// quantile of the residuals that reach them, as for gradient boosting with absolute loss.
 Ensemble train_quantile(const Matrix& x, std::span<const float> targets, double alpha,
                         const std::vector<FeatureSpec>& features, const Params& params,
+                        std::span<const float> weights = {});
+
+/// The same on rows binned once (`params.max_bins` is not read: the binning's bound holds).
+Ensemble train_softmax(const Binned& x, std::span<const int> labels, int classes, const Params& params,
+                       std::span<const float> weights = {});
+Ensemble train_quantile(const Binned& x, std::span<const float> targets, double alpha, const Params& params,
                         std::span<const float> weights = {});
 
 /// Softmax of raw scores, in place.

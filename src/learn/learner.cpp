@@ -188,8 +188,9 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
   for (std::size_t i = 0; i < use.size(); ++i) L.add_context(*use[i], case_weight[i], &folds[fold_of[i]]);
   L.build_recent(use);
   report("features", 0, use.size());
-  gbdt::Matrix xc, xr;
-  xc.cols = xr.cols = L.width();
+  // One matrix for both kinds of model (the same rows), binned once below.
+  gbdt::Matrix xc;
+  xc.cols = L.width();
   xc.values.reserve(rows * L.width());
   std::vector<int> labels;
   std::vector<float> remaining, wc, wr;
@@ -203,8 +204,6 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
       wc.push_back(case_weight[i]);
       // Every prefix, the last one too (nothing left): the remaining-time models are not told
       // that the case goes on, as the next-step model is not.
-      xr.values.insert(xr.values.end(), row.begin(), row.end());
-      ++xr.rows;
       remaining.push_back(static_cast<float>(to_days(last - t->steps[k - 1].time)));
       wr.push_back(case_weight[i]);
     });
@@ -213,6 +212,8 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
   const std::span<const float> wcs = m->recency ? std::span<const float>(wc) : std::span<const float>();
   const std::span<const float> wrs = m->recency ? std::span<const float>(wr) : std::span<const float>();
   gbdt::Params pc{.rounds = options.next_rounds, .max_depth = options.next_depth, .eta = options.next_eta};
+  const gbdt::Binned binned = gbdt::bin_matrix(xc, L.specs, pc.max_bins);
+  xc = gbdt::Matrix{};  // the trees read the bins only
   pc.on_round = [&](int done, int total) {
     report("next-step trees", static_cast<std::size_t>(done), static_cast<std::size_t>(total));
   };
@@ -220,14 +221,14 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
   // model is fitted on this one.
   std::vector<std::thread> pool;
   std::vector<std::exception_ptr> failed(options.quantiles.size());
-  if (xr.rows > 0) {
+  if (binned.rows > 0) {
     gbdt::Params pr{.rounds = options.time_rounds, .max_depth = options.time_depth, .eta = options.time_eta};
     m->quantiles = options.quantiles;
     m->remaining.resize(options.quantiles.size());
     for (std::size_t i = 0; i < options.quantiles.size(); ++i)
       pool.emplace_back([&, i, pr] {
         try {
-          m->remaining[i] = gbdt::train_quantile(xr, remaining, options.quantiles[i], L.specs, pr, wrs);
+          m->remaining[i] = gbdt::train_quantile(binned, remaining, options.quantiles[i], pr, wrs);
         } catch (...) {
           failed[i] = std::current_exception();
         }
@@ -235,7 +236,7 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
   }
   std::exception_ptr next_failed;
   try {
-    m->next = gbdt::train_softmax(xc, labels, L.classes, L.specs, pc, wcs);
+    m->next = gbdt::train_softmax(binned, labels, L.classes, pc, wcs);
   } catch (...) {
     next_failed = std::current_exception();
   }
