@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <thread>
 
@@ -92,6 +93,31 @@ Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int
     off += static_cast<std::size_t>(b.bin_count[f]);
   }
   b.total_bins = off;
+  // Each feature's most frequent bin is its default: histograms derive it from the node's total,
+  // so only the other bins are summed row by row (most features here sit in one bin for most
+  // rows: counts of rare activities, times since an activity that did not occur).
+  b.default_bin.assign(x.cols, 0);
+  std::vector<std::uint32_t> count(256);
+  for (std::size_t f = 0; f < x.cols; ++f) {
+    if (b.bin_count[f] > 1) b.splittable.push_back(f);
+    std::fill(count.begin(), count.end(), 0u);
+    const std::uint8_t* col = b.bins.data() + f * x.rows;
+    for (std::size_t r = 0; r < x.rows; ++r) ++count[col[r]];
+    b.default_bin[f] = static_cast<std::uint8_t>(std::max_element(count.begin(), count.end()) - count.begin());
+  }
+  if (b.total_bins > std::numeric_limits<std::uint32_t>::max())
+    throw Error(ErrorCode::internal, "gbdt: too many histogram cells");
+  b.row_start.resize(x.rows + 1);
+  for (std::size_t r = 0; r < x.rows; ++r) {
+    b.row_start[r] = static_cast<std::uint32_t>(b.row_cells.size());
+    for (std::size_t f : b.splittable) {
+      const std::uint8_t bin = b.bins[f * x.rows + r];
+      if (bin != b.default_bin[f]) b.row_cells.push_back(static_cast<std::uint32_t>(b.offset[f] + bin));
+    }
+    if (b.row_cells.size() > std::numeric_limits<std::uint32_t>::max())
+      throw Error(ErrorCode::internal, "gbdt: too many histogram entries");
+  }
+  b.row_start[x.rows] = static_cast<std::uint32_t>(b.row_cells.size());
   return b;
 }
 
@@ -103,24 +129,30 @@ struct Split {
   int bin = -1;
 };
 
+/// Adds (g, h) to a cell; one 128-bit addition where SSE2 is there.
+inline void add_to(GH& cell, double g, double h) {
+#if defined(__SSE2__)
+  double* c = &cell.g;
+  _mm_storeu_pd(c, _mm_add_pd(_mm_loadu_pd(c), _mm_set_pd(h, g)));
+#else
+  cell.g += g;
+  cell.h += h;
+#endif
+}
+
 /// Grows trees on one binning, reusing its buffers from tree to tree (one builder per thread).
 ///
-/// The rows of a node are a range of `order_` (ascending row numbers: children are split off
-/// stably), so each histogram cell sums its rows in the same order whichever way the cells
-/// are filled. Histograms are filled feature by feature from the column-major bins (a
-/// feature's cells stay in the first-level cache) and only for the features that can split
-/// (more than one bin) plus feature 0, whose cells give a node's totals. Children at the depth
-/// limit are leaves: only their totals are needed, so only feature 0 is filled for them.
-/// A child's histogram is its parent's minus its sibling's (the smaller one is filled).
+/// The rows of a node are a range of `order_`; a split partitions the range in place. A
+/// histogram is filled row by row from the sparse cells of the binning (only bins other than
+/// each feature's default; the default cell is the node's total minus the others) and only
+/// for nodes that may split: the smaller child of a split, the larger one being its parent's
+/// histogram minus the smaller's. Children at the depth limit are leaves and need only their
+/// totals (sums of g and h over their rows).
 class TreeBuilder {
  public:
   TreeBuilder(const Binned& data, const Params& p) : d_(data), p_(p) {
     order_.resize(d_.rows);
     scratch_.resize(d_.rows);
-    splittable_.push_back(0);
-    for (std::size_t f = 1; f < d_.cols; ++f)
-      if (d_.bin_count[f] > 1) splittable_.push_back(f);
-    totals_only_.push_back(0);
   }
 
   /// A leaf of the latest tree and its rows.
@@ -140,25 +172,28 @@ class TreeBuilder {
     level_.clear();
     tree.nodes.push_back(Node{});
     {
-      const bool deep = 0 < p_.max_depth;
-      Pending root{0, 0, 0, d_.rows, take_hist(), deep};
-      fill(hist_[root.hist], root.begin, root.end, g, h, deep ? splittable_ : totals_only_);
+      Pending root{0, 0, 0, d_.rows, kNone, {}};
+      if (p_.max_depth > 0) {
+        root.hist = take_hist();
+        root.total = fill(hist_[root.hist], root.begin, root.end, g, h);
+      } else {
+        root.total = total_of(root.begin, root.end, g, h);
+      }
       level_.push_back(root);
     }
     while (!level_.empty()) {
       next_.clear();
       for (const Pending& pend : level_) {
-        std::vector<GH>& hist = hist_[pend.hist];
-        const GH total = sum_of(hist, 0);
+        const GH total = pend.total;
         Node& node = tree.nodes[static_cast<std::size_t>(pend.node)];
         node.cover = static_cast<float>(total.h);
         node.value = static_cast<float>(-total.g / (total.h + p_.lambda) * p_.eta);
         Split s;
-        if (pend.full && pend.depth < p_.max_depth && pend.end - pend.begin >= 2) s = best_split(hist, total);
+        if (pend.hist != kNone && pend.end - pend.begin >= 2) s = best_split(hist_[pend.hist], total);
         if (s.feature < 0) {
           for (std::size_t i = pend.begin; i < pend.end; ++i) leaf_of[order_[i]] = pend.node;
           leaves_.push_back(Leaf{pend.node, pend.begin, pend.end});
-          free_.push_back(pend.hist);
+          if (pend.hist != kNone) free_.push_back(pend.hist);
           continue;
         }
         const auto f = static_cast<std::size_t>(s.feature);
@@ -184,28 +219,31 @@ class TreeBuilder {
         parent.threshold = categorical ? static_cast<float>(s.bin) : d_.cuts[f][static_cast<std::size_t>(s.bin)];
         parent.left = li;
         parent.right = li + 1;
-        // Histogram of the smaller child; the other is the parent's minus it.
         const int depth = pend.depth + 1;
-        const bool deep = depth < p_.max_depth;
-        const std::vector<std::size_t>& features = deep ? splittable_ : totals_only_;
         const std::size_t mid = pend.begin + nl;
-        const bool left_small = nl <= nr;
-        const std::size_t small = take_hist();
-        if (left_small)
-          fill(hist_[small], pend.begin, mid, g, h, features);
-        else
-          fill(hist_[small], mid, pend.end, g, h, features);
-        std::vector<GH>& large = hist_[pend.hist];
-        const std::vector<GH>& sm = hist_[small];
-        for (std::size_t feat : features) {
-          const std::size_t o = d_.offset[feat], e = o + static_cast<std::size_t>(d_.bin_count[feat]);
-          for (std::size_t i = o; i < e; ++i) {
-            large[i].g -= sm[i].g;
-            large[i].h -= sm[i].h;
+        Pending lp{li, depth, pend.begin, mid, kNone, {}};
+        Pending rp{li + 1, depth, mid, pend.end, kNone, {}};
+        if (depth < p_.max_depth) {
+          // Histogram of the smaller child; the other is the parent's minus it.
+          Pending& small = nl <= nr ? lp : rp;
+          Pending& large = nl <= nr ? rp : lp;
+          small.hist = take_hist();
+          small.total = fill(hist_[small.hist], small.begin, small.end, g, h);
+          large.hist = pend.hist;
+          std::vector<GH>& lh = hist_[large.hist];
+          const std::vector<GH>& sh = hist_[small.hist];
+          for (std::size_t i = 0; i < lh.size(); ++i) {
+            lh[i].g -= sh[i].g;
+            lh[i].h -= sh[i].h;
           }
+          large.total = GH{total.g - small.total.g, total.h - small.total.h};
+        } else {
+          lp.total = total_of(lp.begin, lp.end, g, h);
+          rp.total = total_of(rp.begin, rp.end, g, h);
+          free_.push_back(pend.hist);
         }
-        next_.push_back(Pending{li, depth, pend.begin, mid, left_small ? small : pend.hist, deep});
-        next_.push_back(Pending{li + 1, depth, mid, pend.end, left_small ? pend.hist : small, deep});
+        next_.push_back(lp);
+        next_.push_back(rp);
       }
       std::swap(level_, next_);
     }
@@ -213,12 +251,14 @@ class TreeBuilder {
   }
 
  private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
   struct Pending {
     std::int32_t node;
     int depth;
     std::size_t begin, end;  // range of order_
-    std::size_t hist;        // index into hist_
-    bool full;               // histogram of every splittable feature (else feature 0 only)
+    std::size_t hist;        // index into hist_; kNone: a leaf at the depth limit
+    GH total;                // sums of g and h over the node's rows
   };
 
   std::size_t take_hist() {
@@ -231,76 +271,35 @@ class TreeBuilder {
     return i;
   }
 
-  /// Fills the cells of `features` from the rows [begin, end) of order_. Features go in blocks
-  /// of kBlock, all of a block's features per row: their cells are independent (no chain of
-  /// additions into one cell when consecutive rows share a bin, as a single skewed column
-  /// would make) and a block's cells stay in the first-level cache.
-  void fill(std::vector<GH>& hist, std::size_t begin, std::size_t end, std::span<const double> g,
-            std::span<const double> h, const std::vector<std::size_t>& features) const {
-    const bool all_rows = begin == 0 && end == d_.rows;
-    for (std::size_t s = 0; s < features.size(); s += kBlock) {
-      const std::size_t m = std::min(kBlock, features.size() - s);
-      std::array<GH*, kBlock> cells{};
-      std::array<const std::uint8_t*, kBlock> cols{};
-      for (std::size_t j = 0; j < m; ++j) {
-        const std::size_t f = features[s + j];
-        cells[j] = hist.data() + d_.offset[f];
-        std::fill_n(cells[j], d_.bin_count[f], GH{});
-        cols[j] = d_.bins.data() + f * d_.rows;
-      }
-      if (m == kBlock) {
-        if (all_rows)
-          accumulate<kBlock>(cells, cols, begin, end, nullptr, g, h);
-        else
-          accumulate<kBlock>(cells, cols, begin, end, order_.data(), g, h);
-      } else {
-        const std::uint32_t* idx = all_rows ? nullptr : order_.data();
-        for (std::size_t i = begin; i < end; ++i) {
-          const std::size_t r = idx ? idx[i] : i;
-          const double gr = g[r], hr = h[r];
-          for (std::size_t j = 0; j < m; ++j) {
-            GH& cell = cells[j][cols[j][r]];
-            cell.g += gr;
-            cell.h += hr;
-          }
-        }
-      }
-    }
-  }
-
-  static constexpr std::size_t kBlock = 8;
-
-  template <std::size_t M>
-  static void accumulate(std::array<GH*, M> cells, std::array<const std::uint8_t*, M> cols, std::size_t begin,
-                         std::size_t end, const std::uint32_t* idx, std::span<const double> g,
-                         std::span<const double> h) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::size_t r = idx ? idx[i] : i;
-      const double gr = g[r], hr = h[r];
-#if defined(__SSE2__)
-      // One 128-bit addition per cell (g and h side by side): the same sums, half the work.
-      const __m128d v = _mm_set_pd(hr, gr);
-      for (std::size_t j = 0; j < M; ++j) {
-        double* cell = &cells[j][cols[j][r]].g;
-        _mm_storeu_pd(cell, _mm_add_pd(_mm_loadu_pd(cell), v));
-      }
-#else
-      for (std::size_t j = 0; j < M; ++j) {
-        GH& cell = cells[j][cols[j][r]];
-        cell.g += gr;
-        cell.h += hr;
-      }
-#endif
-    }
-  }
-
-  GH sum_of(const std::vector<GH>& hist, std::size_t feature) const {
+  GH total_of(std::size_t begin, std::size_t end, std::span<const double> g, std::span<const double> h) const {
     GH t;
-    for (int b = 0; b < d_.bin_count[feature]; ++b) {
-      t.g += hist[d_.offset[feature] + static_cast<std::size_t>(b)].g;
-      t.h += hist[d_.offset[feature] + static_cast<std::size_t>(b)].h;
-    }
+    for (std::size_t i = begin; i < end; ++i) add_to(t, g[order_[i]], h[order_[i]]);
     return t;
+  }
+
+  /// Fills `hist` with the rows [begin, end) of order_ and returns their total.
+  GH fill(std::vector<GH>& hist, std::size_t begin, std::size_t end, std::span<const double> g,
+          std::span<const double> h) const {
+    std::fill(hist.begin(), hist.end(), GH{});
+    const std::uint32_t* start = d_.row_start.data();
+    const std::uint32_t* cells = d_.row_cells.data();
+    GH* hc = hist.data();
+    GH total;
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::uint32_t r = order_[i];
+      const double gr = g[r], hr = h[r];
+      add_to(total, gr, hr);
+      for (std::uint32_t e = start[r], stop = start[r + 1]; e < stop; ++e) add_to(hc[cells[e]], gr, hr);
+    }
+    // Each feature's default bin: the total minus its other bins.
+    for (std::size_t f : d_.splittable) {
+      GH rest;
+      const std::size_t off = d_.offset[f];
+      for (int b = 0; b < d_.bin_count[f]; ++b) add_to(rest, hc[off + static_cast<std::size_t>(b)].g,
+                                                       hc[off + static_cast<std::size_t>(b)].h);
+      hc[off + d_.default_bin[f]] = GH{total.g - rest.g, total.h - rest.h};
+    }
+    return total;
   }
 
   double score(double g, double h) const { return g * g / (h + p_.lambda); }
@@ -308,7 +307,7 @@ class TreeBuilder {
   Split best_split(const std::vector<GH>& hist, GH total) const {
     Split best;
     const double parent = score(total.g, total.h);
-    for (std::size_t f : splittable_) {
+    for (std::size_t f : d_.splittable) {
       const std::size_t off = d_.offset[f];
       const int nb = d_.bin_count[f];
       const bool categorical = d_.features[f].kind == FeatureKind::categorical;
@@ -337,7 +336,6 @@ class TreeBuilder {
   const Binned& d_;
   const Params& p_;
   std::vector<std::uint32_t> order_, scratch_;
-  std::vector<std::size_t> splittable_, totals_only_;
   std::vector<std::vector<GH>> hist_;
   std::vector<std::size_t> free_;
   std::vector<Pending> level_, next_;

@@ -78,7 +78,9 @@ struct Ensemble {
 };
 /// Feature values cut into bins once (numeric values by quantile cut points, at most
 /// `max_bins`; categories by code, one extra bin for codes outside the declared range), stored
-/// column by column, so that every model fitted on the same rows shares one binning.
+/// column by column (to partition rows), and row by row as the cells of the bins other than each
+/// feature's most frequent one (to fill histograms), so that every model fitted on the same
+/// rows shares one binning.
 struct Binned {
   std::size_t rows = 0, cols = 0;
   std::vector<std::uint8_t> bins;        ///< column-major: bins[f * rows + r]
@@ -88,6 +90,11 @@ struct Binned {
   std::size_t total_bins = 0;
   std::vector<FeatureSpec> features;
   int max_bins = 0;  ///< the bound the binning was made with
+  std::vector<std::size_t> splittable;    ///< the features with more than one bin
+  std::vector<std::uint8_t> default_bin;  ///< per feature: its most frequent bin
+  /// Row by row, the histogram cells (offset + bin) of the splittable features whose bin is not
+  /// their default: row r's are row_cells[row_start[r] .. row_start[r + 1]).
+  std::vector<std::uint32_t> row_start, row_cells;
 };
 /// Bins `x` (Error(internal) when `features` does not describe its columns).
 Binned bin_matrix(const Matrix& x, const std::vector<FeatureSpec>& features, int max_bins);

@@ -9,7 +9,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <thread>
 #include <unistd.h>
@@ -65,6 +67,93 @@ TEST_CASE("boosted trees separate classes and their contributions add up to the 
   }
   CHECK(hits == m.rows);
   CHECK_THROWS_AS(train_softmax(Matrix{}, {}, 2, {}, Params{}), Error);
+}
+
+TEST_CASE("tree splits on mostly-constant features match an exhaustive search, at the root and below") {
+  using namespace acm::learn::gbdt;
+  // Histograms sum only the bins other than each feature's commonest one and derive that one from
+  // the node's total: features that sit in one value for most rows (a numeric value in the
+  // middle of the range, a dominant category) must still give the best splits. The first
+  // round's trees are checked against a search over every threshold and category, on the
+  // root's rows and again on each child's.
+  std::mt19937 rng(23);
+  Matrix m;
+  m.cols = 3;
+  std::vector<int> y;
+  for (int i = 0; i < 3000; ++i) {
+    const float x = rng() % 10 < 9 ? 5.0f : static_cast<float>(rng() % 11);
+    const float cat = rng() % 20 < 17 ? 3.0f : static_cast<float>(rng() % 6);
+    const float noise = static_cast<float>(rng() % 7);
+    m.values.insert(m.values.end(), {x, cat, noise});
+    ++m.rows;
+    const bool one = (x < 5 && cat != 3) || x >= 8 || (x == 5 && rng() % 4 == 0);
+    y.push_back(one ? 1 : 0);
+  }
+  std::vector<FeatureSpec> f = {
+      {"x", FeatureKind::numeric, 0}, {"cat", FeatureKind::categorical, 6}, {"noise", FeatureKind::numeric, 0}};
+  const Params params{.rounds = 1, .max_depth = 2, .eta = 0.5};
+  const Ensemble e = train_softmax(m, y, 2, f, params);
+  // The first round's gradients: every row starts from the log prior.
+  double p1 = 1;  // the priors count one extra row per class
+  for (int v : y) p1 += v;
+  p1 /= static_cast<double>(m.rows) + 2;
+  std::vector<double> g(m.rows), h(m.rows, std::max(2 * p1 * (1 - p1), 1e-6));
+  for (std::size_t r = 0; r < m.rows; ++r) g[r] = p1 - (y[r] == 1 ? 1.0 : 0.0);
+  struct Best {
+    double gain = 0;
+    int feature = -1;
+    float threshold = 0;
+  };
+  auto score = [&](double gs, double hs) { return gs * gs / (hs + params.lambda); };
+  auto best_of = [&](const std::vector<std::size_t>& rows) {
+    double gt = 0, ht = 0;
+    for (std::size_t r : rows) gt += g[r], ht += h[r];
+    Best best;
+    for (std::size_t c = 0; c < 3; ++c)
+      for (int v = 0; v <= 10; ++v) {
+        double gl = 0, hl = 0;
+        for (std::size_t r : rows) {
+          const float x = m.at(r, c);
+          if (c == 1 ? x == static_cast<float>(v) : x <= static_cast<float>(v)) gl += g[r], hl += h[r];
+        }
+        if (hl < params.min_child_weight || ht - hl < params.min_child_weight) continue;
+        const double gain = 0.5 * (score(gl, hl) + score(gt - gl, ht - hl) - score(gt, ht));
+        if (gain > best.gain + 1e-9) best = Best{gain, static_cast<int>(c), static_cast<float>(v)};
+      }
+    return best;
+  };
+  // Class 1's tree of the first round (trees alternate by class).
+  const std::vector<Node>& nodes = e.trees.at(1).nodes;
+  std::vector<std::size_t> all(m.rows);
+  std::iota(all.begin(), all.end(), 0);
+  std::size_t checked = 0, splits = 0;
+  std::function<void(std::size_t, const std::vector<std::size_t>&, int)> check = [&](std::size_t i,
+                                                                                    const std::vector<std::size_t>& rows,
+                                                                                    int depth) {
+    const Node& n = nodes.at(i);
+    const Best b = depth < params.max_depth ? best_of(rows) : Best{};
+    ++checked;
+    if (b.feature < 0) {  // a leaf: at the depth limit, or no split gains
+      REQUIRE(n.feature == -1);
+      double gt = 0, ht = 0;
+      for (std::size_t r : rows) gt += g[r], ht += h[r];
+      CHECK(n.value == doctest::Approx(-gt / (ht + params.lambda) * params.eta).epsilon(1e-5));
+      return;
+    }
+    ++splits;
+    CHECK(n.feature == b.feature);
+    CHECK(n.threshold == b.threshold);
+    std::vector<std::size_t> left, right;
+    for (std::size_t r : rows) {
+      const float x = m.at(r, static_cast<std::size_t>(n.feature));
+      (n.categorical ? x == n.threshold : x <= n.threshold) ? left.push_back(r) : right.push_back(r);
+    }
+    check(static_cast<std::size_t>(n.left), left, depth + 1);
+    check(static_cast<std::size_t>(n.right), right, depth + 1);
+  };
+  check(0, all, 0);
+  CHECK(splits >= 2);  // the root and at least one child split
+  CHECK(checked == nodes.size());
 }
 
 TEST_CASE("quantile regression follows the spread of the targets") {
