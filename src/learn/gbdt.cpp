@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -295,8 +294,8 @@ class TreeBuilder {
     for (std::size_t f : d_.splittable) {
       GH rest;
       const std::size_t off = d_.offset[f];
-      for (int b = 0; b < d_.bin_count[f]; ++b) add_to(rest, hc[off + static_cast<std::size_t>(b)].g,
-                                                       hc[off + static_cast<std::size_t>(b)].h);
+      for (int b = 0; b < d_.bin_count[f]; ++b)
+        add_to(rest, hc[off + static_cast<std::size_t>(b)].g, hc[off + static_cast<std::size_t>(b)].h);
       hc[off + d_.default_bin[f]] = GH{total.g - rest.g, total.h - rest.h};
     }
     return total;
@@ -546,7 +545,8 @@ Ensemble train_quantile(const Binned& data, std::span<const float> targets, doub
         const std::uint32_t r = rows[i];
         tmp.emplace_back(targets[r] - pred[r], w_of(r));
       }
-      t.nodes[static_cast<std::size_t>(leaf.node)].value = static_cast<float>(params.eta * weighted_quantile(tmp, alpha));
+      t.nodes[static_cast<std::size_t>(leaf.node)].value =
+          static_cast<float>(params.eta * weighted_quantile(tmp, alpha));
     }
     for (std::size_t r = 0; r < n; ++r) pred[r] += t.nodes[static_cast<std::size_t>(leaf_of[r])].value;
     settle_internal_values(t);

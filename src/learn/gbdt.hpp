@@ -89,7 +89,7 @@ struct Binned {
   std::vector<std::size_t> offset;       ///< per feature, into a histogram
   std::size_t total_bins = 0;
   std::vector<FeatureSpec> features;
-  int max_bins = 0;  ///< the bound the binning was made with
+  int max_bins = 0;                       ///< the bound the binning was made with
   std::vector<std::size_t> splittable;    ///< the features with more than one bin
   std::vector<std::uint8_t> default_bin;  ///< per feature: its most frequent bin
   /// Row by row, the histogram cells (offset + bin) of the splittable features whose bin is not

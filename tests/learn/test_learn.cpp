@@ -127,30 +127,29 @@ TEST_CASE("tree splits on mostly-constant features match an exhaustive search, a
   std::vector<std::size_t> all(m.rows);
   std::iota(all.begin(), all.end(), 0);
   std::size_t checked = 0, splits = 0;
-  std::function<void(std::size_t, const std::vector<std::size_t>&, int)> check = [&](std::size_t i,
-                                                                                    const std::vector<std::size_t>& rows,
-                                                                                    int depth) {
-    const Node& n = nodes.at(i);
-    const Best b = depth < params.max_depth ? best_of(rows) : Best{};
-    ++checked;
-    if (b.feature < 0) {  // a leaf: at the depth limit, or no split gains
-      REQUIRE(n.feature == -1);
-      double gt = 0, ht = 0;
-      for (std::size_t r : rows) gt += g[r], ht += h[r];
-      CHECK(n.value == doctest::Approx(-gt / (ht + params.lambda) * params.eta).epsilon(1e-5));
-      return;
-    }
-    ++splits;
-    CHECK(n.feature == b.feature);
-    CHECK(n.threshold == b.threshold);
-    std::vector<std::size_t> left, right;
-    for (std::size_t r : rows) {
-      const float x = m.at(r, static_cast<std::size_t>(n.feature));
-      (n.categorical ? x == n.threshold : x <= n.threshold) ? left.push_back(r) : right.push_back(r);
-    }
-    check(static_cast<std::size_t>(n.left), left, depth + 1);
-    check(static_cast<std::size_t>(n.right), right, depth + 1);
-  };
+  std::function<void(std::size_t, const std::vector<std::size_t>&, int)> check =
+      [&](std::size_t i, const std::vector<std::size_t>& rows, int depth) {
+        const Node& n = nodes.at(i);
+        const Best b = depth < params.max_depth ? best_of(rows) : Best{};
+        ++checked;
+        if (b.feature < 0) {  // a leaf: at the depth limit, or no split gains
+          REQUIRE(n.feature == -1);
+          double gt = 0, ht = 0;
+          for (std::size_t r : rows) gt += g[r], ht += h[r];
+          CHECK(n.value == doctest::Approx(-gt / (ht + params.lambda) * params.eta).epsilon(1e-5));
+          return;
+        }
+        ++splits;
+        CHECK(n.feature == b.feature);
+        CHECK(n.threshold == b.threshold);
+        std::vector<std::size_t> left, right;
+        for (std::size_t r : rows) {
+          const float x = m.at(r, static_cast<std::size_t>(n.feature));
+          (n.categorical ? x == n.threshold : x <= n.threshold) ? left.push_back(r) : right.push_back(r);
+        }
+        check(static_cast<std::size_t>(n.left), left, depth + 1);
+        check(static_cast<std::size_t>(n.right), right, depth + 1);
+      };
   check(0, all, 0);
   CHECK(splits >= 2);  // the root and at least one child split
   CHECK(checked == nodes.size());
