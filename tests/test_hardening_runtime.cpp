@@ -4,7 +4,7 @@
 // their command, read-only stores, empty actor ids.
 #include "model/text.hpp"
 #include "runtime/compiled.hpp"
-#include "store/snapshot.hpp"
+#include "runtime/snapshot.hpp"
 #include "support.hpp"
 
 #include <sqlite3.h>

@@ -13,6 +13,7 @@
 #include <acm/json.hpp>
 #include <acm/options.hpp>
 #include <acm/policy.hpp>
-#include <acm/query.hpp>
+#include <acm/queries.hpp>
+#include <acm/store.hpp>
 #include <acm/time.hpp>
 #include <acm/version.hpp>

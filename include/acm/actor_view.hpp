@@ -24,7 +24,7 @@
 
 #include <acm/case.hpp>
 #include <acm/json.hpp>
-#include <acm/query.hpp>
+#include <acm/queries.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -4,10 +4,12 @@
 //
 // The values the Engine takes and returns have headers of their own, included here so that
 // `#include <acm/engine.hpp>` is all a host needs:
-//   acm/options.hpp     EngineOptions, Durability (how the engine opens)
+//   acm/options.hpp     EngineOptions (how the engine opens)
+//   acm/store.hpp       CaseStore (the injectable store), Durability, TemplateInfo,
+//                       IntakeLogEntry
 //   acm/policy.hpp      PriorityPolicy, EscalationRule (case policies in the options)
 //   acm/command.hpp     Request, CommandResult, NewCase, AdHocTask, GoalChange, PromiseSpec
-//   acm/query.hpp       QueueFilter, WorkItem, QueuePage, CaseQuery, CaseSummary, CasePage,
+//   acm/queries.hpp     QueueFilter, WorkItem, QueuePage, CaseQuery, CaseSummary, CasePage,
 //                       FragmentOffer
 //   acm/actor_view.hpp  ActorView: every read of case data on behalf of an actor (Engine::as)
 //   acm/callbacks.hpp   TaskHandler, TaskContext, TaskResult, EventCallback
@@ -55,7 +57,8 @@
 #include <acm/json.hpp>
 #include <acm/options.hpp>
 #include <acm/policy.hpp>
-#include <acm/query.hpp>
+#include <acm/queries.hpp>
+#include <acm/store.hpp>
 #include <acm/time.hpp>
 
 #include <cstddef>
@@ -68,27 +71,46 @@
 
 namespace acm {
 
-/// A learned template kept in the store (written by acm/learn.hpp; opaque to the engine).
-struct TemplateInfo {
-  std::string name;
-  int version = 0;
-  std::string kind;  ///< e.g. "learner"
-  TimePoint created_at{};
-  Json meta;         ///< small description: traces, activities, metrics
+class Engine;
+
+/// Learned templates kept beside the cases (Engine::templates()), backed by the store's
+/// TemplateStore. Host-trusted, like the queries; safe from any thread. Every method throws
+/// Error(invalid_state) if the engine's store keeps no templates.
+class Templates {
+ public:
+  /// Stores template bytes as the next version of `name`, stamped with the engine clock
+  /// (durably, like a command); returns the version. Errors: invalid_argument (a name or kind
+  /// with control characters, invalid UTF-8, meta nested too deeply), invalid_state (read-only).
+  int put(const std::string& name, const std::string& kind, const Json& meta, const std::string& data);
+  /// The template's description and bytes; version 0 = the latest. Errors: not_found.
+  std::pair<TemplateInfo, std::string> get(const std::string& name, int version = 0) const;
+  /// Every stored template version (without bytes), by name and version.
+  std::vector<TemplateInfo> list() const;
+
+ private:
+  friend class Engine;
+  explicit Templates(Engine& engine) : engine_(&engine) {}
+  Engine* engine_;
 };
 
-/// One entry of the intake log (written by acm::helpdesk::Intake, see docs/helpdesk.md).
-struct IntakeLogEntry {
-  std::uint64_t seq = 0;  ///< position in the log: 1, 2, ... (assigned when appended)
-  std::string event_id;   ///< the channel event's id
-  TimePoint time{};       ///< when the decision was taken (engine clock)
-  std::string channel;
-  std::string customer;
-  std::string rule;       ///< id of the rule that decided ("" for unmatched and rejected)
-  std::string action;     ///< create_case, attach, raise_priority, ignore, unmatched or rejected
-  std::string case_id;    ///< the case involved ("" if none)
-  std::string reason;     ///< why: the error of a rejection, or a short explanation
-  Json event;             ///< the event as JSON
+/// The help-desk intake log kept beside the cases (Engine::intake_log()), backed by the
+/// store's IntakeLogStore. Safe from any thread. Every method throws Error(invalid_state) if the
+/// engine's store keeps no intake log.
+class IntakeLog {
+ public:
+  /// Appends entries atomically and durably; fills in their `seq`. Errors: invalid_argument (an
+  /// entry without action, text that is not valid UTF-8), invalid_state (read-only), storage.
+  void append(std::vector<IntakeLogEntry>& entries);
+  /// The entries of one event id, in log order (an index lookup).
+  std::vector<IntakeLogEntry> of_event(const std::string& event_id) const;
+  /// Entries with seq > `after`, in log order, at most `limit`. Errors: invalid_argument (a
+  /// limit above 10000).
+  std::vector<IntakeLogEntry> page(std::size_t limit = 100, std::uint64_t after = 0) const;
+
+ private:
+  friend class Engine;
+  explicit IntakeLog(Engine& engine) : engine_(&engine) {}
+  Engine* engine_;
 };
 
 /// The engine. Create with Engine::open; destroy it when no other thread uses it (destruction
@@ -96,7 +118,8 @@ struct IntakeLogEntry {
 /// releases the store file).
 class Engine {
  public:
-  /// Opens an engine on its store (EngineOptions::database). Reads the registered definitions;
+  /// Opens an engine on its store (EngineOptions::store, else the file EngineOptions::database
+  /// names). Reads the registered definitions;
   /// cases are loaded lazily, when first used; no timer fires until run_due.
   /// Errors: invalid_argument (an option out of its bounds, escalation rules that do not
   /// validate, read_only without a database file), invalid_definition (a priority policy term
@@ -343,15 +366,15 @@ class Engine {
   /// call it once: keep what it captures alive until delivery is quiet.
   void unsubscribe(std::uint64_t subscription);
 
-  // ---- learned templates --------------------------------------------------------------
-  /// Stores template bytes as the next version of `name` (durably, like a command); returns
-  /// the version. Host-trusted. Errors: invalid_argument (text, meta nested too deep),
-  /// invalid_state (read-only engine), storage.
-  int put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data);
-  /// The template's description and bytes; version 0 = the latest. Errors: not_found.
-  std::pair<TemplateInfo, std::string> get_template(const std::string& name, int version = 0) const;
-  /// Every stored template version (without bytes), by name and version.
-  std::vector<TemplateInfo> list_templates() const;
+  // ---- beside the cases --------------------------------------------------------------
+  /// Learned templates kept in the engine's store (acm/learn.hpp writes them). The reference is
+  /// valid for the engine's life.
+  Templates& templates();
+  const Templates& templates() const;
+  /// The help-desk intake log kept in the engine's store (acm/intake.hpp writes it). The
+  /// reference is valid for the engine's life.
+  IntakeLog& intake_log();
+  const IntakeLog& intake_log() const;
 
   // ---- time ---------------------------------------------------------------------------
   /// Earliest pending timer or deadline check (none: nothing is pending). Errors: storage.
@@ -366,27 +389,20 @@ class Engine {
   /// The engine's clock. The reference is valid for the engine's life.
   const Clock& clock() const;
 
-  // ---- the intake log (acm/intake.hpp) ------------------------------------------------
-  /// Appends entries to the intake log atomically and durably; fills in their `seq`.
-  /// Errors: invalid_argument (an entry without action, text, an event nested too deep),
-  /// invalid_state (read-only engine), storage.
-  void append_intake_log(std::vector<IntakeLogEntry>& entries);
-  /// The log entries of one event id, in log order (an index lookup).
-  std::vector<IntakeLogEntry> intake_log_of(const std::string& event_id) const;
-  /// Log entries with seq > `after`, in log order, at most `limit`.
-  /// Errors: invalid_argument (limit above 10000).
-  std::vector<IntakeLogEntry> intake_log(std::size_t limit = 100, std::uint64_t after = 0) const;
-
   struct Impl;
 
  private:
   friend class ActorView;
+  friend class Templates;
+  friend class IntakeLog;
   explicit Engine(std::unique_ptr<Impl> impl);
   /// The case if `actor` may view it, checked and copied under the case lock.
   CaseInfo viewed_case(const Actor& actor, const std::string& case_id) const;
   /// Throws unless `actor` may view the case (not_found, permission_denied).
   void require_view(const Actor& actor, const std::string& case_id) const;
   std::unique_ptr<Impl> impl_;
+  Templates templates_{*this};
+  IntakeLog intake_log_{*this};
 };
 
 }  // namespace acm

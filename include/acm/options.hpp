@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// acm/options.hpp - how an Engine is opened: EngineOptions and Durability.
+// acm/options.hpp - how an Engine is opened: EngineOptions (Durability and the injectable
+// CaseStore are in acm/store.hpp).
 //
 // EngineOptions is a plain struct; every field has a usable default, stated with the field.
 // Engine::open checks the fields and refuses a bad value with Error(invalid_argument) naming it
@@ -9,6 +10,7 @@
 
 #include <acm/case.hpp>
 #include <acm/policy.hpp>
+#include <acm/store.hpp>
 #include <acm/time.hpp>
 
 #include <cstddef>
@@ -20,13 +22,6 @@
 
 namespace acm {
 
-/// How commits reach the disk (see docs/storage.md). No effect on an in-memory store.
-enum class Durability {
-  full,   ///< every command is its own synced transaction (SQLite synchronous=FULL)
-  group,  ///< commands from many threads share one synced transaction (group commit); each
-          ///< command still returns only once it is durable
-};
-
 /// A learned (or otherwise computed) completion forecast for a case, or nullopt when there is
 /// none. Called under the case lock, on the thread running the command: it must not call the
 /// engine, and must be safe to call from several threads at once.
@@ -35,10 +30,16 @@ using CompletionForecaster = std::function<std::optional<TimePoint>(const CaseIn
 /// How an Engine is set up (Engine::open). Every field has a usable default.
 struct EngineOptions {
   /// Path of the SQLite store file (created if missing). "" or ":memory:" keeps everything in
-  /// memory: nothing survives the Engine. Default: "".
+  /// memory: nothing survives the Engine. Not used when `store` is set. Default: "".
   std::string database;
-  /// Durability of commits to the store file. Default: group.
+  /// Durability of commits to the store file (acm/store.hpp). Not used when `store` is set.
+  /// Default: group.
   Durability durability = Durability::group;
+  /// The store to keep cases in (acm/store.hpp), shared with the host; when set, `database`,
+  /// `durability` and `read_only` are not used (a read-only store says so in its traits). The
+  /// engine must be the only writer of the store's cases while it is open. Default: none (the
+  /// engine opens the store `database` names).
+  std::shared_ptr<CaseStore> store;
   /// A snapshot of a case is stored every this many events (bounds replay when a case loads).
   /// Default 100; 0 is refused.
   std::size_t snapshot_every = 100;

@@ -3,8 +3,8 @@
 #include <acm/error.hpp>
 #include <acm/eventlog.hpp>
 
+#include "base/time_parse.hpp"
 #include "eventlog/common.hpp"
-#include "expr/time_parse.hpp"
 
 #include <expat.h>
 #include <zlib.h>

@@ -9,8 +9,8 @@
 // the environment's JSON (Environment::json_variable), or into a constant of the tree. Operators
 // read their operands through a `View`, which never owns anything. Only the final result, and
 // values handed to Environment::call, are materialised as owned Values.
+#include "base/time_parse.hpp"
 #include "expr/ast.hpp"
-#include "expr/time_parse.hpp"
 
 #include <acm/error.hpp>
 

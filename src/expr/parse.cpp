@@ -6,8 +6,8 @@
 // evaluation), and a constant argument of duration()/time() that does not parse is reported
 // here, at load time. Nesting is bounded twice: by parser recursion and by tree height, both
 // kMaxDepth, so neither parsing nor evaluation can exhaust the stack.
+#include "base/time_parse.hpp"
 #include "expr/ast.hpp"
-#include "expr/time_parse.hpp"
 
 #include <acm/error.hpp>
 

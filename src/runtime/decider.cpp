@@ -18,7 +18,6 @@
 
 namespace acm::runtime {
 
-Json goal_spec_json(const GoalSpec& g);  // state.cpp
 
 namespace {
 
@@ -67,7 +66,7 @@ std::vector<std::pair<std::string, std::string>> command_transitions(const CaseS
                                                                      const std::string& root) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const Event& e : events) {
-    if (e.kind != "item_transition") continue;
+    if (e.kind != events::name(events::Kind::item_transition)) continue;
     const Item* it = s.find_item(e.payload["item"].get<std::string>());
     if (!it || it->frag_root != root) continue;
     std::pair<std::string, std::string> p{it->def->def.id, e.payload["transition"].get<std::string>()};
@@ -126,7 +125,8 @@ void Decider::check_value(const Json& value, std::string_view what) const {
   model::check_json_text(value, what);
 }
 
-void Decider::emit(std::string kind, Json payload) {
+void Decider::emit_event(events::Kind kind_id, Json payload) {
+  const std::string_view kind = events::name(kind_id);
   // Checked before the event is applied: a refused event changes nothing.
   const std::size_t limit = sv_.options ? sv_.options->max_payload_bytes : EngineOptions{}.max_payload_bytes;
   const auto size = model::serialized_size(payload, limit, kMaxPayloadDepth);
@@ -145,7 +145,7 @@ void Decider::emit(std::string kind, Json payload) {
   e.seq = s_.version + 1;
   e.time = now_;
   e.actor = emit_actor_;
-  e.kind = std::move(kind);
+  e.kind = kind;
   e.payload = std::move(payload);
   FoldContext ctx{sv_.registry};
   apply(s_, e, ctx);
@@ -161,8 +161,8 @@ void Decider::check_growth() {
   const std::size_t grown = s_.items.size() > items_at_start_ ? s_.items.size() - items_at_start_ : 0;
   if (events_.size() < max_events && grown < max_items) return;
   halted_ = true;
-  emit("error",
-       {{"message", events_.size() >= max_events
+  emit(events::ErrorRecorded{
+       .message = events_.size() >= max_events
                         ? fmt::format("this command appended {} events (EngineOptions::max_events_per_command); "
                                       "evaluation stopped (check repetition rules and sentries that "
                                       "re-trigger each other)",
@@ -170,8 +170,8 @@ void Decider::check_growth() {
                         : fmt::format("this command created {} plan items (EngineOptions::max_items_per_command); "
                                       "evaluation stopped (check repetition rules and sentries that "
                                       "re-trigger each other)",
-                                      grown)},
-        {"bound", events_.size() >= max_events ? "max_events_per_command" : "max_items_per_command"}});
+                                      grown),
+       .bound = events_.size() >= max_events ? "max_events_per_command" : "max_items_per_command"});
 }
 
 // ---- authorization ----------------------------------------------------------------------
@@ -287,11 +287,8 @@ void Decider::create_case(const std::string& id, const NewCase& spec, std::share
   check_value(spec.file, "the initial case file");
   check_value(spec.subject.attributes, "the subject's attributes");
   s_.id = id;
-  Json parts = Json::array();
-  for (const auto& p : spec.participants) {
+  for (const auto& p : spec.participants)
     if (p.actor.empty()) throw Error(ErrorCode::invalid_argument, "a participant needs an actor id");
-    parts.push_back({{"actor", p.actor}, {"roles", p.roles}});
-  }
   creating_ = true;
   // Validate the type's goals and fragments before emitting anything.
   std::vector<std::pair<std::shared_ptr<const CFragment>, FragmentUse>> initial;
@@ -304,14 +301,14 @@ void Decider::create_case(const std::string& id, const NewCase& spec, std::share
       initial.emplace_back(f, use);
     }
   }
-  emit("case_created", Json{{"type", type ? type->def.id : ""},
-                            {"type_version", type ? type->def.version : 0},
-                            {"title", spec.title},
-                            {"subject", {{"customer", spec.subject.customer}, {"attributes", spec.subject.attributes}}},
-                            {"owner", spec.owner.empty() ? actor_.id : spec.owner},
-                            {"priority", spec.priority},
-                            {"participants", parts},
-                            {"file", spec.file}});
+  emit(events::CaseCreated{.type = type ? type->def.id : "",
+                           .type_version = type ? type->def.version : 0,
+                           .title = spec.title,
+                           .subject = spec.subject,
+                           .owner = spec.owner.empty() ? actor_.id : spec.owner,
+                           .priority = spec.priority,
+                           .participants = spec.participants,
+                           .file = spec.file});
   if (type) {
     for (const auto& g : type->def.goals) add_goal(g);
     for (auto& [f, use] : initial) {
@@ -329,7 +326,7 @@ void Decider::set_owner(const std::string& owner) {
   require_active("change the owner");
   if (owner.empty()) throw Error(ErrorCode::invalid_argument, "the owner must not be empty");
   if (owner == s_.owner) return;
-  emit("owner_changed", {{"from", s_.owner}, {"to", owner}});
+  emit(events::OwnerChanged{.from = s_.owner, .to = owner});
   settle();
 }
 
@@ -347,7 +344,7 @@ void Decider::add_participant(const Participant& p) {
                     fmt::format("role '{}' is not a role of case type '{}'", r, s_.type->def.id));
     }
   }
-  emit("participant_added", {{"actor", p.actor}, {"roles", p.roles}});
+  emit(events::ParticipantAdded{.actor = p.actor, .roles = p.roles});
   settle();
 }
 
@@ -356,11 +353,11 @@ void Decider::remove_participant(const std::string& actor) {
   require_active("remove participants");
   if (!s_.participant(actor))
     throw Error(ErrorCode::not_found, fmt::format("'{}' is not a participant of case '{}'", actor, s_.id));
-  emit("participant_removed", {{"actor", actor}});
+  emit(events::ParticipantRemoved{.actor = actor});
   // Work assigned to them goes back to the queue.
   for (std::size_t i = 0; i < s_.items.size(); ++i)
     if (s_.items[i].assignee == actor && !is_terminal(s_.items[i].state))
-      emit("item_assigned", {{"item", s_.items[i].id}, {"from", actor}, {"to", ""}});
+      emit(events::ItemAssigned{.item = s_.items[i].id, .from = actor, .to = ""});
   settle();
 }
 
@@ -371,16 +368,16 @@ void Decider::set_priority(int priority) {
     if (priority == s_.priority) return;
   }
   int to = priority;
-  Json p{{"from", s_.priority}, {"base", priority}};
+  events::PriorityChanged p{.from = s_.priority, .base = priority};
   if (sv_.priority) {
     Json ex = sv_.priority->evaluate(s_, now_);
     to = priority + static_cast<int>(std::lround(ex["score"].get<double>()));
-    p["score"] = ex["score"];
-    p["terms"] = std::move(ex["terms"]);
+    p.score = ex["score"];
+    p.terms = std::move(ex["terms"]);
   }
   if (to == s_.priority && priority == s_.priority_base) return;
-  p["to"] = to;
-  emit("priority_changed", std::move(p));
+  p.to = to;
+  emit(std::move(p));
   settle();
 }
 
@@ -389,7 +386,7 @@ void Decider::set_subject_attribute(const std::string& key, const Json& value) {
   require_active("change the subject");
   if (key.empty()) throw Error(ErrorCode::invalid_argument, "subject attribute key is empty");
   check_value(value, fmt::format("the value of subject attribute '{}'", key));
-  emit("subject_changed", {{"key", key}, {"value", value}});
+  emit(events::SubjectChanged{.key = key, .value = value});
   settle();
 }
 
@@ -435,9 +432,7 @@ void Decider::set_status(CaseStatus to, const std::string& reason, bool reopen) 
     for (std::size_t i = 0; i < s_.items.size(); ++i)
       if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
   }
-  Json p{{"from", to_string(from)}, {"to", to_string(to)}};
-  if (!reason.empty()) p["reason"] = reason;
-  emit("case_status", std::move(p));
+  emit(events::CaseStatusChanged{.from = from, .to = to, .reason = reason});
   settle();
 }
 
@@ -471,7 +466,7 @@ void Decider::complete_case() {
     }
     for (std::size_t i = 0; i < s_.items.size(); ++i)
       if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
-    emit("case_status", {{"from", "active"}, {"to", "completed"}});
+    emit(events::CaseStatusChanged{.from = CaseStatus::active, .to = CaseStatus::completed});
     settle();
     return;
   }
@@ -489,7 +484,7 @@ void Decider::complete_case() {
   }
   for (std::size_t i = 0; i < s_.items.size(); ++i)
     if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
-  emit("case_status", {{"from", "active"}, {"to", "completed"}});
+  emit(events::CaseStatusChanged{.from = CaseStatus::active, .to = CaseStatus::completed});
   settle();
 }
 
@@ -516,9 +511,7 @@ void Decider::add_goal(const GoalSpec& g) {
     TimePoint anchor = g.anchor == "case_created" ? s_.created_at : now_;
     deadline = sv_.calendar->add(anchor, *g.within);
   }
-  Json p{{"goal", goal_spec_json(g)}};
-  p["deadline"] = deadline ? Json(format_time(*deadline)) : Json();
-  emit("goal_added", std::move(p));
+  emit(events::GoalAdded{.goal = g, .deadline = deadline});
   if (!creating) settle();
 }
 
@@ -528,18 +521,11 @@ void Decider::change_goal(const std::string& goal_id, const GoalChange& c) {
   require_active("change goals");
   if (g.status != GoalStatus::open)
     throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is {}", goal_id, to_string(g.status)));
-  Json changes = Json::object();
-  if (c.name) changes["name"] = *c.name;
-  if (c.owner) changes["owner"] = *c.owner;
-  if (c.required) changes["required"] = *c.required;
-  if (c.deadline) changes["deadline"] = *c.deadline ? Json(format_time(**c.deadline)) : Json();
-  if (c.criterion) {
-    if (!c.criterion->empty()) expr::Expression::parse(*c.criterion, model::engine_parse_options());
-    changes["criterion"] = *c.criterion;
-  }
-  if (c.milestones) changes["milestones"] = *c.milestones;
+  events::GoalChanged changes{.goal = goal_id, .name = c.name, .owner = c.owner, .criterion = c.criterion,
+                              .required = c.required, .deadline = c.deadline, .milestones = c.milestones};
+  if (c.criterion && !c.criterion->empty()) expr::Expression::parse(*c.criterion, model::engine_parse_options());
   if (changes.empty()) return;
-  emit("goal_changed", {{"goal", goal_id}, {"changes", changes}});
+  emit(std::move(changes));
   settle();
 }
 
@@ -549,17 +535,15 @@ void Decider::cancel_goal(const std::string& goal_id, const std::string& reason)
   require_active("cancel goals");
   if (g.status != GoalStatus::open)
     throw Error(ErrorCode::invalid_state, fmt::format("goal '{}' is already {}", goal_id, to_string(g.status)));
-  Json p{{"goal", goal_id}, {"from", "open"}, {"to", "cancelled"}};
-  if (!reason.empty()) p["reason"] = reason;
-  emit("goal_status", std::move(p));
+  emit(events::GoalStatusChanged{.goal = goal_id, .from = GoalStatus::open, .to = GoalStatus::cancelled, .reason = reason});
   // Sub-goals go with their parent, at every depth.
   std::vector<std::string> gone{goal_id};
   for (std::size_t k = 0; k < gone.size(); ++k)
     for (std::size_t i = 0; i < s_.goals.size(); ++i)
       if (s_.goals[i].spec.parent == gone[k] && s_.goals[i].status == GoalStatus::open) {
         gone.push_back(s_.goals[i].spec.id);
-        emit("goal_status",
-             {{"goal", s_.goals[i].spec.id}, {"from", "open"}, {"to", "cancelled"}, {"reason", "parent cancelled"}});
+        emit(events::GoalStatusChanged{
+            .goal = s_.goals[i].spec.id, .from = GoalStatus::open, .to = GoalStatus::cancelled, .reason = "parent cancelled"});
       }
   settle();
 }
@@ -575,7 +559,7 @@ void Decider::achieve_goal(const std::string& goal_id) {
     if (sub.spec.parent == goal_id && sub.spec.required && sub.status == GoalStatus::open)
       throw Error(ErrorCode::invalid_state,
                   fmt::format("goal '{}' cannot be achieved: required sub-goal '{}' is open", goal_id, sub.spec.id));
-  emit("goal_status", {{"goal", goal_id}, {"from", "open"}, {"to", "achieved"}, {"decision", true}});
+  emit(events::GoalStatusChanged{.goal = goal_id, .from = GoalStatus::open, .to = GoalStatus::achieved, .decision = true});
   settle();
 }
 
@@ -595,9 +579,7 @@ void Decider::pause_goal(const std::string& goal_id, const std::string& reason) 
     ids.push_back(goal_id);
   }
   for (const std::string& id : ids) {
-    Json p{{"goal", id}};
-    if (!reason.empty()) p["reason"] = reason;
-    emit("goal_paused", std::move(p));
+    emit(events::GoalPaused{.goal = id, .reason = reason});
   }
   settle();
 }
@@ -617,15 +599,13 @@ void Decider::resume_goal(const std::string& goal_id) {
   for (const std::string& id : ids) {
     const Goal& g = goal_ref(id);
     const TimePoint since = *g.paused_since;
-    Json p{{"goal", id}, {"paused_for", format_duration(sv_.calendar->between(since, now_))}};
+    events::GoalResumed p{.goal = id, .paused_for = sv_.calendar->between(since, now_)};
     if (g.deadline) {
       // The working time that was left at the pause, counted again from now.
       const Duration left = std::max(Duration{0}, sv_.calendar->between(since, *g.deadline));
-      p["deadline"] = format_time(sv_.calendar->add(now_, left));
-    } else {
-      p["deadline"] = nullptr;
+      p.deadline = sv_.calendar->add(now_, left);
     }
-    emit("goal_resumed", std::move(p));
+    emit(std::move(p));
   }
   settle();
 }
@@ -641,7 +621,7 @@ void Decider::make_promise(const PromiseSpec& promise) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("promise '{}' is due {}, which is not after now ({})", promise.id, format_time(promise.due),
                             format_time(now_)));
-  emit("promise_made", {{"promise", {{"id", promise.id}, {"what", promise.what}, {"due", format_time(promise.due)}}}});
+  emit(events::PromiseMade{.id = promise.id, .what = promise.what, .due = promise.due});
   settle();
 }
 
@@ -651,7 +631,7 @@ void Decider::keep_promise(const std::string& promise_id) {
   if (!x) throw Error(ErrorCode::not_found, fmt::format("no promise '{}' in case '{}'", promise_id, s_.id));
   if (x->status != PromiseStatus::open)
     throw Error(ErrorCode::invalid_state, fmt::format("promise '{}' is already {}", promise_id, to_string(x->status)));
-  emit("promise_kept", {{"promise", promise_id}});
+  emit(events::PromiseKept{.promise = promise_id});
   settle();
 }
 
@@ -661,9 +641,7 @@ void Decider::cancel_promise(const std::string& promise_id, const std::string& r
   if (!x) throw Error(ErrorCode::not_found, fmt::format("no promise '{}' in case '{}'", promise_id, s_.id));
   if (x->status != PromiseStatus::open)
     throw Error(ErrorCode::invalid_state, fmt::format("promise '{}' is already {}", promise_id, to_string(x->status)));
-  Json p{{"promise", promise_id}};
-  if (!reason.empty()) p["reason"] = reason;
-  emit("promise_cancelled", std::move(p));
+  emit(events::PromiseCancelled{.promise = promise_id, .reason = reason});
   settle();
 }
 
@@ -787,8 +765,8 @@ std::string Decider::add_fragment(const FragmentUse& use, const std::vector<std:
                                                         f->def.id, s_.id, f->def.applicability));
   }
   std::string id = new_id(f->def.id, "fragment:" + f->def.id);
-  emit("fragment_added", {{"item", id}, {"fragment", f->def.id}, {"version", f->def.version}, {"goal", use.goal},
-                          {"params", params}, {"after", after}});
+  emit(events::FragmentAdded{.item = id, .fragment = f->def.id, .version = f->def.version, .goal = use.goal,
+                             .params = params, .after = after});
   if (!creating) settle();
   return id;
 }
@@ -806,8 +784,8 @@ std::string Decider::add_task(const AdHocTask& task) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("assignee '{}' is not a participant of case '{}'", task.assignee, s_.id));
   std::string id = new_id("task", "task");
-  emit("task_added", {{"item", id}, {"task", adhoc_to_json(task)}, {"goal", task.goal}, {"assignee", task.assignee},
-                      {"after", task.after}, {"required", task.required}});
+  emit(events::TaskAdded{.item = id, .task = adhoc_to_json(task), .goal = task.goal, .assignee = task.assignee,
+                         .after = task.after, .required = task.required});
   settle();
   return id;
 }
@@ -846,7 +824,7 @@ void Decider::add_dependency(const std::string& item, const std::string& after) 
   if (contains(s_.items[i].after, after)) return;
   if (item == after) throw Error(ErrorCode::cycle, fmt::format("'{}' cannot wait for itself", item));
   check_no_cycle(item, after);
-  emit("dependency_added", {{"item", item}, {"after", after}});
+  emit(events::DependencyAdded{.item = item, .after = after});
   settle();
 }
 
@@ -859,7 +837,7 @@ void Decider::remove_item(const std::string& item) {
     throw Error(ErrorCode::invalid_state,
                 fmt::format("'{}' is {}: only items that have not started can be removed (terminate it instead)", item,
                             to_string(it.state)));
-  emit("item_removed", {{"item", item}});
+  emit(events::ItemRemoved{.item = item});
   settle();
 }
 
@@ -867,18 +845,18 @@ void Decider::remove_item(const std::string& item) {
 
 void Decider::transition(std::size_t idx, std::string_view name, ItemState to) {
   const Item& it = s_.items[idx];
-  Json p{{"item", it.id}, {"transition", name}, {"from", to_string(it.state)}, {"to", to_string(to)}};
+  events::ItemTransition p{.item = it.id, .transition = std::string(name), .from = it.state, .to = to};
   if (to == ItemState::active && (it.state == ItemState::available || it.state == ItemState::enabled) && it.def->def.due)
-    p["due"] = format_time(sv_.calendar->add(now_, *it.def->def.due));
+    p.due = sv_.calendar->add(now_, *it.def->def.due);
   if (to == ItemState::active && (it.state == ItemState::available || it.state == ItemState::enabled) &&
       it.def->def.kind == ItemKind::stage && cmmn_item(it)) {
     // cmmn: the children created now count the item transitions that happened earlier in this
     // command as if they had existed (the fold marks their on-parts from this list).
     Json seen = Json::array();
     for (auto& [def, name] : command_transitions(s_, events_, it.frag_root)) seen.push_back(Json::array({def, name}));
-    if (!seen.empty()) p["seen"] = std::move(seen);
+    if (!seen.empty()) p.seen = std::move(seen);
   }
-  emit("item_transition", std::move(p));
+  emit(std::move(p));
   ++steps_;
 }
 
@@ -937,7 +915,7 @@ void Decider::run_handler(std::size_t idx) {
       try {
         check_value(r.output, "the handler's output");
         json_path::check_settable(s_.file, out);
-        emit("file_set", {{"path", out}, {"value", r.output}, {"item", id}});
+        emit(events::FileSet{.path = out, .value = r.output, .item = id});
       } catch (const Error& e) {
         r.ok = false;
         r.error = std::string("cannot store the output: ") + e.what();
@@ -950,12 +928,11 @@ void Decider::run_handler(std::size_t idx) {
     transition(idx, "complete", ItemState::completed);
     after_complete(idx);
   } else {
-    Json p{{"item", id},
-           {"transition", "fault"},
-           {"from", "active"},
-           {"to", "failed"},
-           {"error", model::to_valid_utf8(r.error)}};
-    emit("item_transition", std::move(p));
+    emit(events::ItemTransition{.item = id,
+                                .transition = "fault",
+                                .from = ItemState::active,
+                                .to = ItemState::failed,
+                                .error = model::to_valid_utf8(r.error)});
   }
 }
 
@@ -973,7 +950,7 @@ void Decider::repeat(std::size_t idx) {
   std::string base = it.frag_root + "/" + it.def->def.id;
   int n = counter(s_, base) + 1;
   std::string id = fmt::format("{}@{}", base, n);
-  emit("item_created", {{"item", id}, {"like", it.id}, {"repetition", n - 1}});
+  emit(events::ItemCreated{.item = id, .like = it.id, .repetition = n - 1});
   ++steps_;
 }
 
@@ -986,7 +963,7 @@ void Decider::start_item(const std::string& item) {
     throw Error(ErrorCode::invalid_state,
                 fmt::format("cannot start '{}': it is {} (only enabled items, which wait for a person, can be started)", item,
                             to_string(it.state)));
-  if (it.assignee.empty()) emit("item_assigned", {{"item", it.id}, {"from", ""}, {"to", actor_.id}});
+  if (it.assignee.empty()) emit(events::ItemAssigned{.item = it.id, .from = "", .to = actor_.id});
   activate(i, "manual_start");
   settle();
 }
@@ -1022,14 +999,14 @@ void Decider::complete_item(const std::string& item, const Json& output) {
       json_path::check_settable(s_.file, out);
     }
   }
-  if (it.assignee.empty() && kind != ItemKind::stage) emit("item_assigned", {{"item", it.id}, {"from", ""}, {"to", actor_.id}});
+  if (it.assignee.empty() && kind != ItemKind::stage) emit(events::ItemAssigned{.item = it.id, .from = "", .to = actor_.id});
   if (to_root) {
     for (const auto& [key, value] : output.items()) {
       const Json* cur = json_path::find(s_.file, key);
-      if (!cur || *cur != value) emit("file_set", {{"path", key}, {"value", value}, {"item", item}});
+      if (!cur || *cur != value) emit(events::FileSet{.path = key, .value = value, .item = item});
     }
   } else if (!output.is_null()) {
-    emit("file_set", {{"path", s_.items[i].def->def.output}, {"value", output}, {"item", item}});
+    emit(events::FileSet{.path = s_.items[i].def->def.output, .value = output, .item = item});
   }
   i = s_.item_index.at(item);
   if (kind == ItemKind::stage) {
@@ -1072,7 +1049,7 @@ void Decider::assign_item(const std::string& item, const std::string& assignee) 
                   fmt::format("'{}' cannot be assigned '{}': it needs the case role '{}'", assignee, item, role));
   }
   if (it.assignee == assignee) return;
-  emit("item_assigned", {{"item", item}, {"from", it.assignee}, {"to", assignee}});
+  emit(events::ItemAssigned{.item = item, .from = it.assignee, .to = assignee});
   settle();
 }
 
@@ -1196,7 +1173,7 @@ void Decider::set_file(const std::string& path, const Json& value) {
   check_value(value, fmt::format("the value for '{}'", path));
   json_path::check_settable(s_.file, path);
   if (const Json* cur = json_path::find(s_.file, path); cur && *cur == value) return;
-  emit("file_set", {{"path", path}, {"value", value}});
+  emit(events::FileSet{.path = path, .value = value});
   settle();
 }
 
@@ -1205,7 +1182,7 @@ void Decider::remove_file(const std::string& path) {
   require_active("edit the case file");
   if (!json_path::find(s_.file, path))
     throw Error(ErrorCode::not_found, fmt::format("case '{}' has no case-file value at '{}'", s_.id, path));
-  emit("file_removed", {{"path", path}});
+  emit(events::FileRemoved{.path = path});
   settle();
 }
 
@@ -1223,9 +1200,8 @@ std::string Decider::attach(const Asset& a) {
   if (id.empty()) id = fmt::format("asset-{}", counter(s_, "asset") + 1);
   for (const auto& x : s_.assets)
     if (x.id == id) throw Error(ErrorCode::already_exists, fmt::format("case '{}' already has an asset '{}'", s_.id, id));
-  emit("asset_attached", {{"asset",
-                           {{"id", id}, {"kind", a.kind}, {"title", a.title}, {"uri", a.uri}, {"text", a.text},
-                            {"media_type", a.media_type}, {"metadata", a.metadata}}}});
+  emit(events::AssetAttached{.asset = Asset{.id = id, .kind = a.kind, .title = a.title, .uri = a.uri, .text = a.text,
+                                            .media_type = a.media_type, .metadata = a.metadata}});
   settle();
   return id;
 }
@@ -1235,7 +1211,7 @@ void Decider::signal(const std::string& name, const Json& payload) {
   require_active("send events");
   if (name.empty()) throw Error(ErrorCode::invalid_argument, "an event needs a name");
   check_value(payload, fmt::format("the payload of event '{}'", name));
-  emit("signal", {{"name", name}, {"payload", payload}});
+  emit(events::Signal{.name = name, .payload = payload});
   current_event_ = &payload;
   settle();
   current_event_ = nullptr;
@@ -1400,7 +1376,7 @@ bool Decider::evaluate_goals() {
       ok = g.criterion.test(env);
     }
     if (ok) {
-      emit("goal_status", {{"goal", g.spec.id}, {"from", "open"}, {"to", "achieved"}});
+      emit(events::GoalStatusChanged{.goal = g.spec.id, .from = GoalStatus::open, .to = GoalStatus::achieved});
       ++steps_;
       changed = true;
     }
@@ -1428,10 +1404,10 @@ bool Decider::check_case_completion() {
     }
     for (std::size_t i = 0; i < s_.items.size(); ++i)
       if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
-    emit("case_status",
-         {{"from", "active"},
-          {"to", terminated ? "terminated" : "completed"},
-          {"reason", terminated ? "the case plan model was terminated" : "the case plan model completed"}});
+    emit(events::CaseStatusChanged{
+        .from = CaseStatus::active,
+        .to = terminated ? CaseStatus::terminated : CaseStatus::completed,
+        .reason = terminated ? "the case plan model was terminated" : "the case plan model completed"});
     return true;
   }
   bool any_required = false;
@@ -1447,7 +1423,8 @@ bool Decider::check_case_completion() {
   }
   for (std::size_t i = 0; i < s_.items.size(); ++i)
     if (s_.items[i].parent.empty() && !is_terminal(s_.items[i].state)) terminate_tree(i, "exit");
-  emit("case_status", {{"from", "active"}, {"to", "completed"}, {"reason", "all required goals achieved"}});
+  emit(events::CaseStatusChanged{
+      .from = CaseStatus::active, .to = CaseStatus::completed, .reason = "all required goals achieved"});
   return true;
 }
 
@@ -1578,9 +1555,10 @@ void Decider::settle() {
     }
     if (steps_ <= max_steps && evaluate_goals()) changed = true;
     if (steps_ > max_steps) {
-      emit("error", {{"message", fmt::format("sentry evaluation did not reach a fixed point within {} steps; evaluation "
-                                             "stopped (check repetition rules and sentries that re-trigger each other)",
-                                             max_steps)}});
+      emit(events::ErrorRecorded{.message = fmt::format("sentry evaluation did not reach a fixed point within {} steps; "
+                                                        "evaluation stopped (check repetition rules and sentries that "
+                                                        "re-trigger each other)",
+                                                        max_steps)});
       halted_ = true;
       break;
     }
@@ -1619,18 +1597,18 @@ bool Decider::run_escalations() {
       if (r.bring_in) actions.push_back({{"bring_in", r.bring_in->actor}});
       if (!r.reassign_to.empty() && item) actions.push_back({{"reassign_to", r.reassign_to}});
       if (!r.add_fragment.empty()) actions.push_back({{"add_fragment", r.add_fragment}});
-      emit("escalated", {{"rule", r.id}, {"target", t.target}, {"trigger", t.on}, {"count", done + 1},
-                         {"notify", notify}, {"actions", actions}});
+      emit(events::Escalated{.rule = r.id, .target = t.target, .trigger = t.on, .count = done + 1, .notify = notify,
+                             .actions = std::move(actions)});
       if (r.bring_in) {
         const Participant* existing = s_.participant(r.bring_in->actor);
         std::vector<std::string> roles;
         for (const std::string& role : r.bring_in->roles)
           if (!existing || std::find(existing->roles.begin(), existing->roles.end(), role) == existing->roles.end())
             roles.push_back(role);
-        if (!existing || !roles.empty()) emit("participant_added", {{"actor", r.bring_in->actor}, {"roles", roles}});
+        if (!existing || !roles.empty()) emit(events::ParticipantAdded{.actor = r.bring_in->actor, .roles = roles});
       }
       if (!r.reassign_to.empty() && item && item->assignee != r.reassign_to && !is_terminal(item->state))
-        emit("item_assigned", {{"item", item->id}, {"from", item->assignee}, {"to", r.reassign_to}});
+        emit(events::ItemAssigned{.item = item->id, .from = item->assignee, .to = r.reassign_to});
       if (!r.add_fragment.empty()) {
         try {
           FragmentUse use;
@@ -1642,8 +1620,8 @@ bool Decider::run_escalations() {
           creating_ = saved;
           changed_plan = true;
         } catch (const Error& e) {
-          emit("error", {{"message", fmt::format("escalation '{}' could not add fragment '{}': {}", r.id, r.add_fragment,
-                                                 e.what())}});
+          emit(events::ErrorRecorded{
+              .message = fmt::format("escalation '{}' could not add fragment '{}': {}", r.id, r.add_fragment, e.what())});
         }
       }
     }
@@ -1656,7 +1634,7 @@ void Decider::apply_priority_policy() {
   Json ex = sv_.priority->evaluate(s_, now_);
   const int to = s_.priority_base + static_cast<int>(std::lround(ex["score"].get<double>()));
   if (to == s_.priority) return;
-  emit("priority_changed", {{"from", s_.priority}, {"to", to}, {"score", ex["score"]}, {"terms", std::move(ex["terms"])}});
+  emit(events::PriorityChanged{.from = s_.priority, .to = to, .score = ex["score"], .terms = std::move(ex["terms"])});
 }
 
 std::shared_ptr<const CompiledPriority> CompiledPriority::compile(const PriorityPolicy& policy) {
@@ -1858,10 +1836,8 @@ void Decider::update_timing(bool emit_events) {
       }
     }
     if (t != g.timing && emit_events) {
-      Json p{{"goal", g.spec.id}, {"from", to_string(g.timing)}, {"to", to_string(t)},
-             {"remaining_work", format_duration(g.remaining_work)}};
-      p["deadline"] = g.deadline ? Json(format_time(*g.deadline)) : Json();
-      emit("goal_timing", std::move(p));
+      emit(events::GoalTiming{
+          .goal = g.spec.id, .from = g.timing, .to = t, .remaining_work = g.remaining_work, .deadline = g.deadline});
       if (t == Timing::at_risk || t == Timing::overdue)
         pending_escalations_.push_back({t == Timing::at_risk ? "goal_at_risk" : "goal_overdue", s_.goals[gi].spec.id, {}});
     }
@@ -1886,14 +1862,13 @@ void Decider::update_promises(bool emit_events) {
     const std::string id = x.id;
     if (done || s_.status == CaseStatus::terminated) {
       if (!emit_events) continue;
-      if (done && now_ <= x.due) emit("promise_kept", {{"promise", id}});
-      else emit("promise_broken", {{"promise", id}, {"due", format_time(x.due)},
-                                   {"reason", done ? "completed late" : "case terminated"}});
+      if (done && now_ <= x.due) emit(events::PromiseKept{.promise = id});
+      else emit(events::PromiseBroken{.promise = id, .due = x.due, .reason = done ? "completed late" : "case terminated"});
       continue;
     }
     if (!live) continue;
     if (now_ >= x.due) {
-      if (emit_events) emit("promise_broken", {{"promise", id}, {"due", format_time(x.due)}, {"reason", "due passed"}});
+      if (emit_events) emit(events::PromiseBroken{.promise = id, .due = x.due, .reason = "due passed"});
       continue;
     }
     // A projection: work that ends beyond the supported years ends at their end.
@@ -1924,9 +1899,8 @@ void Decider::update_promises(bool emit_events) {
     }
     // The first evaluation records the expected completion too (from == to).
     if ((t != s_.promises[i].timing || !s_.promises[i].expected) && emit_events)
-      emit("promise_timing", {{"promise", id}, {"from", to_string(s_.promises[i].timing)}, {"to", to_string(t)},
-                              {"expected", format_time(expected)}, {"due", format_time(s_.promises[i].due)},
-                              {"source", forecast ? "forecast" : "plan"}});
+      emit(events::PromiseTiming{.promise = id, .from = s_.promises[i].timing, .to = t, .expected = expected,
+                                 .due = s_.promises[i].due, .source = forecast ? "forecast" : "plan"});
   }
 }
 
@@ -1985,7 +1959,7 @@ std::size_t Decider::fire_due() {
           did = true;
         } else if (!it.overdue && it.due == due) {
           pending_escalations_.push_back({"item_overdue", it.id, it.def->def.id});
-          emit("item_overdue", {{"item", it.id}, {"due", format_time(*due)}});
+          emit(events::ItemOverdue{.item = it.id, .due = *due});
           did = true;
         }
       }

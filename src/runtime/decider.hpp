@@ -5,11 +5,13 @@
 #include <acm/engine.hpp>
 
 #include "runtime/compiled.hpp"
+#include "runtime/events.hpp"
 #include "runtime/state.hpp"
 
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acm::runtime {
@@ -127,7 +129,14 @@ class Decider {
   /// Refuses (Error(invalid_argument), naming `what`) a value larger than the engine's
   /// max_payload_bytes or nested deeper than any event payload may be.
   void check_value(const Json& value, std::string_view what) const;
-  void emit(std::string kind, Json payload);
+  /// Records an event (a payload struct of runtime/events.hpp, which names its kind): its
+  /// payload is checked (size, nesting, text: Error(invalid_argument) naming the kind) before
+  /// it is applied to the state and appended to events().
+  template <class Payload>
+  void emit(Payload payload) {
+    emit_event(Payload::kind, std::move(payload).to_json());
+  }
+  void emit_event(events::Kind kind, Json payload);
   unsigned perms() const;
   void require(unsigned need, std::string_view what) const;
   void require_active(std::string_view what) const;

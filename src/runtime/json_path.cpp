@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <utility>
 
 namespace acm::runtime::json_path {
 namespace {
@@ -79,7 +80,7 @@ void check_settable(const Json& root, std::string_view path) {
   }
 }
 
-void set(Json& root, std::string_view path, const Json& value) {
+void set(Json& root, std::string_view path, Json value) {
   check_settable(root, path);
   auto parts = split(path);
   Json* cur = &root;
@@ -100,7 +101,7 @@ void set(Json& root, std::string_view path, const Json& value) {
     } else {
       next = &(*cur)[seg];
     }
-    if (last) *next = value;
+    if (last) *next = std::move(value);
     cur = next;
   }
 }

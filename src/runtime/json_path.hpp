@@ -18,7 +18,8 @@ const Json* find(const Json& root, std::string_view path);
 /// non-container value.
 void check_settable(const Json& root, std::string_view path);
 /// Sets the value, creating objects on the way (arrays are indexed by number, "-" appends).
-void set(Json& root, std::string_view path, const Json& value);
+/// Takes the value by value: a caller that gives it up (std::move) saves a copy.
+void set(Json& root, std::string_view path, Json value);
 /// Removes the value; returns false if there was none.
 bool remove(Json& root, std::string_view path);
 

@@ -7,6 +7,7 @@
 
 #include "model/names.hpp"
 #include "runtime/env.hpp"
+#include "runtime/events.hpp"
 #include "runtime/json_path.hpp"
 
 #include <fmt/format.h>
@@ -82,26 +83,6 @@ std::string_view to_string(Timing t) noexcept {
 namespace acm::runtime {
 
 namespace {
-
-CaseStatus parse_case_status(const std::string& s) {
-  for (auto c : {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed, CaseStatus::terminated,
-                 CaseStatus::closed})
-    if (to_string(c) == s) return c;
-  throw Error(ErrorCode::internal, "unknown case status in event: " + s);
-}
-
-GoalStatus parse_goal_status(const std::string& s) {
-  for (auto c : {GoalStatus::open, GoalStatus::achieved, GoalStatus::cancelled})
-    if (to_string(c) == s) return c;
-  throw Error(ErrorCode::internal, "unknown goal status in event: " + s);
-}
-
-
-std::optional<TimePoint> opt_time(const Json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::nullopt;
-  return parse_time(it->get<std::string>());
-}
 
 Item& must_item(CaseState& s, const std::string& id) {
   Item* it = s.find_item(id);
@@ -245,26 +226,7 @@ void remove_item_tree(CaseState& s, const std::string& id) {
   s.reindex();
 }
 
-GoalSpec goal_from_json(const Json& j) {
-  GoalSpec g;
-  g.id = j.value("id", "");
-  g.name = j.value("name", "");
-  g.owner = j.value("owner", "");
-  g.parent = j.value("parent", "");
-  g.required = j.value("required", true);
-  g.criterion = j.value("criterion", "");
-  if (j.contains("milestones")) g.milestones = j["milestones"].get<std::vector<std::string>>();
-  g.decision = j.value("decision", false);
-  return g;
-}
-
 }  // namespace
-
-Json goal_spec_json(const GoalSpec& g) {
-  Json j{{"id", g.id}, {"name", g.name}, {"owner", g.owner}, {"parent", g.parent}, {"required", g.required},
-         {"criterion", g.criterion}, {"milestones", g.milestones}, {"decision", g.decision}};
-  return j;
-}
 
 Item* CaseState::find_item(const std::string& id) {
   auto it = item_index.find(id);
@@ -366,263 +328,296 @@ void CaseState::reindex() {
 
 namespace {
 
-// An event's payload read with checks: it must be an object, and a key that is read must be
-// there (nlohmann's const operator[] on a missing key is undefined behaviour). A failure is an
-// Error(internal) naming the event; reading a stored case turns it into Error(storage).
-class Payload {
- public:
-  explicit Payload(const Event& e) : e_(e) {
-    if (!e.payload.is_object()) fail("is not a JSON object");
-  }
-  const Json& operator[](const char* key) const {
-    auto it = e_.payload.find(key);
-    if (it == e_.payload.end()) fail(fmt::format("has no '{}'", key));
-    return *it;
-  }
-  bool contains(const char* key) const { return e_.payload.contains(key); }
-  template <class T>
-  auto value(const char* key, T&& fallback) const {
-    return e_.payload.value(key, std::forward<T>(fallback));
-  }
-  operator const Json&() const { return e_.payload; }  // NOLINT(google-explicit-constructor)
+// A goal-, promise- or item-naming event whose target does not exist: the log is inconsistent.
+[[noreturn]] void unknown_promise(const Event& e) {
+  throw Error(ErrorCode::internal, fmt::format("event {} names unknown promise", e.seq));
+}
 
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(ErrorCode::internal,
-                fmt::format("event {} ('{}') of case '{}': the payload {}", e_.seq, e_.kind, e_.case_id, what));
-  }
-  const Event& e_;
-};
+Promise& must_promise(CaseState& s, const Event& e, const std::string& id) {
+  Promise* x = s.find_promise(id);
+  if (!x) unknown_promise(e);
+  return *x;
+}
 
-void apply_unchecked(CaseState& s, const Event& e, const FoldContext& ctx) {
-  const std::size_t items_before = s.items.size();
-  const Payload p(e);
-  const std::string& k = e.kind;
-  if (k == "item_transition") {
-    const std::string& item_id = p["item"].get_ref<const std::string&>();
-    Item& it = must_item(s, item_id);
-    ItemState from = it.state;
-    auto to = parse_item_state(p["to"].get_ref<const std::string&>());
-    if (!to) throw Error(ErrorCode::internal, "bad item state in event");
-    it.state = *to;
-    if (*to == ItemState::active && (from == ItemState::available || from == ItemState::enabled)) {
-      it.activated_at = e.time;
-      it.due = opt_time(p, "due");
-      if (it.def->def.kind == ItemKind::stage) {
-        const std::size_t first = s.items.size();
-        create_children(s, it, e.time);
-        if (p.contains("seen") && p["seen"].is_array()) mark_seen(s, first, p["seen"]);
-      }
+Item& push_item(CaseState& s, Item it) {
+  s.items.push_back(std::move(it));
+  s.item_index[s.items.back().id] = s.items.size() - 1;
+  return s.items.back();
+}
+
+// The fold step for each kind (events.hpp defines the payloads).
+void fold(CaseState& s, const Event& e, const events::ItemTransition& t) {
+  Item& it = must_item(s, t.item);
+  const ItemState from = it.state;
+  it.state = t.to;
+  if (t.to == ItemState::active && (from == ItemState::available || from == ItemState::enabled)) {
+    it.activated_at = e.time;
+    it.due = t.due;
+    if (it.def->def.kind == ItemKind::stage) {
+      const std::size_t first = s.items.size();
+      create_children(s, it, e.time);
+      if (t.seen) mark_seen(s, first, *t.seen);
     }
-    Item& again = must_item(s, item_id);  // create_children may reallocate
-    if (is_terminal(*to)) {
-      again.ended_at = e.time;
-      again.timer_at.reset();
-    }
-    if (*to == ItemState::completed && again.def->def.kind == ItemKind::milestone) again.ended_at = e.time;
-    const std::string& transition = p["transition"].get_ref<const std::string&>();
-    const std::string& def_id = again.def->def.id;
-    const std::string root = again.frag_root;
-    mark(s, root, true, [&](const OnPart& op) {
-      return op.source == OnPartSource::item && op.ref == def_id && op.on == transition;
-    });
-  } else if (k == "file_set") {
-    std::string path = p["path"].get<std::string>();
-    json_path::set(s.file, path, p["value"]);
-    mark_file(s, path, "set");
-  } else if (k == "file_removed") {
-    std::string path = p["path"].get<std::string>();
-    json_path::remove(s.file, path);
-    mark_file(s, path, "removed");
-  } else if (k == "signal") {
-    std::string name = p["name"].get<std::string>();
-    mark(s, "", false, [&](const OnPart& op) { return op.source == OnPartSource::event && op.ref == name; });
-  } else if (k == "item_assigned") {
-    must_item(s, p["item"].get<std::string>()).assignee = p["to"].get<std::string>();
-  } else if (k == "item_overdue") {
-    must_item(s, p["item"].get<std::string>()).overdue = true;
-  } else if (k == "goal_timing") {
-    Goal& g = must_goal(s, p["goal"].get<std::string>());
-    g.timing = parse_timing(p["to"].get<std::string>());
-    mark_goal(s, g.spec.id, p["to"].get<std::string>());
-  } else if (k == "goal_status") {
-    Goal& g = must_goal(s, p["goal"].get<std::string>());
-    g.status = parse_goal_status(p["to"].get<std::string>());
-    g.achieved_at = g.status == GoalStatus::achieved ? std::optional<TimePoint>(e.time) : std::nullopt;
-    if (g.status == GoalStatus::achieved && g.spec.required) s.hold_open = false;
-    mark_goal(s, g.spec.id, p["to"].get<std::string>());
-  } else if (k == "fragment_added") {
-    auto frag = ctx.registry ? ctx.registry->fragment(p["fragment"].get<std::string>(), p["version"].get<int>()) : nullptr;
-    if (!frag)
-      throw Error(ErrorCode::internal, fmt::format("case '{}' uses fragment {} v{} which is not registered", s.id,
-                                                   p["fragment"].get<std::string>(), p["version"].get<int>()));
+  }
+  Item& again = must_item(s, t.item);  // create_children may reallocate
+  if (is_terminal(t.to)) {
+    again.ended_at = e.time;
+    again.timer_at.reset();
+  }
+  if (t.to == ItemState::completed && again.def->def.kind == ItemKind::milestone) again.ended_at = e.time;
+  const std::string& def_id = again.def->def.id;
+  const std::string root = again.frag_root;
+  mark(s, root, true, [&](const OnPart& op) {
+    return op.source == OnPartSource::item && op.ref == def_id && op.on == t.transition;
+  });
+}
+
+void fold(CaseState& s, const Event& e, const FoldContext& ctx, events::CaseCreated c) {
+  s.id = e.case_id;
+  if (!c.type.empty()) {
+    s.type = ctx.registry ? ctx.registry->case_type(c.type, c.type_version) : nullptr;
+    if (!s.type)
+      throw Error(ErrorCode::internal, fmt::format("case '{}' uses case type '{}' which is not registered", s.id, c.type));
+  }
+  s.title = std::move(c.title);
+  s.subject = std::move(c.subject);
+  s.owner = std::move(c.owner);
+  s.priority = c.priority;
+  s.priority_base = s.priority;
+  for (auto& part : c.participants) s.participants.push_back(std::move(part));
+  s.file = std::move(c.file);
+  s.created_at = e.time;
+  s.status = CaseStatus::active;
+}
+
+void fold(CaseState& s, const FoldContext& ctx, events::FragmentAdded f) {
+  auto frag = ctx.registry ? ctx.registry->fragment(f.fragment, f.version) : nullptr;
+  if (!frag)
+    throw Error(ErrorCode::internal, fmt::format("case '{}' uses fragment {} v{} which is not registered", s.id,
+                                                 f.fragment, f.version));
+  Item it;
+  it.id = std::move(f.item);
+  it.frag_root = it.id;
+  it.fragment = frag;
+  it.def = &frag->stage;
+  it.goal = std::move(f.goal);
+  it.params = std::move(f.params);
+  it.after = std::move(f.after);
+  init_flags(it);
+  push_item(s, std::move(it));
+  s.counters["fragment:" + frag->def.id]++;
+}
+
+void fold(CaseState& s, events::TaskAdded t) {
+  Item it;
+  it.id = std::move(t.item);
+  it.owned_def = compile_adhoc(adhoc_from_json(t.task), it.id);
+  it.adhoc_spec = std::move(t.task);
+  it.def = it.owned_def.get();
+  it.goal = std::move(t.goal);
+  it.assignee = std::move(t.assignee);
+  it.required = t.required;
+  it.after = std::move(t.after);
+  init_flags(it);
+  push_item(s, std::move(it));
+  s.counters["task"]++;
+}
+
+void fold(CaseState& s, const Event& e, const events::ItemCreated& c) {
+  const Item& proto = must_item(s, c.like);
+  const CItem* def = proto.def;
+  auto fragment = proto.fragment;
+  auto owned = proto.owned_def;
+  std::string parent = proto.parent, root = proto.frag_root, goal = proto.goal;
+  if (owned) {
+    // Ad-hoc items repeat with their own definition.
     Item it;
-    it.id = p["item"].get<std::string>();
-    it.frag_root = it.id;
-    it.fragment = frag;
-    it.def = &frag->stage;
-    it.goal = p.value("goal", "");
-    it.params = p.value("params", Json::object());
-    if (p.contains("after")) it.after = p["after"].get<std::vector<std::string>>();
+    it.id = c.item;
+    it.owned_def = owned;
+    it.adhoc_spec = proto.adhoc_spec;
+    it.def = owned.get();
+    it.goal = goal;
+    it.repetition = c.repetition;
     init_flags(it);
-    s.items.push_back(std::move(it));
-    s.item_index[s.items.back().id] = s.items.size() - 1;
-    s.counters["fragment:" + frag->def.id]++;
-  } else if (k == "task_added") {
-    Item it;
-    it.id = p["item"].get<std::string>();
-    it.adhoc_spec = p["task"];
-    it.owned_def = compile_adhoc(adhoc_from_json(p["task"]), it.id);
-    it.def = it.owned_def.get();
-    it.goal = p.value("goal", "");
-    it.assignee = p.value("assignee", "");
-    it.required = p.value("required", false);
-    if (p.contains("after")) it.after = p["after"].get<std::vector<std::string>>();
-    init_flags(it);
-    s.items.push_back(std::move(it));
-    s.item_index[s.items.back().id] = s.items.size() - 1;
-    s.counters["task"]++;
-  } else if (k == "item_created") {
-    const Item& proto = must_item(s, p["like"].get<std::string>());
-    const CItem* def = proto.def;
-    auto fragment = proto.fragment;
-    auto owned = proto.owned_def;
-    std::string parent = proto.parent, root = proto.frag_root, goal = proto.goal;
-    if (owned) {
-      // Ad-hoc items repeat with their own definition.
-      Item it;
-      it.id = p["item"].get<std::string>();
-      it.owned_def = owned;
-      it.adhoc_spec = proto.adhoc_spec;
-      it.def = owned.get();
-      it.goal = goal;
-      it.repetition = p.value("repetition", 0);
-      init_flags(it);
-      s.items.push_back(std::move(it));
-      s.item_index[s.items.back().id] = s.items.size() - 1;
-    } else {
-      Item& created = create_item(s, def, parent, root, fragment, goal, e.time);
-      if (created.id != p["item"].get<std::string>())
-        throw Error(ErrorCode::internal, fmt::format("replayed repetition got id '{}', event says '{}'", created.id,
-                                                     p["item"].get<std::string>()));
-    }
-  } else if (k == "item_removed") {
-    remove_item_tree(s, p["item"].get<std::string>());
-  } else if (k == "dependency_added") {
-    must_item(s, p["item"].get<std::string>()).after.push_back(p["after"].get<std::string>());
-  } else if (k == "goal_added") {
-    Goal g;
-    g.spec = goal_from_json(p["goal"]);
-    g.deadline = opt_time(p, "deadline");
-    if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
-    if (g.spec.required) s.hold_open = false;  // a new required goal: completion is about it now
-    s.goals.push_back(std::move(g));
-    mark_goal(s, s.goals.back().spec.id, "added");
-  } else if (k == "goal_changed") {
-    Goal& g = must_goal(s, p["goal"].get<std::string>());
-    const Json& c = p["changes"];
-    if (c.contains("name")) g.spec.name = c["name"].get<std::string>();
-    if (c.contains("owner")) g.spec.owner = c["owner"].get<std::string>();
-    if (c.contains("required")) g.spec.required = c["required"].get<bool>();
-    if (c.contains("deadline")) g.deadline = opt_time(c, "deadline");
-    if (c.contains("criterion")) {
-      g.spec.criterion = c["criterion"].get<std::string>();
-      g.criterion = g.spec.criterion.empty() ? expr::Expression() : expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
-    }
-    if (c.contains("milestones")) g.spec.milestones = c["milestones"].get<std::vector<std::string>>();
-    mark_goal(s, g.spec.id, "changed");
-  } else if (k == "case_status") {
-    CaseStatus from = s.status;
-    s.status = parse_case_status(p["to"].get<std::string>());
-    // A reopened case stays open until a goal is achieved or added again, even though its
-    // required goals were achieved before.
-    if (s.status == CaseStatus::active && from != CaseStatus::suspended) s.hold_open = true;
-  } else if (k == "owner_changed") {
-    s.owner = p["to"].get<std::string>();
-  } else if (k == "participant_added") {
-    std::string actor = p["actor"].get<std::string>();
-    auto roles = p["roles"].get<std::vector<std::string>>();
-    auto it = std::find_if(s.participants.begin(), s.participants.end(), [&](const Participant& x) { return x.actor == actor; });
-    if (it == s.participants.end()) {
-      s.participants.push_back(Participant{actor, roles});
-    } else {
-      for (auto& r : roles)
-        if (std::find(it->roles.begin(), it->roles.end(), r) == it->roles.end()) it->roles.push_back(r);
-    }
-  } else if (k == "participant_removed") {
-    std::string actor = p["actor"].get<std::string>();
-    std::erase_if(s.participants, [&](const Participant& x) { return x.actor == actor; });
-  } else if (k == "priority_changed") {
-    s.priority = p["to"].get<int>();
-    if (p.contains("base")) s.priority_base = p["base"].get<int>();
-  } else if (k == "goal_paused") {
-    must_goal(s, p["goal"].get<std::string>()).paused_since = e.time;
-  } else if (k == "goal_resumed") {
-    Goal& g = must_goal(s, p["goal"].get<std::string>());
-    g.paused_since.reset();
-    g.deadline = opt_time(p, "deadline");
-  } else if (k == "promise_made") {
-    const Json& pr = p["promise"];
-    Promise x;
-    x.id = pr.at("id").get<std::string>();
-    x.what = pr.value("what", "");
-    x.due = parse_time(pr.at("due").get<std::string>());
-    s.promises.push_back(std::move(x));
-  } else if (k == "promise_timing") {
-    Promise* x = s.find_promise(p["promise"].get<std::string>());
-    if (!x) throw Error(ErrorCode::internal, fmt::format("event {} names unknown promise", e.seq));
-    x->timing = parse_timing(p["to"].get<std::string>());
-    x->expected = opt_time(p, "expected");
-  } else if (k == "promise_kept" || k == "promise_broken" || k == "promise_cancelled") {
-    Promise* x = s.find_promise(p["promise"].get<std::string>());
-    if (!x) throw Error(ErrorCode::internal, fmt::format("event {} names unknown promise", e.seq));
-    x->status = k == "promise_kept" ? PromiseStatus::kept : k == "promise_broken" ? PromiseStatus::broken : PromiseStatus::cancelled;
-  } else if (k == "escalated") {
-    ++s.escalations[p["rule"].get<std::string>() + "|" + p["target"].get<std::string>()];
-  } else if (k == "subject_changed") {
-    s.subject.attributes[p["key"].get<std::string>()] = p["value"];
-    mark_file(s, "subject." + p["key"].get<std::string>(), "set");
-  } else if (k == "asset_attached") {
-    const Json& a = p["asset"];
-    Asset asset;
-    asset.id = a.value("id", "");
-    asset.kind = a.value("kind", "");
-    asset.title = a.value("title", "");
-    asset.uri = a.value("uri", "");
-    asset.text = a.value("text", "");
-    asset.media_type = a.value("media_type", "");
-    asset.metadata = a.value("metadata", Json::object());
-    asset.added_at = e.time;
-    asset.added_by = e.actor;
-    s.assets.push_back(std::move(asset));
-    s.counters["asset"]++;
-    mark_file(s, "assets", "set");
-  } else if (k == "case_created") {
-    s.id = e.case_id;
-    std::string type = p.value("type", "");
-    if (!type.empty()) {
-      s.type = ctx.registry ? ctx.registry->case_type(type, p.value("type_version", 0)) : nullptr;
-      if (!s.type) throw Error(ErrorCode::internal, fmt::format("case '{}' uses case type '{}' which is not registered", s.id, type));
-    }
-    s.title = p.value("title", "");
-    s.subject.customer = p["subject"].value("customer", "");
-    s.subject.attributes = p["subject"].value("attributes", Json::object());
-    s.owner = p.value("owner", "");
-    s.priority = p.value("priority", 0);
-    s.priority_base = s.priority;
-    for (const auto& part : p.value("participants", Json::array()))
-      s.participants.push_back(
-          Participant{part.at("actor").get<std::string>(), part.at("roles").get<std::vector<std::string>>()});
-    s.file = p.value("file", Json::object());
-    s.created_at = e.time;
-    s.status = CaseStatus::active;
-  } else if (k == "error" || k == "note") {
-    // recorded only
+    push_item(s, std::move(it));
   } else {
-    throw Error(ErrorCode::internal, fmt::format("unknown event kind '{}' in case '{}'", k, s.id));
+    Item& created = create_item(s, def, parent, root, fragment, goal, e.time);
+    if (created.id != c.item)
+      throw Error(ErrorCode::internal,
+                  fmt::format("replayed repetition got id '{}', event says '{}'", created.id, c.item));
   }
-  if (s.items.size() != items_before || k == "dependency_added" || k == "item_removed") s.links_dirty = true;
-  if (k == "dependency_added" || k == "item_removed" || s.items.size() < items_before) s.relink_all = true;
+}
+
+void fold(CaseState& s, const events::GoalChanged& c) {
+  Goal& g = must_goal(s, c.goal);
+  if (c.name) g.spec.name = *c.name;
+  if (c.owner) g.spec.owner = *c.owner;
+  if (c.required) g.spec.required = *c.required;
+  if (c.deadline) g.deadline = *c.deadline;
+  if (c.criterion) {
+    g.spec.criterion = *c.criterion;
+    g.criterion = g.spec.criterion.empty() ? expr::Expression()
+                                           : expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
+  }
+  if (c.milestones) g.spec.milestones = *c.milestones;
+  mark_goal(s, g.spec.id, "changed");
+}
+
+void fold(CaseState& s, const events::ParticipantAdded& a) {
+  auto it = std::find_if(s.participants.begin(), s.participants.end(),
+                         [&](const Participant& x) { return x.actor == a.actor; });
+  if (it == s.participants.end()) {
+    s.participants.push_back(Participant{a.actor, a.roles});
+  } else {
+    for (auto& r : a.roles)
+      if (std::find(it->roles.begin(), it->roles.end(), r) == it->roles.end()) it->roles.push_back(r);
+  }
+}
+
+// Dispatches on the kind: each case reads its payload (events::X::read, checked) and folds it.
+void apply_unchecked(CaseState& s, const Event& e, const FoldContext& ctx) {
+  using events::Kind;
+  const std::size_t items_before = s.items.size();
+  const auto kind = events::kind_of(e.kind);
+  if (!kind) throw Error(ErrorCode::internal, fmt::format("unknown event kind '{}' in case '{}'", e.kind, s.id));
+  const events::Payload p(e);
+  switch (*kind) {
+    case Kind::case_created: fold(s, e, ctx, events::CaseCreated::read(p)); break;
+    case Kind::owner_changed: s.owner = events::OwnerChanged::read(p).to; break;
+    case Kind::participant_added: fold(s, events::ParticipantAdded::read(p)); break;
+    case Kind::participant_removed: {
+      const std::string actor = events::ParticipantRemoved::read(p).actor;
+      std::erase_if(s.participants, [&](const Participant& x) { return x.actor == actor; });
+      break;
+    }
+    case Kind::priority_changed: {
+      const auto c = events::PriorityChanged::read(p);
+      s.priority = c.to;
+      if (c.base) s.priority_base = *c.base;
+      break;
+    }
+    case Kind::subject_changed: {
+      auto c = events::SubjectChanged::read(p);
+      s.subject.attributes[c.key] = std::move(c.value);
+      mark_file(s, "subject." + c.key, "set");
+      break;
+    }
+    case Kind::case_status: {
+      const CaseStatus from = s.status;
+      s.status = events::CaseStatusChanged::read(p).to;
+      // A reopened case stays open until a goal is achieved or added again, even though its
+      // required goals were achieved before.
+      if (s.status == CaseStatus::active && from != CaseStatus::suspended) s.hold_open = true;
+      break;
+    }
+    case Kind::goal_added: {
+      auto c = events::GoalAdded::read(p);
+      Goal g;
+      g.spec = std::move(c.goal);
+      g.deadline = c.deadline;
+      if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion, model::engine_parse_options());
+      if (g.spec.required) s.hold_open = false;  // a new required goal: completion is about it now
+      s.goals.push_back(std::move(g));
+      mark_goal(s, s.goals.back().spec.id, "added");
+      break;
+    }
+    case Kind::goal_changed: fold(s, events::GoalChanged::read(p)); break;
+    case Kind::goal_status: {
+      const auto c = events::GoalStatusChanged::read(p);
+      Goal& g = must_goal(s, c.goal);
+      g.status = c.to;
+      g.achieved_at = g.status == GoalStatus::achieved ? std::optional<TimePoint>(e.time) : std::nullopt;
+      if (g.status == GoalStatus::achieved && g.spec.required) s.hold_open = false;
+      mark_goal(s, g.spec.id, to_string(c.to));
+      break;
+    }
+    case Kind::goal_timing: {
+      const auto c = events::GoalTiming::read(p);
+      Goal& g = must_goal(s, c.goal);
+      g.timing = c.to;
+      mark_goal(s, g.spec.id, to_string(c.to));
+      break;
+    }
+    case Kind::goal_paused: must_goal(s, events::GoalPaused::read(p).goal).paused_since = e.time; break;
+    case Kind::goal_resumed: {
+      const auto c = events::GoalResumed::read(p);
+      Goal& g = must_goal(s, c.goal);
+      g.paused_since.reset();
+      g.deadline = c.deadline;
+      break;
+    }
+    case Kind::promise_made: {
+      auto c = events::PromiseMade::read(p);
+      Promise x;
+      x.id = std::move(c.id);
+      x.what = std::move(c.what);
+      x.due = c.due;
+      s.promises.push_back(std::move(x));
+      break;
+    }
+    case Kind::promise_timing: {
+      const auto c = events::PromiseTiming::read(p);
+      Promise& x = must_promise(s, e, c.promise);
+      x.timing = c.to;
+      x.expected = c.expected;
+      break;
+    }
+    case Kind::promise_kept: must_promise(s, e, events::PromiseKept::read(p).promise).status = PromiseStatus::kept; break;
+    case Kind::promise_broken:
+      must_promise(s, e, events::PromiseBroken::read(p).promise).status = PromiseStatus::broken;
+      break;
+    case Kind::promise_cancelled:
+      must_promise(s, e, events::PromiseCancelled::read(p).promise).status = PromiseStatus::cancelled;
+      break;
+    case Kind::fragment_added: fold(s, ctx, events::FragmentAdded::read(p)); break;
+    case Kind::task_added: fold(s, events::TaskAdded::read(p)); break;
+    case Kind::item_created: fold(s, e, events::ItemCreated::read(p)); break;
+    case Kind::item_removed: remove_item_tree(s, events::ItemRemoved::read(p).item); break;
+    case Kind::dependency_added: {
+      auto c = events::DependencyAdded::read(p);
+      must_item(s, c.item).after.push_back(std::move(c.after));
+      break;
+    }
+    case Kind::item_transition: fold(s, e, events::ItemTransition::read(p)); break;
+    case Kind::item_assigned: {
+      auto c = events::ItemAssigned::read(p);
+      must_item(s, c.item).assignee = std::move(c.to);
+      break;
+    }
+    case Kind::item_overdue: must_item(s, events::ItemOverdue::read(p).item).overdue = true; break;
+    case Kind::file_set: {
+      auto c = events::FileSet::read(p);
+      json_path::set(s.file, c.path, std::move(c.value));
+      mark_file(s, c.path, "set");
+      break;
+    }
+    case Kind::file_removed: {
+      const auto c = events::FileRemoved::read(p);
+      json_path::remove(s.file, c.path);
+      mark_file(s, c.path, "removed");
+      break;
+    }
+    case Kind::asset_attached:
+      s.assets.push_back(events::AssetAttached::read(p).asset);
+      s.counters["asset"]++;
+      mark_file(s, "assets", "set");
+      break;
+    case Kind::signal: {
+      const std::string name = events::Signal::read(p).name;
+      mark(s, "", false, [&](const OnPart& op) { return op.source == OnPartSource::event && op.ref == name; });
+      break;
+    }
+    case Kind::escalated: {
+      const auto c = events::Escalated::read(p);
+      ++s.escalations[c.rule + "|" + c.target];
+      break;
+    }
+    case Kind::error: events::ErrorRecorded::read(p); break;  // recorded only
+    case Kind::note: events::Note::read(p); break;             // recorded only
+  }
+  const bool rewired = *kind == Kind::dependency_added || *kind == Kind::item_removed;
+  if (s.items.size() != items_before || rewired) s.links_dirty = true;
+  if (rewired || s.items.size() < items_before) s.relink_all = true;
   s.version = e.seq;
 }
 
@@ -662,7 +657,7 @@ Json state_to_json(const CaseState& s) {
   Json goals = Json::array();
   for (const auto& g : s.goals) {
     Json gj = goal_json(g);
-    gj["spec"] = goal_spec_json(g.spec);
+    gj["spec"] = events::goal_spec_json(g.spec);
     gj["achieved_at"] = g.achieved_at ? Json(format_time(*g.achieved_at)) : Json();
     gj["paused_since"] = g.paused_since ? Json(format_time(*g.paused_since)) : Json();
     goals.push_back(gj);

@@ -111,7 +111,9 @@ struct FoldContext {
 };
 
 /// Applies one event to the state (the fold step). Deterministic: depends only on the state,
-/// the event and the registered definitions. Throws Error(internal) on an inconsistent event.
+/// the event and the registered definitions. Reads the payload as its kind defines it
+/// (runtime/events.hpp). Throws Error(internal) naming the event on an unknown kind, a
+/// malformed payload or an event inconsistent with the state.
 void apply(CaseState& state, const Event& event, const FoldContext& ctx);
 
 /// The full state as canonical JSON (every field, including sentry flags): equal states give

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// model/error.cpp - names of the error codes.
+// base/error.cpp - names of the error codes.
 #include <acm/error.hpp>
 
 namespace acm {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// model/time.cpp - ISO-8601 times and durations, the system clock and the manual clock.
+// base/time.cpp - ISO-8601 times and durations, the system clock and the manual clock.
 //
 // Only C++20 calendar types are used (year_month_day, sys_days, hh_mm_ss): g++ 12 has no
 // std::chrono::parse and no time-zone database, and neither is needed for UTC with offsets.
+#include "base/time_parse.hpp"
+
 #include <acm/error.hpp>
 #include <acm/time.hpp>
 
@@ -12,15 +14,6 @@
 #include <utility>
 
 namespace acm {
-
-namespace detail {
-// Non-throwing cores of parse_time / parse_duration. On failure they return false and, when
-// `why` is not null, store a short reason (without the text). The expression evaluator uses
-// them to coerce strings without paying for exceptions; they are declared there too
-// (src/expr/time_parse.hpp).
-bool try_parse_time(std::string_view text, TimePoint& out, std::string* why);
-bool try_parse_duration(std::string_view text, Duration& out, std::string* why);
-}  // namespace detail
 
 namespace {
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// acm/query.hpp - the arguments and results of the engine's reads beyond the case view
+// acm/queries.hpp - the arguments and results of the engine's reads beyond the case view
 // (acm/case.hpp): work queues (QueueFilter -> WorkItem, QueuePage), case search (CaseQuery ->
 // CasePage of CaseSummary) and the fragments a case may take now (FragmentOffer).
 //
 // Work queues and case search are answered from indexes of the store (its read model) without
 // loading cases; the read model is written in the same transaction as the case, so it always
 // matches the committed cases. The reads are members of acm::Engine (trusted) and of
-// acm::ActorView (on behalf of an actor): acm/engine.hpp, acm/actor_view.hpp.
+// acm::ActorView (on behalf of an actor): acm/engine.hpp, acm/actor_view.hpp. Stores answer the
+// same queries with the same types (acm/store.hpp).
 #pragma once
 
 #include <acm/case.hpp>
@@ -55,6 +56,7 @@ struct WorkItem {
   std::string goal;
   std::optional<TimePoint> goal_deadline;  ///< that goal's deadline (none: no deadline)
   Timing goal_timing = Timing::on_track;   ///< that goal's timing (on_track without a goal)
+  bool operator==(const WorkItem&) const = default;
 };
 
 /// A page of the work queue and how many items the whole filter matches.

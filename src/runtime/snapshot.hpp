@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// store/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
+// runtime/snapshot.hpp - case state snapshots (Boost.Serialization) that bound replay on load.
 //
 // Format: the bytes "ACMSNAP2", the CRC-32 of the rest (4 bytes, little-endian), then a
-// Boost.Serialization binary archive (no header) of SnapCase (class version 2). "ACMSNAP1"
+// Boost.Serialization binary archive (no header) of SnapCase (class version 3). "ACMSNAP1"
 // snapshots (no checksum) are still read. Every size in the archive is bounded by the blob's
-// length and every enum value and sentry-flag shape is checked. Definitions are referenced by
+// length and every sentry-flag shape is checked. Enums are stored by name and must name a value
+// this build knows; snapshots that stored them as numbers (SnapCase before version 3) are
+// refused, so a changed enum is never misread. Definitions are referenced by
 // (fragment id, version, item id); ad-hoc task definitions are stored as their JSON spec; JSON
 // values as text. A snapshot that cannot be read (other architecture, damaged, unknown
 // version) is ignored and the case is rebuilt from its full event log, so a snapshot is only

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "store/snapshot.hpp"
+#include "runtime/snapshot.hpp"
 
 #include <acm/error.hpp>
 
@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <sstream>
 
 namespace acm::store {
@@ -41,17 +42,46 @@ std::optional<TimePoint> tp(std::int64_t v) {
   return TimePoint{Duration{v}};
 }
 
+// Enums are stored by name (to_string), from class version 2 of SnapItem and SnapGoal and 3 of
+// SnapCase on: a snapshot can then never be misread after an enum is reordered or extended,
+// and a name the code no longer knows makes the snapshot refused (the case replays its events).
+// Earlier versions stored the enums' numbers; such snapshots are read (to be refused).
+
+/// An enum as stored: its name, or (`legacy`) the number an older snapshot held.
+struct SnapEnum {
+  std::string name;
+  bool legacy = false;
+};
+
+/// Writes an enum's name; reads a name (`by_name`) or an older snapshot's number.
+template <class A>
+void enum_field(A& a, SnapEnum& e, bool by_name) {
+  if (by_name) {
+    a& e.name;
+    return;
+  }
+  if constexpr (A::is_loading::value) {
+    int number = 0;
+    a& number;
+    e.name = std::to_string(number);
+    e.legacy = true;
+  }
+}
+
 struct SnapItem {
   std::string id, parent, frag_root, fragment, def_id, adhoc, goal, assignee, params;
-  int fragment_version = 0, state = 0, repetition = 0;
+  int fragment_version = 0, repetition = 0;
+  SnapEnum state;
   bool required = false, overdue = false;
   std::vector<std::string> after;
   std::int64_t activated_at = INT64_MIN, ended_at = INT64_MIN, due = INT64_MIN, timer_at = INT64_MIN;
   std::vector<std::vector<char>> entry_flags, exit_flags;
   template <class A>
-  void serialize(A& a, unsigned /*version*/) {
+  void serialize(A& a, unsigned class_version) {
     a& id& parent& frag_root& fragment& def_id& adhoc& goal& assignee& params;
-    a& fragment_version& state& repetition& required& overdue& after;
+    a& fragment_version;
+    enum_field(a, state, class_version >= 2);
+    a& repetition& required& overdue& after;
     a& activated_at& ended_at& due& timer_at& entry_flags& exit_flags;
   }
 };
@@ -60,11 +90,14 @@ struct SnapGoal {
   std::string id, name, owner, parent, criterion, anchor;
   std::vector<std::string> milestones;
   bool required = true, decision = false;
-  int status = 0, timing = 0;
+  SnapEnum status, timing;
   std::int64_t deadline = INT64_MIN, achieved_at = INT64_MIN;
   template <class A>
-  void serialize(A& a, unsigned /*version*/) {
-    a& id& name& owner& parent& criterion& anchor& milestones& required& decision& status& timing& deadline& achieved_at;
+  void serialize(A& a, unsigned class_version) {
+    a& id& name& owner& parent& criterion& anchor& milestones& required& decision;
+    enum_field(a, status, class_version >= 2);
+    enum_field(a, timing, class_version >= 2);
+    a& deadline& achieved_at;
   }
 };
 
@@ -88,7 +121,8 @@ struct SnapParticipant {
 
 struct SnapCase {
   std::string id, type, title, customer, attributes, owner, file;
-  int type_version = 0, priority = 0, status = 0;
+  int type_version = 0, priority = 0;
+  SnapEnum status;
   std::vector<SnapParticipant> participants;
   std::vector<SnapAsset> assets;
   std::vector<SnapGoal> goals;
@@ -100,7 +134,8 @@ struct SnapCase {
   std::string ext;  // version 2: JSON {paused, promises, priority_base, escalations}
   template <class A>
   void serialize(A& a, unsigned class_version) {
-    a& id& type& title& customer& attributes& owner& file& type_version& priority& status;
+    a& id& type& title& customer& attributes& owner& file& type_version& priority;
+    enum_field(a, status, class_version >= 3);
     a& participants& assets& goals& items& counters& version& created_at& hold_open;
     if (class_version >= 2) a& ext;
   }
@@ -159,11 +194,11 @@ template class basic_binary_iarchive<acm::store::BoundedArchive>;
 template class detail::archive_serializer_map<acm::store::BoundedArchive>;
 }  // namespace boost::archive
 
-BOOST_CLASS_VERSION(acm::store::SnapItem, 1)
-BOOST_CLASS_VERSION(acm::store::SnapGoal, 1)
+BOOST_CLASS_VERSION(acm::store::SnapItem, 2)
+BOOST_CLASS_VERSION(acm::store::SnapGoal, 2)
 BOOST_CLASS_VERSION(acm::store::SnapAsset, 1)
 BOOST_CLASS_VERSION(acm::store::SnapParticipant, 1)
-BOOST_CLASS_VERSION(acm::store::SnapCase, 2)
+BOOST_CLASS_VERSION(acm::store::SnapCase, 3)
 
 namespace acm::store {
 
@@ -178,7 +213,7 @@ std::string save_snapshot(const runtime::CaseState& s) {
   c.owner = s.owner;
   c.file = s.file.dump();
   c.priority = s.priority;
-  c.status = static_cast<int>(s.status);
+  c.status.name = to_string(s.status);
   for (const auto& p : s.participants) c.participants.push_back({p.actor, p.roles});
   for (const auto& a : s.assets)
     c.assets.push_back({a.id, a.kind, a.title, a.uri, a.text, a.media_type, a.metadata.dump(), a.added_by,
@@ -194,8 +229,8 @@ std::string save_snapshot(const runtime::CaseState& s) {
     sg.milestones = g.spec.milestones;
     sg.required = g.spec.required;
     sg.decision = g.spec.decision;
-    sg.status = static_cast<int>(g.status);
-    sg.timing = static_cast<int>(g.timing);
+    sg.status.name = to_string(g.status);
+    sg.timing.name = to_string(g.timing);
     sg.deadline = ms(g.deadline);
     sg.achieved_at = ms(g.achieved_at);
     c.goals.push_back(std::move(sg));
@@ -215,7 +250,7 @@ std::string save_snapshot(const runtime::CaseState& s) {
     si.goal = it.goal;
     si.assignee = it.assignee;
     si.params = it.params.dump();
-    si.state = static_cast<int>(it.state);
+    si.state.name = to_string(it.state);
     si.repetition = it.repetition;
     si.required = it.required;
     si.overdue = it.overdue;
@@ -238,7 +273,7 @@ std::string save_snapshot(const runtime::CaseState& s) {
     if (g.paused_since) ext["paused"][g.spec.id] = g.paused_since->time_since_epoch().count();
   for (const auto& x : s.promises)
     ext["promises"].push_back({{"id", x.id}, {"what", x.what}, {"due", x.due.time_since_epoch().count()},
-                               {"status", static_cast<int>(x.status)}, {"timing", static_cast<int>(x.timing)},
+                               {"status", to_string(x.status)}, {"timing", to_string(x.timing)},
                                {"expected", ms(x.expected)}});
   c.ext = ext.dump();
   std::ostringstream out;
@@ -255,11 +290,32 @@ std::string save_snapshot(const runtime::CaseState& s) {
 }
 
 namespace {
-template <class E>
-E checked_enum(int v, int last, const char* what) {
-  if (v < 0 || v > last) throw Error(ErrorCode::storage, fmt::format("snapshot: invalid {} {}", what, v));
-  return static_cast<E>(v);
+/// The enumerator named `e`; a number from an older snapshot or a name this build does not know
+/// is Error(storage): the snapshot is not used (never read as another value).
+template <class E, std::size_t N>
+E named_enum(const SnapEnum& e, const std::array<E, N>& all, const char* what) {
+  if (e.legacy)
+    throw Error(ErrorCode::storage, fmt::format("snapshot: {} stored as the number {} (a snapshot written before enums "
+                                                "were stored by name; not used)",
+                                                what, e.name));
+  for (E x : all)
+    if (to_string(x) == e.name) return x;
+  throw Error(ErrorCode::storage, fmt::format("snapshot: unknown {} '{}'", what, e.name));
 }
+template <class E, std::size_t N>
+E named_enum(const std::string& name, const std::array<E, N>& all, const char* what) {
+  return named_enum(SnapEnum{name, false}, all, what);
+}
+
+constexpr std::array kCaseStatuses{CaseStatus::active, CaseStatus::suspended, CaseStatus::completed,
+                                   CaseStatus::terminated, CaseStatus::closed};
+constexpr std::array kItemStates{ItemState::available, ItemState::enabled,   ItemState::disabled,
+                                 ItemState::active,    ItemState::suspended, ItemState::completed,
+                                 ItemState::terminated, ItemState::failed};
+constexpr std::array kGoalStatuses{GoalStatus::open, GoalStatus::achieved, GoalStatus::cancelled};
+constexpr std::array kTimings{Timing::on_track, Timing::at_risk, Timing::overdue};
+constexpr std::array kPromiseStatuses{PromiseStatus::open, PromiseStatus::kept, PromiseStatus::broken,
+                                      PromiseStatus::cancelled};
 
 void check_flags(const std::vector<std::vector<char>>& flags, const std::vector<runtime::CSentry>& sentries,
                  const std::string& item) {
@@ -307,7 +363,7 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
     s.owner = c.owner;
     s.file = Json::parse(c.file);
     s.priority = c.priority;
-    s.status = checked_enum<CaseStatus>(c.status, static_cast<int>(CaseStatus::closed), "case status");
+    s.status = named_enum(c.status, kCaseStatuses, "case status");
     for (auto& p : c.participants) s.participants.push_back(Participant{p.actor, p.roles});
     for (auto& a : c.assets) {
       Asset asset;
@@ -333,8 +389,8 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
       g.spec.milestones = sg.milestones;
       g.spec.required = sg.required;
       g.spec.decision = sg.decision;
-      g.status = checked_enum<GoalStatus>(sg.status, static_cast<int>(GoalStatus::cancelled), "goal status");
-      g.timing = checked_enum<Timing>(sg.timing, static_cast<int>(Timing::overdue), "timing");
+      g.status = named_enum(sg.status, kGoalStatuses, "goal status");
+      g.timing = named_enum(sg.timing, kTimings, "timing");
       g.deadline = tp(sg.deadline);
       g.achieved_at = tp(sg.achieved_at);
       if (!g.spec.criterion.empty()) g.criterion = expr::Expression::parse(g.spec.criterion);
@@ -366,7 +422,7 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
       it.goal = si.goal;
       it.assignee = si.assignee;
       it.params = Json::parse(si.params);
-      it.state = checked_enum<ItemState>(si.state, static_cast<int>(ItemState::failed), "item state");
+      it.state = named_enum(si.state, kItemStates, "item state");
       it.repetition = si.repetition;
       it.required = si.required;
       it.overdue = si.overdue;
@@ -397,9 +453,8 @@ runtime::CaseState load_snapshot(const std::string& data, const runtime::Registr
         p.id = x.at("id").get<std::string>();
         p.what = x.at("what").get<std::string>();
         p.due = TimePoint{Duration{x.at("due").get<std::int64_t>()}};
-        p.status = checked_enum<PromiseStatus>(x.at("status").get<int>(), static_cast<int>(PromiseStatus::cancelled),
-                                               "promise status");
-        p.timing = checked_enum<Timing>(x.at("timing").get<int>(), static_cast<int>(Timing::overdue), "timing");
+        p.status = named_enum(x.at("status").get<std::string>(), kPromiseStatuses, "promise status");
+        p.timing = named_enum(x.at("timing").get<std::string>(), kTimings, "timing");
         p.expected = tp(x.at("expected").get<std::int64_t>());
         s.promises.push_back(std::move(p));
       }

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: Apache-2.0
+# Reads src/layers.txt, the modules of src/ and the one-way graph between them. The one reader
+# of that file: src/CMakeLists.txt builds a target per module from it, and the `layering` test
+# (tests/check_layers.cmake) checks every #include of src/ against it, so the two cannot
+# disagree. See docs/design.md, "Modules and layering".
+#
+# acm_read_layers(<file> <prefix>) sets, in the caller's scope:
+#   <prefix>_MODULES          the modules in the order declared (each after its dependencies)
+#   <prefix>_DEPS_<module>    the modules <module> declares
+#   <prefix>_USES_<module>    the modules <module> may use: its dependencies, transitively
+#   <prefix>_OWNED            the public headers (include/acm/) a module owns
+#   <prefix>_OWNER_<header>   the module owning <header> (e.g. <prefix>_OWNER_engine.hpp)
+# A malformed line, a module declared twice, or a dependency not declared on an earlier line
+# (which is how a cycle would have to be written) stops with FATAL_ERROR naming the line.
+function(acm_read_layers file prefix)
+  if(NOT EXISTS "${file}")
+    message(FATAL_ERROR "layers: ${file} does not exist")
+  endif()
+  file(STRINGS "${file}" lines)
+  set(modules "")
+  set(owned "")
+  set(n 0)
+  foreach(line IN LISTS lines)
+    math(EXPR n "${n} + 1")
+    string(STRIP "${line}" line)
+    if(line STREQUAL "" OR line MATCHES "^#")
+      continue()
+    endif()
+    if(line MATCHES "^module[ \t]+([a-z0-9_]+)[ \t]*:(.*)$")
+      set(m "${CMAKE_MATCH_1}")
+      string(REGEX MATCHALL "[^ \t]+" deps "${CMAKE_MATCH_2}")
+      if(m IN_LIST modules)
+        message(FATAL_ERROR "${file}:${n}: module '${m}' is declared twice")
+      endif()
+      set(uses "")
+      foreach(d IN LISTS deps)
+        if(d STREQUAL m)
+          message(FATAL_ERROR "${file}:${n}: module '${m}' depends on itself")
+        endif()
+        if(NOT d IN_LIST modules)
+          message(FATAL_ERROR "${file}:${n}: module '${m}' depends on '${d}', which is not declared "
+            "on an earlier line (a module comes after everything it uses, so the graph has no cycle)")
+        endif()
+        list(APPEND uses ${d} ${uses_${d}})
+      endforeach()
+      list(REMOVE_DUPLICATES uses)
+      set(uses_${m} ${uses})
+      set(deps_${m} ${deps})
+      list(APPEND modules ${m})
+    elseif(line MATCHES "^owns[ \t]+([a-z0-9_]+)[ \t]*:(.*)$")
+      set(m "${CMAKE_MATCH_1}")
+      string(REGEX MATCHALL "[^ \t]+" headers "${CMAKE_MATCH_2}")
+      if(NOT m IN_LIST modules)
+        message(FATAL_ERROR "${file}:${n}: 'owns ${m}' names no module declared above it")
+      endif()
+      foreach(h IN LISTS headers)
+        if(h IN_LIST owned)
+          message(FATAL_ERROR "${file}:${n}: public header '${h}' already has an owner (${owner_${h}})")
+        endif()
+        list(APPEND owned ${h})
+        set(owner_${h} ${m})
+      endforeach()
+    else()
+      message(FATAL_ERROR "${file}:${n}: expected 'module <name>: <modules>' or "
+        "'owns <module>: <headers>', got: ${line}")
+    endif()
+  endforeach()
+  if(NOT modules)
+    message(FATAL_ERROR "layers: ${file} declares no module")
+  endif()
+  set(${prefix}_MODULES ${modules} PARENT_SCOPE)
+  set(${prefix}_OWNED ${owned} PARENT_SCOPE)
+  foreach(m IN LISTS modules)
+    set(${prefix}_DEPS_${m} ${deps_${m}} PARENT_SCOPE)
+    set(${prefix}_USES_${m} ${uses_${m}} PARENT_SCOPE)
+  endforeach()
+  foreach(h IN LISTS owned)
+    set(${prefix}_OWNER_${h} ${owner_${h}} PARENT_SCOPE)
+  endforeach()
+endfunction()
+
+# acm_layers_dot(<prefix> <out-var>): the graph read by acm_read_layers as Graphviz DOT text, one
+# edge per declared dependency (a module -> a module it uses). docs/design.md holds this text;
+# the `layering` test fails when it differs from src/layers.txt.
+function(acm_layers_dot prefix out)
+  set(dot "digraph acm_modules {\n  rankdir=BT;\n  node [shape=box];\n")
+  foreach(m IN LISTS ${prefix}_MODULES)
+    if(NOT ${prefix}_DEPS_${m})
+      string(APPEND dot "  ${m};\n")
+    endif()
+    foreach(d IN LISTS ${prefix}_DEPS_${m})
+      string(APPEND dot "  ${m} -> ${d};\n")
+    endforeach()
+  endforeach()
+  string(APPEND dot "}\n")
+  set(${out} "${dot}" PARENT_SCOPE)
+endfunction()
