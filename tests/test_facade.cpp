@@ -177,7 +177,10 @@ TEST_SUITE("facade") {
       CHECK(by_carl.inspect(id) == e->inspect(id));
       CHECK(by_carl.inspect(id, true) == e->inspect(id, true));
       CHECK(by_carl.explain_priority(id) == e->explain_priority(id));
-      CHECK(by_carl.applicable_fragments(id).size() == e->applicable_fragments(id).size());
+      // ... except the fragments on offer: only those the actor may add (the customer: none).
+      CHECK_FALSE(e->applicable_fragments(id).empty());
+      CHECK(by_carl.applicable_fragments(id).empty());
+      CHECK(e->as(Actor{"alice", {}}).applicable_fragments(id).size() == e->applicable_fragments(id).size());
       // Removing the participant takes the view away at once.
       e->remove_participant(kAdmin, id, "carl");
       CHECK(code_of([&] { by_carl.get_case(id); }) == ErrorCode::permission_denied);

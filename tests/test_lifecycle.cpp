@@ -486,7 +486,10 @@ TEST_CASE("authorization: refused commands say why and change nothing") {
   CHECK(f.engine->as(carl).get_case(id).id == id);  // the customer may look
   CHECK(f.engine->as(carl).history(id).size() == f.engine->history(id).size());
   CHECK(f.engine->as(carl).history(id, 2).front().seq == 2);
-  CHECK(f.engine->as(carl).applicable_fragments(id).size() == f.engine->applicable_fragments(id).size());
+  // ... but is offered no fragment: it may not add one (no plan permission); the owner may.
+  CHECK_FALSE(f.engine->applicable_fragments(id).empty());
+  CHECK(f.engine->as(carl).applicable_fragments(id).empty());
+  CHECK(f.engine->as(Actor{"alice", {}}).applicable_fragments(id).size() == f.engine->applicable_fragments(id).size());
   CHECK(f.engine->as(carl).explain_priority(id) == f.engine->explain_priority(id));
   CHECK(f.engine->inspect(id) == before);
   // Assigned work belongs to the assignee.

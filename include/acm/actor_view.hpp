@@ -53,7 +53,7 @@ class ActorView {
   Json inspect(const std::string& case_id, bool from_history = false) const;
   /// As Engine::explain_priority. Errors: not_found, permission_denied.
   Json explain_priority(const std::string& case_id) const;
-  /// As Engine::applicable_fragments. Errors: not_found, permission_denied.
+  /// As Engine::applicable_fragments, only those the actor may add. Errors: not_found, permission_denied.
   std::vector<FragmentOffer> applicable_fragments(const std::string& case_id) const;
 
   /// As Engine::list_cases, counting only cases the actor may view.

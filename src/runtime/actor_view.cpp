@@ -7,6 +7,8 @@
 // (limit, offset, after) and totals count only those.
 #include <acm/engine.hpp>
 
+#include "runtime/engine_impl.hpp"
+
 #include <fmt/format.h>
 
 #include <functional>
@@ -80,9 +82,15 @@ Json ActorView::explain_priority(const std::string& case_id) const {
   return engine_->explain_priority(case_id);
 }
 
+// Checked and listed under one lock: the view check, then the offers this actor may add.
 std::vector<FragmentOffer> ActorView::applicable_fragments(const std::string& case_id) const {
-  engine_->require_view(actor_, case_id);
-  return engine_->applicable_fragments(case_id);
+  runtime::check_actor(actor_);
+  const Engine::Impl& im = *engine_->impl_;
+  return im.query(case_id, [&](runtime::Slot& s) {
+    runtime::Decider::require_view(s.state, im.services, actor_);
+    runtime::Decider d(s.state, im.services, actor_, im.clock->now());
+    return d.plannable_fragments();
+  });
 }
 
 std::vector<std::string> ActorView::list_cases(std::size_t limit, const std::string& after) const {

@@ -146,6 +146,40 @@ TEST_CASE("authorized_roles: only holders of one of the roles (or managers) may 
   CHECK(e.find("'plan' permission") != std::string::npos);
 }
 
+TEST_CASE("applicable_fragments by an actor: only the fragments that actor may add") {
+  EngineFixture f;
+  f.engine->load_definitions(f.admin, Json::parse(kPlanningDoc));
+  NewCase spec;
+  spec.type = "ct";
+  spec.owner = "owner";
+  spec.participants = {{"lena", {"lead"}}, {"paul", {"planner"}}, {"carl", {"clerk"}}};
+  const std::string id = f.engine->create_case(f.admin, spec).created;
+  const Actor lena{"lena", {}}, paul{"paul", {}}, carl{"carl", {}}, owner{"owner", {}}, stranger{"sam", {}};
+  auto offered = [&](const std::vector<FragmentOffer>& offers) {
+    std::vector<std::string> out;
+    for (const auto& o : offers) out.push_back(o.fragment);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  // The host's trusted read lists what the case offers; an actor's read what that actor may add.
+  CHECK(offered(f.engine->applicable_fragments(id)) == Names{"extra", "free"});
+  CHECK(offered(f.engine->as(lena).applicable_fragments(id)) == Names{"extra"});  // the role, not `plan`
+  CHECK(offered(f.engine->as(paul).applicable_fragments(id)) == Names{"free"});   // `plan`, not the role
+  CHECK(offered(f.engine->as(carl).applicable_fragments(id)).empty());            // neither
+  CHECK(offered(f.engine->as(owner).applicable_fragments(id)) == Names{"extra", "free"});
+  CHECK(offered(f.engine->as(f.admin).applicable_fragments(id)) == Names{"extra", "free"});
+  ErrorCode code{};
+  error_text([&] { f.engine->as(stranger).applicable_fragments(id); }, &code);
+  CHECK(code == ErrorCode::permission_denied);
+  // What is offered can be added by that actor; what is not offered is refused.
+  CHECK(f.engine->add_fragment(lena, id, {.fragment = "extra"}).created == "extra#1");
+  CHECK(f.engine->add_fragment(paul, id, {.fragment = "free"}).created == "free#1");
+  code = {};
+  error_text([&] { f.engine->add_fragment(carl, id, {.fragment = "free"}); }, &code);
+  CHECK(code == ErrorCode::permission_denied);
+}
+
 TEST_CASE("assignee and candidate_users: the default assignee takes the task when it is enabled or active, only candidates may claim it") {
   EngineFixture f;
   f.engine->load_definitions(f.admin, Json::parse(R"({
