@@ -139,33 +139,35 @@ std::vector<Row> walk(std::size_t offset, std::size_t limit, std::uint64_t* tota
 
 }  // namespace
 
-std::vector<WorkItem> ActorView::queue(const QueueFilter& filter) const {
-  check_page(filter.limit, "queue");
-  Visible visible([this](const std::string& id) { return may_view(id); });
+namespace {
+
+// The work items of the cases `visible` lets through, walking the trusted queue (see walk).
+std::vector<WorkItem> visible_items(const Engine& engine, const QueueFilter& filter, std::uint64_t* total,
+                                    Visible& visible) {
   return walk<WorkItem>(
-      filter.offset, filter.limit, nullptr,
+      filter.offset, filter.limit, total,
       [&](std::size_t at, std::size_t n) {
         QueueFilter f = filter;
         f.offset = at;
         f.limit = n;
-        return engine_->queue(f);
+        return engine.queue(f);
       },
       [](const WorkItem& w) -> const std::string& { return w.case_id; }, visible);
+}
+
+}  // namespace
+
+std::vector<WorkItem> ActorView::queue(const QueueFilter& filter) const {
+  check_page(filter.limit, "queue");
+  Visible visible([this](const std::string& id) { return may_view(id); });
+  return visible_items(*engine_, filter, nullptr, visible);
 }
 
 QueuePage ActorView::queue_page(const QueueFilter& filter) const {
   check_page(filter.limit, "queue");
   Visible visible([this](const std::string& id) { return may_view(id); });
   QueuePage page;
-  page.items = walk<WorkItem>(
-      filter.offset, filter.limit, &page.total,
-      [&](std::size_t at, std::size_t n) {
-        QueueFilter f = filter;
-        f.offset = at;
-        f.limit = n;
-        return engine_->queue(f);
-      },
-      [](const WorkItem& w) -> const std::string& { return w.case_id; }, visible);
+  page.items = visible_items(*engine_, filter, &page.total, visible);
   return page;
 }
 
