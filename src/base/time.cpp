@@ -236,6 +236,15 @@ bool parse_short_duration(std::string_view s, std::size_t p, Magnitude& total, s
 
 namespace detail {
 
+std::int64_t read_fraction_ms(std::string_view text, std::size_t& p) {
+  std::int64_t ms = 0;
+  int n = 0;
+  for (; p < text.size() && is_digit(text[p]); ++p, ++n)
+    if (n < 3) ms = ms * 10 + (text[p] - '0');
+  for (; n < 3; ++n) ms *= 10;
+  return ms;
+}
+
 bool try_parse_time(std::string_view text, TimePoint& out, std::string* why) {
   const std::string_view s = trim(text);
   if (s.empty()) return fail(why, "empty text");
@@ -277,14 +286,7 @@ bool try_parse_time(std::string_view text, TimePoint& out, std::string* why) {
     if (p < s.size() && (s[p] == '.' || s[p] == ',')) {
       ++p;
       if (p >= s.size() || !is_digit(s[p])) return fail(why, "expected digits after the decimal point");
-      // Milliseconds: the first three digits; further digits are truncated.
-      int n = 0;
-      while (p < s.size() && is_digit(s[p])) {
-        if (n < 3) frac_ms = frac_ms * 10 + (s[p] - '0');
-        ++n;
-        ++p;
-      }
-      for (; n < 3; ++n) frac_ms *= 10;
+      frac_ms = detail::read_fraction_ms(s, p);
     }
   }
   if (hh > 23) return fail(why, "hour " + two(hh) + " is not 00-23");

@@ -11,6 +11,8 @@
 
 #include <acm/time.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,5 +22,10 @@ namespace acm::detail {
 bool try_parse_time(std::string_view text, TimePoint& out, std::string* why);
 /// As parse_duration, but returns false (and the reason in `*why`, if given) instead of throwing.
 bool try_parse_duration(std::string_view text, Duration& out, std::string* why);
+/// Reads the digits of a decimal fraction from text[p] on (the caller has checked that there is
+/// at least one) and returns it in milliseconds: the first three digits count, further ones are
+/// truncated. Leaves `p` after the last digit. Shared by the ISO 8601 parser and the event-log
+/// timestamp formats.
+std::int64_t read_fraction_ms(std::string_view text, std::size_t& p);
 
 }  // namespace acm::detail

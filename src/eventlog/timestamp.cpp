@@ -2,6 +2,8 @@
 // eventlog/timestamp.cpp - CSV timestamps through Howard Hinnant's date library.
 #include "eventlog/timestamp.hpp"
 
+#include "base/time_parse.hpp"
+
 #include <acm/error.hpp>
 
 #include <date/date.h>
@@ -131,13 +133,7 @@ bool TimestampParser::parse_fast(std::string_view s, TimePoint& out) const {
         if (!digits(s, p, 2, second) || second > 60) return false;
         if (p + 1 < s.size() && s[p] == '.' && is_digit(s[p + 1])) {
           ++p;
-          int n = 0;
-          while (p < s.size() && is_digit(s[p])) {
-            if (n < 3) frac_ms = frac_ms * 10 + (s[p] - '0');
-            ++n;
-            ++p;
-          }
-          for (; n < 3; ++n) frac_ms *= 10;
+          frac_ms = acm::detail::read_fraction_ms(s, p);
         }
         break;
     }

@@ -79,6 +79,9 @@ class Decider {
 
   // Assembly (decider_assembly.cpp).
   std::vector<FragmentOffer> applicable_fragments() const;
+  /// The applicable fragments this decider's actor may add now (may_plan): what the case offers
+  /// that actor (ActorView::applicable_fragments).
+  std::vector<FragmentOffer> plannable_fragments() const;
   std::string add_fragment(const FragmentUse& use, const std::vector<std::string>& after);
   std::string add_task(const AdHocTask& task);
   void add_dependency(const std::string& item, const std::string& after);
@@ -149,6 +152,10 @@ class Decider {
   void require_active(std::string_view what) const;
   void require_work_on(const Item& it, std::string_view what) const;
   void require_authorized(const FragmentDef& f) const;  // a fragment's authorized_roles (or manage)
+  bool authorized(const FragmentDef& f) const;          // holds one of its authorized_roles, or manage
+  /// Whether the actor may add the fragment, as add_fragment checks it: one of its
+  /// authorized_roles (or manage) when it names some, else the plan permission.
+  bool may_plan(const FragmentDef& f) const;
 
   // Assembly (decider_assembly.cpp): the plan's cycle check (plan::cycle_if_waiting).
   void check_no_cycle(const std::string& item, const std::string& after) const;

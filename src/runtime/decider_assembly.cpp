@@ -54,6 +54,15 @@ std::vector<FragmentOffer> Decider::applicable_fragments() const {
   return out;
 }
 
+std::vector<FragmentOffer> Decider::plannable_fragments() const {
+  std::vector<FragmentOffer> out = applicable_fragments();
+  std::erase_if(out, [&](const FragmentOffer& o) {
+    auto f = sv_.registry->fragment(o.fragment, o.version);
+    return !f || !may_plan(f->def);
+  });
+  return out;
+}
+
 namespace {
 
 bool type_matches(const std::string& type, const Json& v) {

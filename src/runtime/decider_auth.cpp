@@ -111,13 +111,23 @@ void Decider::require_work_on(const Item& it, std::string_view what) const {
 // A fragment with `authorized_roles` may be added by holders of one of them (CMMN's
 // authorizedRoleRefs) and by actors with the `manage` permission; others are refused even with
 // the `plan` permission.
-void Decider::require_authorized(const FragmentDef& f) const {
-  perms_checked_ |= perm_view;
-  if (perms() & perm_manage) return;
+bool Decider::authorized(const FragmentDef& f) const {
+  if (perms() & perm_manage) return true;
   const Participant* part = s_.participant(actor_.id);
   if (part)
     for (const auto& r : f.authorized_roles)
-      if (contains(part->roles, r)) return;
+      if (contains(part->roles, r)) return true;
+  return false;
+}
+
+bool Decider::may_plan(const FragmentDef& f) const {
+  return f.authorized_roles.empty() ? (perms() & perm_plan) != 0 : authorized(f);
+}
+
+void Decider::require_authorized(const FragmentDef& f) const {
+  perms_checked_ |= perm_view;
+  if (authorized(f)) return;
+  const Participant* part = s_.participant(actor_.id);
   throw Error(ErrorCode::permission_denied,
               fmt::format("actor '{}' may not add fragment '{}' to case '{}': only the case roles [{}] may (its authorized "
                           "roles){}",

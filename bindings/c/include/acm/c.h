@@ -413,7 +413,8 @@ ACM_C_API acm_status acm_case_explain_priority_as(acm_engine* engine, const acm_
  *  {"fragment", "version", "name", "description", "parameters"}. */
 ACM_C_API acm_status acm_fragment_list_applicable(acm_engine* engine, const char* case_id,
                                                   char** offers_json, char** error);
-/** acm_fragment_list_applicable on behalf of `by`'s actor, who must be allowed to view the case. */
+/** acm_fragment_list_applicable on behalf of `by`'s actor, who must be allowed to view the case; lists
+ *  only the fragments that actor may add (its authorized_roles, or the plan permission). */
 ACM_C_API acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request* by, const char* case_id,
                                                      char** offers_json, char** error);
 /** Instantiates a fragment as a stage of the case plan. `use_json` is a fragment id string
