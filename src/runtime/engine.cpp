@@ -9,6 +9,7 @@
 #include "runtime/decider.hpp"
 #include "runtime/snapshot.hpp"
 #include "runtime/state.hpp"
+#include "store/stored_json.hpp"
 
 #include <fmt/format.h>
 
@@ -528,7 +529,7 @@ struct Engine::Impl final : ManualClock::Listener {
     c.events = events;
     if (traits.wants_payload_text) {  // serialised here, on the committing thread, not by the store's writer
       c.payloads.reserve(events.size());
-      for (const Event& e : events) c.payloads.push_back(e.payload.dump());
+      for (const Event& e : events) c.payloads.push_back(store::dump_stored_json(e.payload));  // = dump()
     }
     c.stored_keys = s.stored;
     keys = RowKeys::of(c.row);
