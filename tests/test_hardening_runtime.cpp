@@ -312,6 +312,19 @@ TEST_CASE("h14: UTF-8 validation") {
         "b\xc3\xb6");
   CHECK(*model::invalid_utf8_in(Json{{"a", Json::array({1, "x", "\xfe"})}}) == "/a/2");
   CHECK(!model::invalid_utf8_in(Json{{"a", "ok"}}));
+  // Found at any depth: the check walks the first levels recursively and deeper ones with a
+  // stack of its own (values nest far deeper than a thread's stack could recurse).
+  for (int levels : {1, 31, 32, 33, 100, 5000}) {
+    CAPTURE(levels);
+    Json bad = "\xfe", good = "ok";
+    for (int i = 0; i < levels; ++i) {
+      bad = i % 2 == 0 ? Json::array({1, std::move(bad)}) : Json{{"k", std::move(bad)}};
+      good = i % 2 == 0 ? Json::array({1, std::move(good)}) : Json{{"k", std::move(good)}};
+    }
+    CHECK(model::invalid_utf8_in(bad).has_value());
+    CHECK(!model::invalid_utf8_in(good));
+  }
+  CHECK(*model::invalid_utf8_in(Json{{"ok", "x"}, {"z\xc3", 1}}) == "/(a key)");
 }
 
 TEST_CASE("h14: a handler's error that is not UTF-8 is recorded, replaced, and the case goes on") {

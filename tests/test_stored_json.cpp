@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests of store::parse_stored_json (src/store/stored_json.hpp): for every text, the value or
-// the error of Json::parse, whether the text takes the compact fast path or not.
+// the error of Json::parse, whether the text takes the compact fast path or not. And of its
+// writing side, store::dump_stored_json: for every value, the bytes or the error of Json::dump.
 #include <acm/acm.hpp>
 
 #include "store/stored_json.hpp"
@@ -8,11 +9,14 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 using namespace acm;
+using acm::store::dump_compact_json;
+using acm::store::dump_stored_json;
 using acm::store::parse_compact_json;
 using acm::store::parse_stored_json;
 
@@ -57,6 +61,74 @@ bool same_as_json_parse(const std::string& text) {
   same_value(parse_stored_json(text), expected);
   if (compact) same_value(fast, expected);
   return compact;
+}
+
+/// dump_stored_json(value) writes what value.dump() writes: the same bytes, or an exception of
+/// the same type with the same message. Returns whether the fast path took it.
+bool same_as_json_dump(const Json& value) {
+  std::string expected, expected_error;
+  try {
+    expected = value.dump();
+  } catch (const Json::exception& e) {
+    expected_error = e.what();
+  }
+  CAPTURE(expected);
+  std::string fast;
+  const bool compact = dump_compact_json(value, fast);
+  if (!expected_error.empty()) {
+    std::string error;
+    try {
+      (void)dump_stored_json(value);
+    } catch (const Json::exception& e) {
+      error = e.what();
+    }
+    CHECK(error == expected_error);
+    CHECK_FALSE(compact);  // the fast path never writes a value dump() refuses
+    return false;
+  }
+  CHECK(dump_stored_json(value) == expected);
+  if (compact) CHECK(fast == expected);
+  return compact;
+}
+
+/// A random value: every JSON type, strings from a small alphabet with characters dump()
+/// escapes, non-ASCII and invalid UTF-8 bytes, numbers at their types' edges.
+Json random_value(std::mt19937& rng, int depth) {
+  static const std::string kChars = "abcXYZ019 -_/.:T\"\\\n\t\x01\x7f\xc3\xa9\xff";
+  const int pick = static_cast<int>(rng() % (depth > 5 ? 7 : 9));
+  switch (pick) {
+    case 0: return nullptr;
+    case 1: return rng() % 2 == 0;
+    case 2: {
+      static const std::int64_t kInts[] = {0, 1, -1, 42, -7, INT64_MAX, INT64_MIN, 999999999999999999};
+      return kInts[rng() % std::size(kInts)];
+    }
+    case 3: return rng() % 2 == 0 ? Json(std::uint64_t{UINT64_MAX}) : Json(static_cast<std::uint64_t>(rng()));
+    case 4: return rng() % 2 == 0 ? Json(0.5) : Json(-1e300);
+    case 5:
+    case 6: {
+      std::string s;
+      const std::size_t n = rng() % 12;
+      // Mostly plain ASCII (the fast path), sometimes anything of the alphabet.
+      const std::size_t alphabet = rng() % 4 == 0 ? kChars.size() : 16;
+      for (std::size_t i = 0; i < n; ++i) s += kChars[rng() % alphabet];
+      return s;
+    }
+    case 7: {
+      Json a = Json::array();
+      for (std::size_t i = rng() % 4; i > 0; --i) a.push_back(random_value(rng, depth + 1));
+      return a;
+    }
+    default: {
+      Json o = Json::object();
+      for (std::size_t i = rng() % 4; i > 0; --i) {
+        // Keys: mostly ASCII, sometimes UTF-8 (valid: dump() writes it as it is, but not the fast path).
+        const std::string key = (rng() % 5 == 0 ? "\xc3\xa9" : "k") + std::to_string(rng() % 9);
+        o[key] = random_value(rng, depth + 1);
+      }
+      return o;
+    }
+  }
 }
 
 /// The payloads a real engine stores: every event of a few commands on a SQLite-less engine.
@@ -164,4 +236,75 @@ TEST_CASE("stored JSON: damaged copies of real payloads parse or fail exactly as
     same_as_json_parse(t);
   }
   CHECK(damaged > 1000);  // the mutations do reach the error paths
+}
+
+TEST_CASE("stored JSON: dump_stored_json writes the payloads an engine stores as Json::dump writes them") {
+  std::size_t compact = 0;
+  const auto payloads = engine_payloads();
+  for (const auto& text : payloads) {
+    const Json value = Json::parse(text);
+    if (same_as_json_dump(value)) ++compact;
+    // And back: what is written is read as it was.
+    CHECK(parse_stored_json(dump_stored_json(value)) == value);
+  }
+  // Most of the engine's payloads take the fast path (the task's name with quotes and UTF-8,
+  // the file's floats and text with control characters do not).
+  CHECK(compact * 2 > payloads.size());
+  CHECK(compact < payloads.size());
+}
+
+TEST_CASE("stored JSON: dump_stored_json at the edges of the fast path") {
+  CHECK(same_as_json_dump(Json::object()));
+  CHECK(same_as_json_dump(Json::array()));
+  CHECK(same_as_json_dump(Json(nullptr)));
+  CHECK(same_as_json_dump(Json(true)));
+  CHECK(same_as_json_dump(Json("")));
+  CHECK(same_as_json_dump(Json{{"b", 1}, {"a", Json::array({Json::object(), Json::array(), false})}}));
+  CHECK(same_as_json_dump(Json(INT64_MIN)));
+  CHECK(same_as_json_dump(Json(INT64_MAX)));
+  CHECK(same_as_json_dump(Json(std::uint64_t{UINT64_MAX})));
+  CHECK(same_as_json_dump(Json(-0)));
+  CHECK(same_as_json_dump(Json("2026-12-06T14:00:00.000Z")));
+  CHECK(same_as_json_dump(Json(" !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~")));
+  // Leave the fast path: dump() formats or escapes these itself.
+  CHECK_FALSE(same_as_json_dump(Json(0.5)));
+  CHECK_FALSE(same_as_json_dump(Json(-0.0)));
+  CHECK_FALSE(same_as_json_dump(Json("say \"hi\"")));
+  CHECK_FALSE(same_as_json_dump(Json("back\\slash")));
+  CHECK_FALSE(same_as_json_dump(Json("line\nbreak")));
+  CHECK_FALSE(same_as_json_dump(Json("\x7f")));
+  CHECK_FALSE(same_as_json_dump(Json("\xc3\xa9t\xc3\xa9")));
+  CHECK_FALSE(same_as_json_dump(Json{{"\xc3\xa9", 1}}));  // a key dump() would write the same, still the slow path
+  CHECK_FALSE(same_as_json_dump(Json::binary({1, 2, 3})));
+  // Text that is not UTF-8: dump() refuses it, and so does dump_stored_json, with its error.
+  CHECK_FALSE(same_as_json_dump(Json("bad \xff byte")));
+  CHECK_FALSE(same_as_json_dump(Json{{"ok", 1}, {"z", Json::array({"\xc3"})}}));
+  CHECK_THROWS_AS((void)dump_stored_json(Json("\xff")), Json::type_error);
+  // Nesting: 64 levels are written by the fast path, 65 by dump().
+  auto nested = [](int levels) {
+    Json v = 1;
+    for (int i = 0; i < levels; ++i) v = i % 2 == 0 ? Json::array({std::move(v)}) : Json{{"k", std::move(v)}};
+    return v;
+  };
+  CHECK(same_as_json_dump(nested(64)));
+  CHECK_FALSE(same_as_json_dump(nested(65)));
+  CHECK_FALSE(same_as_json_dump(nested(1000)));
+}
+
+TEST_CASE("stored JSON: random values are written exactly as Json::dump writes them") {
+  std::mt19937 rng(20261206);
+  std::size_t compact = 0, refused = 0;
+  for (int round = 0; round < 3000; ++round) {
+    const Json value = random_value(rng, 0);
+    if (same_as_json_dump(value)) ++compact;
+    try {
+      (void)value.dump();
+    } catch (const Json::exception&) {
+      ++refused;
+    }
+  }
+  // Both paths and the errors are reached.
+  CHECK(compact > 500);
+  CHECK(compact < 2500);
+  CHECK(refused > 50);
 }

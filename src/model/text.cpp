@@ -90,8 +90,8 @@ std::string escape_pointer_token(std::string_view key) {
 }  // namespace
 
 namespace {
-// The fast path: no pointer strings built.
-bool all_utf8(const Json& value) {
+// The fast path: no pointer strings built. Any depth: an explicit stack.
+bool all_utf8_deep(const Json& value) {
   if (value.is_string()) return valid_utf8(value.get_ref<const std::string&>());
   if (!value.is_structured()) return true;
   std::vector<const Json*> stack{&value};
@@ -109,6 +109,23 @@ bool all_utf8(const Json& value) {
       for (const Json& x : *v)
         if (x.is_structured() || x.is_string()) stack.push_back(&x);
     }
+  }
+  return true;
+}
+
+// The same, recursive down to kShallow levels (no allocation: it checks every event the engine
+// emits, nearly always a few levels deep), the explicit stack below that.
+constexpr int kShallow = 32;
+bool all_utf8(const Json& value, int depth = 0) {
+  if (value.is_string()) return valid_utf8(value.get_ref<const std::string&>());
+  if (!value.is_structured()) return true;
+  if (depth >= kShallow) return all_utf8_deep(value);
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      if (!valid_utf8(it.key()) || !all_utf8(*it, depth + 1)) return false;
+  } else if (value.is_array()) {
+    for (const Json& x : value)
+      if (!all_utf8(x, depth + 1)) return false;
   }
   return true;
 }

@@ -69,7 +69,8 @@ void Decider::emit_event(events::Kind kind_id, Json payload) {
                             "attach large content by link",
                             kind, limit));
   // Text the store could not write (JSON holds only UTF-8): refused before it is applied.
-  model::check_json_text(payload, fmt::format("the '{}' event's payload", kind));
+  // (The error's context is formatted only for a payload that fails: this runs for every event.)
+  if (model::invalid_utf8_in(payload)) model::check_json_text(payload, fmt::format("the '{}' event's payload", kind));
   Event e;
   e.case_id = s_.id;
   e.seq = s_.version + 1;

@@ -6,6 +6,7 @@
 // runs ahead of the store. create_case is the same pipeline on a new case.
 #include "runtime/engine_impl.hpp"
 #include "runtime/snapshot.hpp"
+#include "store/stored_json.hpp"
 
 #include <fmt/format.h>
 
@@ -111,7 +112,7 @@ CaseCommit Engine::Impl::prepare(Slot& s, const std::vector<Event>& events, std:
   c.events = events;
   if (traits.wants_payload_text) {  // serialised here, on the committing thread, not by the store's writer
     c.payloads.reserve(events.size());
-    for (const Event& e : events) c.payloads.push_back(e.payload.dump());
+    for (const Event& e : events) c.payloads.push_back(store::dump_stored_json(e.payload));  // = dump()
   }
   c.stored_keys = s.stored;
   keys = RowKeys::of(c.row);

@@ -95,6 +95,32 @@ Payload Payload::nested(const char* key) const {
 
 namespace {
 
+/// Builds a payload object by inserting each member into the object's map directly. nlohmann's
+/// initializer-list constructor (`Json{{"key", value}, ...}`) first makes every pair a two-element
+/// array (a vector and a heap string for the key) and then takes it apart again: on the emitting
+/// path that was most of the cost of a payload (docs/design.md, "A lean write path"). The value
+/// is the same, members in the map's (sorted) order whatever the order of `add`.
+class Obj {
+ public:
+  Obj() : json_(Json::value_t::object) {}
+  template <class V>
+  Obj& add(const char* key, V&& value) {
+    auto& map = json_.get_ref<Json::object_t&>();
+    map.emplace_hint(map.end(), key, Json(std::forward<V>(value)));
+    return *this;
+  }
+  Obj& add(const char* key, std::string_view value) { return add(key, Json(std::string(value))); }
+  /// Adds `value` when it is not empty (the fields "not stored when empty").
+  Obj& add_unless_empty(const char* key, std::string& value) {
+    if (!value.empty()) add(key, std::move(value));
+    return *this;
+  }
+  Json take() { return std::move(json_); }
+
+ private:
+  Json json_;
+};
+
 Json time_or_null_json(const std::optional<TimePoint>& t) { return t ? Json(format_time(*t)) : Json(); }
 
 CaseStatus case_status_named(const Payload& p, const std::string& s) {
@@ -121,9 +147,16 @@ Timing timing_named(const Payload& p, const std::string& s) {
 // ---- values inside payloads --------------------------------------------------------------------
 
 Json goal_spec_json(const GoalSpec& g) {
-  return Json{{"id", g.id},           {"name", g.name},           {"owner", g.owner},
-              {"parent", g.parent},   {"required", g.required},   {"criterion", g.criterion},
-              {"milestones", g.milestones}, {"decision", g.decision}};
+  return Obj()
+      .add("criterion", g.criterion)
+      .add("decision", g.decision)
+      .add("id", g.id)
+      .add("milestones", g.milestones)
+      .add("name", g.name)
+      .add("owner", g.owner)
+      .add("parent", g.parent)
+      .add("required", g.required)
+      .take();
 }
 
 GoalSpec goal_spec_from_json(const Json& j) {
@@ -143,15 +176,17 @@ GoalSpec goal_spec_from_json(const Json& j) {
 
 Json CaseCreated::to_json() && {
   Json parts = Json::array();
-  for (auto& x : participants) parts.push_back({{"actor", std::move(x.actor)}, {"roles", std::move(x.roles)}});
-  return Json{{"type", std::move(type)},
-              {"type_version", type_version},
-              {"title", std::move(title)},
-              {"subject", {{"customer", std::move(subject.customer)}, {"attributes", std::move(subject.attributes)}}},
-              {"owner", std::move(owner)},
-              {"priority", priority},
-              {"participants", std::move(parts)},
-              {"file", std::move(file)}};
+  for (auto& x : participants) parts.push_back(Obj().add("actor", std::move(x.actor)).add("roles", std::move(x.roles)).take());
+  return Obj()
+      .add("file", std::move(file))
+      .add("owner", std::move(owner))
+      .add("participants", std::move(parts))
+      .add("priority", priority)
+      .add("subject", Obj().add("attributes", std::move(subject.attributes)).add("customer", std::move(subject.customer)).take())
+      .add("title", std::move(title))
+      .add("type", std::move(type))
+      .add("type_version", type_version)
+      .take();
 }
 
 CaseCreated CaseCreated::read(const Payload& p) {
@@ -171,23 +206,24 @@ CaseCreated CaseCreated::read(const Payload& p) {
   return c;
 }
 
-Json OwnerChanged::to_json() && { return Json{{"from", std::move(from)}, {"to", std::move(to)}}; }
+Json OwnerChanged::to_json() && { return Obj().add("from", std::move(from)).add("to", std::move(to)).take(); }
 OwnerChanged OwnerChanged::read(const Payload& p) { return OwnerChanged{.to = p.str("to")}; }
 
-Json ParticipantAdded::to_json() && { return Json{{"actor", std::move(actor)}, {"roles", std::move(roles)}}; }
+Json ParticipantAdded::to_json() && { return Obj().add("actor", std::move(actor)).add("roles", std::move(roles)).take(); }
 ParticipantAdded ParticipantAdded::read(const Payload& p) {
   return ParticipantAdded{.actor = p.str("actor"), .roles = p.strings("roles")};
 }
 
-Json ParticipantRemoved::to_json() && { return Json{{"actor", std::move(actor)}}; }
+Json ParticipantRemoved::to_json() && { return Obj().add("actor", std::move(actor)).take(); }
 ParticipantRemoved ParticipantRemoved::read(const Payload& p) { return ParticipantRemoved{.actor = p.str("actor")}; }
 
 Json PriorityChanged::to_json() && {
-  Json j{{"from", from}, {"to", to}};
-  if (base) j["base"] = *base;
-  if (score) j["score"] = std::move(*score);
-  if (terms) j["terms"] = std::move(*terms);
-  return j;
+  Obj j;
+  if (base) j.add("base", *base);
+  j.add("from", from);
+  if (score) j.add("score", std::move(*score));
+  if (terms) j.add("terms", std::move(*terms));
+  return j.add("to", to).take();
 }
 PriorityChanged PriorityChanged::read(const Payload& p) {
   PriorityChanged c;
@@ -196,32 +232,32 @@ PriorityChanged PriorityChanged::read(const Payload& p) {
   return c;
 }
 
-Json SubjectChanged::to_json() && { return Json{{"key", std::move(key)}, {"value", std::move(value)}}; }
+Json SubjectChanged::to_json() && { return Obj().add("key", std::move(key)).add("value", std::move(value)).take(); }
 SubjectChanged SubjectChanged::read(const Payload& p) { return SubjectChanged{.key = p.str("key"), .value = p.at("value")}; }
 
 Json CaseStatusChanged::to_json() && {
-  Json j{{"from", to_string(from)}, {"to", to_string(to)}};
-  if (!reason.empty()) j["reason"] = std::move(reason);
-  return j;
+  return Obj().add("from", to_string(from)).add_unless_empty("reason", reason).add("to", to_string(to)).take();
 }
 CaseStatusChanged CaseStatusChanged::read(const Payload& p) {
   return CaseStatusChanged{.to = case_status_named(p, p.str("to"))};
 }
 
-Json GoalAdded::to_json() && { return Json{{"goal", goal_spec_json(goal)}, {"deadline", time_or_null_json(deadline)}}; }
+Json GoalAdded::to_json() && {
+  return Obj().add("deadline", time_or_null_json(deadline)).add("goal", goal_spec_json(goal)).take();
+}
 GoalAdded GoalAdded::read(const Payload& p) {
   return GoalAdded{.goal = goal_spec_from_json(p.at("goal")), .deadline = p.time_or_null("deadline")};
 }
 
 Json GoalChanged::to_json() && {
-  Json changes = Json::object();
-  if (name) changes["name"] = std::move(*name);
-  if (owner) changes["owner"] = std::move(*owner);
-  if (required) changes["required"] = *required;
-  if (deadline) changes["deadline"] = time_or_null_json(*deadline);
-  if (criterion) changes["criterion"] = std::move(*criterion);
-  if (milestones) changes["milestones"] = std::move(*milestones);
-  return Json{{"goal", std::move(goal)}, {"changes", std::move(changes)}};
+  Obj changes;
+  if (criterion) changes.add("criterion", std::move(*criterion));
+  if (deadline) changes.add("deadline", time_or_null_json(*deadline));
+  if (milestones) changes.add("milestones", std::move(*milestones));
+  if (name) changes.add("name", std::move(*name));
+  if (owner) changes.add("owner", std::move(*owner));
+  if (required) changes.add("required", *required);
+  return Obj().add("changes", changes.take()).add("goal", std::move(goal)).take();
 }
 GoalChanged GoalChanged::read(const Payload& p) {
   GoalChanged c;
@@ -237,40 +273,49 @@ GoalChanged GoalChanged::read(const Payload& p) {
 }
 
 Json GoalStatusChanged::to_json() && {
-  Json j{{"goal", std::move(goal)}, {"from", to_string(from)}, {"to", to_string(to)}};
-  if (!reason.empty()) j["reason"] = std::move(reason);
-  if (decision) j["decision"] = true;
-  return j;
+  Obj j;
+  if (decision) j.add("decision", true);
+  return j.add("from", to_string(from))
+      .add("goal", std::move(goal))
+      .add_unless_empty("reason", reason)
+      .add("to", to_string(to))
+      .take();
 }
 GoalStatusChanged GoalStatusChanged::read(const Payload& p) {
   return GoalStatusChanged{.goal = p.str("goal"), .to = goal_status_named(p, p.str("to"))};
 }
 
 Json GoalTiming::to_json() && {
-  return Json{{"goal", std::move(goal)},
-              {"from", to_string(from)},
-              {"to", to_string(to)},
-              {"remaining_work", format_duration(remaining_work)},
-              {"deadline", time_or_null_json(deadline)}};
+  return Obj()
+      .add("deadline", time_or_null_json(deadline))
+      .add("from", to_string(from))
+      .add("goal", std::move(goal))
+      .add("remaining_work", format_duration(remaining_work))
+      .add("to", to_string(to))
+      .take();
 }
 GoalTiming GoalTiming::read(const Payload& p) { return GoalTiming{.goal = p.str("goal"), .to = timing_named(p, p.str("to"))}; }
 
 Json GoalPaused::to_json() && {
-  Json j{{"goal", std::move(goal)}};
-  if (!reason.empty()) j["reason"] = std::move(reason);
-  return j;
+  return Obj().add("goal", std::move(goal)).add_unless_empty("reason", reason).take();
 }
 GoalPaused GoalPaused::read(const Payload& p) { return GoalPaused{.goal = p.str("goal")}; }
 
 Json GoalResumed::to_json() && {
-  return Json{{"goal", std::move(goal)}, {"paused_for", format_duration(paused_for)}, {"deadline", time_or_null_json(deadline)}};
+  return Obj()
+      .add("deadline", time_or_null_json(deadline))
+      .add("goal", std::move(goal))
+      .add("paused_for", format_duration(paused_for))
+      .take();
 }
 GoalResumed GoalResumed::read(const Payload& p) {
   return GoalResumed{.goal = p.str("goal"), .deadline = p.time_or_null("deadline")};
 }
 
 Json PromiseMade::to_json() && {
-  return Json{{"promise", {{"id", std::move(id)}, {"what", std::move(what)}, {"due", format_time(due)}}}};
+  return Obj()
+      .add("promise", Obj().add("due", format_time(due)).add("id", std::move(id)).add("what", std::move(what)).take())
+      .take();
 }
 PromiseMade PromiseMade::read(const Payload& p) {
   const Payload promise = p.nested("promise");
@@ -278,35 +323,43 @@ PromiseMade PromiseMade::read(const Payload& p) {
 }
 
 Json PromiseTiming::to_json() && {
-  return Json{{"promise", std::move(promise)},           {"from", to_string(from)},
-              {"to", to_string(to)},                     {"expected", time_or_null_json(expected)},
-              {"due", format_time(due)},                 {"source", std::move(source)}};
+  return Obj()
+      .add("due", format_time(due))
+      .add("expected", time_or_null_json(expected))
+      .add("from", to_string(from))
+      .add("promise", std::move(promise))
+      .add("source", std::move(source))
+      .add("to", to_string(to))
+      .take();
 }
 PromiseTiming PromiseTiming::read(const Payload& p) {
   return PromiseTiming{
       .promise = p.str("promise"), .to = timing_named(p, p.str("to")), .expected = p.time_or_null("expected")};
 }
 
-Json PromiseKept::to_json() && { return Json{{"promise", std::move(promise)}}; }
+Json PromiseKept::to_json() && { return Obj().add("promise", std::move(promise)).take(); }
 PromiseKept PromiseKept::read(const Payload& p) { return PromiseKept{.promise = p.str("promise")}; }
 
 Json PromiseBroken::to_json() && {
-  return Json{{"promise", std::move(promise)}, {"due", format_time(due)}, {"reason", std::move(reason)}};
+  return Obj().add("due", format_time(due)).add("promise", std::move(promise)).add("reason", std::move(reason)).take();
 }
 PromiseBroken PromiseBroken::read(const Payload& p) { return PromiseBroken{.promise = p.str("promise")}; }
 
 Json PromiseCancelled::to_json() && {
-  Json j{{"promise", std::move(promise)}};
-  if (!reason.empty()) j["reason"] = std::move(reason);
-  return j;
+  return Obj().add("promise", std::move(promise)).add_unless_empty("reason", reason).take();
 }
 PromiseCancelled PromiseCancelled::read(const Payload& p) { return PromiseCancelled{.promise = p.str("promise")}; }
 
 Json FragmentAdded::to_json() && {
-  Json j{{"item", std::move(item)}, {"fragment", std::move(fragment)}, {"version", version},
-         {"goal", std::move(goal)}, {"params", std::move(params)},     {"after", std::move(after)}};
-  if (!parent.empty()) j["parent"] = std::move(parent);
-  return j;
+  return Obj()
+      .add("after", std::move(after))
+      .add("fragment", std::move(fragment))
+      .add("goal", std::move(goal))
+      .add("item", std::move(item))
+      .add("params", std::move(params))
+      .add_unless_empty("parent", parent)
+      .add("version", version)
+      .take();
 }
 FragmentAdded FragmentAdded::read(const Payload& p) {
   FragmentAdded f;
@@ -321,8 +374,14 @@ FragmentAdded FragmentAdded::read(const Payload& p) {
 }
 
 Json TaskAdded::to_json() && {
-  return Json{{"item", std::move(item)},         {"task", std::move(task)},   {"goal", std::move(goal)},
-              {"assignee", std::move(assignee)}, {"after", std::move(after)}, {"required", required}};
+  return Obj()
+      .add("after", std::move(after))
+      .add("assignee", std::move(assignee))
+      .add("goal", std::move(goal))
+      .add("item", std::move(item))
+      .add("required", required)
+      .add("task", std::move(task))
+      .take();
 }
 TaskAdded TaskAdded::read(const Payload& p) {
   TaskAdded t;
@@ -336,24 +395,25 @@ TaskAdded TaskAdded::read(const Payload& p) {
 }
 
 Json ItemCreated::to_json() && {
-  return Json{{"item", std::move(item)}, {"like", std::move(like)}, {"repetition", repetition}};
+  return Obj().add("item", std::move(item)).add("like", std::move(like)).add("repetition", repetition).take();
 }
 ItemCreated ItemCreated::read(const Payload& p) {
   return ItemCreated{.item = p.str("item"), .like = p.str("like"), .repetition = p.integer_or("repetition", 0)};
 }
 
-Json ItemRemoved::to_json() && { return Json{{"item", std::move(item)}}; }
+Json ItemRemoved::to_json() && { return Obj().add("item", std::move(item)).take(); }
 ItemRemoved ItemRemoved::read(const Payload& p) { return ItemRemoved{.item = p.str("item")}; }
 
-Json DependencyAdded::to_json() && { return Json{{"item", std::move(item)}, {"after", std::move(after)}}; }
+Json DependencyAdded::to_json() && { return Obj().add("after", std::move(after)).add("item", std::move(item)).take(); }
 DependencyAdded DependencyAdded::read(const Payload& p) { return DependencyAdded{.item = p.str("item"), .after = p.str("after")}; }
 
 Json ItemTransition::to_json() && {
-  Json j{{"item", std::move(item)}, {"transition", std::move(transition)}, {"from", to_string(from)}, {"to", to_string(to)}};
-  if (due) j["due"] = format_time(*due);
-  if (seen) j["seen"] = std::move(*seen);
-  if (error) j["error"] = std::move(*error);
-  return j;
+  Obj j;
+  if (due) j.add("due", format_time(*due));
+  if (error) j.add("error", std::move(*error));
+  j.add("from", to_string(from)).add("item", std::move(item));
+  if (seen) j.add("seen", std::move(*seen));
+  return j.add("to", to_string(to)).add("transition", std::move(transition)).take();
 }
 ItemTransition ItemTransition::read(const Payload& p) {
   ItemTransition t;
@@ -368,31 +428,36 @@ ItemTransition ItemTransition::read(const Payload& p) {
   return t;
 }
 
-Json ItemAssigned::to_json() && { return Json{{"item", std::move(item)}, {"from", std::move(from)}, {"to", std::move(to)}}; }
+Json ItemAssigned::to_json() && {
+  return Obj().add("from", std::move(from)).add("item", std::move(item)).add("to", std::move(to)).take();
+}
 ItemAssigned ItemAssigned::read(const Payload& p) { return ItemAssigned{.item = p.str("item"), .to = p.str("to")}; }
 
-Json ItemOverdue::to_json() && { return Json{{"item", std::move(item)}, {"due", format_time(due)}}; }
+Json ItemOverdue::to_json() && { return Obj().add("due", format_time(due)).add("item", std::move(item)).take(); }
 ItemOverdue ItemOverdue::read(const Payload& p) { return ItemOverdue{.item = p.str("item")}; }
 
 Json FileSet::to_json() && {
-  Json j{{"path", std::move(path)}, {"value", std::move(value)}};
-  if (item) j["item"] = std::move(*item);
-  return j;
+  Obj j;
+  if (item) j.add("item", std::move(*item));
+  return j.add("path", std::move(path)).add("value", std::move(value)).take();
 }
 FileSet FileSet::read(const Payload& p) { return FileSet{.path = p.str("path"), .value = p.at("value")}; }
 
-Json FileRemoved::to_json() && { return Json{{"path", std::move(path)}}; }
+Json FileRemoved::to_json() && { return Obj().add("path", std::move(path)).take(); }
 FileRemoved FileRemoved::read(const Payload& p) { return FileRemoved{.path = p.str("path")}; }
 
 Json AssetAttached::to_json() && {
-  return Json{{"asset",
-               {{"id", std::move(asset.id)},
-                {"kind", std::move(asset.kind)},
-                {"title", std::move(asset.title)},
-                {"uri", std::move(asset.uri)},
-                {"text", std::move(asset.text)},
-                {"media_type", std::move(asset.media_type)},
-                {"metadata", std::move(asset.metadata)}}}};
+  return Obj()
+      .add("asset", Obj()
+                        .add("id", std::move(asset.id))
+                        .add("kind", std::move(asset.kind))
+                        .add("media_type", std::move(asset.media_type))
+                        .add("metadata", std::move(asset.metadata))
+                        .add("text", std::move(asset.text))
+                        .add("title", std::move(asset.title))
+                        .add("uri", std::move(asset.uri))
+                        .take())
+      .take();
 }
 AssetAttached AssetAttached::read(const Payload& p) {
   const Payload a = p.nested("asset");
@@ -409,20 +474,23 @@ AssetAttached AssetAttached::read(const Payload& p) {
   return out;
 }
 
-Json Signal::to_json() && { return Json{{"name", std::move(name)}, {"payload", std::move(payload)}}; }
+Json Signal::to_json() && { return Obj().add("name", std::move(name)).add("payload", std::move(payload)).take(); }
 Signal Signal::read(const Payload& p) { return Signal{.name = p.str("name")}; }
 
 Json Escalated::to_json() && {
-  return Json{{"rule", std::move(rule)}, {"target", std::move(target)}, {"trigger", std::move(trigger)},
-              {"count", count},          {"notify", std::move(notify)}, {"actions", std::move(actions)}};
+  return Obj()
+      .add("actions", std::move(actions))
+      .add("count", count)
+      .add("notify", std::move(notify))
+      .add("rule", std::move(rule))
+      .add("target", std::move(target))
+      .add("trigger", std::move(trigger))
+      .take();
 }
 Escalated Escalated::read(const Payload& p) { return Escalated{.rule = p.str("rule"), .target = p.str("target")}; }
 
 Json ErrorRecorded::to_json() && {
-  Json j{{"message", std::move(message)}};
-  if (!item.empty()) j["item"] = std::move(item);
-  if (!bound.empty()) j["bound"] = std::move(bound);
-  return j;
+  return Obj().add_unless_empty("bound", bound).add_unless_empty("item", item).add("message", std::move(message)).take();
 }
 ErrorRecorded ErrorRecorded::read(const Payload&) { return {}; }
 

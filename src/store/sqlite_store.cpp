@@ -1511,7 +1511,7 @@ class SqliteStore final : public CaseStore, public TemplateStore, public IntakeL
       std::string own;
       for (std::size_t i = 0; i < events.size(); ++i) {
         const Event& e = events[i];
-        if (!dumped) own = e.payload.dump();
+        if (!dumped) own = dump_stored_json(e.payload);
         ins->bind_int64(2, static_cast<std::int64_t>(e.seq)).bind_int64(3, to_ms(e.time));
         ins->bind_text(4, e.actor).bind_text(5, e.kind).bind_text(6, dumped ? c.payloads[i] : own);
         if (!ins->run_unless_constraint())

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store/stored_json.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -133,7 +134,86 @@ class CompactParser {
   const char* end_;
 };
 
+/// The writing side: Json::dump()'s bytes for values of the same shape (objects, arrays,
+/// printable ASCII strings without characters dump() escapes, integers, booleans, null, nested
+/// at most kMaxDepth deep). Every function returns false as soon as the value leaves that
+/// shape; the caller then lets Json::dump write it (what is appended so far is dropped).
+class CompactWriter {
+ public:
+  explicit CompactWriter(std::string& out) : out_(out) {}
+
+  bool value(const Json& v, int depth) {
+    switch (v.type()) {
+      case Json::value_t::object: {
+        if (depth >= kMaxDepth) return false;
+        out_ += '{';
+        bool first = true;
+        // The map's order is dump()'s order.
+        for (const auto& [key, member] : v.get_ref<const Json::object_t&>()) {
+          if (!first) out_ += ',';
+          first = false;
+          if (!string(key)) return false;
+          out_ += ':';
+          if (!value(member, depth + 1)) return false;
+        }
+        out_ += '}';
+        return true;
+      }
+      case Json::value_t::array: {
+        if (depth >= kMaxDepth) return false;
+        out_ += '[';
+        bool first = true;
+        for (const Json& element : v.get_ref<const Json::array_t&>()) {
+          if (!first) out_ += ',';
+          first = false;
+          if (!value(element, depth + 1)) return false;
+        }
+        out_ += ']';
+        return true;
+      }
+      case Json::value_t::string: return string(v.get_ref<const std::string&>());
+      case Json::value_t::boolean: out_ += v.get<bool>() ? "true" : "false"; return true;
+      case Json::value_t::null: out_ += "null"; return true;
+      case Json::value_t::number_integer: return integer(v.get<std::int64_t>());
+      case Json::value_t::number_unsigned: return integer(v.get<std::uint64_t>());
+      default: return false;  // floating point (dump's own formatting), binary, discarded
+    }
+  }
+
+ private:
+  // Printable ASCII without '"' and '\\': dump() writes such a string as it is, quoted.
+  bool string(const std::string& s) {
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+    }
+    out_ += '"';
+    out_ += s;
+    out_ += '"';
+    return true;
+  }
+
+  template <class Int>
+  bool integer(Int n) {
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, n);
+    out_.append(digits, r.ptr);
+    return true;
+  }
+
+  std::string& out_;
+};
+
 }  // namespace
+
+bool dump_compact_json(const Json& value, std::string& out) { return CompactWriter(out).value(value, 0); }
+
+std::string dump_stored_json(const Json& value) {
+  std::string out;
+  out.reserve(128);
+  if (dump_compact_json(value, out)) return out;
+  return value.dump();
+}
 
 bool parse_compact_json(std::string_view text, Json& out) { return CompactParser(text).parse(out); }
 
