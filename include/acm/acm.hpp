@@ -8,5 +8,7 @@
 #include <acm/engine.hpp>
 #include <acm/error.hpp>
 #include <acm/json.hpp>
+#include <acm/queries.hpp>
+#include <acm/store.hpp>
 #include <acm/time.hpp>
 #include <acm/version.hpp>

@@ -15,6 +15,8 @@
 #include <acm/definition.hpp>
 #include <acm/error.hpp>
 #include <acm/json.hpp>
+#include <acm/queries.hpp>
+#include <acm/store.hpp>
 #include <acm/time.hpp>
 
 #include <cstdint>
@@ -25,13 +27,6 @@
 #include <vector>
 
 namespace acm {
-
-/// How commits reach the disk (see docs/storage.md).
-enum class Durability {
-  full,   ///< every command is its own synced transaction (SQLite synchronous=FULL)
-  group,  ///< commands from many threads share one synced transaction (group commit); each
-          ///< command still returns only once it is durable
-};
 
 /// How an Engine is set up. Every field has a usable default.
 /// One term of a priority policy: an expression of the condition language over the case
@@ -161,80 +156,6 @@ struct CommandResult {
   std::string created;        ///< id of what the command created (item, asset), if anything
 };
 
-/// An open work item (a human task that is enabled, active or suspended) from the store's
-/// read model.
-struct WorkItem {
-  std::string case_id;
-  std::string item_id;
-  std::string name;
-  ItemState state = ItemState::active;
-  std::string assignee;
-  std::string role;
-  std::vector<std::string> skills;
-  std::optional<TimePoint> due;
-  int priority = 0;  ///< the case's priority
-  // What an inbox shows about the case, kept in the read model (no call per row):
-  std::string case_title;
-  std::string customer;  ///< the case's customer ("" = none)
-  /// The goal whose clock the item runs against: the goal it serves, else the case's open goal
-  /// with the earliest deadline ("" = none).
-  std::string goal;
-  std::optional<TimePoint> goal_deadline;  ///< that goal's deadline (none: no deadline)
-  Timing goal_timing = Timing::on_track;   ///< that goal's timing (on_track without a goal)
-};
-
-/// A page of the work queue and how many items the whole filter matches.
-struct QueuePage {
-  std::vector<WorkItem> items;
-  std::uint64_t total = 0;  ///< items matching the filter, ignoring limit and offset
-};
-
-/// A work-queue query, answered from an index without loading cases. Ordered by priority
-/// (highest first), then due time (earliest first, none last), case id and item id; or, with
-/// `overdue_at`, by due time.
-struct QueueFilter {
-  std::string assignee;            ///< work assigned to this actor ...
-  std::vector<std::string> roles;  ///< ... or unassigned work needing one of these roles
-  /// When set: unassigned work is offered only if the agent has every skill it needs (work
-  /// assigned to `assignee` is always listed).
-  std::optional<std::vector<std::string>> skills;
-  std::optional<TimePoint> overdue_at;  ///< only items due before this time
-  std::size_t limit = 50;
-  std::size_t offset = 0;
-};
-
-/// A case search, answered from indexes of the store (status, owner, customer) without loading
-/// cases. Results are newest first (reverse creation order).
-struct CaseQuery {
-  std::vector<CaseStatus> statuses;  ///< cases in any of these statuses (empty: any status)
-  std::string owner;                 ///< "" = any owner
-  std::string customer;              ///< "" = any customer (or none)
-  std::size_t limit = 50;            ///< at most 10000
-  std::size_t offset = 0;
-};
-
-/// One case found by find_cases: the case row, without goals, plan or file.
-struct CaseSummary {
-  std::string id;
-  std::string type;
-  int type_version = 0;
-  std::string title;
-  CaseStatus status = CaseStatus::active;
-  std::string owner;
-  std::string customer;
-  int priority = 0;
-  std::uint64_t version = 0;
-  TimePoint created_at{};
-  TimePoint updated_at{};                  ///< time of the last command
-  std::optional<TimePoint> next_deadline;  ///< earliest open goal or task deadline
-};
-
-/// A page of a case search and how many cases the whole query matches.
-struct CasePage {
-  std::vector<CaseSummary> cases;
-  std::uint64_t total = 0;
-};
-
 /// Arguments of create_case.
 struct NewCase {
   std::string id;          ///< "" = generated ("case-1", ...)
@@ -317,29 +238,6 @@ using TaskHandler = std::function<TaskResult(const TaskContext&)>;
 /// It may call any Engine method, including commands on the same case (their events are
 /// delivered after the current callback returns). Exceptions it throws are swallowed.
 using EventCallback = std::function<void(const Event&)>;
-
-/// A learned template kept in the store (written by acm/learn.hpp; opaque to the engine).
-struct TemplateInfo {
-  std::string name;
-  int version = 0;
-  std::string kind;  ///< e.g. "learner"
-  TimePoint created_at{};
-  Json meta;         ///< small description: traces, activities, metrics
-};
-
-/// One entry of the intake log (written by acm::helpdesk::Intake, see docs/helpdesk.md).
-struct IntakeLogEntry {
-  std::uint64_t seq = 0;  ///< position in the log: 1, 2, ... (assigned when appended)
-  std::string event_id;   ///< the channel event's id
-  TimePoint time{};       ///< when the decision was taken (engine clock)
-  std::string channel;
-  std::string customer;
-  std::string rule;       ///< id of the rule that decided ("" for unmatched and rejected)
-  std::string action;     ///< create_case, attach, raise_priority, ignore, unmatched or rejected
-  std::string case_id;    ///< the case involved ("" if none)
-  std::string reason;     ///< why: the error of a rejection, or a short explanation
-  Json event;             ///< the event as JSON
-};
 
 /// The engine. Create with Engine::open.
 class Engine {
