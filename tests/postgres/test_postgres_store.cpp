@@ -5,9 +5,9 @@
 #include <acm/error.hpp>
 #include <acm/time.hpp>
 
+#include <acm/store.hpp>
+
 #include "pg_support.hpp"
-#include "store/postgres/postgres_store.hpp"
-#include "store/shared.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -15,25 +15,46 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 #include <vector>
 
 using namespace acm;
-using namespace acm::store;
 
 namespace {
 
 const TimePoint kT0 = parse_time("2026-11-23T09:00:00Z");
 TimePoint at(std::int64_t ms) { return kT0 + Duration{ms}; }
 
-std::unique_ptr<Store> open(const std::string& db, std::size_t connections = 4) {
-  PostgresOptions o;
+std::shared_ptr<CaseStore> open(const std::string& db, std::size_t connections = 4) {
+  PostgresStoreOptions o;
   o.conninfo = db;
   o.connections = connections;
-  return open_postgres(o);
+  return open_postgres_store(o);
+}
+
+/// Commits borrow their events: these live until the test program ends.
+std::span<const Event> kept(std::vector<Event> events) {
+  static std::mutex m;
+  static std::deque<std::vector<Event>> all;
+  std::lock_guard lk(m);
+  all.push_back(std::move(events));
+  return all.back();
+}
+
+std::optional<CaseRow> row_of(CaseStore& s, const std::string& id) {
+  CaseQuery q;
+  q.limit = 10000;
+  for (auto& c : s.find_cases(q).cases)
+    if (c.id == id) {
+      auto loaded = s.load_case(id);
+      return loaded ? std::optional<CaseRow>(loaded->row) : std::nullopt;
+    }
+  return std::nullopt;
 }
 
 Event event(const std::string& case_id, std::uint64_t seq, const std::string& kind = "note") {
@@ -48,18 +69,20 @@ Event event(const std::string& case_id, std::uint64_t seq, const std::string& ki
 }
 
 /// A commit taking `id` from version `from` by `n` events.
-Commit commit_of(const std::string& id, std::uint64_t from, std::uint64_t n = 1) {
-  Commit c;
-  c.record.id = id;
-  c.record.version = from + n;
-  c.record.type = "t";
-  c.record.status = "active";
-  c.record.owner = "ann";
-  c.record.title = "Title of " + id;
-  c.record.created_at = at(0);
-  c.record.updated_at = at(static_cast<std::int64_t>(from + n));
+CaseCommit commit_of(const std::string& id, std::uint64_t from, std::uint64_t n = 1) {
+  CaseCommit c;
+  c.row.id = id;
+  c.row.version = from + n;
+  c.row.type = "t";
+  c.row.status = CaseStatus::active;
+  c.row.owner = "ann";
+  c.row.title = "Title of " + id;
+  c.row.created_at = at(0);
+  c.row.updated_at = at(static_cast<std::int64_t>(from + n));
   c.expected_version = from;
-  for (std::uint64_t i = 1; i <= n; ++i) c.events.push_back(event(id, from + i));
+  std::vector<Event> events;
+  for (std::uint64_t i = 1; i <= n; ++i) events.push_back(event(id, from + i));
+  c.events = kept(std::move(events));
   return c;
 }
 
@@ -81,8 +104,8 @@ TEST_CASE("postgres store: a commit is read back whole; a stale version is a con
   a->commit(commit_of("c1", 0, 3));
   auto loaded = b->load_case("c1");
   REQUIRE(loaded);
-  CHECK(loaded->record.version == 3);
-  CHECK(loaded->record.title == "Title of c1");
+  CHECK(loaded->row.version == 3);
+  CHECK(loaded->row.title == "Title of c1");
   REQUIRE(loaded->events.size() == 3);
   CHECK(loaded->events[2].seq == 3);
   CHECK(loaded->events[0].payload == event("c1", 1).payload);
@@ -90,7 +113,7 @@ TEST_CASE("postgres store: a commit is read back whole; a stale version is a con
 
   // b commits version 4; a, still believing version 3, is refused and writes nothing.
   b->commit(commit_of("c1", 3));
-  Commit stale = commit_of("c1", 3, 2);
+  CaseCommit stale = commit_of("c1", 3, 2);
   stale.idempotency_key = "k-stale";
   stale.idempotent_result = Json{{"x", 1}};
   try {
@@ -100,14 +123,15 @@ TEST_CASE("postgres store: a commit is read back whole; a stale version is a con
     CHECK(e.code() == ErrorCode::conflict);
     CHECK(std::string(e.what()).find("is at version 4, not 3") != std::string::npos);
   }
-  CHECK(a->case_record("c1")->version == 4);
-  CHECK(a->load_events("c1", 1).size() == 4);
+  CHECK(row_of(*a, "c1")->version == 4);
+  CHECK(a->load_events("c1", 1)->size() == 4);
+  CHECK_FALSE(a->load_events("none", 1));
   CHECK_FALSE(a->idempotent_result("k-stale"));
 
   // A new case whose id exists: conflict. A case that does not exist: conflict.
   CHECK(code_of([&] { a->commit(commit_of("c1", 0)); }) == ErrorCode::conflict);
   CHECK(code_of([&] { a->commit(commit_of("nope", 5)); }) == ErrorCode::conflict);
-  CHECK_FALSE(a->case_record("nope"));
+  CHECK_FALSE(a->load_case("nope"));
   CHECK(a->case_count() == 1);
 }
 
@@ -117,15 +141,15 @@ TEST_CASE("postgres store: an idempotency key is used once across processes; the
   auto b = open(db);
   a->commit(commit_of("c1", 0));
   b->commit(commit_of("c2", 0));
-  Commit first = commit_of("c1", 1);
+  CaseCommit first = commit_of("c1", 1);
   first.idempotency_key = "key-1";
   first.idempotent_result = Json{{"case", "c1"}, {"version", 2}};
   a->commit(first);
-  Commit second = commit_of("c2", 1);
+  CaseCommit second = commit_of("c2", 1);
   second.idempotency_key = "key-1";
   second.idempotent_result = Json{{"case", "c2"}};
   CHECK(code_of([&] { b->commit(second); }) == ErrorCode::conflict);
-  CHECK(b->case_record("c2")->version == 1);  // nothing of the loser was written
+  CHECK(row_of(*b, "c2")->version == 1);  // nothing of the loser was written
   CHECK(b->idempotent_result("key-1") == first.idempotent_result);
 }
 
@@ -133,62 +157,64 @@ TEST_CASE("postgres store: snapshots, work items and queues are shared") {
   const std::string db = test::fresh_postgres_database();
   auto a = open(db);
   auto b = open(db);
-  Commit c = commit_of("c1", 0, 2);
-  c.snapshot = SnapshotRecord{2, std::string("\0\1\2binary\xff", 10)};
-  WorkItemRecord w;
+  CaseCommit c = commit_of("c1", 0, 2);
+  c.snapshot = SnapshotBlob{2, std::string("\0\1\2binary\xff", 10)};
+  WorkItem w;
   w.case_id = "c1";
   w.item_id = "review";
   w.name = "Review";
-  w.state = "enabled";
+  w.state = ItemState::enabled;
   w.role = "agent";
   w.skills = {"de", "billing \"x\""};
   w.due = at(100);
   w.priority = 2;
-  WorkItemRecord mine = w;
+  WorkItem mine = w;
   mine.item_id = "call";
   mine.assignee = "bob";
   mine.skills = {};
   mine.due = std::nullopt;
-  c.work_items = std::vector<WorkItemRecord>{w, mine};
+  c.work_items = std::vector<WorkItem>{w, mine};
   a->commit(c);
   auto loaded = b->load_case("c1");
   REQUIRE(loaded);
   REQUIRE(loaded->snapshot);
   CHECK(loaded->snapshot->data == std::string("\0\1\2binary\xff", 10));
   CHECK(loaded->events.empty());  // all events are in the snapshot
-  CHECK(b->load_events("c1", 1).size() == 2);
+  CHECK(b->load_events("c1", 1)->size() == 2);
 
-  QueueQuery team;
+  QueueFilter team;
   team.roles = {"agent"};
   team.skills = std::vector<std::string>{"de", "billing \"x\"", "fr"};
-  auto items = b->work_items(team);
+  auto items = b->work_items(team, false).items;
   REQUIRE(items.size() == 1);
   CHECK(items[0] == w);
   team.skills = std::vector<std::string>{"de"};
-  CHECK(b->work_items(team).empty());
-  QueueQuery bob;
+  CHECK(b->work_items(team, false).items.empty());
+  QueueFilter bob;
   bob.assignee = "bob";
   bob.roles = {"agent"};
-  CHECK(b->count_work_items(bob) == 2);
-  auto both = b->work_items(bob);
+  CHECK(b->work_items(bob, true).total == 2);
+  auto both = b->work_items(bob, false).items;
   REQUIRE(both.size() == 2);
   CHECK(both[0].item_id == "review");  // due first, missing due last
-  QueueQuery overdue;
+  QueueFilter overdue;
   overdue.overdue_at = at(101);
-  CHECK(b->work_items(overdue).size() == 1);
+  CHECK(b->work_items(overdue, false).items.size() == 1);
 
   // Replacing the work items removes the old ones.
-  Commit next = commit_of("c1", 2);
-  next.work_items = std::vector<WorkItemRecord>{mine};
+  CaseCommit next = commit_of("c1", 2);
+  next.work_items = std::vector<WorkItem>{mine};
   b->commit(next);
-  CHECK(a->count_work_items(QueueQuery{}) == 1);
+  CHECK(a->work_items(QueueFilter{}, true).total == 1);
 
-  CaseSearch s;
+  CaseQuery s;
   s.owner = "ann";
+  s.statuses = {CaseStatus::active};
   auto found = a->find_cases(s);
-  CHECK(found.second == 1);
-  REQUIRE(found.first.size() == 1);
-  CHECK(found.first[0].id == "c1");
+  CHECK(found.total == 1);
+  REQUIRE(found.cases.size() == 1);
+  CHECK(found.cases[0].id == "c1");
+  CHECK(found.cases[0].title == "Title of c1");
 }
 
 TEST_CASE("postgres store: definitions, templates and the intake log are shared") {
@@ -205,35 +231,38 @@ TEST_CASE("postgres store: definitions, templates and the intake log are shared"
   other.body["name"] = "changed";
   CHECK(code_of([&] { b->save_definitions({other}); }) == ErrorCode::already_exists);
 
-  TemplateRecord t;
+  TemplateInfo t;
   t.name = "model";
   t.kind = "next_step";
   t.created_at = at(1);
   t.meta = Json{{"cases", 3}};
-  t.data = std::string("\x00\x01model", 7);
-  CHECK(a->put_template(t) == 1);
-  CHECK(b->put_template(t) == 2);
-  auto latest = a->get_template("model", 0);
+  const std::string data("\x00\x01model", 7);
+  REQUIRE(a->templates());
+  CHECK(a->templates()->put(t, data) == 1);
+  CHECK(b->templates()->put(t, data) == 2);
+  auto latest = a->templates()->find("model", 0);
   REQUIRE(latest);
-  CHECK(latest->version == 2);
-  CHECK(latest->data == t.data);
-  CHECK(a->list_templates().size() == 2);
+  CHECK(latest->first.version == 2);
+  CHECK(latest->second == data);
+  CHECK(a->templates()->list().size() == 2);
+  t.version = 2;
+  CHECK(code_of([&] { a->templates()->put(t, data); }) == ErrorCode::already_exists);
 
-  std::vector<IntakeRecord> rows(2);
+  std::vector<IntakeLogEntry> rows(2);
   rows[0].event_id = rows[1].event_id = "ev-1";
   rows[0].action = "create_case";
   rows[1].action = "attach";
   rows[0].event = rows[1].event = Json{{"id", "ev-1"}};
-  a->append_intake(rows);
+  a->intake_log()->append(rows);
   CHECK(rows[0].seq == 1);
   CHECK(rows[1].seq == 2);
-  std::vector<IntakeRecord> more(1);
+  std::vector<IntakeLogEntry> more(1);
   more[0].event_id = "ev-2";
   more[0].event = Json::object();
-  b->append_intake(more);
+  b->intake_log()->append(more);
   CHECK(more[0].seq == 3);
-  CHECK(a->intake_of("ev-1").size() == 2);
-  CHECK(a->intake_log(10, 1).size() == 2);
+  CHECK(a->intake_log()->of_event("ev-1").size() == 2);
+  CHECK(a->intake_log()->page(10, 1).size() == 2);
 }
 
 TEST_CASE("postgres store: due cases are claimed once; a claim that is dropped writes nothing") {
@@ -241,35 +270,34 @@ TEST_CASE("postgres store: due cases are claimed once; a claim that is dropped w
   auto a = open(db);
   auto b = open(db);
   for (int i = 0; i < 6; ++i) {
-    Commit c = commit_of(fmt::format("c{}", i), 0);
-    c.record.next_due = at(10 + i);
+    CaseCommit c = commit_of(fmt::format("c{}", i), 0);
+    c.row.next_due = at(10 + i);
     a->commit(c);
   }
-  auto* sa = dynamic_cast<SharedStore*>(a.get());
-  auto* sb = dynamic_cast<SharedStore*>(b.get());
-  REQUIRE(sa);
-  REQUIRE(sb);
+  CaseStore* sa = a.get();
+  CaseStore* sb = b.get();
   auto first = sa->claim_due(at(100), 4, std::nullopt);
+  REQUIRE(first);
   REQUIRE(first->cases.size() == 4);
   CHECK(first->cases[0].first == "c0");
   CHECK(first->cases[0].second == 1);
   REQUIRE(first->next);
-  CHECK(first->next->second == "c3");
+  CHECK(first->next->case_id == "c3");
   // Another process skips what the first holds.
   auto second = sb->claim_due(at(100), 10, std::nullopt);
   REQUIRE(second->cases.size() == 2);
   CHECK(second->cases[0].first == "c4");
   // The first fires its cases; the second gives up its claim.
-  std::vector<Commit> firings;
+  std::vector<CaseCommit> firings;
   for (const auto& [id, version] : first->cases) {
-    Commit c = commit_of(id, version);
-    c.record.next_due = std::nullopt;
+    CaseCommit c = commit_of(id, version);
+    c.row.next_due = std::nullopt;
     firings.push_back(c);
   }
   auto errors = first->commit(std::move(firings));
   for (auto& e : errors) CHECK_FALSE(e);
   second.reset();
-  CHECK(a->due_cases(at(100), 10).size() == 2);
+  CHECK(a->due_cases(at(100), 10, std::nullopt).size() == 2);
   auto third = sb->claim_due(at(100), 10, std::nullopt);
   CHECK(third->cases.size() == 2);
   // A commit of a claimed case by another writer waits for the claim, then conflicts.
@@ -281,19 +309,19 @@ TEST_CASE("postgres store: due cases are claimed once; a claim that is dropped w
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK_FALSE(done.load());
-  std::vector<Commit> f;
+  std::vector<CaseCommit> f;
   f.push_back(commit_of("c4", 1));
   CHECK_FALSE(third->commit(std::move(f))[0]);
   other.join();
   CHECK(got == ErrorCode::conflict);
-  CHECK(a->case_record("c4")->version == 2);
+  CHECK(row_of(*a, "c4")->version == 2);
 }
 
 TEST_CASE("postgres store: the event feed holds every event once, in an order consistent with versions, under "
           "concurrent commits") {
   const std::string db = test::fresh_postgres_database();
   constexpr int kWriters = 4, kCases = 6, kCommitsEach = 60;
-  std::vector<std::unique_ptr<Store>> stores;
+  std::vector<std::shared_ptr<CaseStore>> stores;
   for (int i = 0; i < kWriters + 1; ++i) stores.push_back(open(db, 2));
   for (int c = 0; c < kCases; ++c) stores[0]->commit(commit_of(fmt::format("s{}", c), 0));
   std::atomic<int> running{kWriters};
@@ -302,14 +330,14 @@ TEST_CASE("postgres store: the event feed holds every event once, in an order co
   for (int w = 0; w < kWriters; ++w)
     writers.emplace_back([&, w] {
       std::mt19937 rng(static_cast<unsigned>(w));
-      Store& s = *stores[static_cast<std::size_t>(w)];
+      CaseStore& s = *stores[static_cast<std::size_t>(w)];
       for (int i = 0; i < kCommitsEach; ++i) {
         std::string id = fmt::format("s{}", rng() % kCases);
         for (int attempt = 0; attempt < 100; ++attempt) {
-          auto rec = s.case_record(id);
+          auto rec = s.load_case(id)->row;
           const std::uint64_t n = 1 + rng() % 3;
           try {
-            s.commit(commit_of(id, rec->version, n));
+            s.commit(commit_of(id, rec.version, n));
             acknowledged += static_cast<long>(n);
             break;
           } catch (const Error& e) {
@@ -320,8 +348,7 @@ TEST_CASE("postgres store: the event feed holds every event once, in an order co
       --running;
     });
   // The reader follows the feed while the writers commit.
-  auto* feed = dynamic_cast<EventFeed*>(stores[kWriters].get());
-  REQUIRE(feed);
+  CaseStore* feed = stores[kWriters].get();
   std::vector<FeedEntry> seen;
   std::string cursor;
   // After the writers: until everything acknowledged arrived (a transaction elsewhere on the
@@ -350,15 +377,15 @@ TEST_CASE("postgres store: the event feed holds every event once, in an order co
     CHECK(e.event.seq == last[e.event.case_id] + 1);  // each case's versions in order, no gap
     last[e.event.case_id] = e.event.seq;
   }
-  for (const auto& [id, v] : last) CHECK(stores[0]->case_record(id)->version == v);
+  for (const auto& [id, v] : last) CHECK(stores[0]->load_case(id)->row.version == v);
   CHECK(code_of([&] { feed->read_feed("garbage", 1); }) == ErrorCode::invalid_argument);
 }
 
 TEST_CASE("postgres store: a database that cannot be reached is Error(storage) naming the problem") {
-  PostgresOptions o;
+  PostgresStoreOptions o;
   o.conninfo = "postgresql:///acm_test?host=/nonexistent-dir&connect_timeout=2";
   try {
-    open_postgres(o);
+    open_postgres_store(o);
     FAIL("opened");
   } catch (const Error& e) {
     CHECK(e.code() == ErrorCode::storage);

@@ -8,13 +8,11 @@
 // transaction that the pipeline's Sync commits (or, at the first error, rolls back entirely).
 // Reads that take several statements run them in one REPEATABLE READ transaction, so they see
 // one consistent state.
-#include "store/postgres/postgres_store.hpp"
-
 #include <acm/error.hpp>
+#include <acm/store.hpp>
 #include <acm/version.hpp>
 
 #include "store/postgres/pq.hpp"
-#include "store/shared.hpp"
 
 #include <fmt/format.h>
 
@@ -23,7 +21,7 @@
 #include <cstring>
 #include <mutex>
 
-namespace acm::store {
+namespace acm {
 namespace {
 
 constexpr int kSchemaVersion = 1;
@@ -246,13 +244,23 @@ Json parse_json(std::string_view text, std::string_view what) {
   }
 }
 
-CaseRecord case_of(const pq::Result& r, int row) {
-  CaseRecord c;
+template <class E, int N>
+E parse_enum(std::string_view t, std::string_view what) {
+  for (int i = 0; i < N; ++i)
+    if (to_string(static_cast<E>(i)) == t) return static_cast<E>(i);
+  throw Error(ErrorCode::storage, fmt::format("PostgreSQL: a stored {} is '{}', which this build does not know", what, t));
+}
+CaseStatus case_status(std::string_view t) { return parse_enum<CaseStatus, 5>(t, "case status"); }
+ItemState item_state(std::string_view t) { return parse_enum<ItemState, 8>(t, "item state"); }
+Timing timing(std::string_view t) { return t.empty() ? Timing::on_track : parse_enum<Timing, 3>(t, "goal timing"); }
+
+CaseRow case_of(const pq::Result& r, int row) {
+  CaseRow c;
   c.id = r.str(row, 0);
   c.version = static_cast<std::uint64_t>(r.int64(row, 1));
   c.type = r.str(row, 2);
   c.type_version = static_cast<int>(r.int64(row, 3));
-  c.status = r.str(row, 4);
+  c.status = case_status(r.text(row, 4));
   c.owner = r.str(row, 5);
   c.priority = static_cast<int>(r.int64(row, 6));
   c.customer = r.str(row, 7);
@@ -281,12 +289,12 @@ Event event_of(const pq::Result& r, int row, int first = 0) {
   return e;
 }
 
-WorkItemRecord work_of(const pq::Result& r, int row) {
-  WorkItemRecord w;
+WorkItem work_of(const pq::Result& r, int row) {
+  WorkItem w;
   w.case_id = r.str(row, 0);
   w.item_id = r.str(row, 1);
   w.name = r.str(row, 2);
-  w.state = r.str(row, 3);
+  w.state = item_state(r.text(row, 3));
   w.assignee = r.str(row, 4);
   w.role = r.str(row, 5);
   w.skills = parse_array(r.text(row, 6));
@@ -296,12 +304,12 @@ WorkItemRecord work_of(const pq::Result& r, int row) {
   w.customer = r.str(row, 10);
   w.goal = r.str(row, 11);
   w.goal_deadline = r.time(row, 12);
-  w.goal_timing = r.str(row, 13);
+  w.goal_timing = timing(r.text(row, 13));
   return w;
 }
 
-IntakeRecord intake_of_row(const pq::Result& r, int row) {
-  IntakeRecord x;
+IntakeLogEntry intake_of_row(const pq::Result& r, int row) {
+  IntakeLogEntry x;
   x.seq = static_cast<std::uint64_t>(r.int64(row, 0));
   x.event_id = r.str(row, 1);
   x.time = *r.time(row, 2);
@@ -334,9 +342,9 @@ class Lease {
   std::unique_ptr<pq::Connection> c_;
 };
 
-class PostgresStore final : public Store, public EventFeed, public SharedStore {
+class PostgresStore final : public CaseStore, public TemplateStore, public IntakeLogStore {
  public:
-  explicit PostgresStore(PostgresOptions o) : options_(std::move(o)) {
+  explicit PostgresStore(PostgresStoreOptions o) : options_(std::move(o)) {
     if (options_.connections == 0) options_.connections = 1;
     auto c = connect();
     migrate(*c);
@@ -474,16 +482,22 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
   }
 
   // ---- commits ----
+  StoreTraits traits() const noexcept override {
+    StoreTraits t;
+    t.read_only = options_.read_only;
+    t.keeps_snapshots = true;
+    t.wants_payload_text = true;
+    return t;
+  }
+
   /// Sends one commit's statements (pipeline mode on).
-  static void send_commit(pq::Connection& c, const Commit& k) {
-    const CaseRecord& r = k.record;
-    const auto& events = k.all_events();
-    if (k.expected_version + events.size() != r.version)
-      throw Error(ErrorCode::internal, fmt::format("commit of case '{}': {} events from version {} do not reach {}",
-                                                   r.id, events.size(), k.expected_version, r.version));
+  static void send_commit(pq::Connection& c, const CaseCommit& k) {
+    const CaseRow& r = k.row;
+    const auto& events = k.events;
     pq::Params p;
-    p.text(r.id).int64(static_cast<std::int64_t>(r.version)).text(r.type).int64(r.type_version).text(r.status);
-    p.text(r.owner).int64(r.priority).text(r.customer).text(r.title).time(r.next_due).time(r.next_deadline);
+    p.text(r.id).int64(static_cast<std::int64_t>(r.version)).text(r.type).int64(r.type_version);
+    p.text(to_string(r.status)).text(r.owner).int64(r.priority).text(r.customer).text(r.title).time(r.next_due);
+    p.time(r.next_deadline);
     if (k.expected_version == 0) {
       p.time(r.created_at).time(r.updated_at);
       c.send("ins_case", p);
@@ -493,32 +507,20 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     }
     for (std::size_t i = 0; i < events.size(); ++i) {
       const Event& e = events[i];
-      if (e.seq != k.expected_version + 1 + i)
-        throw Error(ErrorCode::internal, fmt::format("commit of case '{}': event {} has seq {}", r.id, i, e.seq));
       pq::Params ep;
       ep.text(r.id).int64(static_cast<std::int64_t>(e.seq)).time(e.time).text(e.actor).text(e.kind);
       ep.text(i < k.payloads.size() ? k.payloads[i] : e.payload.dump());
       c.send("ins_event", ep);
     }
     if (k.work_items) {
-      std::vector<std::string> ids;
-      for (const auto& w : *k.work_items) {
-        if (w.case_id != r.id)
-          throw Error(ErrorCode::invalid_argument, fmt::format("commit of case '{}' lists a work item of case '{}'",
-                                                               r.id, w.case_id));
-        ids.push_back(w.item_id);
-      }
-      std::sort(ids.begin(), ids.end());
-      if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
-        throw Error(ErrorCode::invalid_argument, fmt::format("commit of case '{}' lists a work item twice", r.id));
       pq::Params dp;
       dp.text(r.id);
       c.send("del_work", dp);
       for (const auto& w : *k.work_items) {
         pq::Params wp;
-        wp.text(w.case_id).text(w.item_id).text(w.name).text(w.state).text(w.assignee).text(w.role);
+        wp.text(w.case_id).text(w.item_id).text(w.name).text(to_string(w.state)).text(w.assignee).text(w.role);
         wp.text(array_literal(w.skills)).time(w.due).int64(w.priority).text(w.case_title).text(w.customer);
-        wp.text(w.goal).time(w.goal_deadline).text(w.goal_timing);
+        wp.text(w.goal).time(w.goal_deadline).text(w.goal.empty() ? std::string() : std::string(to_string(w.goal_timing)));
         c.send("ins_work", wp);
       }
     }
@@ -534,7 +536,31 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     }
   }
 
-  void commit(Commit k) override {
+  /// Checks made before anything is sent. Errors: internal, invalid_argument.
+  static void check(const CaseCommit& k) {
+    const CaseRow& r = k.row;
+    if (k.expected_version + k.events.size() != r.version)
+      throw Error(ErrorCode::internal, fmt::format("commit of case '{}': {} events from version {} do not reach {}",
+                                                   r.id, k.events.size(), k.expected_version, r.version));
+    for (std::size_t i = 0; i < k.events.size(); ++i)
+      if (k.events[i].seq != k.expected_version + 1 + i)
+        throw Error(ErrorCode::internal,
+                    fmt::format("commit of case '{}': event {} has seq {}", r.id, i, k.events[i].seq));
+    if (k.work_items) {
+      std::vector<std::string> ids;
+      for (const auto& w : *k.work_items) {
+        if (w.case_id != r.id)
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("commit of case '{}' lists a work item of case '{}'", r.id, w.case_id));
+        ids.push_back(w.item_id);
+      }
+      std::sort(ids.begin(), ids.end());
+      if (auto d = std::adjacent_find(ids.begin(), ids.end()); d != ids.end())
+        throw Error(ErrorCode::invalid_argument, fmt::format("commit of case '{}' lists work item '{}' twice", r.id, *d));
+    }
+  }
+
+  void commit(CaseCommit k) override {
     require_writable();
     check(k);
     auto c = lease();
@@ -542,78 +568,66 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     try {
       send_commit(*c, k);
     } catch (...) {
-      abandon(*c);
+      c->close();  // never synced: the server rolls it back
       throw;
     }
     c->end_pipeline();
   }
 
-  /// Checks made before anything is sent (the same as send_commit's, without a connection).
-  static void check(const Commit& k) {
-    if (k.expected_version + k.all_events().size() != k.record.version)
-      throw Error(ErrorCode::internal, fmt::format("commit of case '{}': {} events from version {} do not reach {}",
-                                                   k.record.id, k.all_events().size(), k.expected_version,
-                                                   k.record.version));
-  }
-
-  /// A pipeline whose statements must not run: the connection is closed (its implicit
-  /// transaction was never synced, so the server rolls it back).
-  static void abandon(pq::Connection& c) { c.close(); }
-
-  void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors) override {
-    errors.assign(commits.size(), nullptr);
-    if (commits.empty()) return;
+  /// A batch: all in one transaction (one round trip); if any commit fails, each is written
+  /// on its own, so that each succeeds or fails as commit() would.
+  std::unique_ptr<PendingBatch> submit_batch(std::vector<CaseCommit> commits) override {
     require_writable();
-    // All together in one transaction; if any fails, each on its own.
-    {
+    std::vector<std::exception_ptr> errors(commits.size());
+    bool together = !commits.empty();
+    for (std::size_t i = 0; i < commits.size(); ++i) {
+      try {
+        check(commits[i]);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        together = false;
+      }
+    }
+    if (together) {
       auto c = lease();
-      bool sent = false;
       c->begin_pipeline();
       try {
         for (const auto& k : commits) send_commit(*c, k);
-        sent = true;
+      } catch (...) {
+        c->close();
+        throw;
+      }
+      try {
         c->end_pipeline();
-        return;
+        return std::make_unique<Written>(std::move(errors));
       } catch (const Error& e) {
-        if (!sent) abandon(*c);
-        if (e.code() == ErrorCode::storage && !c->ok()) {
-          errors.assign(commits.size(), std::current_exception());
-          return;
+        if (e.code() != ErrorCode::conflict && e.code() != ErrorCode::invalid_argument) {
+          errors.assign(commits.size(), std::current_exception());  // nothing was written
+          return std::make_unique<Written>(std::move(errors));
         }
       }
     }
     for (std::size_t i = 0; i < commits.size(); ++i) {
+      if (errors[i]) continue;
       try {
         commit(std::move(commits[i]));
       } catch (...) {
         errors[i] = std::current_exception();
       }
     }
+    return std::make_unique<Written>(std::move(errors));
   }
+
+  class Written final : public PendingBatch {
+   public:
+    explicit Written(std::vector<std::exception_ptr> e) : errors_(std::move(e)) {}
+    std::vector<std::exception_ptr> wait() override { return std::move(errors_); }
+
+   private:
+    std::vector<std::exception_ptr> errors_;
+  };
 
   // ---- reads ----
-  std::optional<LoadedCase> load_case(const std::string& id) override {
-    auto c = lease();
-    pq::Params p;
-    p.text(id);
-    c->begin_pipeline();
-    c->send("begin_rr", {});
-    c->send("case_row", p);
-    c->send("case_events", p);
-    c->send("commit", {});
-    auto res = c->end_pipeline();
-    // res: begin, row, events, commit
-    const pq::Result& row = res.at(1);
-    if (row.rows() == 0) return std::nullopt;
-    LoadedCase out;
-    out.record = case_of(row, 0);
-    if (!row.null(0, 13)) out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(row.int64(0, 13)), row.bytes(0, 14)};
-    const pq::Result& ev = res.at(2);
-    out.events.reserve(static_cast<std::size_t>(ev.rows()));
-    for (int i = 0; i < ev.rows(); ++i) out.events.push_back(event_of(ev, i));
-    return out;
-  }
-
   void load_cases(const std::vector<std::string>& ids,
                   const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) override {
     if (ids.empty()) return;
@@ -637,12 +651,12 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     int e = 0;
     for (int i = 0; i < rows.rows(); ++i) {
       LoadedCase lc;
-      lc.record = case_of(rows, i);
+      lc.row = case_of(rows, i);
       if (!rows.null(i, 13))
-        lc.snapshot = SnapshotRecord{static_cast<std::uint64_t>(rows.int64(i, 13)), rows.bytes(i, 14)};
-      while (e < ev.rows() && ev.text(e, 0) < std::string_view(lc.record.id)) ++e;
-      while (e < ev.rows() && ev.text(e, 0) == std::string_view(lc.record.id)) lc.events.push_back(event_of(ev, e++));
-      auto& at = where[lc.record.id];
+        lc.snapshot = SnapshotBlob{static_cast<std::uint64_t>(rows.int64(i, 13)), rows.bytes(i, 14)};
+      while (e < ev.rows() && ev.text(e, 0) < std::string_view(lc.row.id)) ++e;
+      while (e < ev.rows() && ev.text(e, 0) == std::string_view(lc.row.id)) lc.events.push_back(event_of(ev, e++));
+      auto& at = where[lc.row.id];
       for (std::size_t k = 0; k < at.size(); ++k) {
         done[at[k]] = true;
         if (k + 1 == at.size())
@@ -655,27 +669,19 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
       if (!done[i]) each(i, std::nullopt);
   }
 
-  bool wants_snapshots() const override { return true; }
-  bool wants_payload_text() const override { return true; }
-  bool read_only() const override { return options_.read_only; }
-
-  std::vector<Event> load_events(const std::string& id, std::uint64_t from) override {
+  std::optional<std::vector<Event>> load_events(const std::string& id, std::uint64_t from) override {
     auto c = lease();
     pq::Params p;
     p.text(id).int64(static_cast<std::int64_t>(std::min<std::uint64_t>(from, INT64_MAX)));
     auto r = c->exec_prepared("events_from", p);
     std::vector<Event> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(event_of(r, i));
+    if (out.empty()) {
+      pq::Params q;
+      q.text(id);
+      if (!c->exec("SELECT 1 FROM cases WHERE id = $1", q).rows()) return std::nullopt;
+    }
     return out;
-  }
-
-  std::optional<CaseRecord> case_record(const std::string& id) override {
-    auto c = lease();
-    pq::Params p;
-    p.text(id);
-    auto r = c->exec(fmt::format("SELECT {} FROM cases WHERE id = $1", kCaseColumns), p);
-    if (!r.rows()) return std::nullopt;
-    return case_of(r, 0);
   }
 
   std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) override {
@@ -694,39 +700,41 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     return out;
   }
 
+  /// count(*): an index-only scan of cases_seq_key (PostgreSQL keeps no exact row count; the
+  /// engine calls it once when it opens).
   std::uint64_t case_count() override {
     auto c = lease();
     auto r = c->exec("SELECT count(*) FROM cases");
     return static_cast<std::uint64_t>(r.int64(0, 0));
   }
 
-  std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) override {
-    auto c = lease();
-    pq::Params p;
+  static void due_params(pq::Params& p, TimePoint until, std::size_t limit, const std::optional<DueCase>& after) {
     p.time(until);
     if (after)
-      p.time(after->first).text(after->second);
+      p.time(after->due).text(after->case_id);
     else
       p.int64(INT64_MIN).text("");
     p.int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  }
+
+  std::vector<DueCase> due_cases(TimePoint until, std::size_t limit, const std::optional<DueCase>& after) override {
+    auto c = lease();
+    pq::Params p;
+    due_params(p, until, limit, after);
     auto r = c->exec_prepared("due_keys", p);
-    std::vector<DueKey> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(*r.time(i, 0), r.str(i, 1));
+    std::vector<DueCase> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(DueCase{*r.time(i, 0), r.str(i, 1)});
     return out;
   }
 
-  std::optional<TimePoint> next_due() override {
-    auto c = lease();
-    auto r = c->exec("SELECT min(next_due) FROM cases WHERE next_due IS NOT NULL");
-    return r.time(0, 0);
-  }
-
-  std::pair<std::vector<CaseRecord>, std::uint64_t> find_cases(const CaseSearch& q) override {
+  CasePage find_cases(const CaseQuery& q) override {
     std::string where = " WHERE true";
     pq::Params p;
     int n = 0;
     if (!q.statuses.empty()) {
-      p.text(array_literal(q.statuses));
+      std::vector<std::string> names;
+      for (CaseStatus st : q.statuses) names.emplace_back(to_string(st));
+      p.text(array_literal(names));
       where += fmt::format(" AND status = ANY(${}::text[])", ++n);
     }
     if (!q.owner.empty()) {
@@ -737,22 +745,30 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
       p.text(q.customer);
       where += fmt::format(" AND customer = ${}", ++n);
     }
-    auto c = lease();
-    auto total = c->exec("SELECT count(*) FROM cases" + where, p);
     pq::Params pp = p;
     pp.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
     pp.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.offset, INT64_MAX)));
-    auto r = c->exec(fmt::format("SELECT {} FROM cases{} ORDER BY seq DESC LIMIT ${} OFFSET ${}", kCaseColumns, where,
-                                 n + 1, n + 2),
-                     pp);
-    std::pair<std::vector<CaseRecord>, std::uint64_t> out;
-    for (int i = 0; i < r.rows(); ++i) out.first.push_back(case_of(r, i));
-    out.second = static_cast<std::uint64_t>(total.int64(0, 0));
+    auto c = lease();
+    c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");  // the page and its total agree
+    pq::Result total, r;
+    try {
+      total = c->exec("SELECT count(*) FROM cases" + where, p);
+      r = c->exec(fmt::format("SELECT {} FROM cases{} ORDER BY seq DESC LIMIT ${} OFFSET ${}", kCaseColumns, where,
+                              n + 1, n + 2),
+                  pp);
+      c->exec("COMMIT");
+    } catch (...) {
+      if (c->ok()) c->exec("ROLLBACK");
+      throw;
+    }
+    CasePage out;
+    for (int i = 0; i < r.rows(); ++i) out.cases.push_back(case_of(r, i));
+    out.total = static_cast<std::uint64_t>(total.int64(0, 0));
     return out;
   }
 
   /// The WHERE clause of a queue query and its parameters.
-  static std::string queue_where(const QueueQuery& q, pq::Params& p, int& n) {
+  static std::string queue_where(const QueueFilter& q, pq::Params& p, int& n) {
     std::string where = " WHERE true";
     if (q.overdue_at) {
       p.time(q.overdue_at);
@@ -778,32 +794,37 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     return where;
   }
 
-  std::vector<WorkItemRecord> work_items(const QueueQuery& q) override {
+  QueuePage work_items(const QueueFilter& q, bool with_total) override {
     pq::Params p;
     int n = 0;
     std::string where = queue_where(q, p, n);
-    p.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
-    p.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.offset, INT64_MAX)));
+    pq::Params pp = p;
+    pp.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.limit, INT64_MAX)));
+    pp.int64(static_cast<std::int64_t>(std::min<std::size_t>(q.offset, INT64_MAX)));
     const char* order = q.overdue_at ? "due, priority DESC, case_id, item_id"
                                      : "priority DESC, COALESCE(due, 9223372036854775807), case_id, item_id";
+    const std::string page = fmt::format(
+        "SELECT case_id, item_id, name, state, assignee, role, skills, due, priority, case_title, customer, goal, "
+        "goal_deadline, goal_timing FROM work_items{} ORDER BY {} LIMIT ${} OFFSET ${}",
+        where, order, n + 1, n + 2);
+    QueuePage out;
     auto c = lease();
-    auto r = c->exec(fmt::format("SELECT case_id, item_id, name, state, assignee, role, skills, due, priority, "
-                                 "case_title, customer, goal, goal_deadline, goal_timing FROM work_items{} ORDER BY {} "
-                                 "LIMIT ${} OFFSET ${}",
-                                 where, order, n + 1, n + 2),
-                     p);
-    std::vector<WorkItemRecord> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(work_of(r, i));
+    pq::Result r;
+    if (with_total) {
+      c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        r = c->exec(page, pp);
+        out.total = static_cast<std::uint64_t>(c->exec("SELECT count(*) FROM work_items" + where, p).int64(0, 0));
+        c->exec("COMMIT");
+      } catch (...) {
+        if (c->ok()) c->exec("ROLLBACK");
+        throw;
+      }
+    } else {
+      r = c->exec(page, pp);
+    }
+    for (int i = 0; i < r.rows(); ++i) out.items.push_back(work_of(r, i));
     return out;
-  }
-
-  std::uint64_t count_work_items(const QueueQuery& q) override {
-    pq::Params p;
-    int n = 0;
-    std::string where = queue_where(q, p, n);
-    auto c = lease();
-    auto r = c->exec("SELECT count(*) FROM work_items" + where, p);
-    return static_cast<std::uint64_t>(r.int64(0, 0));
   }
 
   std::optional<Json> idempotent_result(const std::string& key) override {
@@ -815,8 +836,11 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     return parse_json(r.text(0, 0), "idempotent result");
   }
 
+  TemplateStore* templates() noexcept override { return this; }
+  IntakeLogStore* intake_log() noexcept override { return this; }
+
   // ---- templates ----
-  int put_template(TemplateRecord t) override {
+  int put(const TemplateInfo& t, const std::string& data) override {
     require_writable();
     auto c = lease();
     int version = t.version;
@@ -834,24 +858,23 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
           throw Error(ErrorCode::already_exists, fmt::format("template '{}' version {} exists", t.name, version));
       }
       pq::Params p;
-      p.text(t.name).int64(version).text(t.kind).time(t.created_at).text(t.meta.dump()).bytes(t.data);
+      p.text(t.name).int64(version).text(t.kind).time(t.created_at).text(t.meta.dump()).bytes(data);
       c->exec("INSERT INTO templates(name, version, kind, created_at, meta, data) VALUES ($1, $2, $3, $4, $5, $6)", p);
     });
     return version;
   }
 
-  static TemplateRecord template_of(const pq::Result& r, int i, bool with_data) {
-    TemplateRecord t;
+  static TemplateInfo template_of(const pq::Result& r, int i) {
+    TemplateInfo t;
     t.name = r.str(i, 0);
     t.version = static_cast<int>(r.int64(i, 1));
     t.kind = r.str(i, 2);
     t.created_at = *r.time(i, 3);
     t.meta = parse_json(r.text(i, 4), "template description");
-    if (with_data) t.data = r.bytes(i, 5);
     return t;
   }
 
-  std::optional<TemplateRecord> get_template(const std::string& name, int version) override {
+  std::optional<std::pair<TemplateInfo, std::string>> find(const std::string& name, int version) override {
     auto c = lease();
     pq::Params p;
     p.text(name);
@@ -866,31 +889,19 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
                   p);
     }
     if (!r.rows()) return std::nullopt;
-    return template_of(r, 0, true);
+    return std::make_pair(template_of(r, 0), r.bytes(0, 5));
   }
 
-  std::vector<TemplateRecord> list_templates() override {
+  std::vector<TemplateInfo> list() override {
     auto c = lease();
     auto r = c->exec("SELECT name, version, kind, created_at, meta FROM templates ORDER BY name, version");
-    std::vector<TemplateRecord> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(template_of(r, i, false));
+    std::vector<TemplateInfo> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(template_of(r, i));
     return out;
   }
 
-  // ---- help desk ----
-  std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit) override {
-    auto c = lease();
-    pq::Params p;
-    p.text(customer).int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
-    auto r = c->exec("SELECT id FROM cases WHERE customer = $1 AND status IN ('active', 'suspended') ORDER BY seq DESC "
-                     "LIMIT $2",
-                     p);
-    std::vector<std::string> out;
-    for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
-    return out;
-  }
-
-  void append_intake(std::vector<IntakeRecord>& records) override {
+  // ---- the intake log ----
+  void append(std::vector<IntakeLogEntry>& records) override {
     require_writable();
     if (records.empty()) return;
     auto c = lease();
@@ -911,23 +922,23 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
     for (std::size_t i = 0; i < records.size(); ++i) records[i].seq = seqs[i];
   }
 
-  std::vector<IntakeRecord> intake_of(const std::string& event_id) override {
+  std::vector<IntakeLogEntry> of_event(const std::string& event_id) override {
     auto c = lease();
     pq::Params p;
     p.text(event_id);
     auto r = c->exec(fmt::format("SELECT {} FROM intake_log WHERE event_id = $1 ORDER BY seq", kIntakeColumns), p);
-    std::vector<IntakeRecord> out;
+    std::vector<IntakeLogEntry> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(intake_of_row(r, i));
     return out;
   }
 
-  std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
+  std::vector<IntakeLogEntry> page(std::size_t limit, std::uint64_t after) override {
     auto c = lease();
     pq::Params p;
     p.int64(static_cast<std::int64_t>(std::min<std::uint64_t>(after, INT64_MAX)));
     p.int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
     auto r = c->exec(fmt::format("SELECT {} FROM intake_log WHERE seq > $1 ORDER BY seq LIMIT $2", kIntakeColumns), p);
-    std::vector<IntakeRecord> out;
+    std::vector<IntakeLogEntry> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(intake_of_row(r, i));
     return out;
   }
@@ -965,12 +976,12 @@ class PostgresStore final : public Store, public EventFeed, public SharedStore {
 
   // ---- timer claims ----
   std::unique_ptr<DueClaim> claim_due(TimePoint until, std::size_t limit,
-                                      const std::optional<DueKey>& after) override;
+                                      const std::optional<DueCase>& after) override;
 
  private:
   friend class Lease;
   friend class PgClaim;
-  PostgresOptions options_;
+  PostgresStoreOptions options_;
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<pq::Connection>> idle_;
@@ -995,15 +1006,14 @@ class PgClaim final : public DueClaim {
     }
   }
 
-  std::vector<std::exception_ptr> commit(std::vector<Commit> commits) override {
+  std::vector<std::exception_ptr> commit(std::vector<CaseCommit> commits) override {
     std::vector<std::exception_ptr> errors(commits.size());
     open_ = false;
     try {
       for (const auto& k : commits) {
         PostgresStore::check(k);
-        bool claimed = std::any_of(cases.begin(), cases.end(), [&](const auto& x) { return x.first == k.record.id; });
-        if (!claimed)
-          throw Error(ErrorCode::internal, fmt::format("case '{}' is not part of this claim", k.record.id));
+        bool claimed = std::any_of(cases.begin(), cases.end(), [&](const auto& x) { return x.first == k.row.id; });
+        if (!claimed) throw Error(ErrorCode::internal, fmt::format("case '{}' is not part of this claim", k.row.id));
       }
       c_->begin_pipeline();
       try {
@@ -1034,16 +1044,11 @@ class PgClaim final : public DueClaim {
 };
 
 std::unique_ptr<DueClaim> PostgresStore::claim_due(TimePoint until, std::size_t limit,
-                                                   const std::optional<DueKey>& after) {
+                                                   const std::optional<DueCase>& after) {
   require_writable();
   Lease c = lease();
   pq::Params p;
-  p.time(until);
-  if (after)
-    p.time(after->first).text(after->second);
-  else
-    p.int64(INT64_MIN).text("");
-  p.int64(static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  due_params(p, until, limit, after);
   c->begin_pipeline();
   c->send("begin", {});
   c->send("due_keys", p);
@@ -1051,7 +1056,7 @@ std::unique_ptr<DueClaim> PostgresStore::claim_due(TimePoint until, std::size_t 
   auto res = c->end_pipeline();  // an error rolled the transaction back (end_pipeline)
   auto claim = std::make_unique<PgClaim>(std::move(c));
   const pq::Result& keys = res.at(1);
-  if (keys.rows() > 0) claim->next = DueKey{*keys.time(keys.rows() - 1, 0), keys.str(keys.rows() - 1, 1)};
+  if (keys.rows() > 0) claim->next = DueCase{*keys.time(keys.rows() - 1, 0), keys.str(keys.rows() - 1, 1)};
   const pq::Result& rows = res.at(2);
   for (int i = 0; i < rows.rows(); ++i)
     claim->cases.emplace_back(rows.str(i, 0), static_cast<std::uint64_t>(rows.int64(i, 1)));
@@ -1060,10 +1065,10 @@ std::unique_ptr<DueClaim> PostgresStore::claim_due(TimePoint until, std::size_t 
 
 }  // namespace
 
-bool is_postgres_database(std::string_view db) {
+bool is_postgres_database(const std::string& db) {
   if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0) return true;
   auto eq = db.find('=');
-  if (eq == std::string_view::npos) return false;
+  if (eq == std::string::npos) return false;
   std::string key(db.substr(0, eq));
   while (!key.empty() && key.front() == ' ') key.erase(key.begin());
   while (!key.empty() && key.back() == ' ') key.pop_back();
@@ -1076,6 +1081,8 @@ bool is_postgres_database(std::string_view db) {
   return known;
 }
 
-std::unique_ptr<Store> open_postgres(const PostgresOptions& options) { return std::make_unique<PostgresStore>(options); }
+std::shared_ptr<CaseStore> open_postgres_store(const PostgresStoreOptions& options) {
+  return std::make_shared<PostgresStore>(options);
+}
 
-}  // namespace acm::store
+}  // namespace acm

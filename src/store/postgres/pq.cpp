@@ -9,7 +9,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace acm::store::pq {
+namespace acm::pq {
 namespace {
 
 std::string trimmed(const char* s) {
@@ -232,4 +232,4 @@ std::vector<Result> Connection::end_pipeline() {
   return out;
 }
 
-}  // namespace acm::store::pq
+}  // namespace acm::pq

@@ -23,7 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace acm::store::pq {
+namespace acm::pq {
 
 /// SQLSTATE the store's own functions raise for a failed version check (class "AC": acm).
 inline constexpr const char* kConflictState = "AC001";
@@ -132,4 +132,4 @@ class Connection {
   bool in_pipeline_ = false;
 };
 
-}  // namespace acm::store::pq
+}  // namespace acm::pq
