@@ -202,7 +202,7 @@ Json report_json(const eventlog::ImportReport& r) {
 
 std::optional<TemplateInfo> latest_template(Engine& e, const std::string& name) {
   std::optional<TemplateInfo> best;
-  for (const TemplateInfo& t : e.list_templates())
+  for (const TemplateInfo& t : e.templates().list())
     if (t.name == name && (!best || t.version > best->version)) best = t;
   return best;
 }
@@ -225,7 +225,7 @@ int store_learner(Engine& e, const std::string& name, const learn::Learner& l, c
                {"activities", s.activities},
                {"trained_on", s.trained_on},
                {"model_version", s.model_version}});
-  return e.put_template(name, "learner", meta, l.save());
+  return e.templates().put(name, "learner", meta, l.save());
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -578,7 +578,7 @@ void add_templates(CLI::App* learn, Context& ctx) {
   });
   auto* list = learn->add_subcommand("templates", "the stored templates, every version");
   on_run(list, [&ctx] {
-    const auto all = ctx.engine().list_templates();
+    const auto all = ctx.engine().templates().list();
     if (ctx.json()) {
       Json out = Json::array();
       for (const auto& t : all) {

@@ -114,15 +114,15 @@ TEST_SUITE("inputs") {
         entries[i].action = "ignore";
         entries[i].event = Json{{"id", entries[i].event_id}};
       }
-      engine->append_intake_log(entries);
-      CHECK(engine->intake_log(10, 0).size() == 3);
-      CHECK(engine->intake_log(10, 2).size() == 1);
-      CHECK(engine->intake_log(10, 3).empty());
+      engine->intake_log().append(entries);
+      CHECK(engine->intake_log().page(10, 0).size() == 3);
+      CHECK(engine->intake_log().page(10, 2).size() == 1);
+      CHECK(engine->intake_log().page(10, 3).empty());
       // after + 1 used to wrap to 0 (memory: reads entry -1; SQLite: refused as too large).
-      CHECK(engine->intake_log(10, UINT64_MAX).empty());
-      CHECK(engine->intake_log(10, UINT64_MAX - 1).empty());
-      CHECK(engine->intake_log(10, static_cast<std::uint64_t>(INT64_MAX)).empty());
-      CHECK(engine->intake_log(0, 0).empty());
+      CHECK(engine->intake_log().page(10, UINT64_MAX).empty());
+      CHECK(engine->intake_log().page(10, UINT64_MAX - 1).empty());
+      CHECK(engine->intake_log().page(10, static_cast<std::uint64_t>(INT64_MAX)).empty());
+      CHECK(engine->intake_log().page(0, 0).empty());
 
       engine->load_definitions(kAdmin, Json::parse(R"({"fragments": [{"id": "f", "roles": ["agent", "lead"],
         "items": [{"id": "t", "kind": "human_task", "role": "agent"}]}]})"));
@@ -150,19 +150,19 @@ TEST_SUITE("inputs") {
     // Built and moved into place, never copied (a copy recurses as deep as the value nests).
     const Json bomb = deep(100000);
     auto engine = open_engine("");
-    auto [code, message] = error_of([&] { engine->put_template("t", "k", bomb, "bytes"); });
+    auto [code, message] = error_of([&] { engine->templates().put("t", "k", bomb, "bytes"); });
     CHECK(code == ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(message, "template meta nests more than 256 levels deep"), message);
-    CHECK(engine->list_templates().empty());
+    CHECK(engine->templates().list().empty());
 
     std::vector<IntakeLogEntry> entries(1);
     entries[0].event_id = "e";
     entries[0].action = "ignore";
     entries[0].event = deep(100000);
-    std::tie(code, message) = error_of([&] { engine->append_intake_log(entries); });
+    std::tie(code, message) = error_of([&] { engine->intake_log().append(entries); });
     CHECK(code == ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(message, "nests more than 256 levels deep"), message);
-    CHECK(engine->intake_log(10).empty());
+    CHECK(engine->intake_log().page(10).empty());
 
     Json event{{"id", "e1"}, {"channel", "chat"}, {"metadata", Json::object()}};
     event["metadata"]["x"] = deep(100000);
@@ -175,7 +175,7 @@ TEST_SUITE("inputs") {
     std::tie(code, message) = error_of([&] { intake.process(event); });
     CHECK(code == ErrorCode::invalid_argument);
     // The rejection is logged, without the deep value.
-    auto log = engine->intake_log(10);
+    auto log = engine->intake_log().page(10);
     REQUIRE(log.size() == 1);
     CHECK(log[0].action == "rejected");
     CHECK(log[0].event_id == "e1");
@@ -190,7 +190,7 @@ TEST_SUITE("inputs") {
     CHECK(code == ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(message, "metadata: nests more than 256 levels deep"), message);
     CHECK(error_of([&] { (void)built.to_json(); }).first == ErrorCode::invalid_argument);
-    log = engine->intake_log(10);
+    log = engine->intake_log().page(10);
     REQUIRE(log.size() == 2);
     CHECK(log[1].event_id == "e2");
     CHECK(log[1].action == "rejected");
@@ -199,7 +199,7 @@ TEST_SUITE("inputs") {
     built.id = "e3";
     built.metadata = Json{{"x", deep(250)}};
     CHECK(intake.process(built).action() == helpdesk::IntakeAction::ignore);
-    CHECK(engine->put_template("t", "k", deep(250), "bytes") == 1);
+    CHECK(engine->templates().put("t", "k", deep(250), "bytes") == 1);
   }
 
   // ---- point 10: import bombs and definition size -------------------------------------------

@@ -1459,7 +1459,7 @@ acm_status acm_intake_log_list(acm_engine* engine, size_t limit, uint64_t after,
   return query(engine, entries_json, error, [&](acm::Engine& e) {
     if (limit > 10000) invalid("an intake log page holds at most 10000 entries");
     Json out = Json::array();
-    for (const auto& entry : e.intake_log(limit, after)) out.push_back(acm::to_json(entry));
+    for (const auto& entry : e.intake_log().page(limit, after)) out.push_back(acm::to_json(entry));
     return out;
   });
 }
@@ -1467,7 +1467,7 @@ acm_status acm_intake_log_list(acm_engine* engine, size_t limit, uint64_t after,
 acm_status acm_intake_log_of(acm_engine* engine, const char* event_id, char** entries_json, char** error) {
   return query(engine, entries_json, error, [&](acm::Engine& e) {
     Json out = Json::array();
-    for (const auto& entry : e.intake_log_of(text(event_id, "event_id"))) out.push_back(acm::to_json(entry));
+    for (const auto& entry : e.intake_log().of_event(text(event_id, "event_id"))) out.push_back(acm::to_json(entry));
     return out;
   });
 }
@@ -1573,7 +1573,7 @@ acm_status acm_template_put(acm_engine* engine, const char* name, const char* ki
     if (!data && size > 0) invalid("data is NULL but its size is not 0");
     Json meta = meta_json ? parse(meta_json, "meta") : Json::object();
     std::string bytes(static_cast<const char*>(data ? data : ""), size);
-    int v = e.put_template(text(name, "name"), text(kind, "kind"), meta, bytes);
+    int v = e.templates().put(text(name, "name"), text(kind, "kind"), meta, bytes);
     if (version) *version = v;
   });
 }
@@ -1585,7 +1585,7 @@ acm_status acm_template_get(acm_engine* engine, const char* name, int version, c
   *data = nullptr;
   *size = 0;
   return guard(error, [&] {
-    auto [info, bytes] = engine_of(engine).get_template(text(name, "name"), version);
+    auto [info, bytes] = engine_of(engine).templates().get(text(name, "name"), version);
     char* i = dup(dump(acm::to_json(info)));
     char* b = static_cast<char*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
     if (!b) {
@@ -1602,7 +1602,7 @@ acm_status acm_template_get(acm_engine* engine, const char* name, int version, c
 acm_status acm_template_list(acm_engine* engine, char** templates_json, char** error) {
   return query(engine, templates_json, error, [&](acm::Engine& e) {
     Json out = Json::array();
-    for (const auto& t : e.list_templates()) out.push_back(acm::to_json(t));
+    for (const auto& t : e.templates().list()) out.push_back(acm::to_json(t));
     return out;
   });
 }

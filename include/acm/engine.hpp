@@ -69,10 +69,15 @@ using CompletionForecaster = std::function<std::optional<TimePoint>(const CaseIn
 
 struct EngineOptions {
   /// Path of the SQLite store file (created if missing). "" or ":memory:" keeps everything in
-  /// memory: nothing survives the Engine.
+  /// memory: nothing survives the Engine. Not used when `store` is set.
   std::string database;
-  /// Durability of commits to the store file.
+  /// Durability of commits to the store file. Not used when `store` is set.
   Durability durability = Durability::group;
+  /// The store to keep cases in (acm/store.hpp), shared with the host; when set, `database`,
+  /// `durability` and `read_only` are not used (a read-only store says so in its traits). The
+  /// engine must be the only writer of the store's cases while it is open. Default: none (the
+  /// engine opens the store `database` names).
+  std::shared_ptr<CaseStore> store;
   /// A snapshot of a case is stored every this many events (bounds replay when a case loads).
   std::size_t snapshot_every = 100;
   /// Cases kept in memory; beyond this, idle cases are dropped from the cache and reloaded
@@ -239,11 +244,54 @@ using TaskHandler = std::function<TaskResult(const TaskContext&)>;
 /// delivered after the current callback returns). Exceptions it throws are swallowed.
 using EventCallback = std::function<void(const Event&)>;
 
+class Engine;
+
+/// Learned templates kept beside the cases (Engine::templates()), backed by the store's
+/// TemplateStore. Host-trusted, like the queries; safe from any thread. Every method throws
+/// Error(invalid_state) if the engine's store keeps no templates.
+class Templates {
+ public:
+  /// Stores template bytes as the next version of `name`, stamped with the engine clock
+  /// (durably, like a command); returns the version. Errors: invalid_argument (a name or kind
+  /// with control characters, invalid UTF-8, meta nested too deeply), invalid_state (read-only).
+  int put(const std::string& name, const std::string& kind, const Json& meta, const std::string& data);
+  /// The template's description and bytes; version 0 = the latest. Errors: not_found.
+  std::pair<TemplateInfo, std::string> get(const std::string& name, int version = 0) const;
+  /// Every stored template version (without bytes), by name and version.
+  std::vector<TemplateInfo> list() const;
+
+ private:
+  friend class Engine;
+  explicit Templates(Engine& engine) : engine_(&engine) {}
+  Engine* engine_;
+};
+
+/// The help-desk intake log kept beside the cases (Engine::intake_log()), backed by the
+/// store's IntakeLogStore. Safe from any thread. Every method throws Error(invalid_state) if the
+/// engine's store keeps no intake log.
+class IntakeLog {
+ public:
+  /// Appends entries atomically and durably; fills in their `seq`. Errors: invalid_argument (an
+  /// entry without action, text that is not valid UTF-8), invalid_state (read-only), storage.
+  void append(std::vector<IntakeLogEntry>& entries);
+  /// The entries of one event id, in log order (an index lookup).
+  std::vector<IntakeLogEntry> of_event(const std::string& event_id) const;
+  /// Entries with seq > `after`, in log order, at most `limit`. Errors: invalid_argument (a
+  /// limit above 10000).
+  std::vector<IntakeLogEntry> page(std::size_t limit = 100, std::uint64_t after = 0) const;
+
+ private:
+  friend class Engine;
+  explicit IntakeLog(Engine& engine) : engine_(&engine) {}
+  Engine* engine_;
+};
+
 /// The engine. Create with Engine::open.
 class Engine {
  public:
-  /// Opens an engine on its store (EngineOptions::database). Cases are loaded lazily, when
-  /// first used. Errors: storage (bad, foreign, newer or locked store file; see docs/storage.md).
+  /// Opens an engine on its store (EngineOptions::store, else the file EngineOptions::database
+  /// names). Cases are loaded lazily, when first used. Errors: storage (bad, foreign, newer or
+  /// locked store file; see docs/storage.md; a stored definition that cannot be loaded).
   static std::unique_ptr<Engine> open(EngineOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
@@ -393,14 +441,13 @@ class Engine {
   std::uint64_t subscribe(EventCallback callback, std::vector<std::string> kinds = {});
   void unsubscribe(std::uint64_t subscription);
 
-  // ---- learned templates --------------------------------------------------------------
-  /// Stores template bytes as the next version of `name` (durably, like a command); returns
-  /// the version. Host-trusted, like the queries.
-  int put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data);
-  /// The template's description and bytes; version 0 = the latest. not_found if missing.
-  std::pair<TemplateInfo, std::string> get_template(const std::string& name, int version = 0) const;
-  /// Every stored template version (without bytes), by name and version.
-  std::vector<TemplateInfo> list_templates() const;
+  // ---- beside the cases --------------------------------------------------------------
+  /// Learned templates kept in the engine's store (acm/learn.hpp writes them).
+  Templates& templates();
+  const Templates& templates() const;
+  /// The help-desk intake log kept in the engine's store (acm/intake.hpp writes it).
+  IntakeLog& intake_log();
+  const IntakeLog& intake_log() const;
 
   // ---- time ---------------------------------------------------------------------------
   /// Earliest pending timer or deadline check.
@@ -411,23 +458,20 @@ class Engine {
   /// The engine's clock.
   const Clock& clock() const;
 
-  // ---- help desk: correlation and the intake log (acm/intake.hpp) ---------------------
+  // ---- help desk: correlation (acm/intake.hpp) ---------------------------------------
   /// Ids of the open (active or suspended) cases of `customer`, newest first, at most
   /// `limit`: an index lookup, no scan of other cases. Host-trusted, like the queries.
   std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit = 100) const;
-  /// Appends entries to the intake log atomically and durably; fills in their `seq`.
-  /// Errors: invalid_argument (an entry without action), storage.
-  void append_intake_log(std::vector<IntakeLogEntry>& entries);
-  /// The log entries of one event id, in log order (an index lookup).
-  std::vector<IntakeLogEntry> intake_log_of(const std::string& event_id) const;
-  /// Log entries with seq > `after`, in log order, at most `limit` (<= 10000).
-  std::vector<IntakeLogEntry> intake_log(std::size_t limit = 100, std::uint64_t after = 0) const;
 
   struct Impl;
 
  private:
+  friend class Templates;
+  friend class IntakeLog;
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  Templates templates_{*this};
+  IntakeLog intake_log_{*this};
 };
 
 }  // namespace acm

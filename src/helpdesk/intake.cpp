@@ -529,7 +529,7 @@ void Intake::set_rules(IntakeRules rules) {
 }
 
 std::vector<IntakeLogEntry> Intake::intake_log(std::size_t limit, std::uint64_t after) const {
-  return engine_.intake_log(limit, after);
+  return engine_.intake_log().page(limit, after);
 }
 
 namespace {
@@ -691,7 +691,7 @@ IntakeDecision Intake::process(const Json& event) {
     entry.reason = e.what();
     entry.event = bounded(event, state_->options.limits.max_metadata_bytes);
     std::vector<IntakeLogEntry> entries{std::move(entry)};
-    engine_.append_intake_log(entries);
+    engine_.intake_log().append(entries);
     throw;
   }
   return process(parsed);
@@ -716,7 +716,7 @@ IntakeDecision Intake::process(const ChannelEvent& event) {
   auto record = [&](IntakeDecision& d, const Json& json) {
     std::vector<IntakeLogEntry> entries;
     for (const auto& s : d.steps) entries.push_back(log_entry(s, json));
-    engine_.append_intake_log(entries);
+    engine_.intake_log().append(entries);
     for (std::size_t i = 0; i < entries.size(); ++i) d.steps[i].log_seq = entries[i].seq;
   };
 
@@ -759,7 +759,7 @@ IntakeDecision Intake::process(const ChannelEvent& event) {
   IntakeDecision d;
   d.event_id = event.id;
   {
-    auto earlier = engine_.intake_log_of(event.id);
+    auto earlier = engine_.intake_log().of_event(event.id);
     bool seen = std::any_of(earlier.begin(), earlier.end(), [](const auto& e) { return e.action != "rejected"; });
     if (seen) {
       d.duplicate = true;

@@ -120,11 +120,11 @@ int save_template(Engine& engine, const std::string& name, const Learner& learne
                      {"activities", s.activities},
                      {"trained_on", s.trained_on},
                      {"model_version", s.model_version}};
-  return engine.put_template(name, "learner", meta, learner.save());
+  return engine.templates().put(name, "learner", meta, learner.save());
 }
 
 Learner load_template(Engine& engine, const std::string& name, int version) {
-  auto [info, data] = engine.get_template(name, version);
+  auto [info, data] = engine.templates().get(name, version);
   if (info.kind != "learner")
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("template '{}' version {} is a '{}', not a learner", name, info.version, info.kind));

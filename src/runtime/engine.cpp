@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <acm/engine.hpp>
+#include <acm/store.hpp>
 
 #include "model/json_size.hpp"
 #include "model/text.hpp"
@@ -8,7 +9,6 @@
 #include "runtime/decider.hpp"
 #include "runtime/state.hpp"
 #include "store/snapshot.hpp"
-#include "store/store.hpp"
 
 #include <fmt/format.h>
 
@@ -34,12 +34,12 @@ namespace {
 struct Slot {
   std::mutex mutex;
   CaseState state;
-  std::vector<store::WorkItemRecord> work_items;  // as last written to the read model
+  std::vector<WorkItem> work_items;  // as last written to the read model
   std::size_t since_snapshot = 0;                  // events since the stored snapshot
   bool evicted = false;                            // dropped from the cache: reload
   std::atomic<std::uint64_t> last_used{0};
   std::atomic<int> pins{0};              // > 0: not to be evicted (timer chunks)
-  std::optional<store::RowKeys> stored;  // the indexed columns of the stored row
+  std::optional<RowKeys> stored;  // the indexed columns of the stored row
   // The thread that holds the mutex as a command or timer run (set by that thread after it
   // locks, cleared before it unlocks), so that a thread can tell the cases it holds itself:
   // a handler calling back into one is refused instead of deadlocking, and eviction never
@@ -76,8 +76,8 @@ class HoldGuard {
   Slot* s_;
 };
 
-std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
-  std::vector<store::WorkItemRecord> out;
+std::vector<WorkItem> open_work(const CaseState& s) {
+  std::vector<WorkItem> out;
   // The case's pressing goal: the open goal with the earliest deadline (for items serving none).
   const runtime::Goal* pressing = nullptr;
   for (const auto& g : s.goals)
@@ -86,11 +86,11 @@ std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
     if (it.def->def.kind != ItemKind::human_task) continue;
     if (it.state != ItemState::enabled && it.state != ItemState::active && it.state != ItemState::suspended) continue;
     if (s.status != CaseStatus::active && s.status != CaseStatus::suspended) continue;
-    store::WorkItemRecord w;
+    WorkItem w;
     w.case_id = s.id;
     w.item_id = it.id;
     w.name = it.def->def.name.empty() ? it.def->def.id : it.def->def.name;
-    w.state = std::string(to_string(it.state));
+    w.state = it.state;
     w.assignee = it.assignee;
     w.role = it.def->def.role;
     w.skills = it.def->def.skills;
@@ -102,20 +102,20 @@ std::vector<store::WorkItemRecord> open_work(const CaseState& s) {
     if (g) {
       w.goal = g->spec.id;
       w.goal_deadline = g->deadline;
-      w.goal_timing = std::string(to_string(g->timing));
+      w.goal_timing = g->timing;
     }
     out.push_back(std::move(w));
   }
   return out;
 }
 
-store::CaseRecord record_of(const CaseState& s, TimePoint now) {
-  store::CaseRecord r;
+CaseRow record_of(const CaseState& s, TimePoint now) {
+  CaseRow r;
   r.id = s.id;
   r.version = s.version;
   r.type = s.type ? s.type->def.id : "";
   r.type_version = s.type ? s.type->def.version : 0;
-  r.status = std::string(to_string(s.status));
+  r.status = s.status;
   r.owner = s.owner;
   r.priority = s.priority;
   r.customer = s.subject.customer;
@@ -246,7 +246,8 @@ struct Engine::Impl final : ManualClock::Listener {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<const Calendar> calendar;
   ManualClock* manual = nullptr;
-  std::unique_ptr<store::Store> store;
+  std::shared_ptr<CaseStore> store;
+  StoreTraits traits;  // the store's, read once
 
   mutable std::shared_mutex registry_mutex;
   runtime::Registry registry;
@@ -285,26 +286,29 @@ struct Engine::Impl final : ManualClock::Listener {
       auto it = handlers.find(name);
       return it == handlers.end() ? nullptr : it->second;
     };
-    if (options.database.empty() || options.database == ":memory:") {
-      store = store::open_memory();
+    if (options.store) {
+      store = options.store;
+    } else if (options.database.empty() || options.database == ":memory:") {
+      store = open_memory_store();
     } else {
-      store::SqliteOptions so;
+      SqliteStoreOptions so;
       so.path = options.database;
-      so.durability = options.durability == Durability::full ? store::Durability::full : store::Durability::group;
+      so.durability = options.durability;
       so.read_only = options.read_only;
       so.read_only_fallback = true;  // a store in a directory that cannot be written: queries still work
-      store = store::open_sqlite(so);
+      store = open_sqlite_store(so);
     }
+    traits = store->traits();
     load_registry();
     // A store migrated to schema v4 rewrites its open work items once, with the columns v4 added.
-    store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<store::WorkItemRecord>> {
+    store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<WorkItem>> {
       auto s = load(case_id);
       if (!s) return std::nullopt;
       return open_work(s->state);
     });
     next_case = store->case_count() + 1;
     manual = dynamic_cast<ManualClock*>(clock.get());
-    if (manual && store->read_only()) manual = nullptr;  // nothing fires in a read-only engine
+    if (manual && traits.read_only) manual = nullptr;  // nothing fires in a read-only engine
     if (manual) manual->attach(this);
   }
 
@@ -357,7 +361,7 @@ struct Engine::Impl final : ManualClock::Listener {
     }
   }
 
-  std::shared_ptr<Slot> build(const std::string& case_id, std::optional<store::LoadedCase> loaded) const {
+  std::shared_ptr<Slot> build(const std::string& case_id, std::optional<LoadedCase> loaded) const {
     auto s = std::make_shared<Slot>();
     bool from_snapshot = false;
     if (loaded->snapshot && store::snapshot_has_checksum(loaded->snapshot->data)) {
@@ -371,16 +375,17 @@ struct Engine::Impl final : ManualClock::Listener {
       }
       if (!from_snapshot) s->state = CaseState{};
     }
-    std::vector<Event> events = from_snapshot || !loaded->snapshot ? std::move(loaded->events)
-                                                                    : store->load_events(case_id, 1);
+    std::vector<Event> events = from_snapshot || !loaded->snapshot
+                                    ? std::move(loaded->events)
+                                    : store->load_events(case_id, 1).value_or(std::vector<Event>{});
     fold_stored(s->state, events, case_id);
     s->since_snapshot = events.size();
-    if (s->state.version != loaded->record.version)
+    if (s->state.version != loaded->row.version)
       throw Error(ErrorCode::storage, fmt::format("case '{}': stored version {} but its events reach {}", case_id,
-                                                  loaded->record.version, s->state.version));
+                                                  loaded->row.version, s->state.version));
     Decider::refresh_derived(s->state, services, clock->now());
     s->work_items = open_work(s->state);
-    s->stored = store::RowKeys::of(loaded->record);
+    s->stored = RowKeys::of(loaded->row);
     return s;
   }
 
@@ -437,7 +442,7 @@ struct Engine::Impl final : ManualClock::Listener {
     try {
       std::shared_lock reg(registry_mutex);
       // Each case is folded as soon as it is read, and its events dropped before the next.
-      store->load_cases(missing, [&](std::size_t j, std::optional<store::LoadedCase> stored) {
+      store->load_cases(missing, [&](std::size_t j, std::optional<LoadedCase> stored) {
         if (!stored) return;
         try {
           loaded[j] = build(missing[j], std::move(stored));
@@ -514,23 +519,23 @@ struct Engine::Impl final : ManualClock::Listener {
   // The commit refers to `events`, which the caller keeps until it is written.
   // `idem`: what else the idempotency key's result records (the command's fingerprint and the
   // permissions it was checked for).
-  store::Commit prepare(Slot& s, const std::vector<Event>& events, std::uint64_t before, const Request* by,
-                        const CommandResult* result, std::vector<store::WorkItemRecord>& work, store::RowKeys& keys,
-                        const Json* idem = nullptr) {
-    store::Commit c;
-    c.record = record_of(s.state, clock->now());
+  CaseCommit prepare(Slot& s, const std::vector<Event>& events, std::uint64_t before, const Request* by,
+                     const CommandResult* result, std::vector<WorkItem>& work, RowKeys& keys,
+                     const Json* idem = nullptr) {
+    CaseCommit c;
+    c.row = record_of(s.state, clock->now());
     c.expected_version = before;
-    c.events_ref = &events;
-    if (store->wants_payload_text()) {  // serialised here, on the committing thread, not by the store's writer
+    c.events = events;
+    if (traits.wants_payload_text) {  // serialised here, on the committing thread, not by the store's writer
       c.payloads.reserve(events.size());
       for (const Event& e : events) c.payloads.push_back(e.payload.dump());
     }
-    c.stored = s.stored;
-    keys = store::RowKeys::of(c.record);
+    c.stored_keys = s.stored;
+    keys = RowKeys::of(c.row);
     work = open_work(s.state);
     if (work != s.work_items) c.work_items = work;
-    if (s.since_snapshot + events.size() >= options.snapshot_every && store->wants_snapshots())
-      c.snapshot = store::SnapshotRecord{s.state.version, store::save_snapshot(s.state)};
+    if (s.since_snapshot + events.size() >= options.snapshot_every && traits.keeps_snapshots)
+      c.snapshot = SnapshotBlob{s.state.version, store::save_snapshot(s.state)};
     if (by && !by->idempotency_key.empty() && result) {
       c.idempotency_key = by->idempotency_key;
       c.idempotent_result = result_json(*result, s.state.id, by->actor.id);
@@ -540,8 +545,7 @@ struct Engine::Impl final : ManualClock::Listener {
     return c;
   }
 
-  void committed(Slot& s, std::size_t n_events, bool snapshot, std::vector<store::WorkItemRecord>&& work,
-                 store::RowKeys&& keys) {
+  void committed(Slot& s, std::size_t n_events, bool snapshot, std::vector<WorkItem>&& work, RowKeys&& keys) {
     s.since_snapshot = snapshot ? 0 : s.since_snapshot + n_events;
     s.work_items = std::move(work);
     s.stored = std::move(keys);
@@ -560,13 +564,13 @@ struct Engine::Impl final : ManualClock::Listener {
     // A command that changed nothing writes nothing, unless it has an idempotency key to keep:
     // a retry must get this result, not apply the command to whatever the case is by then.
     if (events.empty() && (!by || by->idempotency_key.empty())) return;
-    std::vector<store::WorkItemRecord> work;
-    store::RowKeys keys;
+    std::vector<WorkItem> work;
+    RowKeys keys;
     bool snap = false;
     // Everything between deciding and committing is inside the try: whatever fails (a payload
     // that cannot be serialised, the snapshot, the store) leaves the cache as the store.
     try {
-      store::Commit c = prepare(s, events, before, by, result, work, keys, idem);
+      CaseCommit c = prepare(s, events, before, by, result, work, keys, idem);
       snap = c.snapshot.has_value();
       store->commit(std::move(c));
     } catch (const Json::exception& e) {
@@ -662,13 +666,13 @@ struct Engine::Impl final : ManualClock::Listener {
     r.version = (*stored)["version"].get<std::uint64_t>();
     r.created = stored->value("created", "");
     auto first = (*stored)["first_seq"].get<std::uint64_t>(), last = (*stored)["last_seq"].get<std::uint64_t>();
-    for (auto& e : store->load_events(case_id, first))
+    for (auto& e : store->load_events(case_id, first).value_or(std::vector<Event>{}))
       if (e.seq <= last) r.events.push_back(std::move(e));
     return r;
   }
 
   void require_writable() const {
-    if (store->read_only())
+    if (traits.read_only)
       throw Error(ErrorCode::invalid_state,
                   "the engine is open read-only (EngineOptions::read_only, or a store directory that is not "
                   "writable): it answers queries only");
@@ -727,7 +731,11 @@ struct Engine::Impl final : ManualClock::Listener {
 
   // ---- timers ---------------------------------------------------------------------------
 
-  std::optional<TimePoint> next_due() override { return store->next_due(); }
+  std::optional<TimePoint> next_due() override {
+    auto first = store->due_cases(TimePoint::max(), 1, std::nullopt);
+    if (first.empty()) return std::nullopt;
+    return first.front().due;
+  }
 
   void run_due(TimePoint now) override { run_due_at(now); }
 
@@ -745,23 +753,23 @@ struct Engine::Impl final : ManualClock::Listener {
   // starts with that case, which is then waited for while holding nothing.
   std::size_t run_due_at(TimePoint now) {
     std::lock_guard one(timers_mutex);
-    if (store->read_only()) return 0;  // nothing can fire: queries only (documented)
+    if (traits.read_only) return 0;  // nothing can fire: queries only (documented)
     const std::size_t chunk = options.timer_batch;
     struct Fired {
       std::shared_ptr<Slot> slot;
       std::unique_lock<std::mutex> lock;
-      std::vector<store::WorkItemRecord> work;
-      store::RowKeys keys;
+      std::vector<WorkItem> work;
+      RowKeys keys;
       std::size_t n_events = 0;
       bool snapshot = false;
     };
     struct Chunk {
       std::vector<Fired> cases;
       std::vector<std::vector<Event>> events;  // per case, for delivery
-      std::unique_ptr<store::PendingBatch> pending;
+      std::unique_ptr<PendingBatch> pending;
     };
     std::size_t fired = 0;
-    std::optional<store::Store::DueKey> cursor;  // the last case taken
+    std::optional<DueCase> cursor;  // the last case taken
     std::deque<Chunk> inflight;
     std::exception_ptr first_error;  // a failed write: stops the run
     std::exception_ptr load_error;   // a case that cannot be loaded: reported at the end
@@ -814,10 +822,10 @@ struct Engine::Impl final : ManualClock::Listener {
         if (due.empty()) break;
         std::vector<std::string> ids;
         ids.reserve(due.size());
-        for (const auto& d : due) ids.push_back(d.second);
+        for (const auto& d : due) ids.push_back(d.case_id);
         std::vector<std::exception_ptr> load_errors;
         slots = pinned_slots(ids, load_errors);
-        std::vector<store::Commit> commits;
+        std::vector<CaseCommit> commits;
         commits.reserve(due.size());
         c.events.reserve(due.size());
         bool busy = false;
@@ -924,7 +932,7 @@ std::unique_ptr<Engine> Engine::open(EngineOptions options) {
     throw Error(ErrorCode::invalid_argument, "max_items_per_command must be at least 16");
   if (options.max_events_per_command < 16)
     throw Error(ErrorCode::invalid_argument, "max_events_per_command must be at least 16");
-  if (options.read_only && (options.database.empty() || options.database == ":memory:"))
+  if (options.read_only && !options.store && (options.database.empty() || options.database == ":memory:"))
     throw Error(ErrorCode::invalid_argument, "read_only needs a database file");
   if (options.max_payload_bytes < 1024)
     throw Error(ErrorCode::invalid_argument, "max_payload_bytes must be at least 1024");
@@ -997,7 +1005,7 @@ void Engine::load_definitions(const Request& by, const Json& document) {
                                                                                                    : ErrorCode::invalid_definition,
                 text);
   }
-  std::vector<store::DefinitionRecord> records;
+  std::vector<DefinitionRecord> records;
   for (auto& f : new_fragments) records.push_back({"fragment", f->def.id, f->def.version, to_json(f->def)});
   for (auto& t : new_types) records.push_back({"case_type", t->def.id, t->def.version, to_json(t->def)});
   if (!records.empty()) impl_->store->save_definitions(records);  // durable first, then visible
@@ -1148,7 +1156,7 @@ Json Engine::inspect(const std::string& case_id, bool from_history) const {
   return impl_->query(case_id, [&](const Slot& s) {
     if (!from_history) return runtime::state_to_json(s.state);
     CaseState fresh;
-    impl_->fold_stored(fresh, impl_->store->load_events(case_id, 1), case_id);
+    impl_->fold_stored(fresh, impl_->store->load_events(case_id, 1).value_or(std::vector<Event>{}), case_id);
     return runtime::state_to_json(fresh);
   });
 }
@@ -1158,135 +1166,35 @@ std::vector<std::string> Engine::list_cases(std::size_t limit, const std::string
 }
 
 namespace {
-TemplateInfo template_info(const store::TemplateRecord& r) {
-  return TemplateInfo{r.name, r.version, r.kind, r.created_at, r.meta};
-}
-}  // namespace
 
-int Engine::put_template(const std::string& name, const std::string& kind, const Json& meta, const std::string& data) {
-  model::check_nesting(meta, "template meta");  // before the copy below recurses into it
-  impl_->require_writable();
-  model::check_text(name, "the template name");
-  model::check_text(kind, "the template kind");
-  model::check_json_text(meta, "the template's meta data");
-  store::TemplateRecord r;
-  r.name = name;
-  r.kind = kind;
-  r.meta = meta;
-  r.data = data;
-  r.created_at = impl_->clock->now();
-  return impl_->store->put_template(std::move(r));
-}
-
-std::pair<TemplateInfo, std::string> Engine::get_template(const std::string& name, int version) const {
-  std::optional<store::TemplateRecord> r = impl_->store->get_template(name, version);
-  if (!r)
-    throw Error(ErrorCode::not_found, version ? fmt::format("no template '{}' version {}", name, version)
-                                              : fmt::format("no template '{}'", name));
-  return {template_info(*r), std::move(r->data)};
-}
-
-std::vector<TemplateInfo> Engine::list_templates() const {
-  std::vector<TemplateInfo> out;
-  for (const store::TemplateRecord& r : impl_->store->list_templates()) out.push_back(template_info(r));
-  return out;
-}
-
-namespace {
-
-store::QueueQuery queue_query(const QueueFilter& filter) {
+void check_queue_limit(const QueueFilter& filter) {
   if (filter.limit > 10000)
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("a queue page holds at most 10000 items, not {}", filter.limit));
-  store::QueueQuery q;
-  q.assignee = filter.assignee;
-  q.roles = filter.roles;
-  q.skills = filter.skills;
-  q.overdue_at = filter.overdue_at;
-  q.limit = filter.limit;
-  q.offset = filter.offset;
-  return q;
-}
-
-std::optional<CaseStatus> case_status_named(std::string_view s) {
-  for (CaseStatus c :
-       {CaseStatus::active, CaseStatus::suspended, CaseStatus::completed, CaseStatus::terminated, CaseStatus::closed})
-    if (to_string(c) == s) return c;
-  return std::nullopt;
 }
 
 }  // namespace
 
 QueuePage Engine::queue_page(const QueueFilter& filter) const {
-  QueuePage page;
-  page.total = impl_->store->count_work_items(queue_query(filter));
-  page.items = queue(filter);
-  return page;
+  check_queue_limit(filter);
+  return impl_->store->work_items(filter, true);
 }
 
 CasePage Engine::find_cases(const CaseQuery& query) const {
   if (query.limit > 10000)
     throw Error(ErrorCode::invalid_argument, fmt::format("a case page holds at most 10000 cases, not {}", query.limit));
-  store::CaseSearch search;
-  for (CaseStatus st : query.statuses) search.statuses.emplace_back(to_string(st));
-  std::sort(search.statuses.begin(), search.statuses.end());
-  search.statuses.erase(std::unique(search.statuses.begin(), search.statuses.end()), search.statuses.end());
-  search.owner = query.owner;
-  search.customer = query.customer;
-  search.limit = query.limit;
-  search.offset = query.offset;
-  auto [rows, total] = impl_->store->find_cases(search);
-  CasePage page;
-  page.total = total;
-  for (auto& r : rows) {
-    CaseSummary c;
-    c.id = std::move(r.id);
-    c.type = std::move(r.type);
-    c.type_version = r.type_version;
-    c.title = std::move(r.title);
-    c.status = case_status_named(r.status).value_or(CaseStatus::active);
-    c.owner = std::move(r.owner);
-    c.customer = std::move(r.customer);
-    c.priority = r.priority;
-    c.version = r.version;
-    c.created_at = r.created_at;
-    c.updated_at = r.updated_at;
-    c.next_deadline = r.next_deadline;
-    page.cases.push_back(std::move(c));
-  }
-  return page;
+  return impl_->store->find_cases(query);
 }
 
 std::vector<WorkItem> Engine::queue(const QueueFilter& filter) const {
-  const store::QueueQuery q = queue_query(filter);
-  std::vector<WorkItem> out;
-  for (auto& w : impl_->store->work_items(q)) {
-    WorkItem x;
-    x.case_id = std::move(w.case_id);
-    x.item_id = std::move(w.item_id);
-    x.name = std::move(w.name);
-    x.state = runtime::parse_item_state(w.state).value_or(ItemState::active);
-    x.assignee = std::move(w.assignee);
-    x.role = std::move(w.role);
-    x.skills = std::move(w.skills);
-    x.due = w.due;
-    x.priority = w.priority;
-    x.case_title = std::move(w.case_title);
-    x.customer = std::move(w.customer);
-    x.goal = std::move(w.goal);
-    x.goal_deadline = w.goal_deadline;
-    if (!x.goal.empty()) x.goal_timing = runtime::parse_timing(w.goal_timing);
-    out.push_back(std::move(x));
-  }
-  return out;
+  check_queue_limit(filter);
+  return impl_->store->work_items(filter, false).items;
 }
 
 std::vector<Event> Engine::history(const std::string& case_id, std::uint64_t from) const {
-  if (!impl_->store->case_record(case_id)) {
-    std::shared_lock lk(impl_->cases_mutex);
-    if (!impl_->cases.count(case_id)) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
-  }
-  return impl_->store->load_events(case_id, from);
+  auto events = impl_->store->load_events(case_id, from);
+  if (!events) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
+  return std::move(*events);
 }
 
 std::vector<Event> Engine::history(const Request& by, const std::string& case_id, std::uint64_t from) const {
@@ -1519,32 +1427,70 @@ std::size_t Engine::run_due() { return impl_->run_due_at(impl_->clock->now()); }
 
 const Clock& Engine::clock() const { return *impl_->clock; }
 
-// ---- help desk: correlation and the intake log ----------------------------------------------
-
-namespace {
-IntakeLogEntry intake_entry(store::IntakeRecord&& r) {
-  IntakeLogEntry e;
-  e.seq = r.seq;
-  e.event_id = std::move(r.event_id);
-  e.time = r.time;
-  e.channel = std::move(r.channel);
-  e.customer = std::move(r.customer);
-  e.rule = std::move(r.rule);
-  e.action = std::move(r.action);
-  e.case_id = std::move(r.case_id);
-  e.reason = std::move(r.reason);
-  e.event = std::move(r.event);
-  return e;
-}
-}  // namespace
+// ---- help desk: correlation ----------------------------------------------------------------
 
 std::vector<std::string> Engine::open_cases_of(const std::string& customer, std::size_t limit) const {
-  if (customer.empty()) return {};
-  return impl_->store->open_cases_of(customer, limit);
+  if (customer.empty() || limit == 0) return {};
+  CaseQuery q;
+  q.statuses = {CaseStatus::active, CaseStatus::suspended};
+  q.customer = customer;
+  q.limit = limit;
+  std::vector<std::string> out;
+  for (auto& c : impl_->store->find_cases(q).cases) out.push_back(std::move(c.id));
+  return out;
 }
 
-void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
-  impl_->require_writable();
+// ---- beside the cases: templates and the intake log ------------------------------------------
+
+Templates& Engine::templates() { return templates_; }
+const Templates& Engine::templates() const { return templates_; }
+IntakeLog& Engine::intake_log() { return intake_log_; }
+const IntakeLog& Engine::intake_log() const { return intake_log_; }
+
+namespace {
+
+TemplateStore& template_store(Engine::Impl& im) {
+  TemplateStore* t = im.store->templates();
+  if (!t) throw Error(ErrorCode::invalid_state, "the engine's store keeps no templates");
+  return *t;
+}
+
+IntakeLogStore& intake_store(Engine::Impl& im) {
+  IntakeLogStore* t = im.store->intake_log();
+  if (!t) throw Error(ErrorCode::invalid_state, "the engine's store keeps no intake log");
+  return *t;
+}
+
+}  // namespace
+
+int Templates::put(const std::string& name, const std::string& kind, const Json& meta, const std::string& data) {
+  auto& im = *engine_->impl_;
+  model::check_nesting(meta, "template meta");  // before the copy below recurses into it
+  im.require_writable();
+  model::check_text(name, "the template name");
+  model::check_text(kind, "the template kind");
+  model::check_json_text(meta, "the template's meta data");
+  TemplateInfo info;
+  info.name = name;
+  info.kind = kind;
+  info.meta = meta;
+  info.created_at = im.clock->now();
+  return template_store(im).put(info, data);
+}
+
+std::pair<TemplateInfo, std::string> Templates::get(const std::string& name, int version) const {
+  auto r = template_store(*engine_->impl_).find(name, version);
+  if (!r)
+    throw Error(ErrorCode::not_found, version ? fmt::format("no template '{}' version {}", name, version)
+                                              : fmt::format("no template '{}'", name));
+  return std::move(*r);
+}
+
+std::vector<TemplateInfo> Templates::list() const { return template_store(*engine_->impl_).list(); }
+
+void IntakeLog::append(std::vector<IntakeLogEntry>& entries) {
+  auto& im = *engine_->impl_;
+  im.require_writable();
   for (const IntakeLogEntry& e : entries) {
     if (e.action.empty()) throw Error(ErrorCode::invalid_argument, "an intake log entry needs an action");
     model::check_text(e.event_id, "an intake log entry's event id", model::TextKind::free);
@@ -1557,36 +1503,16 @@ void Engine::append_intake_log(std::vector<IntakeLogEntry>& entries) {
     model::check_nesting(e.event, "an intake log entry's event");
     model::check_json_text(e.event, "an intake log entry's event");
   }
-  // The entries are moved into the records and back (also when the store throws).
-  std::vector<store::IntakeRecord> records;
-  records.reserve(entries.size());
-  for (IntakeLogEntry& e : entries)
-    records.push_back({0, std::move(e.event_id), e.time, std::move(e.channel), std::move(e.customer),
-                       std::move(e.rule), std::move(e.action), std::move(e.case_id), std::move(e.reason),
-                       std::move(e.event)});
-  auto restore = [&] {
-    for (std::size_t i = 0; i < entries.size(); ++i) entries[i] = intake_entry(std::move(records[i]));
-  };
-  try {
-    impl_->store->append_intake(records);
-  } catch (...) {
-    restore();
-    throw;
-  }
-  restore();
+  intake_store(im).append(entries);
 }
 
-std::vector<IntakeLogEntry> Engine::intake_log_of(const std::string& event_id) const {
-  std::vector<IntakeLogEntry> out;
-  for (auto& r : impl_->store->intake_of(event_id)) out.push_back(intake_entry(std::move(r)));
-  return out;
+std::vector<IntakeLogEntry> IntakeLog::of_event(const std::string& event_id) const {
+  return intake_store(*engine_->impl_).of_event(event_id);
 }
 
-std::vector<IntakeLogEntry> Engine::intake_log(std::size_t limit, std::uint64_t after) const {
+std::vector<IntakeLogEntry> IntakeLog::page(std::size_t limit, std::uint64_t after) const {
   if (limit > 10000) throw Error(ErrorCode::invalid_argument, "an intake log page holds at most 10000 entries");
-  std::vector<IntakeLogEntry> out;
-  for (auto& r : impl_->store->intake_log(limit, after)) out.push_back(intake_entry(std::move(r)));
-  return out;
+  return intake_store(*engine_->impl_).page(limit, after);
 }
 
 }  // namespace acm

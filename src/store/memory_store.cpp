@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// store/memory_store.cpp - the Store held in memory.
+// store/memory_store.cpp - the CaseStore (with its TemplateStore and IntakeLogStore) held in memory.
+//
+// One mutex guards everything; every method holds it for its whole run, so each call is atomic
+// and sees every call that returned before it. Checks what the SQLite store checks, with the
+// same error codes (tests/store/contract.cpp runs the same assertions on both).
 #include <acm/error.hpp>
-
-#include "store/store.hpp"
+#include <acm/store.hpp>
 
 #include <fmt/format.h>
 
@@ -12,11 +15,21 @@
 #include <set>
 #include <unordered_map>
 
-namespace acm::store {
+namespace acm {
 namespace {
 
-class MemoryStore final : public Store {
+class MemoryStore final : public CaseStore, public TemplateStore, public IntakeLogStore {
  public:
+  StoreTraits traits() const noexcept override {
+    StoreTraits t;
+    t.keeps_snapshots = false;  // replaying events held in memory is fast enough
+    return t;
+  }
+  TemplateStore* templates() noexcept override { return this; }
+  IntakeLogStore* intake_log() noexcept override { return this; }
+
+  // ---- definitions ----
+
   std::vector<DefinitionRecord> load_definitions() override {
     std::lock_guard lk(mutex_);
     return definitions_;
@@ -24,72 +37,58 @@ class MemoryStore final : public Store {
 
   void save_definitions(const std::vector<DefinitionRecord>& defs) override {
     std::lock_guard lk(mutex_);
-    definitions_.insert(definitions_.end(), defs.begin(), defs.end());
+    std::vector<const DefinitionRecord*> fresh;
+    for (const DefinitionRecord& d : defs) {
+      auto same = [&](const DefinitionRecord& x) { return x.kind == d.kind && x.id == d.id && x.version == d.version; };
+      auto it = std::find_if(definitions_.begin(), definitions_.end(), same);
+      if (it == definitions_.end()) {
+        if (std::none_of(fresh.begin(), fresh.end(), [&](const DefinitionRecord* f) { return same(*f); }))
+          fresh.push_back(&d);
+        continue;
+      }
+      if (it->body != d.body)
+        throw Error(ErrorCode::already_exists,
+                    fmt::format("{} '{}' version {} is already stored with a different body", d.kind, d.id, d.version));
+    }
+    for (const DefinitionRecord* d : fresh) definitions_.push_back(*d);
   }
 
-  void commit(Commit c) override {
+  // ---- writing ----
+
+  void commit(CaseCommit c) override {
     std::lock_guard lk(mutex_);
-    if (!c.idempotency_key.empty() && idempotency_.count(c.idempotency_key))
-      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' is already used", c.idempotency_key));
-    auto it = cases_.find(c.record.id);
-    if (c.expected_version == 0) {
-      if (it != cases_.end()) throw Error(ErrorCode::conflict, fmt::format("case '{}' already exists", c.record.id));
-      it = cases_.emplace(c.record.id, Entry{}).first;
-      order_.push_back(c.record.id);
-      it->second.seq = order_.size();
-    } else if (it == cases_.end() || it->second.record.version != c.expected_version) {
-      throw Error(ErrorCode::conflict,
-                  fmt::format("case '{}' is at version {}, not {}", c.record.id,
-                              it == cases_.end() ? 0 : it->second.record.version, c.expected_version));
-    }
-    Entry& e = it->second;
-    if (e.record.customer != c.record.customer) {
-      if (!e.record.customer.empty()) by_customer_[e.record.customer].erase(e.seq);
-      if (!c.record.customer.empty()) by_customer_[c.record.customer].insert(e.seq);
-    }
-    if (e.record.next_due) due_.erase({*e.record.next_due, e.record.id});
-    e.record = std::move(c.record);
-    if (e.record.next_due) due_.insert({*e.record.next_due, e.record.id});
-    if (c.events_ref) e.events.insert(e.events.end(), c.events_ref->begin(), c.events_ref->end());
-    for (auto& ev : c.events) e.events.push_back(std::move(ev));
-    if (c.work_items) {
-      for (const auto& w : e.work_items) work_.erase({w.case_id, w.item_id});
-      e.work_items = std::move(*c.work_items);
-      for (const auto& w : e.work_items) work_[{w.case_id, w.item_id}] = w;
-    }
-    if (c.snapshot) e.snapshot = std::move(c.snapshot);
-    if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = std::move(c.idempotent_result);
+    apply(c);
   }
 
-  bool wants_snapshots() const override { return false; }
+  // ---- reading ----
 
-  std::optional<LoadedCase> load_case(const std::string& id) override {
+  void load_cases(const std::vector<std::string>& ids,
+                  const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) override {
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      std::optional<LoadedCase> out;
+      {
+        std::lock_guard lk(mutex_);
+        auto it = cases_.find(ids[i]);
+        if (it != cases_.end()) {
+          out.emplace();
+          out->row = it->second.row;
+          out->snapshot = it->second.snapshot;
+          std::uint64_t from = out->snapshot ? out->snapshot->version : 0;
+          out->events.assign(it->second.events.begin() + static_cast<std::ptrdiff_t>(from), it->second.events.end());
+        }
+      }
+      each(i, std::move(out));  // outside the lock: the caller may do anything meanwhile
+    }
+  }
+
+  std::optional<std::vector<Event>> load_events(const std::string& id, std::uint64_t from) override {
     std::lock_guard lk(mutex_);
     auto it = cases_.find(id);
     if (it == cases_.end()) return std::nullopt;
-    LoadedCase out;
-    out.record = it->second.record;
-    out.snapshot = it->second.snapshot;
-    std::uint64_t from = out.snapshot ? out.snapshot->version : 0;
-    out.events.assign(it->second.events.begin() + static_cast<std::ptrdiff_t>(from), it->second.events.end());
-    return out;
-  }
-
-  std::vector<Event> load_events(const std::string& id, std::uint64_t from) override {
-    std::lock_guard lk(mutex_);
-    auto it = cases_.find(id);
-    if (it == cases_.end()) return {};
     if (from == 0) from = 1;
     const auto& ev = it->second.events;
-    if (from > ev.size()) return {};
-    return {ev.begin() + static_cast<std::ptrdiff_t>(from - 1), ev.end()};
-  }
-
-  std::optional<CaseRecord> case_record(const std::string& id) override {
-    std::lock_guard lk(mutex_);
-    auto it = cases_.find(id);
-    if (it == cases_.end()) return std::nullopt;
-    return it->second.record;
+    if (from > ev.size()) return std::vector<Event>{};
+    return std::vector<Event>(ev.begin() + static_cast<std::ptrdiff_t>(from - 1), ev.end());
   }
 
   std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) override {
@@ -97,7 +96,7 @@ class MemoryStore final : public Store {
     std::size_t start = 0;
     if (!after_id.empty()) {
       auto it = cases_.find(after_id);
-      if (it == cases_.end()) return {};  // as the SQLite store: nothing follows an unknown id
+      if (it == cases_.end()) return {};  // nothing follows an unknown id
       start = it->second.seq;
     }
     std::vector<std::string> out;
@@ -110,61 +109,192 @@ class MemoryStore final : public Store {
     return order_.size();
   }
 
-  std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) override {
+  std::vector<DueCase> due_cases(TimePoint until, std::size_t limit, const std::optional<DueCase>& after) override {
     std::lock_guard lk(mutex_);
-    std::vector<DueKey> out;
+    std::vector<DueCase> out;
     for (auto it = after ? due_.upper_bound(*after) : due_.begin(); it != due_.end(); ++it) {
-      if (it->first > until || out.size() >= limit) break;
+      if (it->due > until || out.size() >= limit) break;
       out.push_back(*it);
     }
     return out;
   }
 
-  std::optional<TimePoint> next_due() override {
+  CasePage find_cases(const CaseQuery& q) override {
     std::lock_guard lk(mutex_);
-    if (due_.empty()) return std::nullopt;
-    return due_.begin()->first;
-  }
-
-  std::pair<std::vector<CaseRecord>, std::uint64_t> find_cases(const CaseSearch& q) override {
-    std::lock_guard lk(mutex_);
-    std::pair<std::vector<CaseRecord>, std::uint64_t> out{{}, 0};
+    CasePage out;
     for (auto id = order_.rbegin(); id != order_.rend(); ++id) {  // newest first
-      const CaseRecord& r = cases_.at(*id).record;
+      const CaseRow& r = cases_.at(*id).row;
       if (!q.owner.empty() && r.owner != q.owner) continue;
       if (!q.customer.empty() && r.customer != q.customer) continue;
       if (!q.statuses.empty() && std::find(q.statuses.begin(), q.statuses.end(), r.status) == q.statuses.end())
         continue;
-      if (out.second++ >= q.offset && out.first.size() < q.limit) out.first.push_back(r);
+      if (out.total++ >= q.offset && out.cases.size() < q.limit) out.cases.push_back(r);
     }
     return out;
   }
 
-  std::vector<WorkItemRecord> work_items(const QueueQuery& q) override {
+  QueuePage work_items(const QueueFilter& q, bool with_total) override {
     std::lock_guard lk(mutex_);
-    std::vector<const WorkItemRecord*> hits = matching(q);
-    auto due_key = [](const WorkItemRecord* w) { return w->due ? w->due->time_since_epoch().count() : INT64_MAX; };
-    std::sort(hits.begin(), hits.end(), [&](const WorkItemRecord* a, const WorkItemRecord* b) {
+    std::vector<const WorkItem*> hits = matching(q);
+    auto due_key = [](const WorkItem* w) { return w->due ? w->due->time_since_epoch().count() : INT64_MAX; };
+    std::sort(hits.begin(), hits.end(), [&](const WorkItem* a, const WorkItem* b) {
       if (q.overdue_at && due_key(a) != due_key(b)) return due_key(a) < due_key(b);
       if (a->priority != b->priority) return a->priority > b->priority;
       if (due_key(a) != due_key(b)) return due_key(a) < due_key(b);
       if (a->case_id != b->case_id) return a->case_id < b->case_id;
       return a->item_id < b->item_id;
     });
-    std::vector<WorkItemRecord> out;
-    for (std::size_t i = q.offset; i < hits.size() && out.size() < q.limit; ++i) out.push_back(*hits[i]);
+    QueuePage out;
+    if (with_total) out.total = hits.size();
+    for (std::size_t i = q.offset; i < hits.size() && out.items.size() < q.limit; ++i) out.items.push_back(*hits[i]);
     return out;
   }
 
-  std::uint64_t count_work_items(const QueueQuery& q) override {
+  std::optional<Json> idempotent_result(const std::string& key) override {
     std::lock_guard lk(mutex_);
-    return matching(q).size();
+    auto it = idempotency_.find(key);
+    if (it == idempotency_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // ---- TemplateStore ----
+
+  int put(const TemplateInfo& info, const std::string& data) override {
+    if (info.name.empty()) throw Error(ErrorCode::invalid_argument, "a template needs a name");
+    if (info.version < 0)
+      throw Error(ErrorCode::invalid_argument, fmt::format("template version {} is negative", info.version));
+    std::lock_guard lk(mutex_);
+    auto& versions = templates_[info.name];
+    int v = info.version != 0 ? info.version : versions.empty() ? 1 : versions.rbegin()->first + 1;
+    if (versions.count(v))
+      throw Error(ErrorCode::already_exists, fmt::format("template '{}' version {} exists", info.name, v));
+    TemplateInfo stored = info;
+    stored.version = v;
+    versions.emplace(v, std::make_pair(std::move(stored), data));
+    return v;
+  }
+
+  std::optional<std::pair<TemplateInfo, std::string>> find(const std::string& name, int version) override {
+    std::lock_guard lk(mutex_);
+    auto it = templates_.find(name);
+    if (it == templates_.end() || it->second.empty()) return std::nullopt;
+    if (version == 0) return it->second.rbegin()->second;
+    auto v = it->second.find(version);
+    if (v == it->second.end()) return std::nullopt;
+    return v->second;
+  }
+
+  std::vector<TemplateInfo> list() override {
+    std::lock_guard lk(mutex_);
+    std::vector<TemplateInfo> out;
+    for (const auto& [name, versions] : templates_)
+      for (const auto& [v, t] : versions) out.push_back(t.first);
+    return out;
+  }
+
+  // ---- IntakeLogStore ----
+
+  void append(std::vector<IntakeLogEntry>& entries) override {
+    std::lock_guard lk(mutex_);
+    for (auto& e : entries) {
+      e.seq = intake_.size() + 1;
+      if (!e.event_id.empty()) intake_by_event_[e.event_id].push_back(e.seq);
+      intake_.push_back(e);
+    }
+  }
+
+  std::vector<IntakeLogEntry> of_event(const std::string& event_id) override {
+    std::lock_guard lk(mutex_);
+    std::vector<IntakeLogEntry> out;
+    auto it = intake_by_event_.find(event_id);
+    if (it != intake_by_event_.end())
+      for (std::uint64_t s : it->second) out.push_back(intake_[s - 1]);
+    return out;
+  }
+
+  std::vector<IntakeLogEntry> page(std::size_t limit, std::uint64_t after) override {
+    std::lock_guard lk(mutex_);
+    std::vector<IntakeLogEntry> out;
+    // `after` may be any value, UINT64_MAX included: compare before adding (no wrap-around).
+    if (after >= intake_.size()) return out;
+    for (std::uint64_t s = after + 1; s <= intake_.size() && out.size() < limit; ++s) out.push_back(intake_[s - 1]);
+    return out;
   }
 
  private:
+  struct Entry {
+    CaseRow row;
+    std::vector<Event> events;
+    std::optional<SnapshotBlob> snapshot;
+    std::vector<WorkItem> work_items;
+    std::size_t seq = 0;
+  };
+
+  /// Checks a commit completely, then applies it (mutex_ held): all of it or nothing.
+  void apply(CaseCommit& c) {
+    const CaseRow& r = c.row;
+    if (r.id.empty()) throw Error(ErrorCode::invalid_argument, "a commit needs a case id");
+    if (r.version != c.expected_version + c.events.size())
+      throw Error(ErrorCode::internal, fmt::format("commit of case '{}': version {} after {} events from version {}",
+                                                   r.id, r.version, c.events.size(), c.expected_version));
+    for (std::size_t i = 0; i < c.events.size(); ++i) {
+      const Event& e = c.events[i];
+      if (e.seq != c.expected_version + 1 + i || (!e.case_id.empty() && e.case_id != r.id))
+        throw Error(ErrorCode::internal, fmt::format("commit of case '{}' version {}: event {} is '{}' #{}", r.id,
+                                                     r.version, i, e.case_id, e.seq));
+    }
+    if (c.work_items) {
+      std::set<std::string_view> seen;
+      for (const WorkItem& w : *c.work_items) {
+        if (!w.case_id.empty() && w.case_id != r.id)
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("commit of case '{}': work item '{}' of case '{}'", r.id, w.item_id, w.case_id));
+        if (!seen.insert(w.item_id).second)
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("commit of case '{}': work item '{}' listed twice", r.id, w.item_id));
+      }
+    }
+    if (!c.idempotency_key.empty() && idempotency_.count(c.idempotency_key))
+      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' is already used", c.idempotency_key));
+    auto it = cases_.find(r.id);
+    if (c.expected_version == 0) {
+      if (it != cases_.end())
+        throw Error(ErrorCode::conflict,
+                    fmt::format("case '{}' already exists (version {})", r.id, it->second.row.version));
+    } else if (it == cases_.end()) {
+      throw Error(ErrorCode::conflict, fmt::format("case '{}' does not exist (expected version {})", r.id,
+                                                   c.expected_version));
+    } else if (it->second.row.version != c.expected_version) {
+      throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not {}", r.id,
+                                                   it->second.row.version, c.expected_version));
+    }
+    // Checked: from here on nothing throws but allocation.
+    if (it == cases_.end()) {
+      it = cases_.emplace(r.id, Entry{}).first;
+      order_.push_back(r.id);
+      it->second.seq = order_.size();
+    }
+    Entry& e = it->second;
+    if (e.row.next_due) due_.erase({*e.row.next_due, e.row.id});
+    e.row = std::move(c.row);
+    if (e.row.next_due) due_.insert({*e.row.next_due, e.row.id});
+    e.events.insert(e.events.end(), c.events.begin(), c.events.end());
+    for (std::size_t i = e.events.size() - c.events.size(); i < e.events.size(); ++i) e.events[i].case_id = e.row.id;
+    if (c.work_items) {
+      for (const auto& w : e.work_items) work_.erase({w.case_id, w.item_id});
+      e.work_items = std::move(*c.work_items);
+      for (auto& w : e.work_items) {
+        w.case_id = e.row.id;
+        work_[{w.case_id, w.item_id}] = w;
+      }
+    }
+    if (c.snapshot) e.snapshot = std::move(c.snapshot);
+    if (!c.idempotency_key.empty()) idempotency_[c.idempotency_key] = std::move(c.idempotent_result);
+  }
+
   /// The work items `q` selects, unordered (mutex_ held).
-  std::vector<const WorkItemRecord*> matching(const QueueQuery& q) const {
-    std::vector<const WorkItemRecord*> hits;
+  std::vector<const WorkItem*> matching(const QueueFilter& q) const {
+    std::vector<const WorkItem*> hits;
     for (const auto& [key, w] : work_) {
       if (q.overdue_at) {
         if (!w.due || *w.due >= *q.overdue_at) continue;
@@ -182,109 +312,20 @@ class MemoryStore final : public Store {
     return hits;
   }
 
- public:
-  std::optional<Json> idempotent_result(const std::string& key) override {
-    std::lock_guard lk(mutex_);
-    auto it = idempotency_.find(key);
-    if (it == idempotency_.end()) return std::nullopt;
-    return it->second;
-  }
-
-  int put_template(TemplateRecord r) override {
-    std::lock_guard lk(mutex_);
-    auto& versions = templates_[r.name];
-    if (r.version == 0) r.version = versions.empty() ? 1 : versions.rbegin()->first + 1;
-    if (versions.count(r.version))
-      throw Error(ErrorCode::already_exists, fmt::format("template '{}' version {} exists", r.name, r.version));
-    int v = r.version;
-    versions[v] = std::move(r);
-    return v;
-  }
-
-  std::optional<TemplateRecord> get_template(const std::string& name, int version) override {
-    std::lock_guard lk(mutex_);
-    auto it = templates_.find(name);
-    if (it == templates_.end() || it->second.empty()) return std::nullopt;
-    if (version == 0) return it->second.rbegin()->second;
-    auto v = it->second.find(version);
-    if (v == it->second.end()) return std::nullopt;
-    return v->second;
-  }
-
-  std::vector<TemplateRecord> list_templates() override {
-    std::lock_guard lk(mutex_);
-    std::vector<TemplateRecord> out;
-    for (const auto& [name, versions] : templates_)
-      for (const auto& [v, r] : versions) {
-        TemplateRecord copy = r;
-        copy.data.clear();
-        out.push_back(std::move(copy));
-      }
-    return out;
-  }
-
-  std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit) override {
-    std::lock_guard lk(mutex_);
-    std::vector<std::string> out;
-    auto it = by_customer_.find(customer);
-    if (it == by_customer_.end()) return out;
-    for (auto s = it->second.rbegin(); s != it->second.rend() && out.size() < limit; ++s) {
-      const CaseRecord& r = cases_.at(order_[*s - 1]).record;
-      if (r.status == "active" || r.status == "suspended") out.push_back(r.id);
-    }
-    return out;
-  }
-
-  void append_intake(std::vector<IntakeRecord>& records) override {
-    std::lock_guard lk(mutex_);
-    for (auto& r : records) {
-      r.seq = intake_.size() + 1;
-      if (!r.event_id.empty()) intake_by_event_[r.event_id].push_back(r.seq);
-      intake_.push_back(r);
-    }
-  }
-
-  std::vector<IntakeRecord> intake_of(const std::string& event_id) override {
-    std::lock_guard lk(mutex_);
-    std::vector<IntakeRecord> out;
-    auto it = intake_by_event_.find(event_id);
-    if (it != intake_by_event_.end())
-      for (std::uint64_t s : it->second) out.push_back(intake_[s - 1]);
-    return out;
-  }
-
-  std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
-    std::lock_guard lk(mutex_);
-    std::vector<IntakeRecord> out;
-    // `after` may be any value, UINT64_MAX included: compare before adding (no wrap-around).
-    if (after >= intake_.size()) return out;
-    for (std::uint64_t s = after + 1; s <= intake_.size() && out.size() < limit; ++s) out.push_back(intake_[s - 1]);
-    return out;
-  }
-
- private:
-  struct Entry {
-    CaseRecord record;
-    std::vector<Event> events;
-    std::optional<SnapshotRecord> snapshot;
-    std::vector<WorkItemRecord> work_items;
-    std::size_t seq = 0;
-  };
   std::mutex mutex_;
   std::vector<DefinitionRecord> definitions_;
   std::unordered_map<std::string, Entry> cases_;
   std::vector<std::string> order_;
-  std::set<std::pair<TimePoint, std::string>> due_;
-  std::map<std::pair<std::string, std::string>, WorkItemRecord> work_;
+  std::set<DueCase> due_;
+  std::map<std::pair<std::string, std::string>, WorkItem> work_;
   std::unordered_map<std::string, Json> idempotency_;
-  std::map<std::string, std::map<int, TemplateRecord>> templates_;
-  std::unordered_map<std::string, std::set<std::size_t>> by_customer_;  // customer -> case seqs
-  std::vector<IntakeRecord> intake_;
+  std::map<std::string, std::map<int, std::pair<TemplateInfo, std::string>>> templates_;
+  std::vector<IntakeLogEntry> intake_;
   std::unordered_map<std::string, std::vector<std::uint64_t>> intake_by_event_;
 };
 
 }  // namespace
 
-std::unique_ptr<Store> open_memory() { return std::make_unique<MemoryStore>(); }
+std::shared_ptr<CaseStore> open_memory_store() { return std::make_shared<MemoryStore>(); }
 
-}  // namespace acm::store
+}  // namespace acm

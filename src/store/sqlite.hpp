@@ -18,6 +18,7 @@
 #pragma once
 
 #include <acm/error.hpp>
+#include <acm/store.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -34,8 +35,6 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace acm::store {
-struct QueueQuery;
-class Store;
 }  // namespace acm::store
 
 namespace acm::store::sql {
@@ -245,19 +244,19 @@ int migrate(Database& db, std::span<const Migration> steps,
 
 namespace acm::store::detail {
 
-/// Test hooks of the SQLite store (`store` must come from open_sqlite).
+/// Test hooks of the SQLite store (`store` must come from open_sqlite_store).
 /// The query plan (EXPLAIN QUERY PLAN, one line per step) of the SQL work_items(q) runs.
-std::string queue_plan(Store& store, const QueueQuery& q);
+std::string queue_plan(CaseStore& store, const QueueFilter& q);
 /// The query plan of the SQL due_cases() runs.
-std::string due_plan(Store& store);
+std::string due_plan(CaseStore& store);
 /// Write batches committed so far and the write operations in them.
 struct WriteStats {
   std::uint64_t batches = 0;
   std::uint64_t operations = 0;
 };
-WriteStats write_stats(Store& store);
+WriteStats write_stats(CaseStore& store);
 /// Runs `work` on the writer connection as one write (in its transaction, on the writer thread
 /// in group mode), e.g. to set PRAGMA max_page_count and provoke a full disk.
-void on_writer(Store& store, const std::function<void(sql::Database&)>& work);
+void on_writer(CaseStore& store, const std::function<void(sql::Database&)>& work);
 
 }  // namespace acm::store::detail

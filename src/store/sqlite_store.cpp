@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// store/sqlite_store.cpp - the Store on a WAL-mode SQLite file (format: docs/storage.md).
+// store/sqlite_store.cpp - the CaseStore (with its TemplateStore and IntakeLogStore) on a WAL-mode SQLite file (format: docs/storage.md).
 //
 // Connections: one writer (owned by the writer thread in group mode, guarded by a mutex in
 // full mode) and a small pool of read-only readers, each used under its own mutex. Every read
@@ -11,8 +11,10 @@
 #include <acm/error.hpp>
 #include <acm/version.hpp>
 
+#include <acm/store.hpp>
+
+#include "store/enum_text.hpp"
 #include "store/sqlite.hpp"
-#include "store/store.hpp"
 
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -541,13 +543,13 @@ const std::array<std::string, 16>& update_case_sql() {
   return sql;
 }
 
-CaseRecord read_record(const sql::Statement& s) {
-  CaseRecord r;
+CaseRow read_record(const sql::Statement& s) {
+  CaseRow r;
   r.id = s.column_text(0);
   r.version = static_cast<std::uint64_t>(s.column_int64(1));
   r.type = s.column_text(2);
   r.type_version = s.column_int(3);
-  r.status = s.column_text(4);
+  r.status = case_status_named(s.column_view(4)).value_or(CaseStatus::active);
   r.owner = s.column_text(5);
   r.priority = s.column_int(6);
   r.customer = s.column_text(7);
@@ -564,7 +566,7 @@ constexpr const char* kWorkColumns =
     "goal_timing";
 
 /// The WHERE clause of a queue query (parameters as queue_sql's); "" when it selects everything.
-std::string queue_where(const QueueQuery& q, const std::vector<std::string>& roles) {
+std::string queue_where(const QueueFilter& q, const std::vector<std::string>& roles) {
   std::string in;
   for (std::size_t i = 0; i < roles.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 3 + i);
   const bool mine = !q.assignee.empty(), team = !roles.empty();
@@ -599,7 +601,7 @@ std::string queue_where(const QueueQuery& q, const std::vector<std::string>& rol
 /// order of its index (work_items_mine / work_items_team, schema v3) and stops after
 /// offset + limit rows; the union of those few rows is sorted for the page. So a page costs
 /// about (sources x (offset + limit)) index rows, whatever the number of open items.
-std::string queue_sql(const QueueQuery& q, const std::vector<std::string>& roles) {
+std::string queue_sql(const QueueFilter& q, const std::vector<std::string>& roles) {
   constexpr const char* kCols = kWorkColumns;
   constexpr const char* kKey = "IFNULL(due, 9223372036854775807)";
   const std::string limit = fmt::format("?{}", 3 + roles.size()), offset = fmt::format("?{}", 4 + roles.size());
@@ -671,8 +673,8 @@ std::string skills_json(const std::vector<std::string>& skills) {
 constexpr const char* kIntakeColumns =
     "SELECT seq, event_id, time, channel, customer, rule, action, case_id, reason, event FROM intake_log";
 
-IntakeRecord read_intake(const sql::Statement& s) {
-  IntakeRecord r;
+IntakeLogEntry read_intake(const sql::Statement& s) {
+  IntakeLogEntry r;
   r.seq = static_cast<std::uint64_t>(s.column_int64(0));
   r.event_id = s.column_text(1);
   r.time = from_ms(s.column_int64(2));
@@ -689,9 +691,9 @@ IntakeRecord read_intake(const sql::Statement& s) {
 // ---------------------------------------------------------------------------------------------
 // The store
 
-class SqliteStore final : public Store {
+class SqliteStore final : public CaseStore, public TemplateStore, public IntakeLogStore {
  public:
-  explicit SqliteStore(const SqliteOptions& options)
+  explicit SqliteStore(const SqliteStoreOptions& options)
       : path_(canonical_path(options.path)),
         read_only_(options.read_only),
         lock_(path_ + ".lock", path_, read_only_, options.read_only_fallback, read_only_why_),
@@ -733,6 +735,16 @@ class SqliteStore final : public Store {
 
   // -- Definitions -------------------------------------------------------------------------
 
+  StoreTraits traits() const noexcept override {
+    StoreTraits t;
+    t.read_only = read_only_;
+    t.keeps_snapshots = true;
+    t.wants_payload_text = true;  // the single writer thread need not serialise payloads
+    return t;
+  }
+  TemplateStore* templates() noexcept override { return this; }
+  IntakeLogStore* intake_log() noexcept override { return this; }
+
   std::vector<DefinitionRecord> load_definitions() override {
     auto lease = reader();
     std::vector<DefinitionRecord> out;
@@ -763,23 +775,18 @@ class SqliteStore final : public Store {
 
   // -- Cases -------------------------------------------------------------------------------
 
-  void commit(Commit c) override {
+  void commit(CaseCommit c) override {
     WriteOp op;
-    op.commits = std::span<const Commit>(&c, 1);
+    op.commits = std::span<const CaseCommit>(&c, 1);
     op.errors.assign(1, nullptr);
     run_write(op);
     if (op.error) std::rethrow_exception(op.error);
     if (op.errors[0]) std::rethrow_exception(op.errors[0]);
   }
 
-  /// All commits in one transaction (each in its own savepoint), in both durability modes.
-  void commit_batch(std::vector<Commit> commits, std::vector<std::exception_ptr>& errors) override {
-    errors = submit_batch(std::move(commits))->wait();
-  }
-
   /// One write op for the whole group: the writer takes it into one transaction (with whatever
   /// else is queued), each commit in its own savepoint.
-  std::unique_ptr<PendingBatch> submit_batch(std::vector<Commit> commits) override {
+  std::unique_ptr<PendingBatch> submit_batch(std::vector<CaseCommit> commits) override {
     if (read_only_) refuse_write();
     auto batch = std::make_unique<QueuedBatch>(std::move(commits));
     if (batch->empty()) {
@@ -806,17 +813,6 @@ class SqliteStore final : public Store {
     return batch;
   }
 
-  std::optional<LoadedCase> load_case(const std::string& id) override {
-    auto lease = reader();
-    Database& db = lease.db();
-    sql::Transaction tx(db);  // one read snapshot for the row, the snapshot and the events
-    auto out = read_loaded(db, id);
-    tx.commit();
-    return out;
-  }
-
-  bool wants_payload_text() const override { return true; }
-
   /// Two statements for the whole list (the ids passed as one JSON array to json_each): the case
   /// rows with their snapshots, and the events after each snapshot, both in id order; walked
   /// side by side, so each case is handed over as soon as its last event is read.
@@ -841,10 +837,10 @@ class SqliteStore final : public Store {
       bool event = evs->step();
       while (rows->step()) {
         LoadedCase out;
-        out.record = read_record(*rows);
+        out.row = read_record(*rows);
         if (!rows->is_null(13))
-          out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(rows->column_int64(13)), rows->column_blob(14)};
-        const std::string& id = out.record.id;
+          out.snapshot = SnapshotBlob{static_cast<std::uint64_t>(rows->column_int64(13)), rows->column_blob(14)};
+        const std::string& id = out.row.id;
         for (; event && evs->column_view(0) == id; event = evs->step()) out.events.push_back(read_event(*evs, id, 1));
         const std::size_t i = where.at(id);
         done[i] = 1;
@@ -856,16 +852,15 @@ class SqliteStore final : public Store {
       if (!done[i] && std::find(again.begin(), again.end(), i) == again.end()) each(i, std::nullopt);
     tx.commit();
   }
-  using Store::load_cases;
 
-  std::vector<Event> load_events(const std::string& id, std::uint64_t from) override {
+  std::optional<std::vector<Event>> load_events(const std::string& id, std::uint64_t from) override {
     auto lease = reader();
-    return read_events(lease.db(), id, from);
-  }
-
-  std::optional<CaseRecord> case_record(const std::string& id) override {
-    auto lease = reader();
-    return read_case(lease.db(), id);
+    Database& db = lease.db();
+    sql::Transaction tx(db);  // the events and, when there are none, whether the case exists
+    auto out = read_events(db, id, from);
+    if (out.empty() && !read_case(db, id)) return std::nullopt;
+    tx.commit();
+    return out;
   }
 
   std::vector<std::string> case_ids(std::size_t limit, const std::string& after_id) override {
@@ -895,35 +890,43 @@ class SqliteStore final : public Store {
 
   // -- Timers ------------------------------------------------------------------------------
 
-  std::vector<DueKey> due_cases(TimePoint until, std::size_t limit, const std::optional<DueKey>& after) override {
+  std::vector<DueCase> due_cases(TimePoint until, std::size_t limit, const std::optional<DueCase>& after) override {
     auto lease = reader();
-    std::vector<DueKey> out;
+    std::vector<DueCase> out;
     if (limit == 0) return out;
     Prepared s = lease.db().prepared(after ? kDueAfterSql : kDueSql);
     s->bind_int64(1, to_ms(until)).bind_int64(2, clamp_count(limit));
-    if (after) s->bind_int64(3, to_ms(after->first)).bind_text(4, after->second);
-    while (s->step()) out.emplace_back(from_ms(s->column_int64(0)), s->column_text(1));
+    if (after) s->bind_int64(3, to_ms(after->due)).bind_text(4, after->case_id);
+    while (s->step()) out.push_back({from_ms(s->column_int64(0)), s->column_text(1)});
     return out;
-  }
-
-  std::optional<TimePoint> next_due() override {
-    auto lease = reader();
-    Prepared s = lease.db().prepared("SELECT MIN(next_due) FROM cases WHERE next_due IS NOT NULL");
-    if (!s->step()) return std::nullopt;
-    return from_ms(s->column_optional_int64(0));
   }
 
   // -- Read model --------------------------------------------------------------------------
 
-  std::vector<WorkItemRecord> work_items(const QueueQuery& q) override {
-    std::vector<WorkItemRecord> out;
+  QueuePage work_items(const QueueFilter& q, bool with_total) override {
+    QueuePage page;
+    auto lease = reader();
+    Database& db = lease.db();
+    if (!with_total) {
+      page.items = queue_page(db, q);
+      return page;
+    }
+    sql::Transaction tx(db);  // the page and the count from one snapshot
+    page.total = count_work_items(db, q);
+    page.items = queue_page(db, q);
+    tx.commit();
+    return page;
+  }
+
+ private:
+  /// A page of the queue, read on `db`.
+  std::vector<WorkItem> queue_page(Database& db, const QueueFilter& q) {
+    std::vector<WorkItem> out;
     if (q.limit == 0) return out;
     std::vector<std::string> roles = q.roles;
     std::sort(roles.begin(), roles.end());
     roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
     const std::string text = queue_sql(q, roles);
-    auto lease = reader();
-    Database& db = lease.db();
     // Cache the shapes with few roles; statements for long role lists are prepared each time.
     std::optional<sql::Statement> own;
     std::optional<Prepared> cached;
@@ -947,11 +950,11 @@ class SqliteStore final : public Store {
       for (std::size_t i = 0; i < q.skills->size(); ++i)
         s->bind_text(static_cast<int>(5 + roles.size() + i), (*q.skills)[i]);
     while (s->step()) {
-      WorkItemRecord w;
+      WorkItem w;
       w.case_id = s->column_text(0);
       w.item_id = s->column_text(1);
       w.name = s->column_text(2);
-      w.state = s->column_text(3);
+      w.state = item_state_named(s->column_view(3)).value_or(ItemState::active);
       w.assignee = s->column_text(4);
       w.role = s->column_text(5);
       Json skills = parse_json(s->column_view(6), path_, "work item skills");
@@ -964,26 +967,25 @@ class SqliteStore final : public Store {
       w.customer = s->column_text(10);
       w.goal = s->column_text(11);
       w.goal_deadline = from_ms(s->column_optional_int64(12));
-      w.goal_timing = s->column_text(13);
+      w.goal_timing = timing_named(s->column_view(13)).value_or(Timing::on_track);
       out.push_back(std::move(w));
     }
     return out;
   }
 
-  std::uint64_t count_work_items(const QueueQuery& q) override {
+  std::uint64_t count_work_items(Database& db, const QueueFilter& q) {
     std::vector<std::string> roles = q.roles;
     std::sort(roles.begin(), roles.end());
     roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
     const std::string text = "SELECT COUNT(*) FROM work_items" + queue_where(q, roles);
-    auto lease = reader();
     std::optional<sql::Statement> own;
     std::optional<Prepared> cached;
     sql::Statement* s = nullptr;
     if (roles.size() <= 8 && (!q.skills || q.skills->size() <= 8)) {
-      cached.emplace(lease.db().prepared(text));
+      cached.emplace(db.prepared(text));
       s = &**cached;
     } else {
-      own.emplace(lease.db(), text);
+      own.emplace(db, text);
       s = &*own;
     }
     if (!q.assignee.empty()) s->bind_text(1, q.assignee);
@@ -995,9 +997,10 @@ class SqliteStore final : public Store {
     return s->step() ? static_cast<std::uint64_t>(s->column_int64(0)) : 0;
   }
 
+ public:
   /// Rewrites every stored work item once after the v4 migration (meta 'rebuild_work_items').
   void rebuild_work_items(
-      const std::function<std::optional<std::vector<WorkItemRecord>>(const std::string&)>& work_of) override {
+      const std::function<std::optional<std::vector<WorkItem>>(const std::string&)>& work_of) override {
     std::vector<std::string> ids;
     {
       auto lease = reader();
@@ -1007,7 +1010,7 @@ class SqliteStore final : public Store {
       while (s->step()) ids.push_back(s->column_text(0));
     }
     std::vector<std::pair<std::string, WorkPlan>> plans;
-    std::vector<std::vector<WorkItemRecord>> work;
+    std::vector<std::vector<WorkItem>> work;
     work.reserve(ids.size());
     for (const std::string& id : ids)
       if (auto w = work_of(id)) {
@@ -1022,37 +1025,41 @@ class SqliteStore final : public Store {
 
   // -- Case search (schema v4) -------------------------------------------------------------
 
-  std::pair<std::vector<CaseRecord>, std::uint64_t> find_cases(const CaseSearch& q) override {
+  CasePage find_cases(const CaseQuery& q) override {
     // Parameters: ?1 owner, ?2 customer, ?3 limit, ?4 offset, ?5.. the statuses.
+    std::vector<std::string> statuses;
+    for (CaseStatus st : q.statuses) statuses.emplace_back(to_string(st));
+    std::sort(statuses.begin(), statuses.end());
+    statuses.erase(std::unique(statuses.begin(), statuses.end()), statuses.end());
     std::string where;
     auto add = [&](const std::string& cond) { where += (where.empty() ? " WHERE " : " AND ") + cond; };
     if (!q.owner.empty()) add("owner = ?1");
     if (!q.customer.empty()) add("customer = ?2");
-    if (!q.statuses.empty()) {
+    if (!statuses.empty()) {
       std::string in;
-      for (std::size_t i = 0; i < q.statuses.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 5 + i);
+      for (std::size_t i = 0; i < statuses.size(); ++i) in += fmt::format("{}?{}", i ? ", " : "", 5 + i);
       add(fmt::format("status IN ({})", in));
     }
     auto bind = [&](sql::Statement& s) {
       if (!q.owner.empty()) s.bind_text(1, q.owner);
       if (!q.customer.empty()) s.bind_text(2, q.customer);
-      for (std::size_t i = 0; i < q.statuses.size(); ++i) s.bind_text(static_cast<int>(5 + i), q.statuses[i]);
+      for (std::size_t i = 0; i < statuses.size(); ++i) s.bind_text(static_cast<int>(5 + i), statuses[i]);
     };
-    std::pair<std::vector<CaseRecord>, std::uint64_t> out{{}, 0};
+    CasePage out;
     auto lease = reader();
     Database& db = lease.db();
     sql::Transaction tx(db);  // the page and the count from one snapshot
     {
       Prepared count = db.prepared("SELECT COUNT(*) FROM cases" + where);
       bind(*count);
-      if (count->step()) out.second = static_cast<std::uint64_t>(count->column_int64(0));
+      if (count->step()) out.total = static_cast<std::uint64_t>(count->column_int64(0));
     }
-    if (q.limit > 0 && q.offset < out.second) {
+    if (q.limit > 0 && q.offset < out.total) {
       Prepared page =
           db.prepared(fmt::format("SELECT {} FROM cases{} ORDER BY seq DESC LIMIT ?3 OFFSET ?4", kCaseColumns, where));
       bind(*page);
       page->bind_int64(3, clamp_count(q.limit)).bind_int64(4, clamp_count(q.offset));
-      while (page->step()) out.first.push_back(read_record(*page));
+      while (page->step()) out.cases.push_back(read_record(*page));
     }
     tx.commit();
     return out;
@@ -1070,7 +1077,7 @@ class SqliteStore final : public Store {
 
   // -- Templates ---------------------------------------------------------------------------
 
-  int put_template(TemplateRecord r) override {
+  int put(const TemplateInfo& r, const std::string& data) override {
     if (r.name.empty()) throw Error(ErrorCode::invalid_argument, "a template needs a name");
     if (r.version < 0)
       throw Error(ErrorCode::invalid_argument, fmt::format("template version {} is negative", r.version));
@@ -1086,14 +1093,14 @@ class SqliteStore final : public Store {
       Prepared ins = db.prepared(
           "INSERT INTO templates(name, version, kind, created_at, meta, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
       ins->bind_text(1, r.name).bind_int64(2, version).bind_text(3, r.kind).bind_int64(4, to_ms(r.created_at));
-      ins->bind_text(5, meta).bind_blob(6, r.data);
+      ins->bind_text(5, meta).bind_blob(6, data);
       if (!ins->run_unless_constraint())
         throw Error(ErrorCode::already_exists, fmt::format("template '{}' version {} exists", r.name, version));
     });
     return version;
   }
 
-  std::optional<TemplateRecord> get_template(const std::string& name, int version) override {
+  std::optional<std::pair<TemplateInfo, std::string>> find(const std::string& name, int version) override {
     auto lease = reader();
     Database& db = lease.db();
     Prepared s = version == 0 ? db.prepared(
@@ -1105,33 +1112,21 @@ class SqliteStore final : public Store {
     s->bind_text(1, name);
     if (version != 0) s->bind_int64(2, version);
     if (!s->step()) return std::nullopt;
-    TemplateRecord r = read_template(*s);
-    r.data = s->column_blob(5);
-    return r;
+    return std::pair<TemplateInfo, std::string>(read_template(*s), s->column_blob(5));
   }
 
-  std::vector<TemplateRecord> list_templates() override {
+  std::vector<TemplateInfo> list() override {
     auto lease = reader();
     Prepared s =
         lease.db().prepared("SELECT name, version, kind, created_at, meta FROM templates ORDER BY name, version");
-    std::vector<TemplateRecord> out;
+    std::vector<TemplateInfo> out;
     while (s->step()) out.push_back(read_template(*s));
     return out;
   }
 
   // -- Help desk (schema v2) ---------------------------------------------------------------
 
-  std::vector<std::string> open_cases_of(const std::string& customer, std::size_t limit) override {
-    auto lease = reader();
-    Prepared s = lease.db().prepared(
-        "SELECT id FROM cases WHERE customer = ?1 AND status IN ('active', 'suspended') ORDER BY seq DESC LIMIT ?2");
-    s->bind_text(1, customer).bind_int64(2, clamp_count(limit));
-    std::vector<std::string> out;
-    while (s->step()) out.push_back(s->column_text(0));
-    return out;
-  }
-
-  void append_intake(std::vector<IntakeRecord>& records) override {
+  void append(std::vector<IntakeLogEntry>& records) override {
     std::vector<std::string> events;
     for (const auto& r : records) events.push_back(r.event.dump());
     std::vector<std::uint64_t> seqs;
@@ -1146,7 +1141,7 @@ class SqliteStore final : public Store {
           "INSERT INTO intake_log(seq, event_id, time, channel, customer, rule, action, case_id, reason, event) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
       for (std::size_t i = 0; i < records.size(); ++i, ++next) {
-        const IntakeRecord& r = records[i];
+        const IntakeLogEntry& r = records[i];
         ins->reset();
         ins->bind_int64(1, to_int64(next, "intake seq")).bind_text(2, r.event_id).bind_int64(3, to_ms(r.time));
         ins->bind_text(4, r.channel).bind_text(5, r.customer).bind_text(6, r.rule).bind_text(7, r.action);
@@ -1158,17 +1153,17 @@ class SqliteStore final : public Store {
     for (std::size_t i = 0; i < records.size() && i < seqs.size(); ++i) records[i].seq = seqs[i];
   }
 
-  std::vector<IntakeRecord> intake_of(const std::string& event_id) override {
+  std::vector<IntakeLogEntry> of_event(const std::string& event_id) override {
     auto lease = reader();
     Prepared s = lease.db().prepared(std::string(kIntakeColumns) + " WHERE event_id = ?1 ORDER BY seq");
     s->bind_text(1, event_id);
-    std::vector<IntakeRecord> out;
+    std::vector<IntakeLogEntry> out;
     while (s->step()) out.push_back(read_intake(*s));
     return out;
   }
 
-  std::vector<IntakeRecord> intake_log(std::size_t limit, std::uint64_t after) override {
-    std::vector<IntakeRecord> out;
+  std::vector<IntakeLogEntry> page(std::size_t limit, std::uint64_t after) override {
+    std::vector<IntakeLogEntry> out;
     // Sequence numbers are positive int64: nothing follows a position beyond INT64_MAX.
     if (limit == 0 || after >= static_cast<std::uint64_t>(INT64_MAX)) return out;
     auto lease = reader();
@@ -1187,7 +1182,7 @@ class SqliteStore final : public Store {
     while (s.step()) out += s.column_text(3) + "\n";
     return out;
   }
-  std::string queue_plan(const QueueQuery& q) {
+  std::string queue_plan(const QueueFilter& q) {
     std::vector<std::string> roles = q.roles;
     std::sort(roles.begin(), roles.end());
     roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
@@ -1207,7 +1202,7 @@ class SqliteStore final : public Store {
   /// each of which succeeds or fails on its own.
   struct WriteOp {
     std::function<void(Database&)> work;     // a write (definitions, a template), or (when empty) ...
-    std::span<const Commit> commits;         // ... these commits (one for a command, a chunk for timers)
+    std::span<const CaseCommit> commits;     // ... these commits (one for a command, a chunk for timers)
     bool group = false;                      // a group of commits from submit_batch
     std::vector<std::exception_ptr> errors;  // per commit
     std::chrono::steady_clock::time_point enqueued{};
@@ -1219,7 +1214,7 @@ class SqliteStore final : public Store {
   /// A group of commits queued for the writer thread (submit_batch in group mode).
   class QueuedBatch final : public PendingBatch {
    public:
-    explicit QueuedBatch(std::vector<Commit> commits) : commits_(std::move(commits)) {
+    explicit QueuedBatch(std::vector<CaseCommit> commits) : commits_(std::move(commits)) {
       op_.commits = commits_;
       op_.group = true;
       op_.errors.assign(commits_.size(), nullptr);
@@ -1238,7 +1233,7 @@ class SqliteStore final : public Store {
     bool empty() const { return commits_.empty(); }
 
    private:
-    std::vector<Commit> commits_;
+    std::vector<CaseCommit> commits_;
     WriteOp op_;
     std::future<void> done_;
   };
@@ -1432,10 +1427,10 @@ class SqliteStore final : public Store {
   /// itself. So a batch can run commits without a savepoint each: `wrote` tells the caller
   /// whether a failure left part of this commit in the transaction (then the batch is run
   /// again with savepoints; see run_batch).
-  void apply(Database& db, const Commit& c, bool& wrote) {
+  void apply(Database& db, const CaseCommit& c, bool& wrote) {
     wrote = false;
-    const CaseRecord& r = c.record;
-    const std::vector<Event>& events = c.all_events();
+    const CaseRow& r = c.row;
+    const std::span<const Event> events = c.events;
     if (r.id.empty()) throw Error(ErrorCode::invalid_argument, "a commit needs a case id");
     const std::int64_t expected = to_int64(c.expected_version, "expected version");
     if (r.version != c.expected_version + events.size())
@@ -1460,7 +1455,7 @@ class SqliteStore final : public Store {
     // primary key), so a conflict is found before anything is written.
     const bool exists = c.expected_version != 0;
     if (exists) {
-      std::optional<RowKeys> stored = c.stored;
+      std::optional<RowKeys> stored = c.stored_keys;
       if (!stored) {
         Prepared s = db.prepared(kSelectVersion);
         s->bind_text(1, r.id);
@@ -1470,7 +1465,8 @@ class SqliteStore final : public Store {
         if (s->column_int64(0) != expected)
           throw Error(ErrorCode::conflict,
                       fmt::format("case '{}' is at version {}, not {}", r.id, s->column_int64(0), expected));
-        stored = RowKeys{s->column_text(1), s->column_text(2), s->column_text(4), from_ms(s->column_optional_int64(3))};
+        stored = RowKeys{case_status_named(s->column_view(1)).value_or(CaseStatus::active), s->column_text(2),
+                         s->column_text(4), from_ms(s->column_optional_int64(3))};
       }
       int changed = 0;
       if (stored->status != r.status) changed |= kStatusChanged;
@@ -1537,11 +1533,11 @@ class SqliteStore final : public Store {
     }
   }
 
-  static void bind_case(sql::Statement& s, const CaseRecord& r, int changed) {
+  static void bind_case(sql::Statement& s, const CaseRow& r, int changed) {
     s.bind_text(1, r.id).bind_int64(2, to_int64(r.version, "version")).bind_text(3, r.type);
     s.bind_int64(4, r.type_version).bind_int64(5, r.priority).bind_text(6, r.customer);
     s.bind_int64(7, to_ms(r.next_deadline)).bind_int64(8, to_ms(r.created_at)).bind_int64(9, to_ms(r.updated_at));
-    if (changed & kStatusChanged) s.bind_text(10, r.status);
+    if (changed & kStatusChanged) s.bind_text(10, to_string(r.status));
     if (changed & kOwnerChanged) s.bind_text(11, r.owner);
     if (changed & kDueChanged) s.bind_int64(12, to_ms(r.next_due));
     s.bind_text(14, r.title);
@@ -1549,16 +1545,17 @@ class SqliteStore final : public Store {
 
   /// A case's new open work items, checked and sorted by item id, with their skills as JSON.
   struct WorkPlan {
-    std::vector<const WorkItemRecord*> items;
+    std::vector<const WorkItem*> items;
     std::vector<std::string> skills;
+    std::vector<std::string_view> states, timings;  // the enums as stored (to_string)
   };
 
-  static WorkPlan plan_work(const std::string& case_id, const std::vector<WorkItemRecord>& items) {
+  static WorkPlan plan_work(const std::string& case_id, const std::vector<WorkItem>& items) {
     WorkPlan plan;
     plan.items.reserve(items.size());
-    for (const WorkItemRecord& w : items) {
+    for (const WorkItem& w : items) {
       if (!w.case_id.empty() && w.case_id != case_id)
-        throw Error(ErrorCode::internal,
+        throw Error(ErrorCode::invalid_argument,
                     fmt::format("commit of case '{}': work item '{}' of case '{}'", case_id, w.item_id, w.case_id));
       plan.items.push_back(&w);
     }
@@ -1570,6 +1567,10 @@ class SqliteStore final : public Store {
                     fmt::format("commit of case '{}': work item '{}' listed twice", case_id, fresh[i]->item_id));
     plan.skills.resize(fresh.size());
     for (std::size_t i = 0; i < fresh.size(); ++i) plan.skills[i] = skills_json(fresh[i]->skills);
+    for (const WorkItem* w : fresh) {
+      plan.states.push_back(to_string(w->state));
+      plan.timings.push_back(w->goal.empty() ? std::string_view() : to_string(w->goal_timing));
+    }
     return plan;
   }
 
@@ -1590,12 +1591,12 @@ class SqliteStore final : public Store {
         const std::string_view id = s->column_view(0);
         while (i < fresh.size() && fresh[i]->item_id < id) ++i;
         if (i < fresh.size() && fresh[i]->item_id == id) {
-          const WorkItemRecord& w = *fresh[i];
-          if (s->column_view(1) == w.name && s->column_view(2) == w.state && s->column_view(3) == w.assignee &&
+          const WorkItem& w = *fresh[i];
+          if (s->column_view(1) == w.name && s->column_view(2) == plan.states[i] && s->column_view(3) == w.assignee &&
               s->column_view(4) == w.role && s->column_view(5) == skills[i] &&
               s->column_optional_int64(6) == to_ms(w.due) && s->column_int64(7) == w.priority &&
               s->column_view(8) == w.case_title && s->column_view(9) == w.customer && s->column_view(10) == w.goal &&
-              s->column_optional_int64(11) == to_ms(w.goal_deadline) && s->column_view(12) == w.goal_timing) {
+              s->column_optional_int64(11) == to_ms(w.goal_deadline) && s->column_view(12) == plan.timings[i]) {
             keep[i] = 1;
             continue;
           }
@@ -1615,11 +1616,11 @@ class SqliteStore final : public Store {
     ins->bind_text(1, case_id);
     for (std::size_t i = 0; i < fresh.size(); ++i) {
       if (keep[i]) continue;
-      const WorkItemRecord& w = *fresh[i];
-      ins->bind_text(2, w.item_id).bind_text(3, w.name).bind_text(4, w.state).bind_text(5, w.assignee);
+      const WorkItem& w = *fresh[i];
+      ins->bind_text(2, w.item_id).bind_text(3, w.name).bind_text(4, plan.states[i]).bind_text(5, w.assignee);
       ins->bind_text(6, w.role).bind_text(7, skills[i]).bind_int64(8, to_ms(w.due)).bind_int64(9, w.priority);
       ins->bind_text(10, w.case_title).bind_text(11, w.customer).bind_text(12, w.goal);
-      ins->bind_int64(13, to_ms(w.goal_deadline)).bind_text(14, w.goal_timing);
+      ins->bind_int64(13, to_ms(w.goal_deadline)).bind_text(14, plan.timings[i]);
       ins->run();
     }
   }
@@ -1674,7 +1675,7 @@ class SqliteStore final : public Store {
     return db;
   }
 
-  std::optional<CaseRecord> read_case(Database& db, const std::string& id) {
+  std::optional<CaseRow> read_case(Database& db, const std::string& id) {
     static const std::string sql = fmt::format("SELECT {} FROM cases WHERE id = ?1", kCaseColumns);
     Prepared s = db.prepared(sql);
     s->bind_text(1, id);
@@ -1720,9 +1721,9 @@ class SqliteStore final : public Store {
       Prepared s = db.prepared(sql);
       s->bind_text(1, id);
       if (!s->step()) return std::nullopt;
-      out.record = read_record(*s);
+      out.row = read_record(*s);
       if (!s->is_null(13))
-        out.snapshot = SnapshotRecord{static_cast<std::uint64_t>(s->column_int64(13)), s->column_blob(14)};
+        out.snapshot = SnapshotBlob{static_cast<std::uint64_t>(s->column_int64(13)), s->column_blob(14)};
     }
     out.events = read_events(db, id, out.snapshot ? out.snapshot->version + 1 : 1);
     return out;
@@ -1755,8 +1756,8 @@ class SqliteStore final : public Store {
     return e;
   }
 
-  TemplateRecord read_template(const sql::Statement& s) {
-    TemplateRecord r;
+  TemplateInfo read_template(const sql::Statement& s) {
+    TemplateInfo r;
     r.name = s.column_text(0);
     r.version = s.column_int(1);
     r.kind = s.column_text(2);
@@ -1798,8 +1799,6 @@ class SqliteStore final : public Store {
                 sql::message(path_, "the store is open read-only, for queries", read_only_why_));
   }
 
-  bool read_only() const override { return read_only_; }
-
   static std::string canonical_path(const std::string& path) {
     if (path.empty()) throw Error(ErrorCode::invalid_argument, "the store path is empty");
     std::error_code ec;
@@ -1836,7 +1835,7 @@ class SqliteStore final : public Store {
   std::atomic<std::uint64_t> operations_{0};
 };
 
-SqliteStore& as_sqlite(Store& store) {
+SqliteStore& as_sqlite(CaseStore& store) {
   auto* s = dynamic_cast<SqliteStore*>(&store);
   if (!s) throw Error(ErrorCode::invalid_argument, "not a SQLite store");
   return *s;
@@ -1844,13 +1843,17 @@ SqliteStore& as_sqlite(Store& store) {
 
 }  // namespace
 
-std::unique_ptr<Store> open_sqlite(const SqliteOptions& options) { return std::make_unique<SqliteStore>(options); }
-
 namespace detail {
-std::string queue_plan(Store& store, const QueueQuery& q) { return as_sqlite(store).queue_plan(q); }
-std::string due_plan(Store& store) { return as_sqlite(store).due_plan(); }
-WriteStats write_stats(Store& store) { return as_sqlite(store).write_stats(); }
-void on_writer(Store& store, const std::function<void(sql::Database&)>& work) { as_sqlite(store).on_writer(work); }
+std::string queue_plan(CaseStore& store, const QueueFilter& q) { return as_sqlite(store).queue_plan(q); }
+std::string due_plan(CaseStore& store) { return as_sqlite(store).due_plan(); }
+WriteStats write_stats(CaseStore& store) { return as_sqlite(store).write_stats(); }
+void on_writer(CaseStore& store, const std::function<void(sql::Database&)>& work) { as_sqlite(store).on_writer(work); }
 }  // namespace detail
 
 }  // namespace acm::store
+
+namespace acm {
+std::shared_ptr<CaseStore> open_sqlite_store(const SqliteStoreOptions& options) {
+  return std::make_shared<store::SqliteStore>(options);
+}
+}  // namespace acm

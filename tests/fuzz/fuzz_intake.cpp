@@ -77,6 +77,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!again.duplicate) acm_fuzz::finding("an event processed twice was not a duplicate");
   }
   for (std::uint64_t after : {std::uint64_t{0}, std::uint64_t{1}, UINT64_MAX, UINT64_MAX - 1})
-    acm_fuzz::only_acm_errors("intake_log", [&] { (void)engine->intake_log(10, after); });
+    acm_fuzz::only_acm_errors("intake_log", [&] { (void)engine->intake_log().page(10, after); });
   return 0;
 }

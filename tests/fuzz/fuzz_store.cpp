@@ -69,12 +69,12 @@ const std::string& base_store() {
         for (const auto& item : engine->get_case(id).items)
           if (item.def_id == "answer" && i > 0) engine->complete_item(kAdmin, id, item.id);
       }
-      engine->put_template("t", "learner", Json{{"traces", 1}}, std::string("\x01\x02\x03", 3));
+      engine->templates().put("t", "learner", Json{{"traces", 1}}, std::string("\x01\x02\x03", 3));
       std::vector<IntakeLogEntry> log(1);
       log[0].event_id = "e1";
       log[0].action = "ignore";
       log[0].event = Json{{"id", "e1"}};
-      engine->append_intake_log(log);
+      engine->intake_log().append(log);
     }
     return acm_fuzz::read_file(path);
   }();
@@ -119,9 +119,9 @@ void use(Engine& engine, bool fold_oracle) {
   }
   acm_fuzz::only_acm_errors("queue", [&] { (void)engine.queue(QueueFilter{.roles = {"agent"}}); });
   acm_fuzz::only_acm_errors("templates", [&] {
-    for (const auto& t : engine.list_templates()) (void)engine.get_template(t.name, t.version);
+    for (const auto& t : engine.templates().list()) (void)engine.templates().get(t.name, t.version);
   });
-  acm_fuzz::only_acm_errors("intake_log", [&] { (void)engine.intake_log(10); });
+  acm_fuzz::only_acm_errors("intake_log", [&] { (void)engine.intake_log().page(10); });
   acm_fuzz::only_acm_errors("fragments", [&] { (void)engine.list_fragments(); });
   acm_fuzz::only_acm_errors("run_due", [&] { (void)engine.run_due(); });
 }

@@ -324,7 +324,7 @@ TEST_SUITE("intake") {
       CHECK(d.steps[1].action == IntakeAction::raise_priority);
       CHECK(d.steps[1].case_id == d.steps[0].case_id);
       CHECK(f.engine->get_case(d.case_id()).priority == 5);
-      auto log = f.engine->intake_log_of("s-2");
+      auto log = f.engine->intake_log().of_event("s-2");
       REQUIRE(log.size() == 2);
       CHECK(log[0].rule == "new");
       CHECK(log[1].rule == "angry");
@@ -378,7 +378,7 @@ TEST_SUITE("intake") {
     bad = {{"id", "bad-1"}, {"channel", "email"}, {"sentiment", "very bad"}};
     m = error_of([&] { intake.process(bad); }, ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(m, "sentiment: a string, not a number"), m);
-    auto log = f.engine->intake_log_of("bad-1");
+    auto log = f.engine->intake_log().of_event("bad-1");
     REQUIRE(log.size() == 1);
     CHECK(log[0].action == "rejected");
     CHECK(has(log[0].reason, "sentiment"));
@@ -388,7 +388,7 @@ TEST_SUITE("intake") {
     auto big = f.event("big-1", "email", "ann", std::string((1u << 20) + 1, 'x'));
     m = error_of([&] { intake.process(big); }, ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(m, "text: 1048577 bytes, the limit is 1048576"), m);
-    log = f.engine->intake_log_of("big-1");
+    log = f.engine->intake_log().of_event("big-1");
     REQUIRE(log.size() == 1);
     CHECK(log[0].action == "rejected");
     CHECK(log[0].event.dump().size() < 10000);
@@ -425,7 +425,7 @@ TEST_SUITE("intake") {
     e.metadata = {{"flag", "yes"}};
     auto m = error_of([&] { intake.process(e); }, ErrorCode::invalid_argument);
     CHECK_MESSAGE(has(m, "rule 'broken': when gave a string, not true or false"), m);
-    auto log = f.engine->intake_log_of("q-1");
+    auto log = f.engine->intake_log().of_event("q-1");
     REQUIRE(log.size() == 1);
     CHECK(log[0].action == "rejected");
     CHECK(log[0].rule == "broken");
@@ -433,13 +433,13 @@ TEST_SUITE("intake") {
     Json as_json = e.to_json();
     as_json["id"] = "q-2";
     error_of([&] { intake.process(as_json); }, ErrorCode::invalid_argument);
-    CHECK(f.engine->intake_log_of("q-2").size() == 1);
+    CHECK(f.engine->intake_log().of_event("q-2").size() == 1);
     // Corrected and sent again with the same id: processed.
     e.metadata = {{"flag", true}};
     auto d = intake.process(e);
     CHECK_FALSE(d.duplicate);
     CHECK(d.action() == IntakeAction::ignore);
-    CHECK(f.engine->intake_log_of("q-1").size() == 2);
+    CHECK(f.engine->intake_log().of_event("q-1").size() == 2);
   }
 
   TEST_CASE("the intake log on a SQLite file: read back after reopening, paged") {
@@ -480,7 +480,7 @@ TEST_SUITE("intake") {
     o.database = path;
     o.clock = clock;
     auto engine = Engine::open(o);
-    auto log = engine->intake_log();
+    auto log = engine->intake_log().page();
     REQUIRE(log.size() == 4);
     for (std::size_t i = 0; i < 4; ++i) {
       CHECK(log[i].seq == i + 1);
@@ -497,11 +497,11 @@ TEST_SUITE("intake") {
     CHECK(log[2].action == "ignore");
     CHECK(log[3].action == "unmatched");
     // Paging.
-    auto page = engine->intake_log(2, 1);
+    auto page = engine->intake_log().page(2, 1);
     REQUIRE(page.size() == 2);
     CHECK(page[0].seq == 2);
     CHECK(page[1].seq == 3);
-    CHECK(engine->intake_log(10, 4).empty());
+    CHECK(engine->intake_log().page(10, 4).empty());
     // Duplicates are recognised across restarts; correlation works on the reopened store.
     Intake intake(*engine, rules(kCorrelationRules));
     ChannelEvent e;
@@ -586,7 +586,7 @@ COMMIT;
       EngineOptions o;
       o.database = path;
       auto engine = Engine::open(o);
-      CHECK(engine->get_template("kept").first.meta["note"] == "from v1");  // v1 data kept
+      CHECK(engine->templates().get("kept").first.meta["note"] == "from v1");  // v1 data kept
       engine->load_definitions(Actor{"root", {"admin"}}, kDefinitions);
       Intake intake(*engine, rules(kCorrelationRules));
       ChannelEvent e;
@@ -595,7 +595,7 @@ COMMIT;
       e.customer = "ann";
       auto id = intake.process(e).case_id();
       CHECK(engine->open_cases_of("ann") == std::vector<std::string>{id});
-      CHECK(engine->intake_log().size() == 1);
+      CHECK(engine->intake_log().page().size() == 1);
     }
     CHECK(sql("PRAGMA user_version", true) == 4);  // v1 -> v2 (intake) -> v3 (queue indexes) -> v4 (search)
     CHECK(sql("SELECT value FROM meta WHERE key = 'schema_version'", true) == 4);
@@ -624,7 +624,7 @@ COMMIT;
     // Reopening the migrated file writes nothing more and works.
     EngineOptions o;
     o.database = path;
-    CHECK(Engine::open(o)->intake_log().size() == 1);
+    CHECK(Engine::open(o)->intake_log().page().size() == 1);
   }
 
   TEST_CASE("the same event from two threads acts once") {

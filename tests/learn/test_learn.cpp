@@ -295,10 +295,10 @@ TEST_CASE("templates live in the SQLite store, versioned, and survive a reopen")
     CHECK(save_template(*engine, "helpdesk", l) == 1);
     l.add(branching_log()[0]);
     CHECK(save_template(*engine, "helpdesk", l) == 2);
-    engine->put_template("other", "notes", Json::object(), "x");
+    engine->templates().put("other", "notes", Json::object(), "x");
   }
   auto engine = Engine::open(EngineOptions{.database = db});
-  auto list = engine->list_templates();
+  auto list = engine->templates().list();
   REQUIRE(list.size() == 3);
   CHECK(list[0].name == "helpdesk");
   CHECK(list[1].version == 2);

@@ -704,7 +704,7 @@ void bind_engine(py::module_& m) {
       "intake_log",
       [](PyEngine& self, std::size_t limit, std::uint64_t after) {
         py::list out;
-        for (const auto& entry : self.run([&](Engine& e) { return e.intake_log(limit, after); }))
+        for (const auto& entry : self.run([&](Engine& e) { return e.intake_log().page(limit, after); }))
           out.append(to_py(entry));
         return out;
       },
@@ -713,7 +713,7 @@ void bind_engine(py::module_& m) {
       "intake_log_of",
       [](PyEngine& self, const std::string& event_id) {
         py::list out;
-        for (const auto& entry : self.run([&](Engine& e) { return e.intake_log_of(event_id); }))
+        for (const auto& entry : self.run([&](Engine& e) { return e.intake_log().of_event(event_id); }))
           out.append(to_py(entry));
         return out;
       },
@@ -886,13 +886,13 @@ void bind_engine(py::module_& m) {
       [](PyEngine& self, const std::string& name, const std::string& kind, py::handle meta, const py::bytes& data) {
         Json m = meta.is_none() ? Json::object() : to_json(meta);
         std::string bytes = data;
-        return self.run([&](Engine& e) { return e.put_template(name, kind, m, bytes); });
+        return self.run([&](Engine& e) { return e.templates().put(name, kind, m, bytes); });
       },
       "name"_a, "kind"_a, "meta"_a, "data"_a, "Stores bytes as the next version of template `name`; returns it.");
   c.def(
       "get_template",
       [](PyEngine& self, const std::string& name, int version) {
-        auto [info, bytes] = self.run([&](Engine& e) { return e.get_template(name, version); });
+        auto [info, bytes] = self.run([&](Engine& e) { return e.templates().get(name, version); });
         return py::make_tuple(template_info(info), py::bytes(bytes.data(), bytes.size()));
       },
       "name"_a, "version"_a = 0, "(info dict, bytes) of a template version (0: latest).");
@@ -900,7 +900,7 @@ void bind_engine(py::module_& m) {
       "list_templates",
       [](PyEngine& self) {
         py::list out;
-        for (const auto& t : self.run([](Engine& e) { return e.list_templates(); })) out.append(template_info(t));
+        for (const auto& t : self.run([](Engine& e) { return e.templates().list(); })) out.append(template_info(t));
         return out;
       },
       "Every stored template version (info dicts, without bytes).");
