@@ -133,6 +133,10 @@ struct StoreTraits {
   /// Whether the store writes payloads as JSON text: then the engine fills
   /// CaseCommit::payloads on the committing thread, so that a single writer thread need not.
   bool wants_payload_text = false;
+  /// Several processes may write the store at once (PostgreSQL): an engine then checks its
+  /// cached cases against the store before reads, decides a command again after a conflict,
+  /// and fires timers through claim_due.
+  bool shared = false;
 };
 
 /// A set of commits handed to CaseStore::submit_batch and not yet known to be written.

@@ -97,7 +97,7 @@ ErrorCode code_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("postgres store: a commit is read back whole; a stale version is a conflict that writes nothing") {
+TEST_CASE("postgres store: a commit is read back whole, a stale version is a conflict that writes nothing") {
   const std::string db = test::fresh_postgres_database();
   auto a = open(db);
   auto b = open(db);  // another process
@@ -135,7 +135,7 @@ TEST_CASE("postgres store: a commit is read back whole; a stale version is a con
   CHECK(a->case_count() == 1);
 }
 
-TEST_CASE("postgres store: an idempotency key is used once across processes; the loser writes nothing") {
+TEST_CASE("postgres store: an idempotency key is used once across processes, the loser writes nothing") {
   const std::string db = test::fresh_postgres_database();
   auto a = open(db);
   auto b = open(db);
@@ -265,7 +265,7 @@ TEST_CASE("postgres store: definitions, templates and the intake log are shared"
   CHECK(a->intake_log()->page(10, 1).size() == 2);
 }
 
-TEST_CASE("postgres store: due cases are claimed once; a claim that is dropped writes nothing") {
+TEST_CASE("postgres store: due cases are claimed once, a claim that is dropped writes nothing") {
   const std::string db = test::fresh_postgres_database();
   auto a = open(db);
   auto b = open(db);

@@ -487,6 +487,7 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
     t.read_only = options_.read_only;
     t.keeps_snapshots = true;
     t.wants_payload_text = true;
+    t.shared = true;
     return t;
   }
 
@@ -841,6 +842,8 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
 
   // ---- templates ----
   int put(const TemplateInfo& t, const std::string& data) override {
+    if (t.name.empty()) throw Error(ErrorCode::invalid_argument, "a template needs a name");
+    if (t.version < 0) throw Error(ErrorCode::invalid_argument, fmt::format("template version {} is negative", t.version));
     require_writable();
     auto c = lease();
     int version = t.version;
