@@ -160,6 +160,21 @@ constexpr Statement kStatements[] = {
      "customer = $8, title = $9, next_due = $10, next_deadline = $11, updated_at = $12, feed_x = "
      "GREATEST(pg_current_xact_id(), feed_x) WHERE id = $1 AND version = $13 "
      "RETURNING 1) SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 0 ELSE acm_version_conflict($1, $13) END"},
+    // The same with the commit's first event written by the same statement (one statement
+    // fewer per commit; the event takes the row's new feed_x from RETURNING). $14..$18: the
+    // event's seq, time, actor, kind, payload.
+    {"ins_case_ev",
+     "WITH u AS (INSERT INTO cases(id, version, type, type_version, status, owner, priority, customer, title, "
+     "next_due, next_deadline, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+     "$13) RETURNING feed_x) INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, "
+     "$14::bigint, $15::bigint, $16::text, $17::text, $18::text, u.feed_x FROM u"},
+    {"upd_case_ev",
+     "WITH u AS (UPDATE cases SET version = $2, type = $3, type_version = $4, status = $5, owner = $6, priority = $7, "
+     "customer = $8, title = $9, next_due = $10, next_deadline = $11, updated_at = $12, feed_x = "
+     "GREATEST(pg_current_xact_id(), feed_x) WHERE id = $1 AND version = $13 RETURNING feed_x), "
+     "i AS (INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, $14::bigint, "
+     "$15::bigint, $16::text, $17::text, $18::text, u.feed_x FROM u) "
+     "SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 0 ELSE acm_version_conflict($1, $13) END"},
     // After the case row's update in the same transaction: its feed_x is this commit's.
     {"ins_event",
      "INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) VALUES ($1, $2, $3, $4, $5, $6, (SELECT "
@@ -511,14 +526,19 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
     p.text(r.id).int64(static_cast<std::int64_t>(r.version)).text(r.type).int64(r.type_version);
     p.text(to_string(r.status)).text(r.owner).int64(r.priority).text(r.customer).text(r.title).time(r.next_due);
     p.time(r.next_deadline);
-    if (k.expected_version == 0) {
+    if (k.expected_version == 0)
       p.time(r.created_at).time(r.updated_at);
-      c.send("ins_case", p);
-    } else {
+    else
       p.time(r.updated_at).int64(static_cast<std::int64_t>(k.expected_version));
-      c.send("upd_case", p);
+    if (!events.empty()) {  // the first event in the case row's statement
+      const Event& e = events[0];
+      p.int64(static_cast<std::int64_t>(e.seq)).time(e.time).text(e.actor).text(e.kind);
+      p.text(!k.payloads.empty() ? k.payloads[0] : e.payload.dump());
+      c.send(k.expected_version == 0 ? "ins_case_ev" : "upd_case_ev", p);
+    } else {
+      c.send(k.expected_version == 0 ? "ins_case" : "upd_case", p);
     }
-    for (std::size_t i = 0; i < events.size(); ++i) {
+    for (std::size_t i = 1; i < events.size(); ++i) {
       const Event& e = events[i];
       pq::Params ep;
       ep.text(r.id).int64(static_cast<std::int64_t>(e.seq)).time(e.time).text(e.actor).text(e.kind);
