@@ -294,6 +294,9 @@ TEST_CASE("postgres: 4 processes run commands and timers on shared cases, each c
     acks.insert(acks.end(), a.begin(), a.end());
   }
   auto [events, timers] = verify(db, acks);
+  // On stderr too: ctest -V shows the figures of a passing run (MESSAGE needs doctest's -s).
+  std::fprintf(stderr, "multi-process: 4 processes, %zu commands acknowledged, %zu events, %zu timers fired once each\n",
+               acks.size(), events, timers);
   MESSAGE("4 processes, " << acks.size() << " commands acknowledged, " << events << " events, " << timers
                           << " timers fired once each");
   CHECK(timers > 0);
@@ -345,6 +348,10 @@ TEST_CASE("postgres: one of 4 processes killed with SIGKILL 10 times at random m
     acks.insert(acks.end(), a.begin(), a.end());
   }
   auto [events, timers] = verify(db, acks);
+  std::fprintf(stderr,
+               "kill -9: 4 processes, %d kills (%d processes in all), %zu commands acknowledged, %zu events, %zu "
+               "timers fired once each\n",
+               kills, runs, acks.size(), events, timers);
   MESSAGE("4 processes, " << kills << " kills (" << runs << " processes in all), " << acks.size()
                           << " commands acknowledged, " << events << " events, " << timers << " timers fired once each");
   CHECK(kills >= 10);
