@@ -1052,7 +1052,7 @@ acm_status acm_case_create(acm_engine* engine, const acm_request* by, const char
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
     acm::NewCase spec = spec_json ? new_case(parse(spec_json, "case spec")) : acm::NewCase{};
-    std::string id = e.create_case(r, spec);
+    std::string id = e.create_case(r, spec).created;
     *case_id = dup(id);
   });
 }
@@ -1061,7 +1061,7 @@ acm_status acm_case_get(acm_engine* engine, const acm_request* by, const char* c
                         char** error) {
   return query(engine, case_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
-    return acm::to_json(by ? e.get_case(request(by), id) : e.get_case(id));
+    return acm::to_json(by ? e.as(request(by).actor).get_case(id) : e.get_case(id));
   });
 }
 
@@ -1080,7 +1080,8 @@ acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const 
   return query(engine, events_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
     Json out = Json::array();
-    for (const auto& ev : by ? e.history(request(by), id, from) : e.history(id, from)) out.push_back(acm::to_json(ev));
+    for (const auto& ev : by ? e.as(request(by).actor).history(id, from) : e.history(id, from))
+      out.push_back(acm::to_json(ev));
     return out;
   });
 }
@@ -1276,7 +1277,7 @@ acm_status acm_case_explain_priority_as(acm_engine* engine, const acm_request* b
                                         char** explanation_json, char** error) {
   return query(engine, explanation_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
-    return by ? e.explain_priority(request(by), id) : e.explain_priority(id);
+    return by ? e.as(request(by).actor).explain_priority(id) : e.explain_priority(id);
   });
 }
 
@@ -1292,7 +1293,7 @@ acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request
   return query(engine, offers_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
     Json out = Json::array();
-    for (const auto& o : by ? e.applicable_fragments(request(by), id) : e.applicable_fragments(id))
+    for (const auto& o : by ? e.as(request(by).actor).applicable_fragments(id) : e.applicable_fragments(id))
       out.push_back(acm::to_json(o));
     return out;
   });
@@ -1307,7 +1308,7 @@ acm_status acm_fragment_add(acm_engine* engine, const acm_request* by, const cha
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
     acm::FragmentUse use = fragment_use(parse(use_json, "fragment use"));
-    std::string created = e.add_fragment(r, id, use, text_list(after, after_count, "after"));
+    std::string created = e.add_fragment(r, id, use, text_list(after, after_count, "after")).created;
     *item_id = dup(created);
   });
 }
@@ -1320,7 +1321,7 @@ acm_status acm_task_add(acm_engine* engine, const acm_request* by, const char* c
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
-    std::string created = e.add_task(r, id, ad_hoc_task(parse(task_json, "task")));
+    std::string created = e.add_task(r, id, ad_hoc_task(parse(task_json, "task"))).created;
     *item_id = dup(created);
   });
 }

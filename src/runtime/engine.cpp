@@ -1,204 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <acm/engine.hpp>
-#include <acm/store.hpp>
+// acm::Engine, the facade (include/acm/engine.hpp): each call checks its arguments (and, for a
+// command with an idempotency key, fingerprints them: runtime::Args) and hands the work to its
+// Impl, whose parts live in engine_cache.cpp, engine_pipeline.cpp, engine_timers.cpp and
+// engine_delivery.cpp (runtime/engine_impl.hpp). Here also: opening (the store, the registry,
+// the clock), registering definitions, the trusted reads, templates and the intake log.
+#include "runtime/engine_impl.hpp"
 
-#include "model/json_size.hpp"
-#include "model/text.hpp"
 #include "model/validate.hpp"
-#include "runtime/compiled.hpp"
-#include "runtime/decider.hpp"
-#include "runtime/snapshot.hpp"
-#include "runtime/state.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
-#include <deque>
-#include <map>
+#include <chrono>
 #include <mutex>
-#include <queue>
-#include <set>
 #include <shared_mutex>
 #include <thread>
-#include <unordered_map>
 
 namespace acm {
 
+using runtime::Args;
 using runtime::CaseState;
+using runtime::check_actor;
 using runtime::Decider;
+using runtime::Slot;
+using runtime::t_holding;
 
 namespace {
-
-// One case held in memory.
-struct Slot {
-  std::mutex mutex;
-  CaseState state;
-  std::vector<WorkItem> work_items;  // as last written to the read model
-  std::size_t since_snapshot = 0;                  // events since the stored snapshot
-  bool evicted = false;                            // dropped from the cache: reload
-  std::atomic<std::uint64_t> last_used{0};
-  std::atomic<int> pins{0};              // > 0: not to be evicted (timer chunks)
-  std::optional<RowKeys> stored;  // the indexed columns of the stored row
-  // The thread that holds the mutex as a command or timer run (set by that thread after it
-  // locks, cleared before it unlocks), so that a thread can tell the cases it holds itself:
-  // a handler calling back into one is refused instead of deadlocking, and eviction never
-  // try_locks a mutex its own thread holds (undefined for std::mutex). Compared only with the
-  // reading thread's own id, which no other thread ever stores: relaxed is enough.
-  std::atomic<std::thread::id> holder{};
-  bool held_by_me() const { return holder.load(std::memory_order_relaxed) == std::this_thread::get_id(); }
-};
-
-// How many cases this thread holds (registering definitions is refused while it holds any).
-thread_local std::size_t t_holding = 0;
-
-// Marks a locked case as held by this thread for the guard's scope, or until release() if
-// keep() was called (run_due: a chunk's cases stay held until the chunk is written).
-class HoldGuard {
- public:
-  explicit HoldGuard(Slot* s) : s_(s) { hold(*s); }
-  ~HoldGuard() {
-    if (s_) release(*s_);
-  }
-  HoldGuard(const HoldGuard&) = delete;
-  HoldGuard& operator=(const HoldGuard&) = delete;
-  void keep() { s_ = nullptr; }
-  static void hold(Slot& s) {
-    s.holder.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    ++t_holding;
-  }
-  static void release(Slot& s) {
-    s.holder.store(std::thread::id{}, std::memory_order_relaxed);
-    --t_holding;
-  }
-
- private:
-  Slot* s_;
-};
-
-std::vector<WorkItem> open_work(const CaseState& s) {
-  std::vector<WorkItem> out;
-  // The case's pressing goal: the open goal with the earliest deadline (for items serving none).
-  const runtime::Goal* pressing = nullptr;
-  for (const auto& g : s.goals)
-    if (g.status == GoalStatus::open && g.deadline && (!pressing || *g.deadline < *pressing->deadline)) pressing = &g;
-  for (const auto& it : s.items) {
-    if (it.def->def.kind != ItemKind::human_task) continue;
-    if (it.state != ItemState::enabled && it.state != ItemState::active && it.state != ItemState::suspended) continue;
-    if (s.status != CaseStatus::active && s.status != CaseStatus::suspended) continue;
-    WorkItem w;
-    w.case_id = s.id;
-    w.item_id = it.id;
-    w.name = it.def->def.name.empty() ? it.def->def.id : it.def->def.name;
-    w.state = it.state;
-    w.assignee = it.assignee;
-    w.role = it.def->def.role;
-    w.skills = it.def->def.skills;
-    w.due = it.due;
-    w.priority = s.priority;
-    w.case_title = s.title;
-    w.customer = s.subject.customer;
-    const runtime::Goal* g = it.goal.empty() ? pressing : s.find_goal(it.goal);
-    if (g) {
-      w.goal = g->spec.id;
-      w.goal_deadline = g->deadline;
-      w.goal_timing = g->timing;
-    }
-    out.push_back(std::move(w));
-  }
-  return out;
-}
-
-CaseRow record_of(const CaseState& s, TimePoint now) {
-  CaseRow r;
-  r.id = s.id;
-  r.version = s.version;
-  r.type = s.type ? s.type->def.id : "";
-  r.type_version = s.type ? s.type->def.version : 0;
-  r.status = s.status;
-  r.owner = s.owner;
-  r.priority = s.priority;
-  r.customer = s.subject.customer;
-  r.title = s.title;
-  r.next_due = Decider::next_due(s);
-  auto consider = [&](const std::optional<TimePoint>& t) {
-    if (t && (!r.next_deadline || *t < *r.next_deadline)) r.next_deadline = t;
-  };
-  for (const auto& g : s.goals)
-    if (g.status == GoalStatus::open) consider(g.deadline);
-  for (const auto& it : s.items)
-    if (!runtime::is_terminal(it.state)) consider(it.due);
-  r.created_at = s.created_at;
-  r.updated_at = now;
-  return r;
-}
-
-Json result_json(const CommandResult& r, const std::string& case_id, const std::string& actor) {
-  Json j{{"case", case_id}, {"version", r.version}, {"created", r.created}, {"actor", actor}};
-  j["first_seq"] = r.events.empty() ? r.version + 1 : r.events.front().seq;
-  j["last_seq"] = r.events.empty() ? r.version : r.events.back().seq;
-  return j;
-}
-
-// A command's arguments as they cross into the engine: each text is checked (valid UTF-8; no
-// control characters in ids and names) and, when the request carries an idempotency key, added
-// to the command's fingerprint, which is stored with the key's result: a key reused for another
-// command or other arguments is a conflict.
-class Args {
- public:
-  Args(const Request& by, std::string_view command) : keep_(!by.idempotency_key.empty()) { add(command); }
-  /// An id or a name (no control characters).
-  Args& id(std::string_view field, std::string_view v) {
-    model::check_text(v, field, model::TextKind::name);
-    return add(v);
-  }
-  /// Free text (tab, CR and LF allowed).
-  Args& text(std::string_view field, std::string_view v) {
-    model::check_text(v, field, model::TextKind::free);
-    return add(v);
-  }
-  Args& ids(std::string_view field, const std::vector<std::string>& v) {
-    add(std::to_string(v.size()));
-    for (const auto& x : v) id(field, x);
-    return *this;
-  }
-  Args& json(std::string_view field, const Json& v) {
-    model::check_json_text(v, field);
-    // (A value nested too deeply to serialise is refused by the command itself, with its name.)
-    if (keep_ && !model::serialized_size(v, SIZE_MAX, 256).too_deep) add(v.dump());
-    return *this;
-  }
-  Args& num(std::int64_t v) { return add(std::to_string(v)); }
-  Args& time(const std::optional<TimePoint>& t) { return add(t ? std::to_string(t->time_since_epoch().count()) : "-"); }
-  Args& duration(const std::optional<Duration>& d) { return add(d ? std::to_string(d->count()) : "-"); }
-  /// FNV-1a (64 bits) of the length-prefixed arguments, in hex: stable across builds.
-  std::string fingerprint() const {
-    std::uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : text_) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    return fmt::format("{:016x}:{}", h, text_.size());
-  }
-
- private:
-  Args& add(std::string_view v) {
-    if (keep_) {
-      text_ += std::to_string(v.size());
-      text_ += ':';
-      text_ += v;
-    }
-    return *this;
-  }
-  bool keep_;
-  std::string text_;
-};
-
-void check_actor(const Actor& a) {
-  if (a.id.empty()) throw Error(ErrorCode::invalid_argument, "a request needs an actor id (it is empty)");
-  model::check_text(a.id, "the actor id");
-  for (const auto& r : a.roles) model::check_text(r, "an actor role");
-}
 
 void check_participant(Args& a, const Participant& p) {
   a.id("the participant's actor", p.actor).ids("a participant role", p.roles);
@@ -241,901 +68,52 @@ Args change_args(const Request& by, const std::string& goal_id, const GoalChange
 
 }  // namespace
 
-struct Engine::Impl final : ManualClock::Listener {
-  EngineOptions options;
-  std::shared_ptr<Clock> clock;
-  std::shared_ptr<const Calendar> calendar;
-  ManualClock* manual = nullptr;
-  std::shared_ptr<CaseStore> store;
-  StoreTraits traits;  // the store's, read once
-  // A store several processes share (PostgreSQL): other processes write the same cases, so a
-  // cached case may be behind the store; timers are claimed (claim_due). Null otherwise.
-  CaseStore* shared = nullptr;
-  static constexpr int kConflictRetries = 8;  // re-decisions of a command after conflicts
+// ---- opening ------------------------------------------------------------------------------
 
-  mutable std::shared_mutex registry_mutex;
-  runtime::Registry registry;
-
-  mutable std::shared_mutex cases_mutex;
-  std::unordered_map<std::string, std::shared_ptr<Slot>> cases;  // the cache
-  std::atomic<std::uint64_t> next_case{1};
-  std::atomic<std::uint64_t> tick{0};
-
-  mutable std::mutex handlers_mutex;
-  std::unordered_map<std::string, std::shared_ptr<const TaskHandler>> handlers;
-
-  std::mutex subs_mutex;
-  std::map<std::uint64_t, std::pair<EventCallback, std::vector<std::string>>> subscribers;
-  std::uint64_t next_sub = 1;
-  std::atomic<std::size_t> subscriber_count{0};
-
-  std::mutex outbox_mutex;
-  std::deque<Event> outbox;
-  bool delivering = false;
-
-  std::mutex timers_mutex;  // one run_due at a time
-
-  runtime::Services services;
-
-  explicit Impl(EngineOptions o) : options(std::move(o)) {
-    clock = options.clock ? options.clock : std::make_shared<SystemClock>();
-    calendar = options.calendar ? options.calendar : std::make_shared<AlwaysCalendar>();
-    services.registry = &registry;
-    services.calendar = calendar.get();
-    services.options = &options;
-    if (options.priority_policy) services.priority = runtime::CompiledPriority::compile(*options.priority_policy);
-    validate_escalation(options.escalation);
-    services.handler = [this](const std::string& name) -> std::shared_ptr<const TaskHandler> {
-      std::lock_guard lk(handlers_mutex);
-      auto it = handlers.find(name);
-      return it == handlers.end() ? nullptr : it->second;
-    };
-    if (options.store) {
-      store = options.store;
-    } else if (options.database.empty() || options.database == ":memory:") {
-      store = open_memory_store();
-    } else if (is_postgres_database(options.database)) {
-      PostgresStoreOptions po;
-      po.conninfo = options.database;
-      po.read_only = options.read_only;
-      store = open_postgres_store(po);
-    } else {
-      SqliteStoreOptions so;
-      so.path = options.database;
-      so.durability = options.durability;
-      so.read_only = options.read_only;
-      so.read_only_fallback = true;  // a store in a directory that cannot be written: queries still work
-      store = open_sqlite_store(so);
-    }
-    traits = store->traits();
-    if (traits.shared) shared = store.get();
-    load_registry();
-    // A store migrated to schema v4 rewrites its open work items once, with the columns v4 added.
-    store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<WorkItem>> {
-      auto s = load(case_id);
-      if (!s) return std::nullopt;
-      return open_work(s->state);
-    });
-    next_case = store->case_count() + 1;
-    manual = dynamic_cast<ManualClock*>(clock.get());
-    if (manual && traits.read_only) manual = nullptr;  // nothing fires in a read-only engine
-    if (manual) manual->attach(this);
+Engine::Impl::Impl(EngineOptions o) : options(std::move(o)) {
+  clock = options.clock ? options.clock : std::make_shared<SystemClock>();
+  calendar = options.calendar ? options.calendar : std::make_shared<AlwaysCalendar>();
+  services.registry = &registry;
+  services.calendar = calendar.get();
+  services.options = &options;
+  if (options.priority_policy) services.priority = runtime::CompiledPriority::compile(*options.priority_policy);
+  validate_escalation(options.escalation);
+  services.handler = [this](const std::string& name) { return handler(name); };
+  if (options.store) {
+    store = options.store;
+  } else if (options.database.empty() || options.database == ":memory:") {
+    store = open_memory_store();
+  } else if (is_postgres_database(options.database)) {
+    PostgresStoreOptions po;
+    po.conninfo = options.database;
+    po.read_only = options.read_only;
+    store = open_postgres_store(po);
+  } else {
+    SqliteStoreOptions so;
+    so.path = options.database;
+    so.durability = options.durability;
+    so.read_only = options.read_only;
+    so.read_only_fallback = true;  // a store in a directory that cannot be written: queries still work
+    store = open_sqlite_store(so);
   }
+  traits = store->traits();
+  if (traits.shared) shared = store.get();
+  load_registry();
+  // A store migrated to schema v4 rewrites its open work items once, with the columns v4 added.
+  store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<WorkItem>> {
+    auto s = load(case_id);
+    if (!s) return std::nullopt;
+    return open_work(s->state);
+  });
+  next_case = store->case_count() + 1;
+  manual = dynamic_cast<ManualClock*>(clock.get());
+  if (manual && traits.read_only) manual = nullptr;  // nothing fires in a read-only engine
+  if (manual) manual->attach(this);
+}
 
-  ~Impl() override {
-    if (manual) manual->detach(this);
-  }
-
-  void load_registry() {
-    auto defs = store->load_definitions();
-    // Fragments first: case types refer to them.
-    for (int pass = 0; pass < 2; ++pass)
-      for (const auto& d : defs) {
-        try {
-          if (pass == 0 && d.kind == "fragment") {
-            auto set = parse_definitions(Json{{"fragments", Json::array({d.body})}});
-            registry.add(runtime::compile(set.fragments.at(0)));
-          } else if (pass == 1 && d.kind == "case_type") {
-            auto set = parse_definitions(Json{{"case_types", Json::array({d.body})}});
-            registry.add(runtime::compile(set.case_types.at(0)));
-          }
-        } catch (const Error& e) {
-          throw Error(ErrorCode::storage, fmt::format("stored {} '{}' version {} cannot be loaded: {}", d.kind, d.id,
-                                                      d.version, e.what()));
-        }
-      }
-  }
-
-  // Adds the definitions another process registered since this engine loaded them (a shared
-  // store); returns whether any was new. Takes the registry lock exclusively.
-  bool reload_registry() {
-    if (!shared) return false;
-    std::unique_lock lk(registry_mutex);
-    auto count = [&] {
-      std::size_t n = 0;
-      for (const auto& [id, v] : registry.fragments()) n += v.size();
-      for (const auto& [id, v] : registry.case_types()) n += v.size();
-      return n;
-    };
-    const std::size_t before = count();
-    runtime::Registry fresh;
-    std::swap(fresh, registry);
-    try {
-      load_registry();
-    } catch (...) {
-      std::swap(fresh, registry);
-      throw;
-    }
-    return count() > before;
-  }
-
-  // On a shared store: whether the cached case is behind the store (another process committed
-  // to it). One read of the events after the cached version.
-  bool stale(const Slot& s) const {
-    if (!shared) return false;
-    auto newer = store->load_events(s.state.id, s.state.version + 1);
-    return newer && !newer->empty();
-  }
-
-  // Builds a case from its stored snapshot and events (registry lock held shared).
-  std::shared_ptr<Slot> load(const std::string& case_id) const {
-    auto loaded = store->load_case(case_id);
-    if (!loaded) return nullptr;
-    return build(case_id, std::move(loaded));
-  }
-
-  // Applies stored events, checking what was read: a damaged row is Error(storage) naming the
-  // case and the event.
-  void fold_stored(CaseState& state, const std::vector<Event>& events, const std::string& case_id) const {
-    runtime::FoldContext ctx{&registry};
-    for (const auto& e : events) {
-      if (e.seq != state.version + 1 || (!e.case_id.empty() && e.case_id != case_id))
-        throw Error(ErrorCode::storage, fmt::format("case '{}': stored event {} follows version {} (a damaged or "
-                                                    "missing row)",
-                                                    case_id, e.seq, state.version));
-      try {
-        runtime::apply(state, e, ctx);
-      } catch (const Error& x) {
-        throw Error(ErrorCode::storage,
-                    fmt::format("case '{}': stored event {} ('{}') is damaged: {}", case_id, e.seq, e.kind, x.what()));
-      }
-    }
-  }
-
-  std::shared_ptr<Slot> build(const std::string& case_id, std::optional<LoadedCase> loaded) const {
-    auto s = std::make_shared<Slot>();
-    bool from_snapshot = false;
-    if (loaded->snapshot && store::snapshot_has_checksum(loaded->snapshot->data)) {
-      try {
-        s->state = store::load_snapshot(loaded->snapshot->data, registry);
-        // A snapshot of another case or version (a row that was damaged or moved) is not used.
-        from_snapshot = s->state.id == case_id && s->state.version == loaded->snapshot->version;
-      } catch (const Error&) {
-        // An unreadable snapshot (damaged: its checksum or content does not hold) is only a lost
-        // optimisation: replay the whole log.
-      }
-      if (!from_snapshot) s->state = CaseState{};
-    }
-    std::vector<Event> events = from_snapshot || !loaded->snapshot
-                                    ? std::move(loaded->events)
-                                    : store->load_events(case_id, 1).value_or(std::vector<Event>{});
-    fold_stored(s->state, events, case_id);
-    s->since_snapshot = events.size();
-    if (s->state.version != loaded->row.version)
-      throw Error(ErrorCode::storage, fmt::format("case '{}': stored version {} but its events reach {}", case_id,
-                                                  loaded->row.version, s->state.version));
-    Decider::refresh_derived(s->state, services, clock->now());
-    s->work_items = open_work(s->state);
-    s->stored = RowKeys::of(loaded->row);
-    return s;
-  }
-
-  std::shared_ptr<Slot> slot(const std::string& case_id) const {
-    {
-      std::shared_lock lk(cases_mutex);
-      auto it = cases.find(case_id);
-      if (it != cases.end()) {
-        it->second->last_used = const_cast<Impl*>(this)->tick++;
-        return it->second;
-      }
-    }
-    std::shared_ptr<Slot> s;
-    try {
-      std::shared_lock reg(registry_mutex);
-      s = load(case_id);
-    } catch (const Error&) {
-      // On a shared store the case may use a definition another process registered since.
-      if (!shared || !const_cast<Impl*>(this)->reload_registry()) throw;
-      std::shared_lock reg(registry_mutex);
-      s = load(case_id);
-    }
-    if (!s) throw Error(ErrorCode::not_found, fmt::format("no case '{}'", case_id));
-    std::vector<std::shared_ptr<Slot>> evicted;  // destroyed after the lock is released
-    std::unique_lock lk(cases_mutex);
-    auto [it, inserted] = const_cast<Impl*>(this)->cases.emplace(case_id, s);
-    std::shared_ptr<Slot> result = it->second;  // eviction below may erase the map entry
-    result->last_used = const_cast<Impl*>(this)->tick++;
-    if (inserted) evicted = const_cast<Impl*>(this)->evict_locked();
-    return result;
-  }
-
-  // The slots of `ids` (null for a case the store does not have), pinned so that eviction
-  // leaves them in the cache until unpinned; the missing ones are loaded from one read of
-  // the store. (Timer chunks: see run_due_at.)
-  // A case that fails to load (a damaged row) is null with its error in errors[i].
-  std::vector<std::shared_ptr<Slot>> pinned_slots(const std::vector<std::string>& ids,
-                                                  std::vector<std::exception_ptr>& errors) {
-    errors.assign(ids.size(), nullptr);
-    std::vector<std::shared_ptr<Slot>> out(ids.size());
-    std::vector<std::string> missing;
-    std::vector<std::size_t> where;
-    {
-      std::shared_lock lk(cases_mutex);
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        auto it = cases.find(ids[i]);
-        if (it == cases.end()) {
-          missing.push_back(ids[i]);
-          where.push_back(i);
-          continue;
-        }
-        out[i] = it->second;
-        out[i]->pins.fetch_add(1, std::memory_order_relaxed);
-        out[i]->last_used = tick++;
-      }
-    }
-    if (missing.empty()) return out;
-    std::vector<std::shared_ptr<Slot>> loaded(missing.size());
-    try {
-      std::shared_lock reg(registry_mutex);
-      // Each case is folded as soon as it is read, and its events dropped before the next.
-      store->load_cases(missing, [&](std::size_t j, std::optional<LoadedCase> stored) {
-        if (!stored) return;
-        try {
-          loaded[j] = build(missing[j], std::move(stored));
-        } catch (const Error&) {
-          errors[where[j]] = std::current_exception();
-        }
-      });
-    } catch (...) {
-      for (auto& s : out) unpin(s);
-      throw;
-    }
-    std::vector<std::shared_ptr<Slot>> evicted;  // destroyed after the lock is released
-    std::unique_lock lk(cases_mutex);
-    for (std::size_t j = 0; j < missing.size(); ++j) {
-      if (!loaded[j]) continue;
-      auto [it, inserted] = cases.emplace(missing[j], loaded[j]);  // a command may have loaded it meanwhile
-      std::shared_ptr<Slot>& s = out[where[j]];
-      s = it->second;
-      s->pins.fetch_add(1, std::memory_order_relaxed);
-      s->last_used = tick++;
-    }
-    evicted = evict_locked();
-    return out;
-  }
-
-  static void unpin(const std::shared_ptr<Slot>& s) {
-    if (s) s->pins.fetch_sub(1, std::memory_order_relaxed);
-  }
-
-  // Drops idle cases beyond the cache capacity (cases_mutex held exclusively). Returns them, so
-  // that the caller frees their states after releasing the lock.
-  [[nodiscard]] std::vector<std::shared_ptr<Slot>> evict_locked() {
-    std::vector<std::shared_ptr<Slot>> out;
-    if (cases.size() <= options.cache_capacity) return out;
-    // Iterators of an unordered_map stay valid while other elements are erased.
-    using It = decltype(cases)::iterator;
-    std::vector<std::pair<std::uint64_t, It>> by_age;
-    by_age.reserve(cases.size());
-    for (It it = cases.begin(); it != cases.end(); ++it)
-      if (it->second->pins.load(std::memory_order_relaxed) == 0) by_age.emplace_back(it->second->last_used.load(), it);
-    if (by_age.empty()) return out;
-    std::size_t excess = cases.size() - options.cache_capacity + options.cache_capacity / 10;
-    std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(std::min(excess, by_age.size()) - 1),
-                     by_age.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (std::size_t i = 0; i < excess && i < by_age.size(); ++i) {
-      It it = by_age[i].second;
-      // Never try_lock a mutex this thread already holds (undefined for std::mutex).
-      if (it->second->held_by_me()) continue;
-      std::unique_lock sl(it->second->mutex, std::try_to_lock);
-      if (!sl.owns_lock()) continue;  // in use: keep it
-      it->second->evicted = true;
-      sl.unlock();
-      out.push_back(std::move(it->second));
-      cases.erase(it);
-    }
-    return out;
-  }
-
-  void drop(const std::string& case_id) {
-    std::unique_lock lk(cases_mutex);
-    cases.erase(case_id);
-  }
-
-  static void check_reentry(const Slot* s, const std::string& case_id) {
-    if (s->held_by_me())
-      throw Error(ErrorCode::invalid_state,
-                  fmt::format("re-entrant call on case '{}': this thread is running a command or timers on it (a "
-                              "task handler may not call into its own case, nor into the cases its timer run holds)",
-                              case_id));
-  }
-
-  // What a command writes: events, case row, read model (if changed), snapshot (when due),
-  // idempotency key. Case lock held.
-  // The commit refers to `events`, which the caller keeps until it is written.
-  // `idem`: what else the idempotency key's result records (the command's fingerprint and the
-  // permissions it was checked for).
-  CaseCommit prepare(Slot& s, const std::vector<Event>& events, std::uint64_t before, const Request* by,
-                     const CommandResult* result, std::vector<WorkItem>& work, RowKeys& keys,
-                     const Json* idem = nullptr) {
-    CaseCommit c;
-    c.row = record_of(s.state, clock->now());
-    c.expected_version = before;
-    c.events = events;
-    if (traits.wants_payload_text) {  // serialised here, on the committing thread, not by the store's writer
-      c.payloads.reserve(events.size());
-      for (const Event& e : events) c.payloads.push_back(e.payload.dump());
-    }
-    c.stored_keys = s.stored;
-    keys = RowKeys::of(c.row);
-    work = open_work(s.state);
-    if (work != s.work_items) c.work_items = work;
-    if (s.since_snapshot + events.size() >= options.snapshot_every && traits.keeps_snapshots)
-      c.snapshot = SnapshotBlob{s.state.version, store::save_snapshot(s.state)};
-    if (by && !by->idempotency_key.empty() && result) {
-      c.idempotency_key = by->idempotency_key;
-      c.idempotent_result = result_json(*result, s.state.id, by->actor.id);
-      if (idem)
-        for (const auto& [k, v] : idem->items()) c.idempotent_result[k] = v;
-    }
-    return c;
-  }
-
-  void committed(Slot& s, std::size_t n_events, bool snapshot, std::vector<WorkItem>&& work, RowKeys&& keys) {
-    s.since_snapshot = snapshot ? 0 : s.since_snapshot + n_events;
-    s.work_items = std::move(work);
-    s.stored = std::move(keys);
-  }
-
-  // A case whose events could not be written: its cached state is ahead of the store.
-  void discard(Slot& s) {
-    s.evicted = true;
-    drop(s.state.id);
-  }
-
-  // Writes a command's effect to the store. On failure the cached case is dropped and the
-  // error rethrown. Case lock held.
-  void persist(Slot& s, std::vector<Event>& events, std::uint64_t before, const Request* by,
-               const CommandResult* result, const Json* idem = nullptr) {
-    // A command that changed nothing writes nothing, unless it has an idempotency key to keep:
-    // a retry must get this result, not apply the command to whatever the case is by then.
-    if (events.empty() && (!by || by->idempotency_key.empty())) return;
-    std::vector<WorkItem> work;
-    RowKeys keys;
-    bool snap = false;
-    // Everything between deciding and committing is inside the try: whatever fails (a payload
-    // that cannot be serialised, the snapshot, the store) leaves the cache as the store.
-    try {
-      CaseCommit c = prepare(s, events, before, by, result, work, keys, idem);
-      snap = c.snapshot.has_value();
-      store->commit(std::move(c));
-    } catch (const Json::exception& e) {
-      discard(s);
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("case '{}': the command's events cannot be stored: {}", s.state.id, e.what()));
-    } catch (...) {
-      discard(s);
-      throw;
-    }
-    committed(s, events.size(), snap, std::move(work), std::move(keys));
-  }
-
-  void enqueue(const std::vector<Event>& events) {
-    if (events.empty() || subscriber_count.load(std::memory_order_acquire) == 0) return;
-    std::lock_guard lk(outbox_mutex);
-    for (const auto& e : events) outbox.push_back(e);
-  }
-
-  void deliver() {
-    {
-      std::lock_guard lk(outbox_mutex);
-      if (delivering || outbox.empty()) return;
-      delivering = true;
-    }
-    while (true) {
-      Event e;
-      {
-        std::lock_guard lk(outbox_mutex);
-        if (outbox.empty()) {
-          delivering = false;
-          return;
-        }
-        e = std::move(outbox.front());
-        outbox.pop_front();
-      }
-      std::vector<EventCallback> targets;
-      {
-        std::lock_guard lk(subs_mutex);
-        for (const auto& [id, sub] : subscribers)
-          if (sub.second.empty() || std::find(sub.second.begin(), sub.second.end(), e.kind) != sub.second.end())
-            targets.push_back(sub.first);
-      }
-      for (const auto& cb : targets) {
-        try {
-          cb(e);
-        } catch (...) {
-          // Subscribers must not break the engine; documented as swallowed.
-        }
-      }
-    }
-  }
-
-  // The stored result of the request's idempotency key, if it has been used: only for the
-  // actor who used it (results stored before keys recorded their actor are for anyone).
-  std::optional<Json> stored_result(const Request& by) {
-    if (by.idempotency_key.empty()) return std::nullopt;
-    auto stored = store->idempotent_result(by.idempotency_key);
-    if (stored && stored->contains("actor") && (*stored)["actor"] != by.actor.id)
-      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' was used by actor '{}'", by.idempotency_key,
-                                                   (*stored)["actor"].get<std::string>()));
-    return stored;
-  }
-
-  std::optional<CommandResult> replay_idempotent(const Request& by, const std::string& case_id, const Args& args) {
-    auto stored = stored_result(by);
-    if (!stored) return std::nullopt;
-    if (!stored->is_object() || !stored->contains("version") || !(*stored)["version"].is_number_unsigned() ||
-        !stored->contains("first_seq") || !(*stored)["first_seq"].is_number_unsigned() ||
-        !stored->contains("last_seq") || !(*stored)["last_seq"].is_number_unsigned())
-      throw Error(ErrorCode::storage,
-                  fmt::format("the stored result of idempotency key '{}' is damaged", by.idempotency_key));
-    if (stored->value("case", "") != case_id)
-      throw Error(ErrorCode::conflict, fmt::format("idempotency key '{}' was used for case '{}'", by.idempotency_key,
-                                                   stored->value("case", "")));
-    // Results stored before keys recorded their command match any command.
-    if (stored->contains("command") && stored->value("command", "") != args.fingerprint())
-      throw Error(ErrorCode::conflict,
-                  fmt::format("idempotency key '{}' was used for another command (or other arguments) on case '{}'",
-                              by.idempotency_key, case_id));
-    // The actor must still be allowed to do what the command needed.
-    const unsigned perms = stored->value("perms", 0u);
-    while (perms != 0) {
-      auto s = slot(case_id);
-      check_reentry(s.get(), case_id);
-      std::lock_guard lk(s->mutex);
-      if (s->evicted) continue;
-      std::shared_lock reg(registry_mutex);
-      Decider::require_perms(s->state, services, by.actor, perms, "repeat this command");
-      break;
-    }
-    CommandResult r;
-    r.version = (*stored)["version"].get<std::uint64_t>();
-    r.created = stored->value("created", "");
-    auto first = (*stored)["first_seq"].get<std::uint64_t>(), last = (*stored)["last_seq"].get<std::uint64_t>();
-    for (auto& e : store->load_events(case_id, first).value_or(std::vector<Event>{}))
-      if (e.seq <= last) r.events.push_back(std::move(e));
-    return r;
-  }
-
-  void require_writable() const {
-    if (traits.read_only)
-      throw Error(ErrorCode::invalid_state,
-                  "the engine is open read-only (EngineOptions::read_only, or a store directory that is not "
-                  "writable): it answers queries only");
-  }
-
-  template <class F>
-  CommandResult command(const Request& by, const std::string& case_id, const Args& args, F&& f) {
-    check_actor(by.actor);
-    if (auto again = replay_idempotent(by, case_id, args)) return *again;
-    require_writable();
-    CommandResult result;
-    int conflicts = 0;           // commits refused because another process wrote the case first
-    bool reloaded = false;       // definitions reloaded from a shared store
-    std::exception_ptr missing;  // a definition not found: rethrown if reloading finds none new
-    while (true) {
-      bool again = false;
-      {
-        auto s = slot(case_id);
-        check_reentry(s.get(), case_id);
-        std::unique_lock lk(s->mutex);
-        if (s->evicted) continue;  // dropped from the cache meanwhile: load again
-        HoldGuard hold(s.get());
-        if (by.expected_version && shared && *by.expected_version != s->state.version && stale(*s)) {
-          s->evicted = true;  // another process wrote it: compare with the stored version
-          drop(case_id);
-          continue;
-        }
-        if (by.expected_version && *by.expected_version != s->state.version)
-          throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not the expected {}", case_id,
-                                                       s->state.version, *by.expected_version));
-        std::shared_lock reg(registry_mutex);
-        const std::uint64_t before = s->state.version;
-        Decider d(s->state, services, by.actor, clock->now());
-        try {
-          result.created = f(d);
-        } catch (const Error& e) {
-          if (!d.events().empty()) {
-            s->evicted = true;  // holds half a command: reload from the store
-            drop(case_id);
-          }
-          // A definition another process registered: load the definitions again, once.
-          if (e.code() != ErrorCode::not_found || !shared || reloaded) throw;
-          reloaded = true;
-          missing = std::current_exception();
-          again = true;
-        } catch (...) {
-          if (!d.events().empty()) {
-            s->evicted = true;
-            drop(case_id);
-          }
-          throw;
-        }
-        if (!again) {
-          result.version = s->state.version;
-          result.events = std::move(d.events());
-          Json idem;
-          if (!by.idempotency_key.empty())
-            idem = Json{{"command", args.fingerprint()}, {"perms", d.permissions_checked()}};
-          try {
-            persist(*s, result.events, before, &by, &result, idem.is_null() ? nullptr : &idem);
-          } catch (const Error& e) {
-            // Another process committed to the case first (persist dropped the cached copy):
-            // decide again on the stored case, a bounded number of times. With an expected
-            // version the caller asked for that version: the conflict is the answer.
-            if (e.code() != ErrorCode::conflict || !shared || by.expected_version || ++conflicts > kConflictRetries)
-              throw;
-            again = true;
-          }
-          if (!again) enqueue(result.events);
-        }
-      }
-      if (!again) break;
-      if (missing) {
-        if (!reload_registry()) std::rethrow_exception(missing);
-        missing = nullptr;
-      } else if (auto replay = replay_idempotent(by, case_id, args)) {
-        return *replay;  // the key was used meanwhile by another process: its result stands
-      }
-      result = CommandResult{};
-    }
-    deliver();
-    return result;
-  }
-
-  template <class F>
-  auto query(const std::string& case_id, F&& f) const {
-    while (true) {
-      auto s = slot(case_id);
-      check_reentry(s.get(), case_id);
-      std::lock_guard lk(s->mutex);
-      if (s->evicted) continue;
-      if (stale(*s)) {  // another process wrote the case: read it again
-        s->evicted = true;
-        const_cast<Impl*>(this)->drop(case_id);
-        continue;
-      }
-      std::shared_lock reg(registry_mutex);
-      return f(*s);
-    }
-  }
-
-  // ---- timers ---------------------------------------------------------------------------
-
-  std::optional<TimePoint> next_due() override {
-    auto first = store->due_cases(TimePoint::max(), 1, std::nullopt);
-    if (first.empty()) return std::nullopt;
-    return first.front().due;
-  }
-
-  void run_due(TimePoint now) override { run_due_at(now); }
-
-  // Fires everything due at `now`, in due-time order. Cases are read from the store's next_due
-  // index in chunks (keyset paging on (next_due, id)); the uncached ones of a chunk are loaded
-  // together; each case is locked, fired and prepared; the chunk's commits go to the store as
-  // one batch (one transaction) without waiting, and the next chunk is prepared while it is
-  // written. A chunk's cases stay locked until its batch is durable (at most two chunks are
-  // in flight); then their events are delivered.
-  //
-  // Lock order as in commands (the case, then the registry shared), per case. While this
-  // thread holds any case, further cases are only try-locked: waiting for one while holding
-  // others could deadlock with a handler that calls from that case into one of ours. A busy
-  // case ends the chunk before it; the in-flight chunks are finished, and the next chunk
-  // starts with that case, which is then waited for while holding nothing.
-  // run_due on a store several processes share: each chunk of due cases is claimed in the
-  // store (CaseStore::claim_due: the rows locked, other processes skip them), fired here and
-  // written in the claim's own transaction, so each timer fires once whichever process runs
-  // it. The claim holds row locks in the store while this thread takes case locks, and a
-  // command holding a case lock may be waiting in the store for one of those rows: so cases
-  // are only try-locked here; a busy case is left for a later run (the claim on it ends with
-  // the chunk). A case cached at another version than the claimed one is loaded again.
-  std::size_t run_due_claimed(TimePoint now) {
-    std::size_t fired = 0;
-    std::optional<DueCase> cursor;
-    std::exception_ptr first_error, load_error;
-    while (!first_error) {
-      std::unique_ptr<DueClaim> claim = shared->claim_due(now, options.timer_batch, cursor);
-      if (!claim || !claim->next) break;
-      cursor = claim->next;
-      if (claim->cases.empty()) continue;
-      // Cached copies older than the store's: dropped (when nobody uses them) to be loaded again.
-      std::vector<std::string> ids;
-      for (const auto& [id, version] : claim->cases) {
-        std::shared_ptr<Slot> cached;
-        {
-          std::shared_lock lk(cases_mutex);
-          auto it = cases.find(id);
-          if (it != cases.end()) cached = it->second;
-        }
-        if (cached) {
-          if (cached->held_by_me()) continue;
-          std::unique_lock sl(cached->mutex, std::try_to_lock);
-          if (!sl.owns_lock()) continue;  // busy: left for a later run
-          if (!cached->evicted && cached->state.version != version) {
-            cached->evicted = true;
-            drop(id);
-          }
-        }
-        ids.push_back(id);
-      }
-      std::vector<std::exception_ptr> load_errors;
-      std::vector<std::shared_ptr<Slot>> slots = pinned_slots(ids, load_errors);
-      struct Fired {
-        std::shared_ptr<Slot> slot;
-        std::unique_lock<std::mutex> lock;
-        std::vector<WorkItem> work;
-        RowKeys keys;
-        std::size_t n_events = 0;
-        bool snapshot = false;
-        std::vector<Event> events;
-        CaseCommit commit;
-      };
-      std::deque<Fired> chunk;  // stable addresses: commits borrow their events
-      auto release = [&] {
-        for (Fired& f : chunk) {
-          HoldGuard::release(*f.slot);
-          if (f.lock.owns_lock()) f.lock.unlock();
-          unpin(f.slot);
-        }
-        for (auto& s : slots) unpin(s);
-      };
-      try {
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-          if (load_errors[i] && !load_error) load_error = load_errors[i];
-          std::shared_ptr<Slot> s = slots[i];
-          if (!s || s->held_by_me()) continue;
-          std::unique_lock<std::mutex> lk(s->mutex, std::try_to_lock);
-          if (!lk.owns_lock() || s->evicted) continue;
-          auto claimed = std::find_if(claim->cases.begin(), claim->cases.end(),
-                                      [&](const auto& c) { return c.first == ids[i]; });
-          if (claimed == claim->cases.end() || claimed->second != s->state.version) continue;
-          HoldGuard hold(s.get());
-          std::shared_lock reg(registry_mutex);
-          const std::uint64_t before = s->state.version;
-          Decider d(s->state, services, Actor{}, now);
-          try {
-            fired += d.fire_due();
-          } catch (...) {
-            if (!d.events().empty()) discard(*s);
-            throw;
-          }
-          std::vector<Event> events = std::move(d.events());
-          if (events.empty()) {
-            auto next = Decider::next_due(s->state);
-            if (next && *next <= now) continue;
-          }
-          chunk.emplace_back();
-          Fired& f = chunk.back();
-          f.slot = s;
-          f.n_events = events.size();
-          f.events = std::move(events);
-          try {
-            f.commit = prepare(*s, f.events, before, nullptr, nullptr, f.work, f.keys);
-          } catch (...) {
-            discard(*s);
-            chunk.pop_back();
-            throw;
-          }
-          f.snapshot = f.commit.snapshot.has_value();
-          f.lock = std::move(lk);
-          s->pins.fetch_add(1, std::memory_order_relaxed);
-          hold.keep();
-        }
-        std::vector<CaseCommit> commits;
-        commits.reserve(chunk.size());
-        for (Fired& f : chunk) commits.push_back(std::move(f.commit));
-        std::vector<std::exception_ptr> errors = claim->commit(std::move(commits));
-        for (std::size_t i = 0; i < chunk.size(); ++i) {
-          Fired& f = chunk[i];
-          if (i < errors.size() && errors[i]) {
-            discard(*f.slot);
-            if (!first_error) first_error = errors[i];
-          } else {
-            committed(*f.slot, f.n_events, f.snapshot, std::move(f.work), std::move(f.keys));
-            enqueue(f.events);
-          }
-        }
-      } catch (...) {
-        for (Fired& f : chunk) discard(*f.slot);
-        release();
-        deliver();
-        throw;
-      }
-      release();
-    }
-    deliver();
-    if (first_error) std::rethrow_exception(first_error);
-    if (load_error) std::rethrow_exception(load_error);
-    return fired;
-  }
-
-  std::size_t run_due_at(TimePoint now) {
-    std::lock_guard one(timers_mutex);
-    if (traits.read_only) return 0;  // nothing can fire: queries only (documented)
-    if (shared) return run_due_claimed(now);
-    const std::size_t chunk = options.timer_batch;
-    struct Fired {
-      std::shared_ptr<Slot> slot;
-      std::unique_lock<std::mutex> lock;
-      std::vector<WorkItem> work;
-      RowKeys keys;
-      std::size_t n_events = 0;
-      bool snapshot = false;
-    };
-    struct Chunk {
-      std::vector<Fired> cases;
-      std::vector<std::vector<Event>> events;  // per case, for delivery
-      std::unique_ptr<PendingBatch> pending;
-    };
-    std::size_t fired = 0;
-    std::optional<DueCase> cursor;  // the last case taken
-    std::deque<Chunk> inflight;
-    std::exception_ptr first_error;  // a failed write: stops the run
-    std::exception_ptr load_error;   // a case that cannot be loaded: reported at the end
-
-    auto release = [&](Chunk& c) {
-      for (Fired& f : c.cases) {
-        HoldGuard::release(*f.slot);
-        if (f.lock.owns_lock()) f.lock.unlock();
-        unpin(f.slot);
-      }
-    };
-    // Waits for the oldest chunk's batch; unlocks its cases; queues their events.
-    auto finish = [&] {
-      Chunk c = std::move(inflight.front());
-      inflight.pop_front();
-      std::vector<std::exception_ptr> errors;
-      try {
-        errors = c.pending->wait();
-      } catch (...) {
-        errors.assign(c.cases.size(), std::current_exception());
-      }
-      for (std::size_t i = 0; i < c.cases.size(); ++i) {
-        Fired& f = c.cases[i];
-        if (i < errors.size() && errors[i]) {
-          discard(*f.slot);
-          if (!first_error) first_error = errors[i];
-        } else {
-          committed(*f.slot, f.n_events, f.snapshot, std::move(f.work), std::move(f.keys));
-          enqueue(c.events[i]);
-        }
-      }
-      release(c);
-    };
-    auto drain = [&] {
-      while (!inflight.empty()) finish();
-    };
-
-    Chunk c;  // the chunk being prepared
-    std::vector<std::shared_ptr<Slot>> slots;
-    auto abandon = [&] {  // an exception: nothing of `c` was written
-      for (Fired& f : c.cases) discard(*f.slot);
-      release(c);
-      c.cases.clear();
-      for (auto& s : slots) unpin(s);
-      slots.clear();
-    };
-    try {
-      while (!first_error) {
-        const auto due = store->due_cases(now, chunk, cursor);
-        if (due.empty()) break;
-        std::vector<std::string> ids;
-        ids.reserve(due.size());
-        for (const auto& d : due) ids.push_back(d.case_id);
-        std::vector<std::exception_ptr> load_errors;
-        slots = pinned_slots(ids, load_errors);
-        std::vector<CaseCommit> commits;
-        commits.reserve(due.size());
-        c.events.reserve(due.size());
-        bool busy = false;
-        for (std::size_t i = 0; i < due.size() && !busy; ++i) {
-          std::shared_ptr<Slot> s = slots[i];
-          std::unique_lock<std::mutex> lk;
-          while (s) {
-            if (c.cases.empty() && inflight.empty()) {
-              lk = std::unique_lock(s->mutex);
-            } else {
-              lk = std::unique_lock(s->mutex, std::try_to_lock);
-              if (!lk.owns_lock()) {
-                busy = true;
-                break;
-              }
-            }
-            if (!s->evicted) break;
-            lk.unlock();  // dropped after a failed write: load it again
-            try {
-              s = slot(ids[i]);
-            } catch (const Error& e) {
-              if (e.code() != ErrorCode::not_found) throw;
-              s = nullptr;
-            }
-          }
-          if (busy) break;
-          cursor = due[i];
-          if (load_errors[i] && !load_error) load_error = load_errors[i];  // the others still fire
-          if (!s) continue;  // no such case any more, or it cannot be loaded
-          HoldGuard hold(s.get());
-          std::shared_lock reg(registry_mutex);
-          const std::uint64_t before = s->state.version;
-          Decider d(s->state, services, Actor{}, now);
-          try {
-            fired += d.fire_due();
-          } catch (...) {
-            if (!d.events().empty()) discard(*s);
-            throw;
-          }
-          std::vector<Event> events = std::move(d.events());
-          if (events.empty()) {
-            // Nothing fired (a deadline check found the goal still on track): only the case's
-            // wake-up time moves, written with the chunk. Unless it did not move: then it is
-            // left for a later call (the cursor is past it).
-            auto next = Decider::next_due(s->state);
-            if (next && *next <= now) continue;
-          }
-          Fired f;
-          f.slot = s;
-          f.n_events = events.size();
-          // c.events has room for the whole chunk: the commit refers to its element.
-          c.events.push_back(std::move(events));
-          try {
-            commits.push_back(prepare(*s, c.events.back(), before, nullptr, nullptr, f.work, f.keys));
-          } catch (...) {
-            discard(*s);  // fired but not written: the cache must not run ahead of the store
-            throw;
-          }
-          f.snapshot = commits.back().snapshot.has_value();
-          f.lock = std::move(lk);
-          // Held (locked, and marked as this thread's) and pinned until the batch is written.
-          s->pins.fetch_add(1, std::memory_order_relaxed);
-          hold.keep();
-          c.cases.push_back(std::move(f));
-        }
-        for (auto& s : slots) unpin(s);  // what is still needed is locked
-        slots.clear();
-        if (!c.cases.empty()) {
-          c.pending = store->submit_batch(std::move(commits));
-          inflight.push_back(std::move(c));
-          c = Chunk{};
-        }
-        // Keep one chunk being written while the next is prepared; a busy case waits for all.
-        while (inflight.size() > (busy ? 0 : 1)) finish();
-      }
-      drain();
-    } catch (...) {
-      abandon();
-      try {
-        drain();
-      } catch (...) {
-      }
-      deliver();
-      throw;
-    }
-    deliver();
-    if (first_error) std::rethrow_exception(first_error);
-    if (load_error) std::rethrow_exception(load_error);
-    return fired;
-  }
-};
+Engine::Impl::~Impl() {
+  if (manual) manual->detach(this);
+}
 
 // ---- Engine -------------------------------------------------------------------------------
 
@@ -1276,8 +254,7 @@ std::vector<CaseTypeDef> Engine::list_case_types() const {
   return out;
 }
 
-std::string Engine::create_case(const Request& by, const NewCase& spec) {
-  auto& im = *impl_;
+CommandResult Engine::create_case(const Request& by, const NewCase& spec) {
   check_actor(by.actor);
   Args args(by, "create_case");
   args.id("the case id", spec.id).id("the case type", spec.type).num(spec.type_version).id("the title", spec.title);
@@ -1285,98 +262,26 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
   args.id("the owner", spec.owner).num(spec.priority).num(static_cast<std::int64_t>(spec.participants.size()));
   for (const auto& p : spec.participants) check_participant(args, p);
   args.json("the initial case file", spec.file);
-  auto replay = [&]() -> std::optional<std::string> {
-    auto stored = im.stored_result(by);
-    if (!stored) return std::nullopt;
-    if (stored->value("created", "") != stored->value("case", "-") ||
-        (stored->contains("command") && stored->value("command", "") != args.fingerprint()))
-      throw Error(
-          ErrorCode::conflict,
-          fmt::format("idempotency key '{}' was used for another command (or other arguments)", by.idempotency_key));
-    return stored->value("case", "");
-  };
-  if (auto again = replay()) return *again;
-  im.require_writable();
-  if (!spec.type.empty() && im.shared) {  // a type another process registered: load it
-    bool known;
-    {
-      std::shared_lock reg(im.registry_mutex);
-      known = im.registry.case_type(spec.type, spec.type_version) != nullptr;
-    }
-    if (!known) im.reload_registry();
-  }
-  std::string id = spec.id;
-  const bool generated = id.empty();
-  if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
-    throw Error(ErrorCode::invalid_argument, fmt::format("invalid case id '{}'", id));
-  for (int attempt = 0;; ++attempt) {
-    if (generated) id = fmt::format("case-{}", im.next_case++);
-    auto s = std::make_shared<Slot>();
-    std::vector<Event> events;
-    {
-      std::shared_lock reg(im.registry_mutex);
-      std::shared_ptr<const runtime::CCaseType> type;
-      if (!spec.type.empty()) {
-        type = im.registry.case_type(spec.type, spec.type_version);
-        if (!type) throw Error(ErrorCode::not_found, fmt::format("case type '{}' is not registered", spec.type));
-      }
-      HoldGuard hold(s.get());
-      Decider d(s->state, im.services, by.actor, im.clock->now());
-      d.create_case(id, spec, type);
-      events = std::move(d.events());
-    }
-    // The store decides whether the id is new (a commit expecting version 0); the cache lock is
-    // not held while the commit waits for the disk. The slot is not shared yet.
-    CommandResult r;
-    r.version = s->state.version;
-    r.created = id;
-    Request req = by;
-    try {
-      std::lock_guard sl(s->mutex);
-      Json idem;
-      if (!by.idempotency_key.empty()) idem = Json{{"command", args.fingerprint()}, {"perms", 0}};
-      im.persist(*s, events, 0, &req, &r, idem.is_null() ? nullptr : &idem);
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::conflict) {
-        if (auto again = replay()) return *again;  // a concurrent retry with the same key won
-        if (generated && attempt < 1000) {
-          // Another process took the id: go on after the ids the store holds.
-          if (im.shared) {
-            std::uint64_t next = im.store->case_count() + 1 + static_cast<std::uint64_t>(attempt);
-            std::uint64_t cur = im.next_case.load();
-            while (cur < next && !im.next_case.compare_exchange_weak(cur, next)) {
-            }
-          }
-          continue;
-        }
-        throw Error(ErrorCode::already_exists, fmt::format("case '{}' already exists", id));
-      }
-      throw;
-    }
-    s->evicted = false;  // persist() marks a failed slot; this one succeeded
-    s->last_used = im.tick++;
-    std::vector<std::shared_ptr<Slot>> evicted;  // freed after the lock is released
-    {
-      std::unique_lock lk(im.cases_mutex);
-      im.cases.emplace(id, s);
-      evicted = im.evict_locked();
-    }
-    im.enqueue(events);
-    break;
-  }
-  im.deliver();
-  return id;
+  return impl_->create_case(by, spec, args);
 }
 
 CaseInfo Engine::get_case(const std::string& case_id) const {
   return impl_->query(case_id, [](const Slot& s) { return runtime::to_info(s.state); });
 }
 
-CaseInfo Engine::get_case(const Request& by, const std::string& case_id) const {
+ActorView Engine::as(const Actor& actor) const { return ActorView(*this, actor); }
+
+CaseInfo Engine::viewed_case(const Actor& actor, const std::string& case_id) const {
+  check_actor(actor);
   return impl_->query(case_id, [&](const Slot& s) {
-    Decider::require_view(s.state, impl_->services, by.actor);
+    Decider::require_view(s.state, impl_->services, actor);
     return runtime::to_info(s.state);
   });
+}
+
+void Engine::require_view(const Actor& actor, const std::string& case_id) const {
+  check_actor(actor);
+  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, actor); });
 }
 
 std::optional<CaseInfo> Engine::find_case(const std::string& case_id) const {
@@ -1433,11 +338,6 @@ std::vector<Event> Engine::history(const std::string& case_id, std::uint64_t fro
   return std::move(*events);
 }
 
-std::vector<Event> Engine::history(const Request& by, const std::string& case_id, std::uint64_t from) const {
-  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, by.actor); });
-  return history(case_id, from);
-}
-
 // The arguments are checked (and fingerprinted for idempotency keys) by `args_`; ACM_COMMAND
 // fingerprints the command's name only.
 #define ACM_COMMAND_WITH(args_, expr_)                                       \
@@ -1489,7 +389,10 @@ CommandResult Engine::reopen_case(const Request& by, const std::string& case_id,
   ACM_COMMAND_WITH(Args(by, "reopen_case").text("the reason", reason), d.set_status(CaseStatus::active, reason, true));
 }
 CommandResult Engine::add_goal(const Request& by, const std::string& case_id, const GoalSpec& goal) {
-  ACM_COMMAND_WITH(goal_args(by, goal), d.add_goal(goal));
+  return impl_->command(by, case_id, goal_args(by, goal), [&](Decider& d) -> std::string {
+    d.add_goal(goal);
+    return goal.id;  // what it created
+  });
 }
 CommandResult Engine::change_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
                                   const GoalChange& change) {
@@ -1512,11 +415,12 @@ CommandResult Engine::resume_goal(const Request& by, const std::string& case_id,
   ACM_COMMAND_WITH(Args(by, "resume_goal").id("the goal id", goal_id), d.resume_goal(goal_id));
 }
 CommandResult Engine::make_promise(const Request& by, const std::string& case_id, const PromiseSpec& promise) {
-  ACM_COMMAND_WITH(Args(by, "make_promise")
-                       .id("the promise id", promise.id)
-                       .text("what is promised", promise.what)
-                       .time(promise.due),
-                   d.make_promise(promise));
+  Args args(by, "make_promise");
+  args.id("the promise id", promise.id).text("what is promised", promise.what).time(promise.due);
+  return impl_->command(by, case_id, args, [&](Decider& d) -> std::string {
+    d.make_promise(promise);
+    return promise.id;  // what it created
+  });
 }
 CommandResult Engine::keep_promise(const Request& by, const std::string& case_id, const std::string& promise_id) {
   ACM_COMMAND_WITH(Args(by, "keep_promise").id("the promise id", promise_id), d.keep_promise(promise_id));
@@ -1537,24 +441,13 @@ Json Engine::explain_priority(const std::string& case_id) const {
     return out;
   });
 }
-Json Engine::explain_priority(const Request& by, const std::string& case_id) const {
-  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, by.actor); });
-  return explain_priority(case_id);
-}
-std::vector<FragmentOffer> Engine::applicable_fragments(const Request& by, const std::string& case_id) const {
-  return impl_->query(case_id, [&](Slot& s) {
-    Decider::require_view(s.state, impl_->services, by.actor);
-    Decider d(s.state, impl_->services, by.actor, impl_->clock->now());
-    return d.applicable_fragments();
-  });
-}
 std::vector<FragmentOffer> Engine::applicable_fragments(const std::string& case_id) const {
   return impl_->query(case_id, [&](Slot& s) {
     Decider d(s.state, impl_->services, Actor{}, impl_->clock->now());
     return d.applicable_fragments();
   });
 }
-std::string Engine::add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
+CommandResult Engine::add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
                                  const std::vector<std::string>& after) {
   Args args(by, "add_fragment");
   args.id("the fragment id", use.fragment)
@@ -1563,16 +456,16 @@ std::string Engine::add_fragment(const Request& by, const std::string& case_id, 
       .json("the arguments", use.params);
   if (!use.stage.empty()) args.id("the stage instance", use.stage);
   args.ids("the prerequisite item id", after);
-  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_fragment(use, after); }).created;
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_fragment(use, after); });
 }
-std::string Engine::add_task(const Request& by, const std::string& case_id, const AdHocTask& task) {
+CommandResult Engine::add_task(const Request& by, const std::string& case_id, const AdHocTask& task) {
   Args args(by, "add_task");
   args.id("the task name", task.name).num(static_cast<int>(task.kind)).id("the role", task.role);
   args.ids("a skill", task.skills).duration(task.estimate).duration(task.due).id("the handler", task.handler);
   args.json("the input", task.input).id("the output path", task.output).id("the goal id", task.goal);
   args.id("the assignee", task.assignee).ids("the prerequisite item id", task.after);
   args.num(task.required).num(task.manual);
-  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_task(task); }).created;
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_task(task); });
 }
 CommandResult Engine::add_dependency(const Request& by, const std::string& case_id, const std::string& item,
                                      const std::string& after) {
@@ -1637,30 +530,11 @@ CommandResult Engine::signal(const Request& by, const std::string& case_id, cons
 
 #undef ACM_COMMAND
 
-void Engine::register_handler(const std::string& name, TaskHandler handler) {
-  if (name.empty()) throw Error(ErrorCode::invalid_argument, "a handler needs a name");
-  std::lock_guard lk(impl_->handlers_mutex);
-  impl_->handlers[name] = std::make_shared<const TaskHandler>(std::move(handler));
-}
-
-std::uint64_t Engine::subscribe(EventCallback callback, std::vector<std::string> kinds) {
-  if (!callback) throw Error(ErrorCode::invalid_argument, "subscribe needs a callback");
-  std::lock_guard lk(impl_->subs_mutex);
-  std::uint64_t id = impl_->next_sub++;
-  impl_->subscribers.emplace(id, std::make_pair(std::move(callback), std::move(kinds)));
-  impl_->subscriber_count.store(impl_->subscribers.size(), std::memory_order_release);
-  return id;
-}
-
-void Engine::unsubscribe(std::uint64_t subscription) {
-  std::lock_guard lk(impl_->subs_mutex);
-  impl_->subscribers.erase(subscription);
-  impl_->subscriber_count.store(impl_->subscribers.size(), std::memory_order_release);
-}
-
 std::optional<TimePoint> Engine::next_due() const { return impl_->next_due(); }
 
 std::size_t Engine::run_due() { return impl_->run_due_at(impl_->clock->now()); }
+
+const Clock& Engine::clock() const { return *impl_->clock; }
 
 std::vector<FeedEntry> Engine::read_feed(const std::string& after, std::size_t limit) const {
   return impl_->store->read_feed(after, limit);
@@ -1678,8 +552,6 @@ std::vector<FeedEntry> Engine::wait_feed(const std::string& after, std::size_t l
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
 }
-
-const Clock& Engine::clock() const { return *impl_->clock; }
 
 // ---- help desk: correlation ----------------------------------------------------------------
 
