@@ -11,8 +11,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 namespace acm {
 
@@ -81,6 +83,11 @@ Engine::Impl::Impl(EngineOptions o) : options(std::move(o)) {
     store = options.store;
   } else if (options.database.empty() || options.database == ":memory:") {
     store = open_memory_store();
+  } else if (is_postgres_database(options.database)) {
+    PostgresStoreOptions po;
+    po.conninfo = options.database;
+    po.read_only = options.read_only;
+    store = open_postgres_store(po);
   } else {
     SqliteStoreOptions so;
     so.path = options.database;
@@ -90,6 +97,7 @@ Engine::Impl::Impl(EngineOptions o) : options(std::move(o)) {
     store = open_sqlite_store(so);
   }
   traits = store->traits();
+  if (traits.shared) shared = store.get();
   load_registry();
   // A store migrated to schema v4 rewrites its open work items once, with the columns v4 added.
   store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<WorkItem>> {
@@ -527,6 +535,23 @@ std::optional<TimePoint> Engine::next_due() const { return impl_->next_due(); }
 std::size_t Engine::run_due() { return impl_->run_due_at(impl_->clock->now()); }
 
 const Clock& Engine::clock() const { return *impl_->clock; }
+
+std::vector<FeedEntry> Engine::read_feed(const std::string& after, std::size_t limit) const {
+  return impl_->store->read_feed(after, limit);
+}
+
+std::vector<FeedEntry> Engine::wait_feed(const std::string& after, std::size_t limit,
+                                         std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  while (true) {
+    auto page = impl_->store->read_feed(after, limit);
+    const auto now = std::chrono::steady_clock::now();
+    if (!page.empty() || now >= until) return page;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, until - now));
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
 
 // ---- help desk: correlation ----------------------------------------------------------------
 

@@ -91,6 +91,37 @@ std::shared_ptr<Slot> Engine::Impl::build(const std::string& case_id, std::optio
   return s;
 }
 
+// Adds the definitions another process registered since this engine loaded them (a shared
+// store); returns whether any was new. Takes the registry lock exclusively.
+bool Engine::Impl::reload_registry() {
+  if (!shared) return false;
+  std::unique_lock lk(registry_mutex);
+  auto count = [&] {
+    std::size_t n = 0;
+    for (const auto& [id, v] : registry.fragments()) n += v.size();
+    for (const auto& [id, v] : registry.case_types()) n += v.size();
+    return n;
+  };
+  const std::size_t before = count();
+  runtime::Registry fresh;
+  std::swap(fresh, registry);
+  try {
+    load_registry();
+  } catch (...) {
+    std::swap(fresh, registry);
+    throw;
+  }
+  return count() > before;
+}
+
+// On a shared store: whether the cached case is behind the store (another process committed
+// to it). One read of the events after the cached version.
+bool Engine::Impl::stale(const Slot& s) const {
+  if (!shared) return false;
+  auto newer = store->load_events(s.state.id, s.state.version + 1);
+  return newer && !newer->empty();
+}
+
 std::shared_ptr<Slot> Engine::Impl::slot(const std::string& case_id) const {
   {
     std::shared_lock lk(cases_mutex);
@@ -101,7 +132,12 @@ std::shared_ptr<Slot> Engine::Impl::slot(const std::string& case_id) const {
     }
   }
   std::shared_ptr<Slot> s;
-  {
+  try {
+    std::shared_lock reg(registry_mutex);
+    s = load(case_id);
+  } catch (const Error&) {
+    // On a shared store the case may use a definition another process registered since.
+    if (!shared || !const_cast<Impl*>(this)->reload_registry()) throw;
     std::shared_lock reg(registry_mutex);
     s = load(case_id);
   }

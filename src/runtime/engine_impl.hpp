@@ -194,6 +194,10 @@ struct Engine::Impl final : ManualClock::Listener {
   ManualClock* manual = nullptr;
   std::shared_ptr<CaseStore> store;
   StoreTraits traits;  // the store's, read once
+  // A store several processes share (PostgreSQL): other processes write the same cases, so a
+  // cached case may be behind the store; timers are claimed (claim_due). Null otherwise.
+  CaseStore* shared = nullptr;
+  static constexpr int kConflictRetries = 8;  // re-decisions of a command after conflicts
 
   mutable std::shared_mutex registry_mutex;
   runtime::Registry registry;
@@ -248,6 +252,12 @@ struct Engine::Impl final : ManualClock::Listener {
   void drop(const std::string& case_id);
   /// Error(invalid_state) if this thread holds the case (a task handler calling into its case).
   static void check_reentry(const Slot* s, const std::string& case_id);
+  /// Adds the definitions another process registered since this engine loaded them (a shared
+  /// store); returns whether any was new. Takes the registry lock exclusively.
+  bool reload_registry();
+  /// On a shared store: whether the cached case is behind the store (another process committed
+  /// to it). One read of the events after the cached version.
+  bool stale(const Slot& s) const;
 
   /// Runs `f` on the cached case, locked, with the registry held shared.
   template <class F>
@@ -257,6 +267,11 @@ struct Engine::Impl final : ManualClock::Listener {
       check_reentry(s.get(), case_id);
       std::lock_guard lk(s->mutex);
       if (s->evicted) continue;
+      if (stale(*s)) {  // another process wrote the case: read it again
+        s->evicted = true;
+        const_cast<Impl*>(this)->drop(case_id);
+        continue;
+      }
       std::shared_lock reg(registry_mutex);
       return f(*s);
     }
@@ -297,6 +312,8 @@ struct Engine::Impl final : ManualClock::Listener {
   void run_due(TimePoint now) override;
   /// Fires everything due at `now`; returns how many timers fired.
   std::size_t run_due_at(TimePoint now);
+  /// run_due_at on a store several processes share: each chunk claimed in the store.
+  std::size_t run_due_claimed(TimePoint now);
 
   // ---- event delivery (engine_delivery.cpp) -----------------------------------------------
   /// Queues committed events for the subscribers (none: nothing is kept).

@@ -229,34 +229,74 @@ CommandResult Engine::Impl::command(const Request& by, const std::string& case_i
   if (auto again = replay_idempotent(by, case_id, args)) return *again;
   require_writable();
   CommandResult result;
+  int conflicts = 0;           // commits refused because another process wrote the case first
+  bool reloaded = false;       // definitions reloaded from a shared store
+  std::exception_ptr missing;  // a definition not found: rethrown if reloading finds none new
   while (true) {
-    auto s = slot(case_id);
-    check_reentry(s.get(), case_id);
-    std::unique_lock lk(s->mutex);
-    if (s->evicted) continue;  // dropped from the cache meanwhile: load again
-    HoldGuard hold(s.get());
-    if (by.expected_version && *by.expected_version != s->state.version)
-      throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not the expected {}", case_id,
-                                                   s->state.version, *by.expected_version));
-    std::shared_lock reg(registry_mutex);
-    const std::uint64_t before = s->state.version;
-    Decider d(s->state, services, by.actor, clock->now());
-    try {
-      result.created = f(d);
-    } catch (...) {
-      if (!d.events().empty()) {
-        s->evicted = true;  // holds half a command: reload from the store
+    bool again = false;
+    {
+      auto s = slot(case_id);
+      check_reentry(s.get(), case_id);
+      std::unique_lock lk(s->mutex);
+      if (s->evicted) continue;  // dropped from the cache meanwhile: load again
+      HoldGuard hold(s.get());
+      if (by.expected_version && shared && *by.expected_version != s->state.version && stale(*s)) {
+        s->evicted = true;  // another process wrote it: compare with the stored version
         drop(case_id);
+        continue;
       }
-      throw;
+      if (by.expected_version && *by.expected_version != s->state.version)
+        throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not the expected {}", case_id,
+                                                     s->state.version, *by.expected_version));
+      std::shared_lock reg(registry_mutex);
+      const std::uint64_t before = s->state.version;
+      Decider d(s->state, services, by.actor, clock->now());
+      try {
+        result.created = f(d);
+      } catch (const Error& e) {
+        if (!d.events().empty()) {
+          s->evicted = true;  // holds half a command: reload from the store
+          drop(case_id);
+        }
+        // A definition another process registered: load the definitions again, once.
+        if (e.code() != ErrorCode::not_found || !shared || reloaded) throw;
+        reloaded = true;
+        missing = std::current_exception();
+        again = true;
+      } catch (...) {
+        if (!d.events().empty()) {
+          s->evicted = true;
+          drop(case_id);
+        }
+        throw;
+      }
+      if (!again) {
+        result.version = s->state.version;
+        result.events = std::move(d.events());
+        Json idem;
+        if (!by.idempotency_key.empty())
+          idem = Json{{"command", args.fingerprint()}, {"perms", d.permissions_checked()}};
+        try {
+          persist(*s, result.events, before, &by, &result, idem.is_null() ? nullptr : &idem);
+        } catch (const Error& e) {
+          // Another process committed to the case first (persist dropped the cached copy):
+          // decide again on the stored case, a bounded number of times. With an expected
+          // version the caller asked for that version: the conflict is the answer.
+          if (e.code() != ErrorCode::conflict || !shared || by.expected_version || ++conflicts > kConflictRetries)
+            throw;
+          again = true;
+        }
+        if (!again) enqueue(result.events);
+      }
     }
-    result.version = s->state.version;
-    result.events = std::move(d.events());
-    Json idem;
-    if (!by.idempotency_key.empty()) idem = Json{{"command", args.fingerprint()}, {"perms", d.permissions_checked()}};
-    persist(*s, result.events, before, &by, &result, idem.is_null() ? nullptr : &idem);
-    enqueue(result.events);
-    break;
+    if (!again) break;
+    if (missing) {
+      if (!reload_registry()) std::rethrow_exception(missing);
+      missing = nullptr;
+    } else if (auto replay = replay_idempotent(by, case_id, args)) {
+      return *replay;  // the key was used meanwhile by another process: its result stands
+    }
+    result = CommandResult{};
   }
   deliver();
   return result;
@@ -289,6 +329,14 @@ CommandResult Engine::Impl::create_case(const Request& by, const NewCase& spec, 
   };
   if (auto again = replay()) return *again;
   im.require_writable();
+  if (!spec.type.empty() && im.shared) {  // a type another process registered: load it
+    bool known;
+    {
+      std::shared_lock reg(im.registry_mutex);
+      known = im.registry.case_type(spec.type, spec.type_version) != nullptr;
+    }
+    if (!known) im.reload_registry();
+  }
   std::string id = spec.id;
   const bool generated = id.empty();
   if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
@@ -325,7 +373,16 @@ CommandResult Engine::Impl::create_case(const Request& by, const NewCase& spec, 
     } catch (const Error& e) {
       if (e.code() == ErrorCode::conflict) {
         if (auto again = replay()) return *again;  // a concurrent retry with the same key won
-        if (generated && attempt < 1000) continue;
+        if (generated && attempt < 1000) {
+          // Another process took the id: go on after the ids the store holds.
+          if (im.shared) {
+            std::uint64_t next = im.store->case_count() + 1 + static_cast<std::uint64_t>(attempt);
+            std::uint64_t cur = im.next_case.load();
+            while (cur < next && !im.next_case.compare_exchange_weak(cur, next)) {
+            }
+          }
+          continue;
+        }
         throw Error(ErrorCode::already_exists, fmt::format("case '{}' already exists", id));
       }
       throw;

@@ -23,6 +23,134 @@ std::optional<TimePoint> Engine::Impl::next_due() {
 
 void Engine::Impl::run_due(TimePoint now) { run_due_at(now); }
 
+// run_due on a store several processes share: each chunk of due cases is claimed in the
+// store (CaseStore::claim_due: the rows locked, other processes skip them), fired here and
+// written in the claim's own transaction, so each timer fires once whichever process runs
+// it. The claim holds row locks in the store while this thread takes case locks, and a
+// command holding a case lock may be waiting in the store for one of those rows: so cases
+// are only try-locked here; a busy case is left for a later run (the claim on it ends with
+// the chunk). A case cached at another version than the claimed one is loaded again.
+std::size_t Engine::Impl::run_due_claimed(TimePoint now) {
+  std::size_t fired = 0;
+  std::optional<DueCase> cursor;
+  std::exception_ptr first_error, load_error;
+  while (!first_error) {
+    std::unique_ptr<DueClaim> claim = shared->claim_due(now, options.timer_batch, cursor);
+    if (!claim || !claim->next) break;
+    cursor = claim->next;
+    if (claim->cases.empty()) continue;
+    // Cached copies older than the store's: dropped (when nobody uses them) to be loaded again.
+    std::vector<std::string> ids;
+    for (const auto& [id, version] : claim->cases) {
+      std::shared_ptr<Slot> cached;
+      {
+        std::shared_lock lk(cases_mutex);
+        auto it = cases.find(id);
+        if (it != cases.end()) cached = it->second;
+      }
+      if (cached) {
+        if (cached->held_by_me()) continue;
+        std::unique_lock sl(cached->mutex, std::try_to_lock);
+        if (!sl.owns_lock()) continue;  // busy: left for a later run
+        if (!cached->evicted && cached->state.version != version) {
+          cached->evicted = true;
+          drop(id);
+        }
+      }
+      ids.push_back(id);
+    }
+    std::vector<std::exception_ptr> load_errors;
+    std::vector<std::shared_ptr<Slot>> slots = pinned_slots(ids, load_errors);
+    struct Fired {
+      std::shared_ptr<Slot> slot;
+      std::unique_lock<std::mutex> lock;
+      std::vector<WorkItem> work;
+      RowKeys keys;
+      std::size_t n_events = 0;
+      bool snapshot = false;
+      std::vector<Event> events;
+      CaseCommit commit;
+    };
+    std::deque<Fired> chunk;  // stable addresses: commits borrow their events
+    auto release = [&] {
+      for (Fired& f : chunk) {
+        HoldGuard::release(*f.slot);
+        if (f.lock.owns_lock()) f.lock.unlock();
+        unpin(f.slot);
+      }
+      for (auto& s : slots) unpin(s);
+    };
+    try {
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (load_errors[i] && !load_error) load_error = load_errors[i];
+        std::shared_ptr<Slot> s = slots[i];
+        if (!s || s->held_by_me()) continue;
+        std::unique_lock<std::mutex> lk(s->mutex, std::try_to_lock);
+        if (!lk.owns_lock() || s->evicted) continue;
+        auto claimed = std::find_if(claim->cases.begin(), claim->cases.end(),
+                                    [&](const auto& c) { return c.first == ids[i]; });
+        if (claimed == claim->cases.end() || claimed->second != s->state.version) continue;
+        HoldGuard hold(s.get());
+        std::shared_lock reg(registry_mutex);
+        const std::uint64_t before = s->state.version;
+        Decider d(s->state, services, Actor{}, now);
+        try {
+          fired += d.fire_due();
+        } catch (...) {
+          if (!d.events().empty()) discard(*s);
+          throw;
+        }
+        std::vector<Event> events = std::move(d.events());
+        if (events.empty()) {
+          auto next = Decider::next_due(s->state);
+          if (next && *next <= now) continue;
+        }
+        chunk.emplace_back();
+        Fired& f = chunk.back();
+        f.slot = s;
+        f.n_events = events.size();
+        f.events = std::move(events);
+        try {
+          f.commit = prepare(*s, f.events, before, nullptr, nullptr, f.work, f.keys);
+        } catch (...) {
+          discard(*s);
+          chunk.pop_back();
+          throw;
+        }
+        f.snapshot = f.commit.snapshot.has_value();
+        f.lock = std::move(lk);
+        s->pins.fetch_add(1, std::memory_order_relaxed);
+        hold.keep();
+      }
+      std::vector<CaseCommit> commits;
+      commits.reserve(chunk.size());
+      for (Fired& f : chunk) commits.push_back(std::move(f.commit));
+      std::vector<std::exception_ptr> errors = claim->commit(std::move(commits));
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        Fired& f = chunk[i];
+        if (i < errors.size() && errors[i]) {
+          discard(*f.slot);
+          if (!first_error) first_error = errors[i];
+        } else {
+          committed(*f.slot, f.n_events, f.snapshot, std::move(f.work), std::move(f.keys));
+          enqueue(f.events);
+        }
+      }
+    } catch (...) {
+      for (Fired& f : chunk) discard(*f.slot);
+      release();
+      deliver();
+      throw;
+    }
+    release();
+  }
+  deliver();
+  if (first_error) std::rethrow_exception(first_error);
+  if (load_error) std::rethrow_exception(load_error);
+  return fired;
+}
+
+
 // Fires everything due at `now`, in due-time order. Cases are read from the store's next_due
 // index in chunks (keyset paging on (next_due, id)); the uncached ones of a chunk are loaded
 // together; each case is locked, fired and prepared; the chunk's commits go to the store as
@@ -38,6 +166,7 @@ void Engine::Impl::run_due(TimePoint now) { run_due_at(now); }
 std::size_t Engine::Impl::run_due_at(TimePoint now) {
   std::lock_guard one(timers_mutex);
   if (traits.read_only) return 0;  // nothing can fire: queries only (documented)
+  if (shared) return run_due_claimed(now);
   const std::size_t chunk = options.timer_batch;
   struct Fired {
     std::shared_ptr<Slot> slot;
