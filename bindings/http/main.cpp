@@ -58,8 +58,8 @@ constexpr const char* kUsage = R"(usage: acm-server --db FILE --tokens TOKENS.js
   --idle-timeout MS       a kept-alive connection without a request closes (default 60000)
   --shutdown-timeout MS   how long SIGTERM waits for requests in progress (default 30000)
   --replay-events N       events kept for Last-Event-ID (default 10000)
-  --workers N             threads calling the engine (default 16)
-  --io-threads N          network threads (default 2)
+  --threads N             threads serving requests, each reading, running and answering its
+                          connections' requests (default 16): the most commands at once
   --routes                print the routes (METHOD PATH per line) and exit
   --version, --help
 
@@ -153,10 +153,8 @@ int main(int argc, char** argv) {
       so.shutdown_timeout = std::chrono::milliseconds(count_of(a, value()));
     } else if (a == "--replay-events") {
       replay = count_of(a, value());
-    } else if (a == "--workers") {
-      so.workers = count_of(a, value());
-    } else if (a == "--io-threads") {
-      so.io_threads = count_of(a, value());
+    } else if (a == "--threads") {
+      so.threads = count_of(a, value());
     } else if (a == "--routes") {
       print_routes = true;
     } else {
@@ -176,8 +174,8 @@ int main(int argc, char** argv) {
   std::size_t port = count_of("--listen's port", listen.substr(colon + 1));
   if (port > 65535) usage_error("--listen: the port is above 65535");
   so.port = static_cast<unsigned short>(port);
-  if (so.max_inflight == 0 || so.workers == 0 || so.io_threads == 0 || so.max_connections == 0)
-    usage_error("--max-inflight, --max-connections, --workers and --io-threads must be at least 1");
+  if (so.max_inflight == 0 || so.threads == 0 || so.max_connections == 0)
+    usage_error("--max-inflight, --max-connections and --threads must be at least 1");
   if (so.max_body < 1024 || so.max_header < 1024) usage_error("--max-body and --max-header must be at least 1024");
 
   // SIGTERM and SIGINT are taken by sigwait below: block them before any thread starts.
