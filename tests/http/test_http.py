@@ -459,6 +459,21 @@ class Api(unittest.TestCase):
         st, _, q = self.req("GET", "/v1/queues/roles/agent", token=CAROL)
         self.assertNotIn(case, [w["case"] for w in q["items"]])
 
+    def test_a_bad_body_is_named_by_the_shared_reader(self):
+        # The bodies are read by <acm/from_json.hpp>, as the C ABI and the CLI read theirs: the
+        # problem's detail names the argument and the field with its path.
+        n = self.case_count()
+        st, _, res = self.req("POST", "/v1/cases", {"title": "x", "participants": [{"actor": "bob"}, {"roles": []}]},
+                              token=ALICE)
+        self.assertEqual((st, res["code"], res["detail"]), (400, "invalid_argument",
+                                                            "case: 'participants[1].actor' is required"))
+        case = self.new_case()
+        v = self.version(case)
+        st, _, res = self.req("POST", "/v1/cases/%s/tasks" % seg(case), {"name": "t", "kind": "robot"}, token=ALICE)
+        self.assertEqual((st, res["code"]), (400, "invalid_argument"))
+        self.assertTrue(res["detail"].startswith("task: 'kind' is not valid: unknown item kind 'robot'"), res)
+        self.assertEqual((self.case_count(), self.version(case)), (n + 1, v))
+
     def test_huge_body_and_headers(self):
         case = self.new_case()
         v = self.version(case)
