@@ -18,7 +18,8 @@ set(ACM_PRIVATE_DEPENDENCIES
   "SQLite3|sqlite3"
   "date CONFIG|-ldate-tz"
   "EXPAT|expat"
-  "ZLIB|zlib")
+  "ZLIB|zlib"
+  "PostgreSQL|libpq")
 
 set(ACM_FIND_PRIVATE_DEPENDENCIES "")
 set(ACM_PC_REQUIRES_PRIVATE "")

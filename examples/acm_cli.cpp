@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the command words
   Global global;
-  app.add_option("--db", global.db, "SQLite store file (created if missing)")->capture_default_str();
+  app.add_option("--db", global.db, "SQLite store file (created if missing), or a PostgreSQL database: libpq URI (postgresql://...) or key=value string")->capture_default_str();
   app.add_option("--as", global.as, "acting user (default: the local administrator 'cli' with role admin)");
   app.add_option("--role", global.roles, "global role of the acting user (repeatable)");
   app.add_flag("--json", global.json, "print one JSON document on stdout (errors: a JSON object on stderr)");

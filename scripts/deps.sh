@@ -9,7 +9,8 @@ PACKAGES=(build-essential cmake pkg-config
   pybind11-dev python3-dev python3-pytest graphviz ccache
   python3-pip python3-venv python3-setuptools python3-wheel python3-build
   clang-16 libclang-rt-16-dev  # clang-16 + libFuzzer: scripts/fuzz.sh
-  chromium chromium-driver python3-selenium)  # the workspace browser test (tests/browser)
+  chromium chromium-driver python3-selenium  # the workspace browser test (tests/browser)
+  libpq-dev postgresql)  # the PostgreSQL store; its tests start a throwaway server (tests/postgres)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

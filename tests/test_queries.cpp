@@ -319,6 +319,7 @@ ALTER TABLE work_items DROP COLUMN customer;
 ALTER TABLE work_items DROP COLUMN goal;
 ALTER TABLE work_items DROP COLUMN goal_deadline;
 ALTER TABLE work_items DROP COLUMN goal_timing;
+DROP TABLE feed;
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 PRAGMA user_version = 3;
 COMMIT;
@@ -326,8 +327,8 @@ COMMIT;
     REQUIRE(query("PRAGMA user_version") == "3");
     {
       Desk d(path, false);
-      CHECK(query("PRAGMA user_version") == "4");
-      CHECK(query("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
+      CHECK(query("PRAGMA user_version") == "5");
+      CHECK(query("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
       // Titles come from each case's creation event; the goal columns from the engine's rebuild.
       CHECK(query("SELECT title FROM cases ORDER BY seq") == "Laptop broken|Refund please");
       CHECK(query("SELECT count(*) FROM meta WHERE key = 'rebuild_work_items'") == "0");

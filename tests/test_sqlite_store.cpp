@@ -832,8 +832,8 @@ TEST_SUITE("sqlite store") {
     // The meta keys and the header identity.
     sql::Database db(path, sql::Database::Access::read_only);
     CHECK(db.query_text("SELECT value FROM meta WHERE key = 'format'") == "acm-store");
-    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "4");
-    CHECK(db.query_int64("PRAGMA user_version") == 4);
+    CHECK(db.query_text("SELECT value FROM meta WHERE key = 'schema_version'") == "5");
+    CHECK(db.query_int64("PRAGMA user_version") == 5);
     CHECK(db.query_int64("PRAGMA application_id") == 0x41434D53);
     // The library version that created the file: project(VERSION) of CMakeLists.txt.
     CHECK(db.query_text("SELECT value FROM meta WHERE key = 'acm_version'") == ACM_PROJECT_VERSION);
@@ -1315,7 +1315,7 @@ TEST_SUITE("sqlite store") {
     make_store(path, 2, 2);
     {
       sql::Database db(path, sql::Database::Access::read_only);
-      CHECK(db.query_int64("PRAGMA user_version") == 4);
+      CHECK(db.query_int64("PRAGMA user_version") == 5);
     }
     const auto bytes = read_bytes(path);
     {
@@ -1325,9 +1325,9 @@ TEST_SUITE("sqlite store") {
     CHECK(read_bytes(path) == bytes);
     {
       sql::Database db(path, sql::Database::Access::read_write);
-      db.exec("PRAGMA user_version = 5");
+      db.exec("PRAGMA user_version = 6");
     }
-    expect_bad_file(path, "schema version 5 is newer than this build of acm supports (4)");
+    expect_bad_file(path, "schema version 6 is newer than this build of acm supports (5)");
   }
 
 }  // TEST_SUITE("sqlite store")

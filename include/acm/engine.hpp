@@ -19,6 +19,7 @@
 #include <acm/store.hpp>
 #include <acm/time.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -457,6 +458,19 @@ class Engine {
   std::size_t run_due();
   /// The engine's clock.
   const Clock& clock() const;
+
+  // ---- the global event feed (docs/storage.md, "The event feed") -----------------------
+  /// Every event of every case after position `after` ("" = from the start), written by this
+  /// process or any other on the same store, in feed order: each case's events in version
+  /// order, and never an event before a position already returned, so reading on from the last
+  /// position seen misses nothing and repeats nothing. At most `limit`. Host-trusted (no actor
+  /// check). Errors: invalid_argument (a position the store never gave out), invalid_state (a
+  /// store without a feed), storage.
+  std::vector<FeedEntry> read_feed(const std::string& after, std::size_t limit = 1000) const;
+  /// read_feed, waiting up to `timeout` for the first event after `after` to arrive (polling
+  /// the store with a growing pause of 1 to 50 ms; commits pay nothing for it). Returns an
+  /// empty list when none arrived in time. Errors: as read_feed.
+  std::vector<FeedEntry> wait_feed(const std::string& after, std::size_t limit, std::chrono::milliseconds timeout) const;
 
   // ---- help desk: correlation (acm/intake.hpp) ---------------------------------------
   /// Ids of the open (active or suspended) cases of `customer`, newest first, at most

@@ -133,6 +133,10 @@ struct StoreTraits {
   /// Whether the store writes payloads as JSON text: then the engine fills
   /// CaseCommit::payloads on the committing thread, so that a single writer thread need not.
   bool wants_payload_text = false;
+  /// Several processes may write the store at once (PostgreSQL): an engine then checks its
+  /// cached cases against the store before reads, decides a command again after a conflict,
+  /// and fires timers through claim_due.
+  bool shared = false;
 };
 
 /// A set of commits handed to CaseStore::submit_batch and not yet known to be written.
@@ -147,6 +151,28 @@ class PendingBatch {
 
 class TemplateStore;
 class IntakeLogStore;
+
+/// One event of the global feed (CaseStore::read_feed) and its position.
+struct FeedEntry {
+  std::string position;  ///< opaque; read on after it
+  Event event;
+};
+
+/// Due cases claimed by one process (CaseStore::claim_due): other claimers skip them and other
+/// writers of them wait, until commit() or destruction (which releases them, writing nothing).
+class DueClaim {
+ public:
+  virtual ~DueClaim() = default;
+  /// The claimed cases in id order, with their stored versions.
+  std::vector<std::pair<std::string, std::uint64_t>> cases;
+  /// Where the next claim_due continues (the last key of this page, claimed or not); nullopt
+  /// when nothing more was due.
+  std::optional<DueCase> next;
+  /// Writes the firings (commits of claimed cases only) in the claim's transaction and ends
+  /// it: all or nothing. Element i is null, or the error (when one commit fails, all fail and
+  /// nothing is written). Call at most once.
+  virtual std::vector<std::exception_ptr> commit(std::vector<CaseCommit> commits) = 0;
+};
 
 /// Persistence of cases: everything an Engine needs of a store, and nothing else.
 ///
@@ -236,8 +262,20 @@ class CaseStore {
   /// The store's intake log, or null if it keeps none. Lives as long as the store.
   virtual IntakeLogStore* intake_log() noexcept { return nullptr; }
 
-  // Reserved: a global event feed (every case's events after a cursor, in commit order) is to
-  // be added here with the PostgreSQL store; no method of it exists yet.
+  // ---- the global event feed and timer claims (several processes on one store) -----------
+  /// Every event of every case after position `after` ("" = from the start), in feed order,
+  /// at most `limit`. The feed order agrees with each case's versions, and no event ever
+  /// appears before a position a reader has already passed: reading on from the last position
+  /// seen misses nothing and repeats nothing (docs/storage.md, "The event feed"). Positions are
+  /// opaque strings. Errors: invalid_argument (a position this store never gave out),
+  /// invalid_state (a store that keeps no feed; the default), storage.
+  virtual std::vector<FeedEntry> read_feed(const std::string& after, std::size_t limit);
+  /// For a store that several processes share: claims up to `limit` of the cases due at
+  /// `until` that follow `after` in (due, case id) order and that no other process holds,
+  /// inside a transaction that DueClaim::commit ends (so each timer fires exactly once,
+  /// whichever process runs it). nullptr (the default): the store has one writer; run_due
+  /// then reads due_cases and writes with submit_batch. Errors: invalid_state, storage.
+  virtual std::unique_ptr<DueClaim> claim_due(TimePoint until, std::size_t limit, const std::optional<DueCase>& after);
 };
 
 /// A learned template kept in a store (written by acm/learn.hpp; opaque to the engine).
@@ -315,5 +353,25 @@ struct SqliteStoreOptions {
 /// not an acm store, a corrupt or truncated file, a path that cannot be written, or a file
 /// another store has open for writing; such a file is never modified.
 std::shared_ptr<CaseStore> open_sqlite_store(const SqliteStoreOptions& options);
+
+/// Options of the PostgreSQL store (docs/storage.md, "PostgreSQL"; docs/deploy.md).
+struct PostgresStoreOptions {
+  /// A libpq connection URI ("postgresql://user@host/db?...") or key/value string
+  /// ("host=... dbname=..."), passed to libpq unchanged.
+  std::string conninfo;
+  std::size_t connections = 8;  ///< most connections this store keeps open
+  bool read_only = false;       ///< queries only: writes throw Error(invalid_state)
+};
+
+/// Whether `database` (EngineOptions::database, the CLI's --db) names a PostgreSQL database:
+/// a libpq URI ("postgresql://" or "postgres://") or a key/value string whose first key is a
+/// libpq connection keyword ("host=", "dbname=", "service=", ...).
+bool is_postgres_database(const std::string& database);
+
+/// Connects to a PostgreSQL database that several processes may share, creating or migrating
+/// acm's tables (under an advisory lock, in one transaction); it keeps templates, an intake log
+/// and the global event feed, and offers timer claims. Errors: storage with the server's
+/// message (unreachable server, refused login, a schema newer than this build).
+std::shared_ptr<CaseStore> open_postgres_store(const PostgresStoreOptions& options);
 
 }  // namespace acm

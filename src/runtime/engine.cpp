@@ -248,6 +248,10 @@ struct Engine::Impl final : ManualClock::Listener {
   ManualClock* manual = nullptr;
   std::shared_ptr<CaseStore> store;
   StoreTraits traits;  // the store's, read once
+  // A store several processes share (PostgreSQL): other processes write the same cases, so a
+  // cached case may be behind the store; timers are claimed (claim_due). Null otherwise.
+  CaseStore* shared = nullptr;
+  static constexpr int kConflictRetries = 8;  // re-decisions of a command after conflicts
 
   mutable std::shared_mutex registry_mutex;
   runtime::Registry registry;
@@ -290,6 +294,11 @@ struct Engine::Impl final : ManualClock::Listener {
       store = options.store;
     } else if (options.database.empty() || options.database == ":memory:") {
       store = open_memory_store();
+    } else if (is_postgres_database(options.database)) {
+      PostgresStoreOptions po;
+      po.conninfo = options.database;
+      po.read_only = options.read_only;
+      store = open_postgres_store(po);
     } else {
       SqliteStoreOptions so;
       so.path = options.database;
@@ -299,6 +308,7 @@ struct Engine::Impl final : ManualClock::Listener {
       store = open_sqlite_store(so);
     }
     traits = store->traits();
+    if (traits.shared) shared = store.get();
     load_registry();
     // A store migrated to schema v4 rewrites its open work items once, with the columns v4 added.
     store->rebuild_work_items([this](const std::string& case_id) -> std::optional<std::vector<WorkItem>> {
@@ -334,6 +344,37 @@ struct Engine::Impl final : ManualClock::Listener {
                                                       d.version, e.what()));
         }
       }
+  }
+
+  // Adds the definitions another process registered since this engine loaded them (a shared
+  // store); returns whether any was new. Takes the registry lock exclusively.
+  bool reload_registry() {
+    if (!shared) return false;
+    std::unique_lock lk(registry_mutex);
+    auto count = [&] {
+      std::size_t n = 0;
+      for (const auto& [id, v] : registry.fragments()) n += v.size();
+      for (const auto& [id, v] : registry.case_types()) n += v.size();
+      return n;
+    };
+    const std::size_t before = count();
+    runtime::Registry fresh;
+    std::swap(fresh, registry);
+    try {
+      load_registry();
+    } catch (...) {
+      std::swap(fresh, registry);
+      throw;
+    }
+    return count() > before;
+  }
+
+  // On a shared store: whether the cached case is behind the store (another process committed
+  // to it). One read of the events after the cached version.
+  bool stale(const Slot& s) const {
+    if (!shared) return false;
+    auto newer = store->load_events(s.state.id, s.state.version + 1);
+    return newer && !newer->empty();
   }
 
   // Builds a case from its stored snapshot and events (registry lock held shared).
@@ -399,7 +440,12 @@ struct Engine::Impl final : ManualClock::Listener {
       }
     }
     std::shared_ptr<Slot> s;
-    {
+    try {
+      std::shared_lock reg(registry_mutex);
+      s = load(case_id);
+    } catch (const Error&) {
+      // On a shared store the case may use a definition another process registered since.
+      if (!shared || !const_cast<Impl*>(this)->reload_registry()) throw;
       std::shared_lock reg(registry_mutex);
       s = load(case_id);
     }
@@ -684,34 +730,74 @@ struct Engine::Impl final : ManualClock::Listener {
     if (auto again = replay_idempotent(by, case_id, args)) return *again;
     require_writable();
     CommandResult result;
+    int conflicts = 0;           // commits refused because another process wrote the case first
+    bool reloaded = false;       // definitions reloaded from a shared store
+    std::exception_ptr missing;  // a definition not found: rethrown if reloading finds none new
     while (true) {
-      auto s = slot(case_id);
-      check_reentry(s.get(), case_id);
-      std::unique_lock lk(s->mutex);
-      if (s->evicted) continue;  // dropped from the cache meanwhile: load again
-      HoldGuard hold(s.get());
-      if (by.expected_version && *by.expected_version != s->state.version)
-        throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not the expected {}", case_id,
-                                                     s->state.version, *by.expected_version));
-      std::shared_lock reg(registry_mutex);
-      const std::uint64_t before = s->state.version;
-      Decider d(s->state, services, by.actor, clock->now());
-      try {
-        result.created = f(d);
-      } catch (...) {
-        if (!d.events().empty()) {
-          s->evicted = true;  // holds half a command: reload from the store
+      bool again = false;
+      {
+        auto s = slot(case_id);
+        check_reentry(s.get(), case_id);
+        std::unique_lock lk(s->mutex);
+        if (s->evicted) continue;  // dropped from the cache meanwhile: load again
+        HoldGuard hold(s.get());
+        if (by.expected_version && shared && *by.expected_version != s->state.version && stale(*s)) {
+          s->evicted = true;  // another process wrote it: compare with the stored version
           drop(case_id);
+          continue;
         }
-        throw;
+        if (by.expected_version && *by.expected_version != s->state.version)
+          throw Error(ErrorCode::conflict, fmt::format("case '{}' is at version {}, not the expected {}", case_id,
+                                                       s->state.version, *by.expected_version));
+        std::shared_lock reg(registry_mutex);
+        const std::uint64_t before = s->state.version;
+        Decider d(s->state, services, by.actor, clock->now());
+        try {
+          result.created = f(d);
+        } catch (const Error& e) {
+          if (!d.events().empty()) {
+            s->evicted = true;  // holds half a command: reload from the store
+            drop(case_id);
+          }
+          // A definition another process registered: load the definitions again, once.
+          if (e.code() != ErrorCode::not_found || !shared || reloaded) throw;
+          reloaded = true;
+          missing = std::current_exception();
+          again = true;
+        } catch (...) {
+          if (!d.events().empty()) {
+            s->evicted = true;
+            drop(case_id);
+          }
+          throw;
+        }
+        if (!again) {
+          result.version = s->state.version;
+          result.events = std::move(d.events());
+          Json idem;
+          if (!by.idempotency_key.empty())
+            idem = Json{{"command", args.fingerprint()}, {"perms", d.permissions_checked()}};
+          try {
+            persist(*s, result.events, before, &by, &result, idem.is_null() ? nullptr : &idem);
+          } catch (const Error& e) {
+            // Another process committed to the case first (persist dropped the cached copy):
+            // decide again on the stored case, a bounded number of times. With an expected
+            // version the caller asked for that version: the conflict is the answer.
+            if (e.code() != ErrorCode::conflict || !shared || by.expected_version || ++conflicts > kConflictRetries)
+              throw;
+            again = true;
+          }
+          if (!again) enqueue(result.events);
+        }
       }
-      result.version = s->state.version;
-      result.events = std::move(d.events());
-      Json idem;
-      if (!by.idempotency_key.empty()) idem = Json{{"command", args.fingerprint()}, {"perms", d.permissions_checked()}};
-      persist(*s, result.events, before, &by, &result, idem.is_null() ? nullptr : &idem);
-      enqueue(result.events);
-      break;
+      if (!again) break;
+      if (missing) {
+        if (!reload_registry()) std::rethrow_exception(missing);
+        missing = nullptr;
+      } else if (auto replay = replay_idempotent(by, case_id, args)) {
+        return *replay;  // the key was used meanwhile by another process: its result stands
+      }
+      result = CommandResult{};
     }
     deliver();
     return result;
@@ -724,6 +810,11 @@ struct Engine::Impl final : ManualClock::Listener {
       check_reentry(s.get(), case_id);
       std::lock_guard lk(s->mutex);
       if (s->evicted) continue;
+      if (stale(*s)) {  // another process wrote the case: read it again
+        s->evicted = true;
+        const_cast<Impl*>(this)->drop(case_id);
+        continue;
+      }
       std::shared_lock reg(registry_mutex);
       return f(*s);
     }
@@ -751,9 +842,137 @@ struct Engine::Impl final : ManualClock::Listener {
   // others could deadlock with a handler that calls from that case into one of ours. A busy
   // case ends the chunk before it; the in-flight chunks are finished, and the next chunk
   // starts with that case, which is then waited for while holding nothing.
+  // run_due on a store several processes share: each chunk of due cases is claimed in the
+  // store (CaseStore::claim_due: the rows locked, other processes skip them), fired here and
+  // written in the claim's own transaction, so each timer fires once whichever process runs
+  // it. The claim holds row locks in the store while this thread takes case locks, and a
+  // command holding a case lock may be waiting in the store for one of those rows: so cases
+  // are only try-locked here; a busy case is left for a later run (the claim on it ends with
+  // the chunk). A case cached at another version than the claimed one is loaded again.
+  std::size_t run_due_claimed(TimePoint now) {
+    std::size_t fired = 0;
+    std::optional<DueCase> cursor;
+    std::exception_ptr first_error, load_error;
+    while (!first_error) {
+      std::unique_ptr<DueClaim> claim = shared->claim_due(now, options.timer_batch, cursor);
+      if (!claim || !claim->next) break;
+      cursor = claim->next;
+      if (claim->cases.empty()) continue;
+      // Cached copies older than the store's: dropped (when nobody uses them) to be loaded again.
+      std::vector<std::string> ids;
+      for (const auto& [id, version] : claim->cases) {
+        std::shared_ptr<Slot> cached;
+        {
+          std::shared_lock lk(cases_mutex);
+          auto it = cases.find(id);
+          if (it != cases.end()) cached = it->second;
+        }
+        if (cached) {
+          if (cached->held_by_me()) continue;
+          std::unique_lock sl(cached->mutex, std::try_to_lock);
+          if (!sl.owns_lock()) continue;  // busy: left for a later run
+          if (!cached->evicted && cached->state.version != version) {
+            cached->evicted = true;
+            drop(id);
+          }
+        }
+        ids.push_back(id);
+      }
+      std::vector<std::exception_ptr> load_errors;
+      std::vector<std::shared_ptr<Slot>> slots = pinned_slots(ids, load_errors);
+      struct Fired {
+        std::shared_ptr<Slot> slot;
+        std::unique_lock<std::mutex> lock;
+        std::vector<WorkItem> work;
+        RowKeys keys;
+        std::size_t n_events = 0;
+        bool snapshot = false;
+        std::vector<Event> events;
+        CaseCommit commit;
+      };
+      std::deque<Fired> chunk;  // stable addresses: commits borrow their events
+      auto release = [&] {
+        for (Fired& f : chunk) {
+          HoldGuard::release(*f.slot);
+          if (f.lock.owns_lock()) f.lock.unlock();
+          unpin(f.slot);
+        }
+        for (auto& s : slots) unpin(s);
+      };
+      try {
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          if (load_errors[i] && !load_error) load_error = load_errors[i];
+          std::shared_ptr<Slot> s = slots[i];
+          if (!s || s->held_by_me()) continue;
+          std::unique_lock<std::mutex> lk(s->mutex, std::try_to_lock);
+          if (!lk.owns_lock() || s->evicted) continue;
+          auto claimed = std::find_if(claim->cases.begin(), claim->cases.end(),
+                                      [&](const auto& c) { return c.first == ids[i]; });
+          if (claimed == claim->cases.end() || claimed->second != s->state.version) continue;
+          HoldGuard hold(s.get());
+          std::shared_lock reg(registry_mutex);
+          const std::uint64_t before = s->state.version;
+          Decider d(s->state, services, Actor{}, now);
+          try {
+            fired += d.fire_due();
+          } catch (...) {
+            if (!d.events().empty()) discard(*s);
+            throw;
+          }
+          std::vector<Event> events = std::move(d.events());
+          if (events.empty()) {
+            auto next = Decider::next_due(s->state);
+            if (next && *next <= now) continue;
+          }
+          chunk.emplace_back();
+          Fired& f = chunk.back();
+          f.slot = s;
+          f.n_events = events.size();
+          f.events = std::move(events);
+          try {
+            f.commit = prepare(*s, f.events, before, nullptr, nullptr, f.work, f.keys);
+          } catch (...) {
+            discard(*s);
+            chunk.pop_back();
+            throw;
+          }
+          f.snapshot = f.commit.snapshot.has_value();
+          f.lock = std::move(lk);
+          s->pins.fetch_add(1, std::memory_order_relaxed);
+          hold.keep();
+        }
+        std::vector<CaseCommit> commits;
+        commits.reserve(chunk.size());
+        for (Fired& f : chunk) commits.push_back(std::move(f.commit));
+        std::vector<std::exception_ptr> errors = claim->commit(std::move(commits));
+        for (std::size_t i = 0; i < chunk.size(); ++i) {
+          Fired& f = chunk[i];
+          if (i < errors.size() && errors[i]) {
+            discard(*f.slot);
+            if (!first_error) first_error = errors[i];
+          } else {
+            committed(*f.slot, f.n_events, f.snapshot, std::move(f.work), std::move(f.keys));
+            enqueue(f.events);
+          }
+        }
+      } catch (...) {
+        for (Fired& f : chunk) discard(*f.slot);
+        release();
+        deliver();
+        throw;
+      }
+      release();
+    }
+    deliver();
+    if (first_error) std::rethrow_exception(first_error);
+    if (load_error) std::rethrow_exception(load_error);
+    return fired;
+  }
+
   std::size_t run_due_at(TimePoint now) {
     std::lock_guard one(timers_mutex);
     if (traits.read_only) return 0;  // nothing can fire: queries only (documented)
+    if (shared) return run_due_claimed(now);
     const std::size_t chunk = options.timer_batch;
     struct Fired {
       std::shared_ptr<Slot> slot;
@@ -1078,6 +1297,14 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
   };
   if (auto again = replay()) return *again;
   im.require_writable();
+  if (!spec.type.empty() && im.shared) {  // a type another process registered: load it
+    bool known;
+    {
+      std::shared_lock reg(im.registry_mutex);
+      known = im.registry.case_type(spec.type, spec.type_version) != nullptr;
+    }
+    if (!known) im.reload_registry();
+  }
   std::string id = spec.id;
   const bool generated = id.empty();
   if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
@@ -1112,7 +1339,16 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
     } catch (const Error& e) {
       if (e.code() == ErrorCode::conflict) {
         if (auto again = replay()) return *again;  // a concurrent retry with the same key won
-        if (generated && attempt < 1000) continue;
+        if (generated && attempt < 1000) {
+          // Another process took the id: go on after the ids the store holds.
+          if (im.shared) {
+            std::uint64_t next = im.store->case_count() + 1 + static_cast<std::uint64_t>(attempt);
+            std::uint64_t cur = im.next_case.load();
+            while (cur < next && !im.next_case.compare_exchange_weak(cur, next)) {
+            }
+          }
+          continue;
+        }
         throw Error(ErrorCode::already_exists, fmt::format("case '{}' already exists", id));
       }
       throw;
@@ -1425,6 +1661,23 @@ void Engine::unsubscribe(std::uint64_t subscription) {
 std::optional<TimePoint> Engine::next_due() const { return impl_->next_due(); }
 
 std::size_t Engine::run_due() { return impl_->run_due_at(impl_->clock->now()); }
+
+std::vector<FeedEntry> Engine::read_feed(const std::string& after, std::size_t limit) const {
+  return impl_->store->read_feed(after, limit);
+}
+
+std::vector<FeedEntry> Engine::wait_feed(const std::string& after, std::size_t limit,
+                                         std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(1);
+  while (true) {
+    auto page = impl_->store->read_feed(after, limit);
+    const auto now = std::chrono::steady_clock::now();
+    if (!page.empty() || now >= until) return page;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, until - now));
+    pause = std::min(pause * 2, std::chrono::milliseconds(50));
+  }
+}
 
 const Clock& Engine::clock() const { return *impl_->clock; }
 

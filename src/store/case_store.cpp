@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // store/case_store.cpp - the default implementations of acm::CaseStore's batch and helper methods.
+#include <acm/error.hpp>
 #include <acm/store.hpp>
 
 namespace acm {
@@ -42,6 +43,14 @@ std::optional<LoadedCase> CaseStore::load_case(const std::string& id) {
 void CaseStore::rebuild_work_items(
     const std::function<std::optional<std::vector<WorkItem>>(const std::string&)>& work_of) {
   (void)work_of;
+}
+
+std::vector<FeedEntry> CaseStore::read_feed(const std::string&, std::size_t) {
+  throw Error(ErrorCode::invalid_state, "this store keeps no event feed");
+}
+
+std::unique_ptr<DueClaim> CaseStore::claim_due(TimePoint, std::size_t, const std::optional<DueCase>&) {
+  return nullptr;
 }
 
 }  // namespace acm

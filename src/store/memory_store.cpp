@@ -203,6 +203,21 @@ class MemoryStore final : public CaseStore, public TemplateStore, public IntakeL
     }
   }
 
+  /// Positions are the feed index as decimal text: "1" is the first event.
+  std::vector<FeedEntry> read_feed(const std::string& after, std::size_t limit) override {
+    std::size_t from = 0;
+    if (!after.empty()) {
+      if (after.size() > 18 || after.find_first_not_of("0123456789") != std::string::npos)
+        throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is not a position of the event feed", after));
+      from = static_cast<std::size_t>(std::stoull(after));
+    }
+    std::lock_guard lk(mutex_);
+    std::vector<FeedEntry> out;
+    for (std::size_t i = from; i < feed_.size() && out.size() < limit; ++i)
+      out.push_back({std::to_string(i + 1), feed_[i].first->events[feed_[i].second]});
+    return out;
+  }
+
   std::vector<IntakeLogEntry> of_event(const std::string& event_id) override {
     std::lock_guard lk(mutex_);
     std::vector<IntakeLogEntry> out;
@@ -279,7 +294,10 @@ class MemoryStore final : public CaseStore, public TemplateStore, public IntakeL
     e.row = std::move(c.row);
     if (e.row.next_due) due_.insert({*e.row.next_due, e.row.id});
     e.events.insert(e.events.end(), c.events.begin(), c.events.end());
-    for (std::size_t i = e.events.size() - c.events.size(); i < e.events.size(); ++i) e.events[i].case_id = e.row.id;
+    for (std::size_t i = e.events.size() - c.events.size(); i < e.events.size(); ++i) {
+      e.events[i].case_id = e.row.id;
+      feed_.emplace_back(&e, i);  // the feed: this store's commit order (one lock, one writer at a time)
+    }
     if (c.work_items) {
       for (const auto& w : e.work_items) work_.erase({w.case_id, w.item_id});
       e.work_items = std::move(*c.work_items);
@@ -321,6 +339,9 @@ class MemoryStore final : public CaseStore, public TemplateStore, public IntakeL
   std::unordered_map<std::string, Json> idempotency_;
   std::map<std::string, std::map<int, std::pair<TemplateInfo, std::string>>> templates_;
   std::vector<IntakeLogEntry> intake_;
+  // The global event feed: (case, index of its event) in commit order. Entries are node-stable
+  // (cases_ is an unordered_map: its elements never move).
+  std::vector<std::pair<const Entry*, std::size_t>> feed_;
   std::unordered_map<std::string, std::vector<std::uint64_t>> intake_by_event_;
 };
 

@@ -193,17 +193,32 @@ UPDATE work_items SET case_title = (SELECT title FROM cases WHERE cases.id = wor
 INSERT OR REPLACE INTO meta(key, value) SELECT 'rebuild_work_items', '1' WHERE EXISTS (SELECT 1 FROM work_items);
 )sql";
 
+/// Version 5: the global event feed. One row per commit that appended events (a rowid append:
+/// the cheapest insert there is), numbered in commit order, which is the single writer's order.
+/// Existing events enter it case by case in creation order.
+constexpr std::string_view kSchemaV5 = R"sql(
+CREATE TABLE feed(
+  pos       INTEGER PRIMARY KEY,
+  case_id   TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  last_seq  INTEGER NOT NULL
+);
+INSERT INTO feed(case_id, first_seq, last_seq) SELECT id, 1, version FROM cases WHERE version > 0 ORDER BY seq;
+)sql";
+
 constexpr sql::Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "intake log, cases by customer", kSchemaV2},
     {3, "work queues in index order", kSchemaV3},
     {4, "case search, inbox columns in work items", kSchemaV4},
+    {5, "global event feed", kSchemaV5},
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
 /// The tables a current store has (checked on open).
-constexpr std::array<std::string_view, 9> kTables = {"meta",      "definitions", "cases",     "events",    "snapshots",
-                                                     "work_items", "idempotency", "templates", "intake_log"};
+constexpr std::array<std::string_view, 10> kTables = {"meta",      "definitions", "cases",      "events",
+                                                      "snapshots", "work_items",  "idempotency", "templates",
+                                                      "intake_log", "feed"};
 
 /// Files up to this size (database + WAL) get a full PRAGMA quick_check on open; larger ones a
 /// check of the small tables only (docs/storage.md, "Bad files").
@@ -509,6 +524,7 @@ constexpr const char* kInsertWork =
 constexpr const char* kUpsertSnapshot =
     "INSERT INTO snapshots(case_id, version, data) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(case_id) DO UPDATE SET version = excluded.version, data = excluded.data";
+constexpr const char* kInsertFeed = "INSERT INTO feed(case_id, first_seq, last_seq) VALUES (?1, ?2, ?3)";
 constexpr const char* kInsertKey = "INSERT INTO idempotency(key, case_id, result, created_at) VALUES (?1, ?2, ?3, ?4)";
 /// The events of the cases whose ids ?1 lists (a JSON array) after each case's snapshot, in
 /// (case id, seq) order.
@@ -1072,6 +1088,35 @@ class SqliteStore final : public CaseStore, public TemplateStore, public IntakeL
 
   // -- Idempotency -------------------------------------------------------------------------
 
+  /// Positions are "<feed row>:<seq>": the commit's row in `feed`, then the event within it.
+  std::vector<FeedEntry> read_feed(const std::string& after, std::size_t limit) override {
+    std::int64_t pos = 0, seq = 0;
+    if (!after.empty()) {
+      const auto colon = after.find(':');
+      const std::string a = after.substr(0, colon), b = colon == std::string::npos ? "" : after.substr(colon + 1);
+      auto number = [](const std::string& t) {
+        return !t.empty() && t.size() < 19 && t.find_first_not_of("0123456789") == std::string::npos;
+      };
+      if (!number(a) || !number(b))
+        throw Error(ErrorCode::invalid_argument, fmt::format("'{}' is not a position of the event feed", after));
+      pos = std::stoll(a);
+      seq = std::stoll(b);
+    }
+    auto lease = reader();
+    Prepared s = lease.db().prepared(
+        "SELECT feed.pos, events.case_id, events.seq, events.time, events.actor, events.kind, events.payload FROM feed "
+        "JOIN events ON events.case_id = feed.case_id AND events.seq BETWEEN feed.first_seq AND feed.last_seq "
+        "WHERE feed.pos >= ?1 AND (feed.pos > ?1 OR events.seq > ?2) ORDER BY feed.pos, events.seq LIMIT ?3");
+    s->bind_int64(1, pos).bind_int64(2, seq).bind_int64(3, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    std::vector<FeedEntry> out;
+    while (s->step()) {
+      Event e = read_event(*s, s->column_text(1), 2);
+      std::string position = fmt::format("{}:{}", s->column_int64(0), e.seq);
+      out.push_back({std::move(position), std::move(e)});
+    }
+    return out;
+  }
+
   std::optional<Json> idempotent_result(const std::string& key) override {
     auto lease = reader();
     Prepared s = lease.db().prepared("SELECT result FROM idempotency WHERE key = ?1");
@@ -1517,6 +1562,10 @@ class SqliteStore final : public CaseStore, public TemplateStore, public IntakeL
         if (!ins->run_unless_constraint())
           throw Error(ErrorCode::conflict, fmt::format("case '{}' already has event {}", r.id, e.seq));
       }
+      Prepared f = db.prepared(kInsertFeed);
+      f->bind_text(1, r.id).bind_int64(2, static_cast<std::int64_t>(events.front().seq));
+      f->bind_int64(3, static_cast<std::int64_t>(events.back().seq));
+      f->run();
     }
 
     // The read model.

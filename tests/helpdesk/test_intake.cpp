@@ -597,8 +597,8 @@ COMMIT;
       CHECK(engine->open_cases_of("ann") == std::vector<std::string>{id});
       CHECK(engine->intake_log().page().size() == 1);
     }
-    CHECK(sql("PRAGMA user_version", true) == 4);  // v1 -> v2 (intake) -> v3 (queue indexes) -> v4 (search)
-    CHECK(sql("SELECT value FROM meta WHERE key = 'schema_version'", true) == 4);
+    CHECK(sql("PRAGMA user_version", true) == 5);  // v1 -> v2 (intake) -> v3 (queue indexes) -> v4 (search) -> v5 (feed)
+    CHECK(sql("SELECT value FROM meta WHERE key = 'schema_version'", true) == 5);
     CHECK(sql("SELECT count(*) FROM meta WHERE key = 'migrated_at'", true) == 1);
     CHECK(sql("SELECT count(*) FROM sqlite_schema WHERE name IN ('intake_log', 'intake_log_event', 'cases_customer')",
               true) == 3);

@@ -7,6 +7,8 @@
 
 #include <acm/store.hpp>
 
+#include "postgres/pg_support.hpp"
+
 #include <fmt/format.h>
 
 #include <unistd.h>
@@ -78,8 +80,26 @@ inline std::vector<StoreFactory> store_factories() {
       {"sqlite (full)", [] { return open_sqlite_for_test(Durability::full); }},
       {"sqlite (group)", [] { return open_sqlite_for_test(Durability::group); }},
   };
-  // The PostgreSQL store registers here, enabled when ACM_TEST_POSTGRES_URI names a server:
-  //   if (const char* uri = std::getenv("ACM_TEST_POSTGRES_URI")) out.push_back({"postgresql", ...});
+  // The PostgreSQL store, when a server is there: the ctest fixture `postgres` sets
+  // ACM_TEST_POSTGRES_DIR (tests/CMakeLists.txt runs this suite again under it), or
+  // ACM_TEST_POSTGRES names one (then every implementation runs). Each store is a new schema of
+  // the server's database.
+  if (std::getenv("ACM_TEST_POSTGRES_DIR") || std::getenv("ACM_TEST_POSTGRES"))
+    out.push_back({"postgresql", [] {
+                     PostgresStoreOptions o;
+                     o.conninfo = fresh_postgres_database("contract");
+                     OpenStore s{open_postgres_store(o), nullptr, nullptr};
+                     s.reopen_read_only = [o](OpenStore& self) mutable {
+                       self.store.reset();
+                       o.read_only = true;
+                       return open_postgres_store(o);
+                     };
+                     return s;
+                   }});
+  // Under the fixture (label postgres) the suite runs on PostgreSQL alone: the unit label runs
+  // it on the others.
+  if (std::getenv("ACM_TEST_POSTGRES_DIR"))
+    std::erase_if(out, [](const StoreFactory& f) { return f.name != "postgresql"; });
   return out;
 }
 
