@@ -44,7 +44,8 @@ using namespace acm::http;
 
 constexpr const char* kUsage = R"(usage: acm-server --db FILE --tokens TOKENS.json [options]
 
-  --db FILE               the store file (created if missing; "" or :memory: keeps nothing)
+  --db FILE_OR_URI        the store: a SQLite file (created if missing; "" or :memory: keeps nothing)
+                          or a PostgreSQL URI (postgresql://...; several servers may share it)
   --listen HOST:PORT      where to listen (default 127.0.0.1:8080; port 0: any free port)
   --tokens FILE           bearer tokens: {"tokens": [{"token", "actor", "roles"}]}
   --definitions FILE      a definitions document or CMMN model to register at start (repeatable)
@@ -57,7 +58,6 @@ constexpr const char* kUsage = R"(usage: acm-server --db FILE --tokens TOKENS.js
   --request-timeout MS    time to receive a request once begun (default 10000): 408 after
   --idle-timeout MS       a kept-alive connection without a request closes (default 60000)
   --shutdown-timeout MS   how long SIGTERM waits for requests in progress (default 30000)
-  --replay-events N       events kept for Last-Event-ID (default 10000)
   --threads N             threads serving requests, each reading, running and answering its
                           connections' requests (default 16): the most commands at once
   --routes                print the routes (METHOD PATH per line) and exit
@@ -108,7 +108,6 @@ int main(int argc, char** argv) {
   std::string db, tokens_file, listen = "127.0.0.1:8080", web;
   bool web_given = false, print_routes = false;
   std::vector<std::string> definitions;
-  std::size_t replay = 10000;
   ServerOptions so;
   bool db_given = false;
   for (int i = 1; i < argc; ++i) {
@@ -151,8 +150,6 @@ int main(int argc, char** argv) {
       so.idle_timeout = std::chrono::milliseconds(count_of(a, value()));
     } else if (a == "--shutdown-timeout") {
       so.shutdown_timeout = std::chrono::milliseconds(count_of(a, value()));
-    } else if (a == "--replay-events") {
-      replay = count_of(a, value());
     } else if (a == "--threads") {
       so.threads = count_of(a, value());
     } else if (a == "--routes") {
@@ -163,8 +160,6 @@ int main(int argc, char** argv) {
   }
   if (!print_routes) {
     if (!db_given) usage_error("--db FILE is required");
-    if (db.starts_with("postgres://") || db.starts_with("postgresql://"))
-      usage_error("--db: this build takes a SQLite store file; PostgreSQL URIs are not supported yet");
     if (tokens_file.empty()) usage_error("--tokens FILE is required");
   }
   auto colon = listen.rfind(':');
@@ -208,7 +203,7 @@ int main(int argc, char** argv) {
     ao.admin_roles = eo.admin_roles;
     ao.designer_roles = eo.designer_roles;
     Api api(*engine, std::move(tokens), ao);
-    auto feed = std::make_unique<InProcessFeed>(*engine, replay);
+    auto feed = std::make_unique<StoreFeed>(*engine);
 
     // The engine's timers on the system clock: fire what is due, then sleep until the next due
     // time (at most a second, so timers that commands add meanwhile are seen in time).

@@ -356,9 +356,9 @@ std::string Server::Impl::visible_events(const FeedRead& read, const Actor& acto
   std::map<std::string, bool> allowed;
   std::string text;
   for (const auto& e : read.events) {
-    auto it = allowed.find(e->case_id);
-    if (it == allowed.end()) it = allowed.emplace(e->case_id, admin || api.may_view(actor, e->case_id)).first;
-    if (it->second) text += fmt::format("id: {}\ndata: {}\n\n", e->id, e->json);
+    auto it = allowed.find(e.case_id);
+    if (it == allowed.end()) it = allowed.emplace(e.case_id, admin || api.may_view(actor, e.case_id)).first;
+    if (it->second) text += fmt::format("id: {}\ndata: {}\n\n", e.id, e.json);
   }
   return text;
 }
@@ -370,14 +370,10 @@ asio::awaitable<void> Server::Impl::stream_events(beast::tcp_stream& stream, Con
     co_return;
   }
   const Actor actor = std::get<Actor>(who);
-  std::uint64_t last = feed.last_id();
-  std::string last_header = req.header("last-event-id");
-  bool resumed = !last_header.empty();
-  if (resumed) {
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(last_header.data(), last_header.data() + last_header.size(), v);
-    last = (ec == std::errc() && p == last_header.data() + last_header.size()) ? v : 1;  // 1: surely not held
-  }
+  // The feed position to read on from: the client's Last-Event-ID (given by this server or by
+  // any other on the same database), else the newest.
+  const std::string last_header = req.header("last-event-id");
+  std::string last = last_header.empty() ? feed.last_id() : last_header;
   if (streams.fetch_add(1) >= options.max_streams) {
     streams.fetch_sub(1);
     co_await reply(stream, problem(503, "overloaded", fmt::format("more than {} event streams", options.max_streams)),
@@ -437,15 +433,11 @@ asio::awaitable<void> Server::Impl::stream_events(beast::tcp_stream& stream, Con
     std::string out;
     if (read.gap)
       out += fmt::format("event: reset\ndata: {}\n\n",
-                         Json{{"reason", "events after the given Last-Event-ID are no longer held"},
+                         Json{{"reason", "the Last-Event-ID is no position of this database's event feed"},
                               {"last_event_id", last_header}}
-                             .dump());
-    if (!read.events.empty()) {
-      std::string text = visible_events(read, actor, admin);
-      out += text;
-      last = read.events.back()->id;
-      if (text.empty() && !read.gap) out += fmt::format(": up to {}\n\n", last);
-    }
+                             .dump(-1, ' ', false, Json::error_handler_t::replace));
+    if (!read.events.empty()) out += visible_events(read, actor, admin);
+    last = read.position;
     if (!out.empty() && !co_await write_raw(chunk(out))) co_return;
     if (read.events.size() == 256) continue;  // more to send
     if (conn.woken || conn.stopping) continue;
