@@ -56,7 +56,7 @@ struct Setup {
     NewCase spec;
     spec.title = "bench";
     spec.participants = {{"bob", {"agent"}}};
-    auto id = engine->create_case(admin, spec);
+    auto id = engine->create_case(admin, spec).created;
     GoalSpec g;
     g.id = "g";
     g.within = 48h;

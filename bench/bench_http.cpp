@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       auto engine = acm::Engine::open(o);
       const acm::Actor admin{"bench", {"admin"}};
       std::vector<std::string> cases;
-      for (std::size_t c = 0; c < clients; ++c) cases.push_back(engine->create_case(admin, acm::NewCase{.title = "load"}));
+      for (std::size_t c = 0; c < clients; ++c) cases.push_back(engine->create_case(admin, acm::NewCase{.title = "load"}).created);
       std::vector<std::vector<double>> lat(clients);
       std::atomic<int> errors{0};
       const Usage u0 = usage_of_self();

@@ -91,9 +91,6 @@ void write_graph(const acm::Engine& engine, const acm::CaseInfo& c, const std::s
 /// The plan graph of a case as DOT text (stages as clusters, sentries, goals).
 std::string plan_dot(const acm::Engine& engine, const acm::CaseInfo& c);
 
-/// Whether the actor of --as may view the case (always, without --as: the administrator).
-bool may_view(Context& ctx, const std::string& case_id);
-
 /// The commands that manage a running case (cli_manage.cpp); called by add_case_commands, adds
 /// to the groups it made ("case", "item", "goal", "file").
 void add_manage_commands(CLI::App& app, Context& ctx);

@@ -26,11 +26,15 @@ Json read_json_file(const std::string& path) {
   return parse_json(text, path);
 }
 
+/// The queue page the actor of --as may see (paging and total count only the items of cases it
+/// may view); without --as, the whole queue (the trusted read: no case is loaded).
+QueuePage queue_page_for(Context& ctx, const QueueFilter& filter) {
+  return ctx.global().as.empty() ? ctx.engine().queue_page(filter) : ctx.engine().as(ctx.actor()).queue_page(filter);
+}
+
 /// A work-queue page as an inbox shows it: the case's title and customer, the goal the work
 /// runs against and its timing, and the total number of matching items.
-void print_queue(Context& ctx, QueuePage page, std::size_t offset) {
-  // Under --as, rows of cases the actor may not view are left out of the page.
-  std::erase_if(page.items, [&](const WorkItem& w) { return !may_view(ctx, w.case_id); });
+void print_queue(Context& ctx, const QueuePage& page, std::size_t offset) {
   if (ctx.json()) {
     print_json(to_json(page));
     return;
@@ -75,19 +79,15 @@ CaseSummary summary_of(Context& ctx, const CaseInfo& c) {
   s.version = c.version;
   s.created_at = c.created_at;
   s.updated_at = c.created_at;
-  const auto last = ctx.engine().history(ctx.actor(), c.id, c.version);
+  const auto last = ctx.engine().as(ctx.actor()).history(c.id, c.version);
   if (!last.empty()) s.updated_at = last.back().time;
   s.next_deadline = c.next_deadline;
   return s;
 }
 
-/// Prints a new item id and the case's events since `from_version` (commands returning ids).
-void print_created(Context& ctx, const std::string& case_id, const std::string& created, std::uint64_t from_version) {
-  CommandResult r;
-  r.events = ctx.engine().history(case_id, from_version + 1);
-  r.version = ctx.engine().get_case(case_id).version;
-  r.created = created;
-  if (!ctx.json()) std::cout << "added " << created << "\n";
+/// Prints the id a command created and its events.
+void print_created(Context& ctx, const std::string& case_id, const CommandResult& r) {
+  if (!ctx.json()) std::cout << "added " << r.created << "\n";
   print_result(ctx, case_id, r);
 }
 
@@ -179,11 +179,11 @@ void add_case(CLI::App& app, Context& ctx) {
       auto [k, v] = parse_assignment(a, "--attr");
       spec.subject.attributes[k] = v;
     }
-    const std::string id = ctx.engine().create_case(ctx.actor(), spec);
+    const std::string id = ctx.engine().create_case(ctx.actor(), spec).created;
     // The creator may have given the case to an owner who alone may view it.
     std::optional<CaseInfo> c;
     try {
-      c = ctx.engine().get_case(ctx.actor(), id);
+      c = ctx.engine().as(ctx.actor()).get_case(id);
     } catch (const Error& e) {
       if (e.code() != ErrorCode::permission_denied) throw;
     }
@@ -204,7 +204,7 @@ void add_case(CLI::App& app, Context& ctx) {
   show->add_option("--graph", graph,
                    "also draw the plan to FILE.dot, FILE.svg or FILE.png (svg/png need Graphviz dot)");
   on_run(show, [&ctx] {
-    const CaseInfo c = ctx.engine().get_case(ctx.actor(), show_id);
+    const CaseInfo c = ctx.engine().as(ctx.actor()).get_case(show_id);
     if (!graph.empty()) write_graph(ctx.engine(), c, graph);
     if (ctx.json()) {
       Json out = to_json(c);
@@ -225,16 +225,11 @@ void add_case(CLI::App& app, Context& ctx) {
   on_run(list, [&ctx] {
     const auto n = static_cast<std::size_t>(count_option(limit, "--limit", 1, 10000));
     Json out = Json::array();
-    for (const std::string& id : ctx.engine().list_cases(n, after)) {
-      // Under --as, only the cases the actor may view (a page may then hold fewer).
-      std::optional<CaseInfo> seen;
-      try {
-        seen = ctx.engine().get_case(ctx.actor(), id);
-      } catch (const Error& e) {
-        if (e.code() != ErrorCode::permission_denied) throw;
-        continue;
-      }
-      const CaseInfo& c = *seen;
+    // Under --as, only the cases the actor may view (the page is filled with those).
+    const auto ids = ctx.global().as.empty() ? ctx.engine().list_cases(n, after)
+                                             : ctx.engine().as(ctx.actor()).list_cases(n, after);
+    for (const std::string& id : ids) {
+      const CaseInfo c = ctx.engine().as(ctx.actor()).get_case(id);
       if (ctx.json())
         out.push_back(to_json(summary_of(ctx, c)));
       else
@@ -262,9 +257,9 @@ void add_case(CLI::App& app, Context& ctx) {
     for (const std::string& st : search_status) search_query.statuses.push_back(status_option(st));
     search_query.limit = static_cast<std::size_t>(count_option(search_limit, "--limit", 1, 10000));
     search_query.offset = static_cast<std::size_t>(count_option(search_offset, "--offset", 0, INT64_MAX));
-    CasePage page = ctx.engine().find_cases(search_query);
-    // Under --as, only the cases the actor may view.
-    std::erase_if(page.cases, [&](const CaseSummary& c) { return !may_view(ctx, c.id); });
+    // Under --as, only the cases the actor may view (paging and total count those).
+    const CasePage page = ctx.global().as.empty() ? ctx.engine().find_cases(search_query)
+                                                  : ctx.engine().as(ctx.actor()).find_cases(search_query);
     if (ctx.json()) {
       print_json(to_json(page));
       return 0;
@@ -282,8 +277,7 @@ void add_case(CLI::App& app, Context& ctx) {
   auto* history = kase->add_subcommand("history", "the events of a case");
   history->add_option("ID", history_id, "case id")->required();
   on_run(history, [&ctx] {
-    const auto events = ctx.engine().history(ctx.actor(), history_id);
-    if (events.empty()) ctx.engine().get_case(ctx.actor(), history_id);  // not_found for an unknown id
+    const auto events = ctx.engine().as(ctx.actor()).history(history_id);
     if (ctx.json()) {
       Json out = Json::array();
       for (const Event& e : events) out.push_back(to_json(e));
@@ -355,7 +349,7 @@ void add_planning(CLI::App& app, Context& ctx) {
   auto* flist = frag->add_subcommand("list", "discretionary fragments that apply to a case now");
   flist->add_option("CASE", frag_case, "case id")->required();
   on_run(flist, [&ctx] {
-    const auto offers = ctx.engine().applicable_fragments(ctx.actor(), frag_case);
+    const auto offers = ctx.engine().as(ctx.actor()).applicable_fragments(frag_case);
     if (ctx.json()) {
       Json out = Json::array();
       for (const FragmentOffer& o : offers) out.push_back(to_json(o));
@@ -399,9 +393,7 @@ void add_planning(CLI::App& app, Context& ctx) {
       auto [k, v] = parse_assignment(p, "--param");
       use.params[k] = v;
     }
-    const std::uint64_t before = ctx.engine().get_case(frag_case).version;
-    const std::string item = ctx.engine().add_fragment(ctx.actor(), frag_case, use, frag_after);
-    print_created(ctx, frag_case, item, before);
+    print_created(ctx, frag_case, ctx.engine().add_fragment(ctx.actor(), frag_case, use, frag_after));
     return 0;
   });
 
@@ -430,9 +422,7 @@ void add_planning(CLI::App& app, Context& ctx) {
     }
     if (!estimate.empty()) spec_task.estimate = duration_option(estimate, "--estimate");
     if (!due.empty()) spec_task.due = duration_option(due, "--due");
-    const std::uint64_t before = ctx.engine().get_case(task_case).version;
-    const std::string item = ctx.engine().add_task(ctx.actor(), task_case, spec_task);
-    print_created(ctx, task_case, item, before);
+    print_created(ctx, task_case, ctx.engine().add_task(ctx.actor(), task_case, spec_task));
     return 0;
   });
 }
@@ -495,7 +485,7 @@ void add_work(CLI::App& app, Context& ctx) {
   on_run(queue, [&ctx] {
     filter.limit = static_cast<std::size_t>(count_option(queue_limit, "--limit", 1, 10000));
     filter.offset = static_cast<std::size_t>(count_option(queue_offset, "--offset", 0, INT64_MAX));
-    print_queue(ctx, ctx.engine().queue_page(filter), filter.offset);
+    print_queue(ctx, queue_page_for(ctx, filter), filter.offset);
     return 0;
   });
   static QueueFilter overdue_filter;
@@ -505,7 +495,7 @@ void add_work(CLI::App& app, Context& ctx) {
   on_run(overdue, [&ctx] {
     overdue_filter.limit = static_cast<std::size_t>(count_option(overdue_limit, "--limit", 1, 10000));
     overdue_filter.overdue_at = ctx.engine().clock().now();
-    print_queue(ctx, ctx.engine().queue_page(overdue_filter), 0);
+    print_queue(ctx, queue_page_for(ctx, overdue_filter), 0);
     return 0;
   });
 }

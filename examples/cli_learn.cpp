@@ -368,9 +368,9 @@ void add_recommend(CLI::App* learn, Context& ctx) {
   cmd->add_option("--limit", limit, "how many next steps")->capture_default_str();
   on_run(cmd, [&ctx] {
     Engine& e = ctx.engine();
-    const CaseInfo c = e.get_case(ctx.actor(), case_id);  // only for an actor who may view the case
+    const CaseInfo c = e.as(ctx.actor()).get_case(case_id);  // only for an actor who may view the case
     const learn::Learner l = load_learner(e, name);
-    const learn::Trace t = learn::trace_of(c, e.history(ctx.actor(), case_id));
+    const learn::Trace t = learn::trace_of(c, e.as(ctx.actor()).history(case_id));
     const TimePoint now = e.clock().now();
     bool work_done = false;
     for (const auto& s : t.steps) work_done = work_done || (s.activity.empty() || s.activity[0] != '+');

@@ -72,7 +72,7 @@ void add_case_management(CLI::App& app, Context& ctx) {
   prio->add_option("N", prio_value, "new base priority (a negative one after --: priority CASE -- -3)");
   on_run(prio, [&ctx] {
     if (prio_value.empty()) {
-      const Json explained = ctx.engine().explain_priority(ctx.actor(), prio_case);
+      const Json explained = ctx.engine().as(ctx.actor()).explain_priority(prio_case);
       if (ctx.json()) {
         print_json(explained);
         return 0;
@@ -149,7 +149,7 @@ void add_participants(CLI::App& app, Context& ctx) {
   auto* list = part->add_subcommand("list", "the case's owner and participants");
   list->add_option("CASE", part_case, "case id")->required();
   on_run(list, [&ctx] {
-    const CaseInfo c = ctx.engine().get_case(ctx.actor(), part_case);
+    const CaseInfo c = ctx.engine().as(ctx.actor()).get_case(part_case);
     if (ctx.json()) {
       Json out = Json::array();
       for (const Participant& p : c.participants) out.push_back(to_json(p));
@@ -264,7 +264,7 @@ void add_events_and_content(CLI::App& app, Context& ctx) {
   show->add_option("CASE", file_case, "case id")->required();
   show->add_option("PATH", path, "dotted path (default: the whole file)");
   on_run(show, [&ctx] {
-    const CaseInfo c = ctx.engine().get_case(ctx.actor(), file_case);
+    const CaseInfo c = ctx.engine().as(ctx.actor()).get_case(file_case);
     Json value = c.file;
     if (!path.empty()) {
       std::string pointer;
@@ -395,7 +395,7 @@ void add_promises(CLI::App& app, Context& ctx) {
   auto* list = promise->add_subcommand("list", "the case's promises and where they stand");
   list->add_option("CASE", p_case, "case id")->required();
   on_run(list, [&ctx] {
-    const CaseInfo c = ctx.engine().get_case(ctx.actor(), p_case);
+    const CaseInfo c = ctx.engine().as(ctx.actor()).get_case(p_case);
     if (ctx.json()) {
       Json out = Json::array();
       for (const PromiseInfo& p : c.promises) out.push_back(to_json(p));

@@ -20,17 +20,6 @@ namespace acm_cli {
 
 void print_json(const Json& doc) { std::cout << doc.dump(2) << "\n"; }
 
-bool may_view(Context& ctx, const std::string& case_id) {
-  if (ctx.global().as.empty()) return true;
-  try {
-    ctx.engine().get_case(ctx.actor(), case_id);
-    return true;
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::permission_denied) throw;
-    return false;
-  }
-}
-
 void print_result(Context& ctx, const std::string& case_id, const CommandResult& r, Json extra) {
   if (ctx.json()) {
     Json out = to_json(r);  // docs/json.md, plus the case it ran on

@@ -54,7 +54,7 @@ int main() {
   spec.owner = "alice";
   spec.subject.customer = "cust-42";
   spec.participants = {{"bob", {"agent"}}};
-  std::string id = engine->create_case(admin, spec);
+  std::string id = engine->create_case(admin, spec).created;
   // The initial fragment is now the stage "diagnosis#1"; its first task is active.
 
   Actor alice{"alice", {}}, bob{"bob", {}};
@@ -67,12 +67,12 @@ int main() {
   // Runtime assembly: what may be added now, then add it with arguments, bound to the goal.
   for (const auto& offer : engine->applicable_fragments(id)) std::cout << "offer: " << offer.fragment << "\n";
   std::string refund =
-      engine->add_fragment(alice, id, {.fragment = "refund", .goal = "resolved", .params = {{"amount", 120}}});
+      engine->add_fragment(alice, id, {.fragment = "refund", .goal = "resolved", .params = {{"amount", 120}}}).created;
   // The handler ran synchronously: "refund#1/pay" is completed and file.refund is set.
 
   // Ad-hoc work that no fragment foresaw.
   std::string call = engine->add_task(
-      alice, id, {.name = "Call the customer", .role = "agent", .estimate = 15min, .goal = "resolved"});
+      alice, id, {.name = "Call the customer", .role = "agent", .estimate = 15min, .goal = "resolved"}).created;
   clock->advance(15min);
   engine->complete_item(bob, id, call);
 

@@ -78,7 +78,7 @@ void play_past_case(Engine& engine, ManualClock& clock, int n) {
   spec.subject.attributes = {{"channel", n % 2 ? "email" : "twitter"}, {"product", hardware ? "laptop" : "app"}};
   spec.owner = "alice";
   spec.participants = {{"bob", {"agent"}}, {"acme", {"supplier"}}, {"lena", {"team_lead"}}};
-  const std::string id = engine.create_case(admin, spec);
+  const std::string id = engine.create_case(admin, spec).created;
   clock.advance(std::chrono::minutes(15 + 5 * (n % 4)));
   engine.complete_item(admin, id, "diagnosis#1/triage");
   clock.advance(std::chrono::minutes(90 + 10 * n));
@@ -86,19 +86,20 @@ void play_past_case(Engine& engine, ManualClock& clock, int n) {
   engine.complete_item(admin, id, "diagnosis#1/diagnose");
   if (hardware) {
     const std::string stage =
-        engine.add_fragment(admin, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}});
+        engine.add_fragment(admin, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}}).created;
     clock.advance(std::chrono::hours(1));
     engine.complete_item(admin, id, stage + "/ship_to_supplier");
     clock.advance(std::chrono::hours(16 + 2 * (n % 5)));
     if (escalated) {
-      const std::string esc = engine.add_fragment(admin, id, {"escalation", 0, "resolved", Json::object()});
+      const std::string esc = engine.add_fragment(admin, id, {"escalation", 0, "resolved", Json::object()}).created;
       engine.complete_item(admin, id, esc + "/review_by_lead");
     }
     engine.complete_item(admin, id, stage + "/repair");
     clock.advance(std::chrono::hours(3));
     engine.complete_item(admin, id, stage + "/return_to_customer");
   }
-  const std::string follow = engine.add_fragment(admin, id, {"customer_followup", 0, "resolved", Json::object()});
+  const std::string follow =
+      engine.add_fragment(admin, id, {"customer_followup", 0, "resolved", Json::object()}).created;
   engine.start_item(admin, id, follow + "/call_customer");
   clock.advance(std::chrono::minutes(20));
   engine.complete_item(admin, id, follow + "/call_customer");
@@ -127,7 +128,7 @@ void recommend_from_history(Engine& engine, ManualClock& clock, bool json) {
   spec.subject.customer = "cust-77";
   spec.subject.attributes = {{"channel", "twitter"}, {"product", "laptop"}};
   spec.participants = {{"bob", {"agent"}}};
-  const std::string id = engine.create_case(admin, spec);
+  const std::string id = engine.create_case(admin, spec).created;
   clock.advance(std::chrono::minutes(20));
   engine.complete_item(admin, id, "diagnosis#1/triage");
   clock.advance(std::chrono::hours(2));
@@ -217,7 +218,7 @@ int run_demo(const DemoOptions& o) {
   spec.subject.attributes = {{"value", 25000}, {"influence", 0.92}, {"channel", "twitter"}, {"followers", 48000}};
   spec.priority = 5;
   spec.participants = {{"bob", {"agent"}}};
-  std::string id = engine->create_case(Actor{"intake", {"admin"}}, spec);
+  std::string id = engine->create_case(Actor{"intake", {"admin"}}, spec).created;
   engine->attach(alice, id, Asset{.kind = "link", .title = "the tweet", .uri = "https://twitter.example/ada_tech/1"});
 
   clock->advance(20min);

@@ -14,10 +14,10 @@ int main(int argc, char** argv) {
     engine->load_definitions(admin, acm::Json::parse(std::ifstream(definitions)));
 
     // A complaint starts with its initial fragment, "diagnosis", already in the plan.
-    std::string id = engine->create_case(admin, {.type = "complaint", .title = "Broken router"});
+    std::string id = engine->create_case(admin, {.type = "complaint", .title = "Broken router"}).created;
     // Discretionary fragments the worker may add now (their applicability rule holds).
     for (const auto& offer : engine->applicable_fragments(id)) std::cout << "may add: " << offer.fragment << "\n";
-    std::string stage = engine->add_fragment(admin, id, {.fragment = "escalation", .goal = "resolved"});
+    std::string stage = engine->add_fragment(admin, id, {.fragment = "escalation", .goal = "resolved"}).created;
 
     acm::CaseInfo c = engine->get_case(id);
     std::cout << id << " (" << c.title << "): added " << stage << ", " << c.items.size() << " plan items\n";

@@ -18,7 +18,7 @@ std::string plan_case(EngineFixture& f, const std::string& type, Json file = Jso
   spec.type = type;
   spec.owner = "owner";
   spec.file = std::move(file);
-  return f.engine->create_case(f.admin, spec);
+  return f.engine->create_case(f.admin, spec).created;
 }
 
 const Actor owner{"owner", {}};

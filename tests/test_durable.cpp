@@ -60,7 +60,7 @@ std::string play(Engine& e, ManualClock& clock) {
   spec.subject.attributes = {{"value", 25000}};
   spec.participants = {{"bob", {"agent"}}};
   Actor alice{"alice", {}}, bob{"bob", {}};
-  auto id = e.create_case(alice, spec);
+  auto id = e.create_case(alice, spec).created;
   e.attach(alice, id, Asset{.kind = "note", .title = "call", .text = "angry"});
   clock.advance(20min);
   e.complete_item(bob, id, "diagnosis#1/triage");
@@ -139,7 +139,7 @@ TEST_CASE("durable: a goal whose risk time passed while its case was not in memo
     NewCase spec;
     spec.type = "complaint";
     spec.title = "Callback";
-    id = e->create_case(alice, spec);
+    id = e->create_case(alice, spec).created;
     // Two hours of calendar time for one hour of work: at risk after the first hour.
     e->add_goal(alice, id, GoalSpec{.id = "cb", .name = "Call back", .required = false, .within = 2h});
     e->add_task(alice, id, AdHocTask{.name = "call", .estimate = 1h, .goal = "cb", .manual = true});
@@ -173,7 +173,7 @@ TEST_CASE("durable: cases load lazily and the cache drops idle cases") {
   {
     auto e = open_at(dir.file("acm.db"), clock, /*cache=*/16);
     for (int i = 0; i < 60; ++i) {
-      ids.push_back(e->create_case(Actor{"root", {"admin"}}, NewCase{.title = "c" + std::to_string(i)}));
+      ids.push_back(e->create_case(Actor{"root", {"admin"}}, NewCase{.title = "c" + std::to_string(i)}).created);
       e->set_file(Actor{"root", {"admin"}}, ids.back(), "n", i);
     }
     // Every case still answers, reloaded from the store when it is not cached.
@@ -185,7 +185,7 @@ TEST_CASE("durable: cases load lazily and the cache drops idle cases") {
   auto e = open_at(dir.file("acm.db"), clock, 16);
   CHECK(e->get_case(ids[17]).title == "c17");
   // New ids continue after the stored ones.
-  auto next = e->create_case(Actor{"root", {"admin"}}, NewCase{});
+  auto next = e->create_case(Actor{"root", {"admin"}}, NewCase{}).created;
   CHECK(next == "case-61");
 }
 
@@ -196,8 +196,8 @@ TEST_CASE("durable: a command retried with the same idempotency key applies once
   Actor root{"root", {"admin"}};
   Request create(root);
   create.idempotency_key = "intake-msg-1";
-  auto id = e->create_case(create, NewCase{.title = "once"});
-  CHECK(e->create_case(create, NewCase{.title = "once"}) == id);
+  auto id = e->create_case(create, NewCase{.title = "once"}).created;
+  CHECK(e->create_case(create, NewCase{.title = "once"}).created == id);
   CHECK(e->list_cases().size() == 1);
   Request set(root);
   set.idempotency_key = "set-1";
@@ -371,7 +371,7 @@ TEST_CASE("durable: after a reopen a running case keeps the fragment versions it
       NewCase spec;
       spec.title = "case";
       spec.owner = "owner";
-      ids.push_back(e->create_case(admin, spec));
+      ids.push_back(e->create_case(admin, spec).created);
       e->add_fragment(owner, ids.back(), {"repair", 0, "", Json::object()});
     }
     // The first case runs past its snapshot interval (5 events) so that it reopens from a
@@ -426,7 +426,7 @@ TEST_CASE("durable: values over max_payload_bytes or nested too deeply are refus
   {
     auto e = open_limited();
     e->register_handler("chatty", [&](const TaskContext&) { return TaskResult{true, Json{{"log", big}}, ""}; });
-    id = e->create_case(admin, NewCase{.title = "limits", .owner = "owner"});
+    id = e->create_case(admin, NewCase{.title = "limits", .owner = "owner"}).created;
     e->set_file(owner, id, "small", fits);  // under the limit: accepted
     before = e->inspect(id);
     version = e->get_case(id).version;
@@ -506,7 +506,7 @@ TEST_CASE("durable: values over max_payload_bytes or nested too deeply are refus
       frag.name = name;
       frag.items = {task};
       e->register_fragment(admin, frag);
-      return e->add_fragment(owner, id, {name, 0, "", Json::object()});
+      return e->add_fragment(owner, id, {name, 0, "", Json::object()}).created;
     };
     // An automated task whose output is too large fails, saying why; the case goes on.
     add_automated("dump", "chatty");

@@ -176,7 +176,7 @@ TEST_CASE("h14: one command grows a case by at most max_items_per_command items,
                                             {"kind", "milestone"},
                                             {"repetition", "true"},
                                             {"entry", Json::array({Json{{"if", "repetitionCounter >= 0"}}})}}})));
-  auto id = engine->create_case(admin, NewCase{.title = "loop"});
+  auto id = engine->create_case(admin, NewCase{.title = "loop"}).created;
   auto before = engine->get_case(id).items.size();
   engine->add_fragment(admin, id, {"f", 0, "", Json::object()});
   auto history = engine->history(id);
@@ -207,8 +207,8 @@ TEST_CASE("h14: one command appends at most max_events_per_command events, then 
                                             {"kind", "milestone"},
                                             {"repetition", "true"},
                                             {"entry", Json::array({Json{{"if", "repetitionCounter >= 0"}}})}}})));
-  auto id = engine->create_case(admin, NewCase{.title = "loop"});
-  auto r = engine->add_fragment(admin, id, {"f", 0, "", Json::object()});
+  auto id = engine->create_case(admin, NewCase{.title = "loop"}).created;
+  auto r = engine->add_fragment(admin, id, {"f", 0, "", Json::object()}).created;
   (void)r;
   auto history = engine->history(id);
   // case_created, then the command: its events up to the bound, the error, and what closing
@@ -240,13 +240,13 @@ TEST_CASE("h14: plan links stay right as a case grows, loses and rewires items")
                 {"estimate", "2h"},
                 {"entry", Json::array({Json{{"on", Json::array({Json{{"item", "a"}, {"on", "complete"}}})}}})}},
            Json{{"id", "c"}, {"kind", "human_task"}, {"estimate", "4h"}, {"after", Json::array({"b"})}}})));
-  auto id = f.engine->create_case(f.admin, NewCase{.title = "links"});
+  auto id = f.engine->create_case(f.admin, NewCase{.title = "links"}).created;
   f.engine->add_goal(f.admin, id, GoalSpec{.id = "g", .within = 100h});
-  auto stage = f.engine->add_fragment(f.admin, id, {"f", 0, "g", Json::object()});
+  auto stage = f.engine->add_fragment(f.admin, id, {"f", 0, "g", Json::object()}).created;
   CHECK(f.goal(id, "g").remaining_work == 7h);
   f.engine->complete_item(f.admin, id, stage + "/a");  // a repeats: a@2 is created
   CHECK(f.state(id, stage + "/b") == ItemState::active);
-  auto task = f.engine->add_task(f.admin, id, AdHocTask{.name = "extra", .estimate = 1h, .goal = "g", .manual = true});
+  auto task = f.engine->add_task(f.admin, id, AdHocTask{.name = "extra", .estimate = 1h, .goal = "g", .manual = true}).created;
   f.engine->remove_item(f.admin, id, task);
   f.engine->complete_item(f.admin, id, stage + "/b");
   CHECK(f.state(id, stage + "/c") == ItemState::active);
@@ -260,7 +260,7 @@ TEST_CASE("h14: text that is not UTF-8 is refused naming the field, and nothing 
   auto clock = std::make_shared<ManualClock>(t("2026-11-23T09:00:00Z"));
   auto e = open_db(dir.file("acm.db"), clock);
   Actor root{"root", {"admin"}};
-  auto id = e->create_case(root, NewCase{.title = "t", .owner = "alice"});
+  auto id = e->create_case(root, NewCase{.title = "t", .owner = "alice"}).created;
   auto version = e->get_case(id).version;
   CHECK(has(error_of([&] { e->set_owner(root, id, "bob\xff"); }, ErrorCode::invalid_argument), "owner"));
   CHECK(e->get_case(id).owner == "alice");
@@ -317,7 +317,7 @@ TEST_CASE("h14: UTF-8 validation") {
 TEST_CASE("h14: a handler's error that is not UTF-8 is recorded, replaced, and the case goes on") {
   EngineFixture f;
   f.engine->register_handler("bad", [](const TaskContext&) -> TaskResult { throw std::runtime_error("boom \xff"); });
-  auto id = f.engine->create_case(f.admin, NewCase{.title = "t"});
+  auto id = f.engine->create_case(f.admin, NewCase{.title = "t"}).created;
   f.engine->add_task(f.admin, id, AdHocTask{.name = "x", .kind = ItemKind::automated_task, .handler = "bad"});
   std::string recorded;
   for (const auto& e : f.engine->history(id))
@@ -328,7 +328,7 @@ TEST_CASE("h14: a handler's error that is not UTF-8 is recorded, replaced, and t
 
 TEST_CASE("h14: an empty actor id is refused by the C++ API") {
   EngineFixture f;
-  auto id = f.engine->create_case(f.admin, NewCase{.title = "t"});
+  auto id = f.engine->create_case(f.admin, NewCase{.title = "t"}).created;
   Actor nobody{"", {"admin"}};
   CHECK(has(error_of([&] { f.engine->set_priority(nobody, id, 3); }, ErrorCode::invalid_argument), "actor id"));
   CHECK(has(error_of([&] { f.engine->create_case(nobody, NewCase{.title = "x"}); }, ErrorCode::invalid_argument),
@@ -348,7 +348,7 @@ TEST_CASE("h14: a failure between deciding and committing leaves the cache equal
   const std::string db = dir.file("acm.db");
   auto e = open_db(db, clock);
   Actor root{"root", {"admin"}};
-  auto id = e->create_case(root, NewCase{.title = "t", .owner = "alice"});
+  auto id = e->create_case(root, NewCase{.title = "t", .owner = "alice"}).created;
   e->set_file(root, id, "x", 1);
   // The store refuses the next owner change (another connection adds a trigger).
   sql(db,
@@ -374,7 +374,7 @@ TEST_CASE("h14: a damaged event row is Error(storage) naming the case and the ev
     auto e = open_db(db, clock);
     Actor root{"root", {"admin"}};
     e->load_definitions(root, read_json("examples/definitions/helpdesk.json"));
-    id = e->create_case(root, NewCase{.type = "complaint", .title = "t"});
+    id = e->create_case(root, NewCase{.type = "complaint", .title = "t"}).created;
   }
   // Each damage in turn: keys missing, wrong types, not an object, not JSON.
   const char* damages[] = {
@@ -417,7 +417,7 @@ TEST_CASE("h14: a damaged snapshot is detected by its checksum and the case is r
   {
     auto e = open_db(db, clock, false, 5);
     Actor root{"root", {"admin"}};
-    id = e->create_case(root, NewCase{.title = "t"});
+    id = e->create_case(root, NewCase{.title = "t"}).created;
     for (int i = 0; i < 12; ++i) e->set_file(root, id, "n", i);
     expected = e->inspect(id);
   }
@@ -502,7 +502,7 @@ TEST_CASE("h14: an idempotency key is bound to its command and arguments, and a 
     if (durable) o.database = dir.file("idem.db");
     auto e = Engine::open(o);
     Actor root{"root", {"admin"}}, alice{"alice", {}};
-    auto id = e->create_case(root, NewCase{.title = "t", .owner = "alice"});
+    auto id = e->create_case(root, NewCase{.title = "t", .owner = "alice"}).created;
     Request k(alice);
     k.idempotency_key = "k1";
     auto first = e->set_priority(k, id, 5);
@@ -519,8 +519,8 @@ TEST_CASE("h14: an idempotency key is bound to its command and arguments, and a 
     // create_case keys are bound to their arguments too.
     Request c(root);
     c.idempotency_key = "create-1";
-    auto made = e->create_case(c, NewCase{.title = "one"});
-    CHECK(e->create_case(c, NewCase{.title = "one"}) == made);
+    auto made = e->create_case(c, NewCase{.title = "one"}).created;
+    CHECK(e->create_case(c, NewCase{.title = "one"}).created == made);
     CHECK_THROWS_AS(e->create_case(c, NewCase{.title = "two"}), Error);
   }
 }
@@ -534,7 +534,7 @@ TEST_CASE("h14: a store opened read-only answers queries, takes no lock, changes
   std::string id;
   {
     auto e = open_db(db, clock);
-    id = e->create_case(Actor{"root", {"admin"}}, NewCase{.title = "ro"});
+    id = e->create_case(Actor{"root", {"admin"}}, NewCase{.title = "ro"}).created;
   }
   auto files = [&] {
     std::vector<std::string> names;

@@ -59,7 +59,7 @@ struct Desk {
 
 TEST_CASE("an SLA of 8 business hours pauses while waiting on the customer") {
   Desk d(EngineOptions{});
-  const std::string c = d.engine->create_case(d.admin, NewCase{});
+  const std::string c = d.engine->create_case(d.admin, NewCase{}).created;
   GoalSpec sla{.id = "sla", .name = "Resolve within 8 business hours"};
   sla.within = std::chrono::hours(8);
   d.engine->add_goal(d.admin, c, sla);
@@ -90,7 +90,7 @@ TEST_CASE("an SLA of 8 business hours pauses while waiting on the customer") {
 
 TEST_CASE("SLA deadlines skip the holiday and the week-end") {
   Desk d(EngineOptions{}, "2026-12-07T15:00:00Z");  // Monday 16:00 Rome; Tuesday 8 Dec is a holiday
-  const std::string c = d.engine->create_case(d.admin, NewCase{});
+  const std::string c = d.engine->create_case(d.admin, NewCase{}).created;
   GoalSpec sla{.id = "sla"};
   sla.within = std::chrono::hours(4);
   d.engine->add_goal(d.admin, c, sla);
@@ -103,9 +103,9 @@ TEST_CASE("a promise goes at risk before it is broken, and a completed case keep
   o.calendar = std::make_shared<AlwaysCalendar>();
   o.promise_warning = std::chrono::hours(2);
   Desk d(o, "2026-11-23T09:00:00Z");
-  const std::string c = d.engine->create_case(d.admin, NewCase{});
+  const std::string c = d.engine->create_case(d.admin, NewCase{}).created;
   d.engine->add_goal(d.admin, c, GoalSpec{.id = "fix"});
-  const std::string task = d.engine->add_task(d.admin, c, AdHocTask{.name = "repair", .estimate = std::chrono::hours(5), .manual = true});
+  const std::string task = d.engine->add_task(d.admin, c, AdHocTask{.name = "repair", .estimate = std::chrono::hours(5), .manual = true}).created;
   (void)task;
   d.engine->make_promise(d.admin, c, PromiseSpec{"callback", "we call you back with a fix", t("2026-11-23T18:00:00Z")});
   CHECK(d.promise(c, "callback").timing == Timing::on_track);
@@ -142,7 +142,7 @@ TEST_CASE("a promise tracks the host's learned forecast when there is one") {
   TimePoint forecast = t("2026-11-24T12:00:00Z");
   o.forecaster = [&forecast](const CaseInfo&, TimePoint) { return std::optional<TimePoint>(forecast); };
   Desk d(o, "2026-11-23T09:00:00Z");
-  const std::string c = d.engine->create_case(d.admin, NewCase{});
+  const std::string c = d.engine->create_case(d.admin, NewCase{}).created;
   d.engine->make_promise(d.admin, c, PromiseSpec{"p", "answer", t("2026-11-24T09:00:00Z")});
   PromiseInfo p = d.promise(c, "p");
   CHECK(p.timing == Timing::at_risk);
@@ -174,7 +174,7 @@ TEST_CASE("a priority policy scores customer value, influence, sentiment and SLA
   nc.priority = 5;
   nc.subject.customer = "c-42";
   nc.subject.attributes = {{"value", 12000}, {"followers", 250000}, {"sentiment", -0.5}};
-  const std::string c = d.engine->create_case(d.admin, nc);
+  const std::string c = d.engine->create_case(d.admin, nc).created;
   // 5 + 24 + 15 + 5 = 49
   CHECK(d.engine->get_case(c).priority == 49);
   Json why = d.engine->explain_priority(c);
@@ -222,14 +222,14 @@ TEST_CASE("escalation rules notify, bring in a lead, reassign and add work, a bo
   d.engine->load_definitions(d.admin, acm::test::read_json("examples/definitions/helpdesk.json"));
   NewCase nc;
   nc.owner = "agent-7";
-  const std::string c = d.engine->create_case(d.admin, nc);
+  const std::string c = d.engine->create_case(d.admin, nc).created;
   GoalSpec sla{.id = "sla"};
   sla.within = std::chrono::hours(4);
   d.engine->add_goal(d.admin, c, sla);
   d.engine->add_participant(d.admin, c, Participant{"agent-7", {}});
   d.engine->add_task(d.admin, c, AdHocTask{.name = "repair", .estimate = std::chrono::hours(3), .goal = "sla", .manual = true});
   const std::string task = d.engine->add_task(
-      d.admin, c, AdHocTask{.name = "diagnose", .due = std::chrono::hours(2), .goal = "sla", .assignee = "agent-7"});
+      d.admin, c, AdHocTask{.name = "diagnose", .due = std::chrono::hours(2), .goal = "sla", .assignee = "agent-7"}).created;
   d.clock->advance(std::chrono::minutes(90));  // 3 h of work no longer fits in the 2.5 h left
   auto esc = d.kind("escalated");
   REQUIRE(esc.size() == 1);
@@ -277,7 +277,7 @@ TEST_CASE("pauses, promises, base priority and escalation counts survive a reope
   Json before;
   {
     Desk d(o);
-    c = d.engine->create_case(d.admin, NewCase{.priority = 3});
+    c = d.engine->create_case(d.admin, NewCase{.priority = 3}).created;
     GoalSpec sla{.id = "sla"};
     sla.within = std::chrono::hours(8);
     d.engine->add_goal(d.admin, c, sla);
@@ -304,11 +304,11 @@ TEST_CASE("work queues: mine, my team's, filtered by my skills, paged, in both s
     o.database = db;
     o.calendar = std::make_shared<AlwaysCalendar>();
     Desk d(o, "2026-11-23T09:00:00Z");
-    const std::string c1 = d.engine->create_case(d.admin, NewCase{.priority = 1});
-    const std::string c2 = d.engine->create_case(d.admin, NewCase{.priority = 9});
+    const std::string c1 = d.engine->create_case(d.admin, NewCase{.priority = 1}).created;
+    const std::string c2 = d.engine->create_case(d.admin, NewCase{.priority = 9}).created;
     d.engine->add_participant(d.admin, c2, Participant{"ann", {"agent"}});
     auto task = [&](const std::string& c, const char* name, std::vector<std::string> skills, std::string assignee = {}) {
-      return d.engine->add_task(d.admin, c, AdHocTask{.name = name, .role = "agent", .skills = std::move(skills), .assignee = std::move(assignee)});
+      return d.engine->add_task(d.admin, c, AdHocTask{.name = name, .role = "agent", .skills = std::move(skills), .assignee = std::move(assignee)}).created;
     };
     task(c1, "router", {"networking"});
     task(c1, "invoice", {});

@@ -126,7 +126,7 @@ TEST_SUITE("inputs") {
 
       engine->load_definitions(kAdmin, Json::parse(R"({"fragments": [{"id": "f", "roles": ["agent", "lead"],
         "items": [{"id": "t", "kind": "human_task", "role": "agent"}]}]})"));
-      const std::string id = engine->create_case(kAdmin, NewCase{});
+      const std::string id = engine->create_case(kAdmin, NewCase{}).created;
       engine->add_fragment(kAdmin, id, FragmentUse{.fragment = "f"});
       CHECK(engine->queue(QueueFilter{.roles = {"agent"}}).size() == 1);
       // limit + offset summed in SQL (several sources): must not leave int64.
@@ -329,7 +329,7 @@ TEST_SUITE("inputs") {
               .fragments.size() == 1);
     // Through the C++ API: the deadline would fall after 9999, a clear refusal (used to be an
     // "invalid time 10002-..." parse error after the event was made).
-    const std::string id = engine->create_case(kAdmin, NewCase{});
+    const std::string id = engine->create_case(kAdmin, NewCase{}).created;
     const auto version = engine->get_case(id).version;
     std::tie(code, message) =
         error_of([&] { engine->add_goal(kAdmin, id, GoalSpec{.id = "g", .within = std::chrono::days(3000000)}); });

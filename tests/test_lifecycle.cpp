@@ -36,7 +36,7 @@ std::string bare_case(EngineFixture& f, const std::string& owner = "owner") {
   NewCase spec;
   spec.title = "test";
   spec.owner = owner;
-  return f.engine->create_case(f.admin, spec);
+  return f.engine->create_case(f.admin, spec).created;
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ TEST_CASE("entry criteria with if-parts, exit criteria and stage completion") {
   f.engine->register_fragment(f.admin, fragment("flow", {a, b, c}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"flow", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"flow", 0, "", Json::object()}).created;
   CHECK(f.state(id, st + "/a") == ItemState::active);
   CHECK(f.state(id, st + "/b") == ItemState::available);
   CHECK(f.state(id, st + "/c") == ItemState::active);
@@ -80,7 +80,7 @@ TEST_CASE("manual activation, disable and re-enable, required items block comple
   f.engine->register_fragment(f.admin, fragment("man", {m, r}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"man", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"man", 0, "", Json::object()}).created;
   CHECK(f.state(id, st + "/m") == ItemState::enabled);
   CHECK_THROWS_AS(f.engine->complete_item(owner, id, st + "/m"), Error);  // not active yet
   f.engine->disable_item(owner, id, st + "/m");
@@ -107,7 +107,7 @@ TEST_CASE("auto-complete: a stage completes when nothing is active and required 
   f.engine->register_fragment(f.admin, fr);
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"auto", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"auto", 0, "", Json::object()}).created;
   f.engine->complete_item(owner, id, st + "/a");
   CHECK(f.state(id, st) == ItemState::completed);
   CHECK(f.state(id, st + "/later") == ItemState::terminated);  // CMMN: left-over items end with the stage
@@ -120,7 +120,7 @@ TEST_CASE("repetition rule creates new instances, repetitionCounter counts them"
   f.engine->register_fragment(f.admin, fragment("loop", {rep}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"loop", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"loop", 0, "", Json::object()}).created;
   f.engine->complete_item(owner, id, st + "/rep");
   CHECK(f.state(id, st + "/rep@2") == ItemState::active);
   f.engine->complete_item(owner, id, st + "/rep@2");
@@ -173,7 +173,7 @@ TEST_CASE("automated tasks: handler output goes to the case file, failures fault
   f.engine->register_fragment(f.admin, fr);
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"credit", 0, "", {{"limit", 500}}});
+  auto st = f.engine->add_fragment(owner, id, {"credit", 0, "", {{"limit", 500}}}).created;
   CHECK(f.state(id, st + "/check") == ItemState::failed);
   auto h = f.engine->history(id);
   bool found = false;
@@ -295,7 +295,7 @@ TEST_CASE("task due dates raise item_overdue once") {
   a.due = 2h;
   f.engine->register_fragment(f.admin, fragment("due", {a}));
   auto id = bare_case(f);
-  auto st = f.engine->add_fragment(Actor{"owner", {}}, id, {"due", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(Actor{"owner", {}}, id, {"due", 0, "", Json::object()}).created;
   CHECK(f.engine->get_case(id).items[1].due == t("2026-11-23T11:00:00Z"));
   f.clock->advance(3h);
   f.clock->advance(3h);
@@ -326,7 +326,7 @@ TEST_CASE("goals: criterion, milestones, decisions, sub-goals, change and cancel
   CHECK(f.goal(id, "paid").status == GoalStatus::achieved);
   CHECK(f.goal(id, "parent").status == GoalStatus::open);  // waits for the other sub-goal
 
-  auto st = f.engine->add_fragment(owner, id, {"ship", 0, "shipped", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"ship", 0, "shipped", Json::object()}).created;
   f.engine->occur(owner, id, st + "/shipped");  // a milestone without entry criteria is declared
   CHECK(f.goal(id, "shipped").status == GoalStatus::achieved);
   CHECK(f.goal(id, "parent").status == GoalStatus::achieved);
@@ -355,14 +355,14 @@ TEST_CASE("goal deadlines: at risk from the plan, overdue from the clock") {
   auto id = bare_case(f);
   Actor owner{"owner", {}};
   f.engine->add_goal(owner, id, GoalSpec{.id = "g", .within = 6h, .decision = true});
-  auto st = f.engine->add_fragment(owner, id, {"work", 0, "g", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"work", 0, "g", Json::object()}).created;
   auto g = f.goal(id, "g");
   CHECK(g.remaining_work == 5h);
   CHECK(g.timing == Timing::on_track);
   // Adding one more hour of work on the path still fits; two more does not.
   f.engine->add_task(owner, id, AdHocTask{.name = "extra", .estimate = 1h, .goal = "g", .after = {st + "/b"}});
   CHECK(f.goal(id, "g").timing == Timing::on_track);
-  auto extra2 = f.engine->add_task(owner, id, AdHocTask{.name = "extra2", .estimate = 1h, .goal = "g", .after = {st + "/b"}});
+  auto extra2 = f.engine->add_task(owner, id, AdHocTask{.name = "extra2", .estimate = 1h, .goal = "g", .after = {st + "/b"}}).created;
   CHECK(f.goal(id, "g").timing == Timing::on_track);  // parallel with the first extra: path is still 6h
   f.engine->add_dependency(owner, id, extra2, "task#1");
   CHECK(f.goal(id, "g").timing == Timing::at_risk);  // now 7h of serial work for 6h
@@ -386,7 +386,7 @@ TEST_CASE("a dependency cycle is refused and named, nothing changes") {
   f.engine->register_fragment(f.admin, fragment("chain", {a, b, c}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"chain", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"chain", 0, "", Json::object()}).created;
   auto before = f.engine->inspect(id);
   try {
     f.engine->add_dependency(owner, id, st + "/b", st + "/c");
@@ -411,7 +411,7 @@ TEST_CASE("adding a fragment is all or nothing") {
   NewCase spec;
   spec.type = "complaint";
   spec.subject.attributes = {{"value", 10}};
-  auto id = f.engine->create_case(Actor{"alice", {}}, spec);
+  auto id = f.engine->create_case(Actor{"alice", {}}, spec).created;
   Actor alice{"alice", {}};
   auto before = f.engine->inspect(id);
   // Not applicable (low-value customer, no refund requested), unknown, wrong parameter type, unknown goal.
@@ -436,12 +436,12 @@ TEST_CASE("a running case keeps the fragment version it was built from") {
   f.engine->register_fragment(f.admin, fragment("v", {task("one")}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"v", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"v", 0, "", Json::object()}).created;
   auto v2 = fragment("v", {task("one"), task("two")});
   v2.version = 2;
   f.engine->register_fragment(f.admin, v2);
   CHECK(f.engine->get_case(id).items.size() == 2);  // still version 1
-  auto st2 = f.engine->add_fragment(owner, id, {"v", 0, "", Json::object()});
+  auto st2 = f.engine->add_fragment(owner, id, {"v", 0, "", Json::object()}).created;
   auto c = f.engine->get_case(id);
   CHECK(c.items.size() == 5);
   CHECK(c.items[3].fragment_version == 2);
@@ -460,7 +460,7 @@ TEST_CASE("authorization: refused commands say why and change nothing") {
   NewCase spec;
   spec.type = "complaint";
   spec.participants = {{"sue", {"supplier"}}, {"carl", {"customer"}}, {"bob", {"agent"}}};
-  auto id = f.engine->create_case(Actor{"alice", {}}, spec);
+  auto id = f.engine->create_case(Actor{"alice", {}}, spec).created;
   auto before = f.engine->inspect(id);
   Actor sue{"sue", {}}, carl{"carl", {}}, eve{"eve", {}}, bob{"bob", {}};
   auto denied = [&](auto&& fn, const char* why) {
@@ -479,15 +479,15 @@ TEST_CASE("authorization: refused commands say why and change nothing") {
   denied([&] { f.engine->add_participant(bob, id, {"eve", {"agent"}}); }, "'manage' permission");
   denied([&] { f.engine->register_fragment(bob, fragment("z", {task("t")})); }, "designer");
   denied([&] { f.engine->reopen_case(bob, id); }, "'manage' permission");
-  denied([&] { f.engine->get_case(eve, id); }, "'view' permission");
-  denied([&] { f.engine->history(eve, id); }, "'view' permission");
-  denied([&] { f.engine->applicable_fragments(eve, id); }, "'view' permission");
-  denied([&] { f.engine->explain_priority(eve, id); }, "'view' permission");
-  CHECK(f.engine->get_case(carl, id).id == id);  // the customer may look
-  CHECK(f.engine->history(carl, id).size() == f.engine->history(id).size());
-  CHECK(f.engine->history(carl, id, 2).front().seq == 2);
-  CHECK(f.engine->applicable_fragments(carl, id).size() == f.engine->applicable_fragments(id).size());
-  CHECK(f.engine->explain_priority(carl, id) == f.engine->explain_priority(id));
+  denied([&] { f.engine->as(eve).get_case(id); }, "'view' permission");
+  denied([&] { f.engine->as(eve).history(id); }, "'view' permission");
+  denied([&] { f.engine->as(eve).applicable_fragments(id); }, "'view' permission");
+  denied([&] { f.engine->as(eve).explain_priority(id); }, "'view' permission");
+  CHECK(f.engine->as(carl).get_case(id).id == id);  // the customer may look
+  CHECK(f.engine->as(carl).history(id).size() == f.engine->history(id).size());
+  CHECK(f.engine->as(carl).history(id, 2).front().seq == 2);
+  CHECK(f.engine->as(carl).applicable_fragments(id).size() == f.engine->applicable_fragments(id).size());
+  CHECK(f.engine->as(carl).explain_priority(id) == f.engine->explain_priority(id));
   CHECK(f.engine->inspect(id) == before);
   // Assigned work belongs to the assignee.
   f.engine->assign_item(Actor{"alice", {}}, id, "diagnosis#1/triage", "bob");
@@ -506,7 +506,7 @@ TEST_CASE("case lifecycle: suspend, resume, terminate, close, reopen") {
   f.engine->register_fragment(f.admin, fragment("one", {task("t")}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"one", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"one", 0, "", Json::object()}).created;
   f.engine->suspend_case(owner, id, "waiting for the customer");
   CHECK_THROWS_WITH_AS(f.engine->complete_item(owner, id, st + "/t"), doctest::Contains("suspended"), Error);
   CHECK_THROWS_AS(f.engine->suspend_case(owner, id), Error);
@@ -530,7 +530,7 @@ TEST_CASE("case file: values at paths, removal, assets, sentries on paths") {
   f.engine->register_fragment(f.admin, fragment("watch", {t}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"watch", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"watch", 0, "", Json::object()}).created;
   f.engine->set_file(owner, id, "customer.name", "Ada");
   CHECK(f.state(id, st + "/react") == ItemState::available);
   f.engine->set_file(owner, id, "customer.address.city", "Turin");
@@ -621,7 +621,7 @@ TEST_CASE("a failed task is terminated with its stage and cannot run afterwards"
   f.engine->register_fragment(f.admin, fragment("fails", {t}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"fails", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"fails", 0, "", Json::object()}).created;
   CHECK(f.state(id, st + "/t") == ItemState::failed);
   CHECK(f.state(id, st) == ItemState::active);  // a failed child blocks its stage
   f.engine->terminate_item(owner, id, st);
@@ -668,7 +668,7 @@ TEST_CASE("suspending a stage suspends its active work and holds its timers") {
   f.engine->register_fragment(f.admin, fragment("susp", {a, tm}));
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto st = f.engine->add_fragment(owner, id, {"susp", 0, "", Json::object()});
+  auto st = f.engine->add_fragment(owner, id, {"susp", 0, "", Json::object()}).created;
   f.engine->suspend_item(owner, id, st);
   CHECK(f.state(id, st + "/a") == ItemState::suspended);
   CHECK_THROWS_AS(f.engine->complete_item(owner, id, st + "/a"), Error);
@@ -685,8 +685,8 @@ TEST_CASE("ad-hoc items are told apart by milestones and item()") {
   EngineFixture f;
   auto id = bare_case(f);
   Actor owner{"owner", {}};
-  auto m1 = f.engine->add_task(owner, id, AdHocTask{.name = "first", .kind = ItemKind::milestone});
-  auto m2 = f.engine->add_task(owner, id, AdHocTask{.name = "second", .kind = ItemKind::milestone});
+  auto m1 = f.engine->add_task(owner, id, AdHocTask{.name = "first", .kind = ItemKind::milestone}).created;
+  auto m2 = f.engine->add_task(owner, id, AdHocTask{.name = "second", .kind = ItemKind::milestone}).created;
   f.engine->add_goal(owner, id, GoalSpec{.id = "g", .milestones = {m2}});
   f.engine->occur(owner, id, m1);
   CHECK(f.goal(id, "g").status == GoalStatus::open);

@@ -56,7 +56,7 @@ struct Desk {
     n.title = title;
     n.subject.customer = customer;
     n.owner = owner;
-    return engine->create_case(kAdmin, n);
+    return engine->create_case(kAdmin, n).created;
   }
 };
 
@@ -195,7 +195,7 @@ TEST_SUITE("queries") {
       call.role = "agent";
       call.goal = "call_back";
       call.estimate = std::chrono::minutes(15);
-      const std::string call_id = d.engine->add_task(kAdmin, c2, call);
+      const std::string call_id = d.engine->add_task(kAdmin, c2, call).created;
 
       QueuePage page = d.engine->queue_page({});
       // c1: triage (enabled); c2: triage and the call.

@@ -19,7 +19,7 @@ TEST_CASE("scenario: help-desk complaint from an influential, high-value custome
   spec.subject.attributes = {{"value", 25000}, {"influence", 0.9}, {"channel", "twitter"}};
   spec.priority = 3;
   spec.participants = {{"bob", {"agent"}}};
-  std::string id = f.engine->create_case(alice, spec);
+  std::string id = f.engine->create_case(alice, spec).created;
 
   auto c = f.engine->get_case(id);
   CHECK(c.owner == "alice");
@@ -62,7 +62,7 @@ TEST_CASE("scenario: help-desk complaint from an influential, high-value custome
     CHECK(std::string(e.what()).find("missing required parameter 'supplier'") != std::string::npos);
   }
   f.engine->add_participant(alice, id, {"acme", {"supplier"}});
-  std::string repair = f.engine->add_fragment(alice, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}});
+  std::string repair = f.engine->add_fragment(alice, id, {"supplier_repair", 0, "resolved", {{"supplier", "acme"}}}).created;
   CHECK(repair == "supplier_repair#1");
   CHECK(f.state(id, "supplier_repair#1/ship_to_supplier") == ItemState::active);
   CHECK(f.goal(id, "resolved").remaining_work == std::chrono::hours(22));
@@ -129,7 +129,7 @@ TEST_CASE("scenario: emergency-room visit assembled as information arrives") {
   spec.title = "Patient after a fall";
   spec.owner = "dr_dan";
   spec.participants = {{"nina", {"nurse"}}, {"dr_dan", {"physician"}}, {"rita", {"radiologist"}}, {"sam", {"surgeon"}}};
-  std::string id = f.engine->create_case(Actor{"reception", {"admin"}}, spec);
+  std::string id = f.engine->create_case(Actor{"reception", {"admin"}}, spec).created;
   CHECK(f.goal(id, "stabilised").deadline == t("2026-11-23T13:00:00Z"));
 
   f.clock->advance(std::chrono::minutes(8));
@@ -137,15 +137,15 @@ TEST_CASE("scenario: emergency-room visit assembled as information arrives") {
   f.engine->complete_item(nurse, id, "triage#1/assess");
   CHECK(f.state(id, "triage#1/triaged") == ItemState::completed);
 
-  std::string dx = f.engine->add_fragment(doc, id, {"diagnosis", 0, "stabilised", Json::object()});
+  std::string dx = f.engine->add_fragment(doc, id, {"diagnosis", 0, "stabilised", Json::object()}).created;
   f.clock->advance(std::chrono::minutes(25));
   f.engine->complete_item(doc, id, dx + "/examine");
   CHECK(f.state(id, dx + "/order_tests") == ItemState::enabled);  // manual activation
   f.engine->disable_item(doc, id, dx + "/order_tests");
   CHECK(f.state(id, dx) == ItemState::completed);  // every child completed or disabled
 
-  std::string scan = f.engine->add_fragment(doc, id, {"scan", 0, "stabilised", {{"kind", "CT"}}});
-  std::string med = f.engine->add_fragment(doc, id, {"medication", 0, "stabilised", {{"drug", "morphine"}}});
+  std::string scan = f.engine->add_fragment(doc, id, {"scan", 0, "stabilised", {{"kind", "CT"}}}).created;
+  std::string med = f.engine->add_fragment(doc, id, {"medication", 0, "stabilised", {{"drug", "morphine"}}}).created;
   f.engine->complete_item(doc, id, med + "/prescribe");
   f.engine->complete_item(nurse, id, med + "/administer");
   CHECK(f.state(id, med + "/observe") == ItemState::available);
@@ -158,7 +158,7 @@ TEST_CASE("scenario: emergency-room visit assembled as information arrives") {
   CHECK(f.state(id, scan) == ItemState::completed);
 
   // An operation (10h of work) cannot fit the 4h goal: at risk at once.
-  std::string op = f.engine->add_fragment(doc, id, {"operation", 0, "stabilised", Json::object()});
+  std::string op = f.engine->add_fragment(doc, id, {"operation", 0, "stabilised", Json::object()}).created;
   CHECK(f.goal(id, "stabilised").timing == Timing::at_risk);
   f.engine->complete_item(nurse, id, med + "/observe");
   f.engine->complete_item(nurse, id, op + "/prepare");

@@ -87,7 +87,7 @@ std::vector<std::string> engine_payloads() {
   spec.subject.customer = "cust-42";
   spec.subject.attributes = {{"value", 250}, {"ratio", 0.25}, {"big", 12345678901234567890ull}, {"neg", -7}};
   spec.participants = {{"bob", {"agent"}}};
-  const std::string id = e->create_case(admin, spec);
+  const std::string id = e->create_case(admin, spec).created;
   e->add_fragment(admin, id, {"f", 0, "", Json::object()});
   e->set_file(admin, id, "notes.last", "line one\nline two\ttab");
   e->set_file(admin, id, "numbers", Json::array({0, 1, -1, 1.5, 1e300, nullptr, true, false}));

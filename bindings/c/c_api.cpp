@@ -840,7 +840,7 @@ acm_status acm_case_create(acm_engine* engine, const acm_request* by, const char
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
     acm::NewCase spec = spec_json ? acm::new_case_from_json(parse(spec_json, "case spec")) : acm::NewCase{};
-    std::string id = e.create_case(r, spec);
+    std::string id = e.create_case(r, spec).created;
     *case_id = dup(id);
   });
 }
@@ -849,7 +849,7 @@ acm_status acm_case_get(acm_engine* engine, const acm_request* by, const char* c
                         char** error) {
   return query(engine, case_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
-    return acm::to_json(by ? e.get_case(request(by), id) : e.get_case(id));
+    return acm::to_json(by ? e.as(request(by).actor).get_case(id) : e.get_case(id));
   });
 }
 
@@ -868,7 +868,8 @@ acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const 
   return query(engine, events_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
     Json out = Json::array();
-    for (const auto& ev : by ? e.history(request(by), id, from) : e.history(id, from)) out.push_back(acm::to_json(ev));
+    for (const auto& ev : by ? e.as(request(by).actor).history(id, from) : e.history(id, from))
+      out.push_back(acm::to_json(ev));
     return out;
   });
 }
@@ -1059,7 +1060,7 @@ acm_status acm_case_explain_priority_as(acm_engine* engine, const acm_request* b
                                         char** explanation_json, char** error) {
   return query(engine, explanation_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
-    return by ? e.explain_priority(request(by), id) : e.explain_priority(id);
+    return by ? e.as(request(by).actor).explain_priority(id) : e.explain_priority(id);
   });
 }
 
@@ -1075,7 +1076,7 @@ acm_status acm_fragment_list_applicable_as(acm_engine* engine, const acm_request
   return query(engine, offers_json, error, [&](acm::Engine& e) {
     std::string id = text(case_id, "case_id");
     Json out = Json::array();
-    for (const auto& o : by ? e.applicable_fragments(request(by), id) : e.applicable_fragments(id))
+    for (const auto& o : by ? e.as(request(by).actor).applicable_fragments(id) : e.applicable_fragments(id))
       out.push_back(acm::to_json(o));
     return out;
   });
@@ -1090,7 +1091,7 @@ acm_status acm_fragment_add(acm_engine* engine, const acm_request* by, const cha
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
     acm::FragmentUse use = acm::fragment_use_from_json(parse(use_json, "fragment use"));
-    std::string created = e.add_fragment(r, id, use, text_list(after, after_count, "after"));
+    std::string created = e.add_fragment(r, id, use, text_list(after, after_count, "after")).created;
     *item_id = dup(created);
   });
 }
@@ -1103,7 +1104,7 @@ acm_status acm_task_add(acm_engine* engine, const acm_request* by, const char* c
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
-    std::string created = e.add_task(r, id, acm::ad_hoc_task_from_json(parse(task_json, "task")));
+    std::string created = e.add_task(r, id, acm::ad_hoc_task_from_json(parse(task_json, "task"))).created;
     *item_id = dup(created);
   });
 }

@@ -357,26 +357,6 @@ std::string encode_segment(std::string_view s) {
   return out;
 }
 
-// The commands below that return an id rather than a CommandResult (create_case, add_fragment,
-// add_task) are given one: the case's version after the command and the events from the version
-// before it. The events are exact when no other command runs on the case at the same time.
-template <typename F>
-CommandResult with_result(Engine& e, const std::string& case_id, F&& f) {
-  std::uint64_t before = 0;
-  if (!case_id.empty())
-    if (auto c = e.find_case(case_id)) before = c->version;
-  std::string created = f();
-  const std::string& id = case_id.empty() ? created : case_id;
-  CommandResult r;
-  r.created = created;
-  auto events = e.history(id, before + 1);
-  r.version = events.empty() ? before : events.back().seq;
-  if (auto c = e.find_case(id)) r.version = c->version;
-  for (auto& ev : events)
-    if (ev.seq <= r.version) r.events.push_back(std::move(ev));
-  return r;
-}
-
 std::string reason_of(const Json& body) {
   JsonObjectReader r(body, "body", {"reason"});
   return r.str("reason");
@@ -421,7 +401,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
     }
   };
   auto case_url = [](const std::string& id) { return "/v1/cases/" + encode_segment(id); };
-  auto view = [&e](Context& c) { return e.get_case(Request(c.actor), c.param("case")); };
+  auto view = [&e](Context& c) { return e.as(c.actor).get_case(c.param("case")); };
 
   // ---- public ----
   add({"GET", "/", "The agent workspace page (its files are served under / too)", "meta", 200, "", "Html", {}, true},
@@ -483,20 +463,19 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
       [&e, case_url](Context& c) {
         NewCase spec = new_case_from_json(c.body(false));
         Request r = c.command_request(false);
-        CommandResult res = with_result(e, "", [&] { return e.create_case(r, spec); });
+        CommandResult res = e.create_case(r, spec);
         return command_response(res.created, res, 201, case_url(res.created));
       });
   add({"GET", "/v1/cases", "Search cases by status, owner and customer (newest first)", "cases", 200, "", "CasePage",
        {"status", "owner", "customer", "limit", "offset"}},
-      [&e, api](Context& c) {
+      [&e](Context& c) {
         CaseQuery q;
         for (const std::string& s : c.query_all("status")) q.statuses.push_back(case_status_from_name(s));
         q.owner = c.query_one("owner").value_or("");
         q.customer = c.query_one("customer").value_or("");
         q.limit = c.query_count("limit", 50, 10000);
         q.offset = c.query_count("offset", 0, std::numeric_limits<std::uint32_t>::max());
-        CasePage page = e.find_cases(q);
-        std::erase_if(page.cases, [&](const CaseSummary& s) { return !api->may_view(c.actor, s.id); });
+        CasePage page = e.as(c.actor).find_cases(q);
         return json_response(200, to_json(page));
       });
   add({"GET", "/v1/cases/{case}", "A case (ETag: its version)", "cases", 200, "", "Case"}, [view](Context& c) {
@@ -520,11 +499,11 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
        "Event[]", {"from"}},
       [&e](Context& c) {
         std::uint64_t from = c.query_count("from", 1, std::numeric_limits<std::uint64_t>::max());
-        return json_response(200, array_of(e.history(Request(c.actor), c.param("case"), from == 0 ? 1 : from)));
+        return json_response(200, array_of(e.as(c.actor).history(c.param("case"), from == 0 ? 1 : from)));
       });
   add({"GET", "/v1/cases/{case}/priority", "How the case's priority is made up", "cases", 200, "",
        "PriorityExplanation"},
-      [&e](Context& c) { return json_response(200, e.explain_priority(Request(c.actor), c.param("case"))); });
+      [&e](Context& c) { return json_response(200, e.as(c.actor).explain_priority(c.param("case"))); });
   add({"PUT", "/v1/cases/{case}/owner", "Give the case a new owner", "cases", 200, "Owner", "CommandResult", {}, false,
        true},
       [&e, case_command](Context& c) {
@@ -707,7 +686,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   // ---- runtime assembly ----
   add({"GET", "/v1/cases/{case}/fragments/applicable", "Discretionary fragments that apply to the case now",
        "assembly", 200, "", "FragmentOffer[]"},
-      [&e](Context& c) { return json_response(200, array_of(e.applicable_fragments(Request(c.actor), c.param("case")))); });
+      [&e](Context& c) { return json_response(200, array_of(e.as(c.actor).applicable_fragments(c.param("case")))); });
   add({"POST", "/v1/cases/{case}/fragments", "Add a fragment to the case plan", "assembly", 201, "FragmentUse",
        "CommandResult", {}, false, true},
       [&e, case_command, case_url](Context& c) {
@@ -715,7 +694,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
         return case_command(
             c,
             [&](const Request& r, const std::string& id) {
-              return with_result(e, id, [&] { return e.add_fragment(r, id, use, after); });
+              return e.add_fragment(r, id, use, after);
             },
             201, [&](const CommandResult& res) { return case_url(c.param("case")) + "/items/" + encode_segment(res.created); });
       });
@@ -724,7 +703,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
       [&e, case_command, case_url](Context& c) {
         AdHocTask t = ad_hoc_task_from_json(c.body(true));
         return case_command(
-            c, [&](const Request& r, const std::string& id) { return with_result(e, id, [&] { return e.add_task(r, id, t); }); },
+            c, [&](const Request& r, const std::string& id) { return e.add_task(r, id, t); },
             201, [&](const CommandResult& res) { return case_url(c.param("case")) + "/items/" + encode_segment(res.created); });
       });
 
@@ -851,11 +830,10 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   });
 
   // ---- queues ----
-  auto queue = [&e, api](Context& c, QueueFilter f) {
+  auto queue = [&e](Context& c, QueueFilter f) {
     f.limit = c.query_count("limit", 50, 10000);
     f.offset = c.query_count("offset", 0, std::numeric_limits<std::uint32_t>::max());
-    QueuePage page = e.queue_page(f);
-    std::erase_if(page.items, [&](const WorkItem& w) { return !api->may_view(c.actor, w.case_id); });
+    QueuePage page = e.as(c.actor).queue_page(f);
     return json_response(200, to_json(page));
   };
   add({"GET", "/v1/queues/mine", "Work assigned to the caller", "queues", 200, "", "QueuePage", {"limit", "offset"}},
@@ -925,9 +903,9 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
         const std::string& id = c.param("case");
         std::string name = c.query_one("template").value_or(std::string(kDefaultTemplate));
         std::size_t limit = c.query_count("limit", 5, 100);
-        CaseInfo info = e.get_case(Request(c.actor), id);
+        CaseInfo info = e.as(c.actor).get_case(id);
         auto l = learner(name);
-        learn::Trace t = learn::trace_of(info, e.history(Request(c.actor), id));
+        learn::Trace t = learn::trace_of(info, e.as(c.actor).history(id));
         bool work_done = false;
         for (const auto& s : t.steps) work_done = work_done || s.activity.empty() || s.activity[0] != '+';
         Json out = {{"case", id}, {"template", name}, {"steps_so_far", Json::array()}, {"next_steps", Json::array()},
@@ -954,9 +932,9 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
       [&e, this, completion_json](Context& c) {
         const std::string& id = c.param("case");
         std::string name = c.query_one("template").value_or(std::string(kDefaultTemplate));
-        CaseInfo info = e.get_case(Request(c.actor), id);
+        CaseInfo info = e.as(c.actor).get_case(id);
         auto l = learner(name);
-        learn::Trace t = learn::trace_of(info, e.history(Request(c.actor), id));
+        learn::Trace t = learn::trace_of(info, e.as(c.actor).history(id));
         Json out = completion_json(l->completion(t, e.clock().now()));
         out["case"] = id;
         out["template"] = name;
@@ -1022,8 +1000,7 @@ bool Api::is_admin(const Actor& actor) const {
 bool Api::may_view(const Actor& actor, const std::string& case_id) const {
   if (is_admin(actor)) return engine_.find_case(case_id).has_value();
   try {
-    engine_.get_case(Request(actor), case_id);
-    return true;
+    return engine_.as(actor).find_case(case_id).has_value();
   } catch (const Error&) {
     return false;
   }

@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
   try {
     auto engine = acm::Engine::open();  // in-memory store
     acm::Actor alice{"alice", {}};
-    std::string id = engine->create_case(alice, acm::NewCase{.title = "consumer check"});
-    std::string task = engine->add_task(alice, id, acm::AdHocTask{.name = "say hello"});
+    std::string id = engine->create_case(alice, acm::NewCase{.title = "consumer check"}).created;
+    std::string task = engine->add_task(alice, id, acm::AdHocTask{.name = "say hello"}).created;
     engine->complete_item(alice, id, task);
     acm::CaseInfo c = engine->get_case(id);
     std::cout << "acm " << acm::version() << ": case " << c.id << " version " << c.version << ": "

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// acm/queries.hpp - the value types of queries answered from the store's indexes without
-// loading cases: work queues (WorkItem, QueueFilter, QueuePage) and case search (CaseQuery,
-// CaseSummary, CasePage). Used by the Engine (acm/engine.hpp) and by stores (acm/store.hpp).
+// acm/queries.hpp - the arguments and results of the engine's reads beyond the case view
+// (acm/case.hpp): work queues (QueueFilter -> WorkItem, QueuePage), case search (CaseQuery ->
+// CasePage of CaseSummary) and the fragments a case may take now (FragmentOffer).
+//
+// Work queues and case search are answered from indexes of the store (its read model) without
+// loading cases; the read model is written in the same transaction as the case, so it always
+// matches the committed cases. The reads are members of acm::Engine (trusted) and of
+// acm::ActorView (on behalf of an actor): acm/engine.hpp, acm/actor_view.hpp. Stores answer the
+// same queries with the same types (acm/store.hpp).
 #pragma once
 
 #include <acm/case.hpp>
+#include <acm/definition.hpp>
 #include <acm/time.hpp>
 
 #include <cstddef>
@@ -15,12 +22,26 @@
 
 namespace acm {
 
+/// A work-queue query. Ordered by priority (highest first), then due time (earliest first, none
+/// last), case id and item id; or, with `overdue_at`, by due time first. With neither
+/// `assignee` nor `roles` every open item matches.
+struct QueueFilter {
+  std::string assignee;            ///< work assigned to this actor ...
+  std::vector<std::string> roles;  ///< ... or unassigned work needing one of these roles ("" = items without role)
+  /// When set: unassigned work is offered only if the agent has every skill it needs (work
+  /// assigned to `assignee` is always listed).
+  std::optional<std::vector<std::string>> skills;
+  std::optional<TimePoint> overdue_at;  ///< only items due before this time
+  std::size_t limit = 50;               ///< page size; at most 10000 (invalid_argument); 0: an empty page
+  std::size_t offset = 0;               ///< rows to skip
+};
+
 /// An open work item (a human task that is enabled, active or suspended) from the store's
 /// read model.
 struct WorkItem {
   std::string case_id;
   std::string item_id;
-  std::string name;
+  std::string name;  ///< the item's name, else its definition id
   ItemState state = ItemState::active;
   std::string assignee;
   std::string role;
@@ -44,27 +65,13 @@ struct QueuePage {
   std::uint64_t total = 0;  ///< items matching the filter, ignoring limit and offset
 };
 
-/// A work-queue query, answered from an index without loading cases. Ordered by priority
-/// (highest first), then due time (earliest first, none last), case id and item id; or, with
-/// `overdue_at`, by due time.
-struct QueueFilter {
-  std::string assignee;            ///< work assigned to this actor ...
-  std::vector<std::string> roles;  ///< ... or unassigned work needing one of these roles
-  /// When set: unassigned work is offered only if the agent has every skill it needs (work
-  /// assigned to `assignee` is always listed).
-  std::optional<std::vector<std::string>> skills;
-  std::optional<TimePoint> overdue_at;  ///< only items due before this time
-  std::size_t limit = 50;
-  std::size_t offset = 0;
-};
-
 /// A case search, answered from indexes of the store (status, owner, customer) without loading
 /// cases. Results are newest first (reverse creation order).
 struct CaseQuery {
   std::vector<CaseStatus> statuses;  ///< cases in any of these statuses (empty: any status)
   std::string owner;                 ///< "" = any owner
   std::string customer;              ///< "" = any customer (or none)
-  std::size_t limit = 50;            ///< at most 10000
+  std::size_t limit = 50;            ///< at most 10000 (invalid_argument)
   std::size_t offset = 0;
 };
 
@@ -87,7 +94,17 @@ struct CaseSummary {
 /// A page of a case search and how many cases the whole query matches.
 struct CasePage {
   std::vector<CaseSummary> cases;
-  std::uint64_t total = 0;
+  std::uint64_t total = 0;  ///< cases matching the query, ignoring limit and offset
+};
+
+/// A discretionary fragment offered for a case now (Engine::applicable_fragments): one whose
+/// applicability rule holds, with the parameters add_fragment takes.
+struct FragmentOffer {
+  std::string fragment;  ///< fragment id
+  int version = 0;       ///< the latest registered version
+  std::string name;
+  std::string description;
+  std::vector<Parameter> parameters;
 };
 
 }  // namespace acm

@@ -546,7 +546,7 @@ void do_step(Run& run, const Json& step, const std::string& action, const std::s
     if (case_variables.is_object()) nc.file = case_variables;  // the scenario's `variables`
     if (step.contains("variables") && step["variables"].is_object())
       for (auto it = step["variables"].begin(); it != step["variables"].end(); ++it) nc.file[it.key()] = it.value();
-    run.case_id = e.create_case(by, nc);
+    run.case_id = e.create_case(by, nc).created;
     return;
   }
   if (run.case_id.empty()) throw Error(ErrorCode::invalid_state, "no case instance (start did not succeed)");

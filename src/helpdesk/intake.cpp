@@ -639,7 +639,7 @@ class Run {
         {"intake",
          {{"event_id", event_.id}, {"rule", rule.id}, {"channel", event_.channel}, {"received", json_["received"]}}},
         {"correlation", std::move(correlation)}};
-    std::string id = engine_.create_case(request(rule, "create"), spec);
+    std::string id = engine_.create_case(request(rule, "create"), spec).created;
     engine_.attach(request(rule, "note"), id, note(rule));
     return id;
   }

@@ -1276,7 +1276,7 @@ std::vector<CaseTypeDef> Engine::list_case_types() const {
   return out;
 }
 
-std::string Engine::create_case(const Request& by, const NewCase& spec) {
+CommandResult Engine::create_case(const Request& by, const NewCase& spec) {
   auto& im = *impl_;
   check_actor(by.actor);
   Args args(by, "create_case");
@@ -1285,7 +1285,9 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
   args.id("the owner", spec.owner).num(spec.priority).num(static_cast<std::int64_t>(spec.participants.size()));
   for (const auto& p : spec.participants) check_participant(args, p);
   args.json("the initial case file", spec.file);
-  auto replay = [&]() -> std::optional<std::string> {
+  // The first result of the key: the case id, its version then and the events it appended
+  // (results stored before create_case recorded its events give none).
+  auto replay = [&]() -> std::optional<CommandResult> {
     auto stored = im.stored_result(by);
     if (!stored) return std::nullopt;
     if (stored->value("created", "") != stored->value("case", "-") ||
@@ -1293,7 +1295,18 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
       throw Error(
           ErrorCode::conflict,
           fmt::format("idempotency key '{}' was used for another command (or other arguments)", by.idempotency_key));
-    return stored->value("case", "");
+    CommandResult r;
+    r.created = stored->value("case", "");
+    if (stored->contains("version") && (*stored)["version"].is_number_unsigned())
+      r.version = (*stored)["version"].get<std::uint64_t>();
+    if (stored->contains("first_seq") && (*stored)["first_seq"].is_number_unsigned() && stored->contains("last_seq") &&
+        (*stored)["last_seq"].is_number_unsigned()) {
+      const auto first = (*stored)["first_seq"].get<std::uint64_t>(), last = (*stored)["last_seq"].get<std::uint64_t>();
+      if (first <= last)
+        for (auto& e : im.store->load_events(r.created, first).value_or(std::vector<Event>{}))
+          if (e.seq <= last) r.events.push_back(std::move(e));
+    }
+    return r;
   };
   if (auto again = replay()) return *again;
   im.require_writable();
@@ -1309,6 +1322,7 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
   const bool generated = id.empty();
   if (!generated && (id.size() > 200 || id.find_first_of(" \t\n/#") != std::string::npos))
     throw Error(ErrorCode::invalid_argument, fmt::format("invalid case id '{}'", id));
+  CommandResult result;
   for (int attempt = 0;; ++attempt) {
     if (generated) id = fmt::format("case-{}", im.next_case++);
     auto s = std::make_shared<Slot>();
@@ -1330,12 +1344,13 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
     CommandResult r;
     r.version = s->state.version;
     r.created = id;
+    r.events = std::move(events);
     Request req = by;
     try {
       std::lock_guard sl(s->mutex);
       Json idem;
       if (!by.idempotency_key.empty()) idem = Json{{"command", args.fingerprint()}, {"perms", 0}};
-      im.persist(*s, events, 0, &req, &r, idem.is_null() ? nullptr : &idem);
+      im.persist(*s, r.events, 0, &req, &r, idem.is_null() ? nullptr : &idem);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::conflict) {
         if (auto again = replay()) return *again;  // a concurrent retry with the same key won
@@ -1361,22 +1376,31 @@ std::string Engine::create_case(const Request& by, const NewCase& spec) {
       im.cases.emplace(id, s);
       evicted = im.evict_locked();
     }
-    im.enqueue(events);
+    im.enqueue(r.events);
+    result = std::move(r);
     break;
   }
   im.deliver();
-  return id;
+  return result;
 }
 
 CaseInfo Engine::get_case(const std::string& case_id) const {
   return impl_->query(case_id, [](const Slot& s) { return runtime::to_info(s.state); });
 }
 
-CaseInfo Engine::get_case(const Request& by, const std::string& case_id) const {
+ActorView Engine::as(const Actor& actor) const { return ActorView(*this, actor); }
+
+CaseInfo Engine::viewed_case(const Actor& actor, const std::string& case_id) const {
+  check_actor(actor);
   return impl_->query(case_id, [&](const Slot& s) {
-    Decider::require_view(s.state, impl_->services, by.actor);
+    Decider::require_view(s.state, impl_->services, actor);
     return runtime::to_info(s.state);
   });
+}
+
+void Engine::require_view(const Actor& actor, const std::string& case_id) const {
+  check_actor(actor);
+  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, actor); });
 }
 
 std::optional<CaseInfo> Engine::find_case(const std::string& case_id) const {
@@ -1433,11 +1457,6 @@ std::vector<Event> Engine::history(const std::string& case_id, std::uint64_t fro
   return std::move(*events);
 }
 
-std::vector<Event> Engine::history(const Request& by, const std::string& case_id, std::uint64_t from) const {
-  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, by.actor); });
-  return history(case_id, from);
-}
-
 // The arguments are checked (and fingerprinted for idempotency keys) by `args_`; ACM_COMMAND
 // fingerprints the command's name only.
 #define ACM_COMMAND_WITH(args_, expr_)                                       \
@@ -1489,7 +1508,10 @@ CommandResult Engine::reopen_case(const Request& by, const std::string& case_id,
   ACM_COMMAND_WITH(Args(by, "reopen_case").text("the reason", reason), d.set_status(CaseStatus::active, reason, true));
 }
 CommandResult Engine::add_goal(const Request& by, const std::string& case_id, const GoalSpec& goal) {
-  ACM_COMMAND_WITH(goal_args(by, goal), d.add_goal(goal));
+  return impl_->command(by, case_id, goal_args(by, goal), [&](Decider& d) -> std::string {
+    d.add_goal(goal);
+    return goal.id;  // what it created
+  });
 }
 CommandResult Engine::change_goal(const Request& by, const std::string& case_id, const std::string& goal_id,
                                   const GoalChange& change) {
@@ -1512,11 +1534,12 @@ CommandResult Engine::resume_goal(const Request& by, const std::string& case_id,
   ACM_COMMAND_WITH(Args(by, "resume_goal").id("the goal id", goal_id), d.resume_goal(goal_id));
 }
 CommandResult Engine::make_promise(const Request& by, const std::string& case_id, const PromiseSpec& promise) {
-  ACM_COMMAND_WITH(Args(by, "make_promise")
-                       .id("the promise id", promise.id)
-                       .text("what is promised", promise.what)
-                       .time(promise.due),
-                   d.make_promise(promise));
+  Args args(by, "make_promise");
+  args.id("the promise id", promise.id).text("what is promised", promise.what).time(promise.due);
+  return impl_->command(by, case_id, args, [&](Decider& d) -> std::string {
+    d.make_promise(promise);
+    return promise.id;  // what it created
+  });
 }
 CommandResult Engine::keep_promise(const Request& by, const std::string& case_id, const std::string& promise_id) {
   ACM_COMMAND_WITH(Args(by, "keep_promise").id("the promise id", promise_id), d.keep_promise(promise_id));
@@ -1537,24 +1560,13 @@ Json Engine::explain_priority(const std::string& case_id) const {
     return out;
   });
 }
-Json Engine::explain_priority(const Request& by, const std::string& case_id) const {
-  impl_->query(case_id, [&](const Slot& s) { Decider::require_view(s.state, impl_->services, by.actor); });
-  return explain_priority(case_id);
-}
-std::vector<FragmentOffer> Engine::applicable_fragments(const Request& by, const std::string& case_id) const {
-  return impl_->query(case_id, [&](Slot& s) {
-    Decider::require_view(s.state, impl_->services, by.actor);
-    Decider d(s.state, impl_->services, by.actor, impl_->clock->now());
-    return d.applicable_fragments();
-  });
-}
 std::vector<FragmentOffer> Engine::applicable_fragments(const std::string& case_id) const {
   return impl_->query(case_id, [&](Slot& s) {
     Decider d(s.state, impl_->services, Actor{}, impl_->clock->now());
     return d.applicable_fragments();
   });
 }
-std::string Engine::add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
+CommandResult Engine::add_fragment(const Request& by, const std::string& case_id, const FragmentUse& use,
                                  const std::vector<std::string>& after) {
   Args args(by, "add_fragment");
   args.id("the fragment id", use.fragment)
@@ -1563,16 +1575,16 @@ std::string Engine::add_fragment(const Request& by, const std::string& case_id, 
       .json("the arguments", use.params);
   if (!use.stage.empty()) args.id("the stage instance", use.stage);
   args.ids("the prerequisite item id", after);
-  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_fragment(use, after); }).created;
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_fragment(use, after); });
 }
-std::string Engine::add_task(const Request& by, const std::string& case_id, const AdHocTask& task) {
+CommandResult Engine::add_task(const Request& by, const std::string& case_id, const AdHocTask& task) {
   Args args(by, "add_task");
   args.id("the task name", task.name).num(static_cast<int>(task.kind)).id("the role", task.role);
   args.ids("a skill", task.skills).duration(task.estimate).duration(task.due).id("the handler", task.handler);
   args.json("the input", task.input).id("the output path", task.output).id("the goal id", task.goal);
   args.id("the assignee", task.assignee).ids("the prerequisite item id", task.after);
   args.num(task.required).num(task.manual);
-  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_task(task); }).created;
+  return impl_->command(by, case_id, args, [&](Decider& d) { return d.add_task(task); });
 }
 CommandResult Engine::add_dependency(const Request& by, const std::string& case_id, const std::string& item,
                                      const std::string& after) {

@@ -120,7 +120,7 @@ TEST_CASE("authorized_roles: only holders of one of the roles (or managers) may 
   spec.type = "ct";
   spec.owner = "owner";
   spec.participants = {{"lena", {"lead"}}, {"paul", {"planner"}}, {"carl", {"clerk"}}};
-  const std::string id = f.engine->create_case(f.admin, spec);
+  const std::string id = f.engine->create_case(f.admin, spec).created;
   const Actor lena{"lena", {}}, paul{"paul", {}}, carl{"carl", {}}, owner{"owner", {}};
 
   // The planner has `plan` but not the role: refused, nothing recorded.
@@ -136,11 +136,11 @@ TEST_CASE("authorized_roles: only holders of one of the roles (or managers) may 
   CHECK(find(f.engine->get_case(id), "extra#1") == nullptr);
 
   // The lead holds the role (without `plan`): the role authorizes it.
-  CHECK(f.engine->add_fragment(lena, id, {.fragment = "extra"}) == "extra#1");
+  CHECK(f.engine->add_fragment(lena, id, {.fragment = "extra"}).created == "extra#1");
   // The owner manages the case: not restricted.
-  CHECK(f.engine->add_fragment(owner, id, {.fragment = "extra"}) == "extra#2");
+  CHECK(f.engine->add_fragment(owner, id, {.fragment = "extra"}).created == "extra#2");
   // A fragment without authorized roles behaves as before: `plan` is needed, the role is not.
-  CHECK(f.engine->add_fragment(paul, id, {.fragment = "free"}) == "free#1");
+  CHECK(f.engine->add_fragment(paul, id, {.fragment = "free"}).created == "free#1");
   e = error_text([&] { f.engine->add_fragment(lena, id, {.fragment = "free"}); }, &code);
   CHECK(code == ErrorCode::permission_denied);
   CHECK(e.find("'plan' permission") != std::string::npos);
@@ -165,7 +165,7 @@ TEST_CASE("assignee and candidate_users: the default assignee takes the task whe
   spec.owner = "owner";
   spec.participants = {{"ann", {"worker"}},   {"bob", {"worker"}}, {"cid", {"worker"}},
                        {"dan", {"worker"}},   {"eve", {"expert"}}, {"pat", {"planner"}}};
-  const std::string id = f.engine->create_case(f.admin, spec);
+  const std::string id = f.engine->create_case(f.admin, spec).created;
   const Actor ann{"ann", {}}, bob{"bob", {}}, dan{"dan", {}}, eve{"eve", {}}, pat{"pat", {}}, owner{"owner", {}};
   CaseInfo c = f.engine->get_case(id);
   // Assigned when active, and when enabled (manual activation): the read model shows it.
@@ -231,7 +231,7 @@ TEST_CASE("planning_table: a discretionary fragment goes into an active instance
     "case_types": [ { "id": "ct", "initial_fragments": ["main"], "discretionary": ["d", "top"] } ] })"));
   NewCase spec;
   spec.type = "ct";
-  const std::string id = f.engine->create_case(f.admin, spec);
+  const std::string id = f.engine->create_case(f.admin, spec).created;
   auto offered = [&](const std::string& frag) {
     const auto offers = f.engine->applicable_fragments(id);
     return std::any_of(offers.begin(), offers.end(), [&](const FragmentOffer& o) { return o.fragment == frag; });
@@ -254,7 +254,7 @@ TEST_CASE("planning_table: a discretionary fragment goes into an active instance
   // Naming a stage instance that is not one of the planning table's.
   e = error_text([&] { f.engine->add_fragment(f.admin, id, {.fragment = "d", .stage = "main#1"}); }, &code);
   CHECK(code == ErrorCode::invalid_state);
-  CHECK(f.engine->add_fragment(f.admin, id, {.fragment = "d", .stage = "main#1/s"}) == "d#1");
+  CHECK(f.engine->add_fragment(f.admin, id, {.fragment = "d", .stage = "main#1/s"}).created == "d#1");
   CaseInfo c = f.engine->get_case(id);
   CHECK(find(c, "d#1")->parent == "main#1/s");
   CHECK(find(c, "d#1")->state == ItemState::active);
@@ -271,9 +271,9 @@ TEST_CASE("planning_table: a discretionary fragment goes into an active instance
         std::string::npos);
 
   // Ending the stage ends what was planned in it.
-  const std::string id2 = f.engine->create_case(f.admin, spec);
+  const std::string id2 = f.engine->create_case(f.admin, spec).created;
   f.engine->start_item(f.admin, id2, "main#1/s");
-  CHECK(f.engine->add_fragment(f.admin, id2, {.fragment = "d"}) == "d#1");
+  CHECK(f.engine->add_fragment(f.admin, id2, {.fragment = "d"}).created == "d#1");
   f.engine->terminate_item(f.admin, id2, "main#1/s");
   CHECK(f.state(id2, "d#1") == ItemState::terminated);
   CHECK(f.state(id2, "d#1/dt") == ItemState::terminated);
@@ -338,7 +338,7 @@ TEST_CASE("cmmn import: authorizedRoleRefs, assignee, candidateUsers and a stage
   spec.type = "review";
   spec.owner = "owner";
   spec.participants = {{"ann", {"clerk"}}, {"bob", {"clerk"}}, {"dan", {"clerk"}}, {"lena", {"lead"}}};
-  const std::string id = f.engine->create_case(f.admin, spec);
+  const std::string id = f.engine->create_case(f.admin, spec).created;
   const Actor ann{"ann", {}}, bob{"bob", {}}, dan{"dan", {}}, lena{"lena", {}};
   CHECK(find(f.engine->get_case(id), "plan#1/A")->assignee == "ann");
   ErrorCode code{};
@@ -354,12 +354,12 @@ TEST_CASE("cmmn import: authorizedRoleRefs, assignee, candidateUsers and a stage
   CHECK_FALSE(error_text([&] { f.engine->add_fragment(bob, id, {.fragment = "D"}); }, &code).empty());
   CHECK(code == ErrorCode::permission_denied);
   CHECK(event_count(*f.engine, id) == before);
-  CHECK(f.engine->add_fragment(lena, id, {.fragment = "D"}) == "D#1");
+  CHECK(f.engine->add_fragment(lena, id, {.fragment = "D"}).created == "D#1");
   CaseInfo c = f.engine->get_case(id);
   CHECK(find(c, "D#1")->parent == "plan#1/S");
   CHECK(find(c, "D#1/D")->state == ItemState::active);
   // E is planned in the case plan model itself.
-  CHECK(f.engine->add_fragment(f.admin, id, {.fragment = "E"}) == "E#1");
+  CHECK(f.engine->add_fragment(f.admin, id, {.fragment = "E"}).created == "E#1");
   CHECK(find(f.engine->get_case(id), "E#1")->parent == "plan#1");
 }
 

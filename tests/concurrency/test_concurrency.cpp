@@ -53,13 +53,13 @@ TEST_CASE("concurrency: many threads, many cases, one engine") {
         try {
           NewCase spec;
           spec.title = "case";
-          std::string id = f.engine->create_case(me, spec);
+          std::string id = f.engine->create_case(me, spec).created;
           GoalSpec g;
           g.id = "done";
           g.milestones = {"done"};
           g.within = std::chrono::hours(1);
           f.engine->add_goal(me, id, g);
-          std::string st = f.engine->add_fragment(me, id, {"two_step", 0, "done", Json::object()});
+          std::string st = f.engine->add_fragment(me, id, {"two_step", 0, "done", Json::object()}).created;
           f.engine->complete_item(me, id, st + "/a");
           f.engine->set_file(me, id, "progress", i);
           f.engine->complete_item(me, id, st + "/b");
@@ -94,7 +94,7 @@ TEST_CASE("concurrency: many threads, many cases, one engine") {
 TEST_CASE("concurrency: commands on one case are serialised") {
   EngineFixture f;
   NewCase spec;
-  std::string id = f.engine->create_case(f.admin, spec);
+  std::string id = f.engine->create_case(f.admin, spec).created;
   constexpr int kThreads = 4, kWrites = 100;
   std::vector<std::thread> threads;
   std::atomic<int> conflicts{0};
@@ -125,7 +125,7 @@ TEST_CASE("concurrency: commands on one case are serialised") {
 TEST_CASE("concurrency: subscribers may call back into the engine") {
   EngineFixture f;
   NewCase spec;
-  std::string id = f.engine->create_case(f.admin, spec);
+  std::string id = f.engine->create_case(f.admin, spec).created;
   std::atomic<int> reactions{0};
   f.engine->subscribe(
       [&](const Event& e) {
@@ -175,7 +175,7 @@ TEST_CASE("concurrency: timers fire exactly once while commands keep their cases
   constexpr int kCases = 300;
   std::vector<std::string> ids;
   for (int i = 0; i < kCases; ++i) {
-    ids.push_back(engine->create_case(admin, NewCase{.title = "c"}));
+    ids.push_back(engine->create_case(admin, NewCase{.title = "c"}).created);
     engine->add_fragment(admin, ids.back(), {"reminders", 0, "", Json::object()});
   }
   std::atomic<int> occurred{0};
@@ -239,7 +239,7 @@ TEST_CASE("concurrency: concurrent retries with one idempotency key create one c
           Request r(Actor{"intake", {}});
           r.idempotency_key = "msg-" + std::to_string(round);
           try {
-            ids[static_cast<std::size_t>(th)] = engine->create_case(r, NewCase{.title = "from e-mail"});
+            ids[static_cast<std::size_t>(th)] = engine->create_case(r, NewCase{.title = "from e-mail"}).created;
           } catch (const std::exception&) {
             failures++;
           }

@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!loaded) return 0;
   for (const CaseTypeDef& t : set.case_types) {
     std::string id;
-    if (!acm_fuzz::only_acm_errors("create_case", [&] { id = engine->create_case(admin, NewCase{.type = t.id}); }))
+    if (!acm_fuzz::only_acm_errors("create_case", [&] { id = engine->create_case(admin, NewCase{.type = t.id}).created; }))
       continue;
     acm_fuzz::only_acm_errors("fold", [&] {
       if (engine->inspect(id) != engine->inspect(id, true))

@@ -62,7 +62,7 @@ const std::string& base_store() {
         const std::string id = engine->create_case(kAdmin, NewCase{.id = "c" + std::to_string(i),
                                                                    .type = "complaint",
                                                                    .title = "printer",
-                                                                   .subject = {"ann", {{"tier", "gold"}}}});
+                                                                   .subject = {"ann", {{"tier", "gold"}}}}).created;
         engine->set_file(kAdmin, id, "customer.tier", "gold");
         engine->set_file(kAdmin, id, "n", i);
         engine->attach(kAdmin, id, Asset{.kind = "note", .title = "call", .text = "called back"});

@@ -341,7 +341,7 @@ TEST_SUITE("intake") {
     NewCase spec;
     spec.subject.customer = "ann";
     spec.priority = 1;
-    auto id = f.engine->create_case(f.admin, spec);
+    auto id = f.engine->create_case(f.admin, spec).created;
     auto e = f.event("c-1", "chat", "ann", "I am furious");
     e.sentiment = -0.7;
     auto d = intake.process(e);

@@ -111,19 +111,19 @@ TEST_CASE("replaying the real help-desk log gives the documented SLA outcomes") 
       nc.id = tk.id;
       std::replace(nc.id.begin(), nc.id.end(), ' ', '-');  // "Case 12" -> "Case-12": ids have no spaces
       nc.subject.customer = tk.customer;
-      c = engine->create_case(desk, nc);
+      c = engine->create_case(desk, nc).created;
       GoalSpec g{.id = "sla", .name = "resolved within 40 business hours"};
       g.within = sla;
       engine->add_goal(desk, c, g);
       resolve_item[st.ticket] = engine->add_task(
-          desk, c, AdHocTask{.name = "resolve", .role = "agent", .estimate = resolve_estimate, .goal = "sla", .manual = true});
+          desk, c, AdHocTask{.name = "resolve", .role = "agent", .estimate = resolve_estimate, .goal = "sla", .manual = true}).created;
     }
     if (st.index == tk.resolve_at) {
       engine->start_item(desk, c, resolve_item[st.ticket]);
       engine->complete_item(desk, c, resolve_item[st.ticket]);
       engine->achieve_goal(desk, c, "sla");
     } else if (engine->get_case(c).status == CaseStatus::active) {  // after resolution the case may be done
-      const std::string item = engine->add_task(desk, c, AdHocTask{.name = ev.activity});
+      const std::string item = engine->add_task(desk, c, AdHocTask{.name = ev.activity}).created;
       engine->complete_item(desk, c, item);
     }
     if (st.index + 1 == tk.events.size() && engine->get_case(c).status == CaseStatus::active) engine->complete_case(desk, c);

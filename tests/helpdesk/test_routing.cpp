@@ -31,7 +31,7 @@ struct RoutingFixture : test::EngineFixture {
     NewCase spec;
     spec.type = "ticket";
     spec.title = "ticket";
-    return engine->create_case(admin, spec);
+    return engine->create_case(admin, spec).created;
   }
   void give(const std::string& agent, const std::string& case_id, const std::string& item) {
     engine->add_participant(admin, case_id, {agent, {"agent"}});

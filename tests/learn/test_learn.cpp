@@ -231,7 +231,7 @@ TEST_CASE("fragment capture: recurring ad-hoc runs become a proposed fragment wi
   acm::test::EngineFixture fx;
   FragmentDef def = p.definition();
   fx.engine->register_fragment(fx.admin, def);
-  const std::string id = fx.engine->create_case(fx.admin, NewCase{});
+  const std::string id = fx.engine->create_case(fx.admin, NewCase{}).created;
   fx.engine->add_fragment(fx.admin, id, FragmentUse{def.id});
   CaseInfo c = fx.engine->get_case(id);
   std::size_t tasks = 0;
@@ -339,9 +339,9 @@ TEST_CASE("the engine's closed cases feed the learner, ad-hoc work and fragments
     NewCase nc;
     nc.subject.customer = "cust-" + std::to_string(i);
     nc.subject.attributes = {{"tier", "gold"}, {"value", 12000}};
-    const std::string id = fx.engine->create_case(a, nc);
-    const std::string x = fx.engine->add_task(a, id, AdHocTask{.name = "check warranty"});
-    const std::string y = fx.engine->add_task(a, id, AdHocTask{.name = "order part"});
+    const std::string id = fx.engine->create_case(a, nc).created;
+    const std::string x = fx.engine->add_task(a, id, AdHocTask{.name = "check warranty"}).created;
+    const std::string y = fx.engine->add_task(a, id, AdHocTask{.name = "order part"}).created;
     fx.clock->advance(std::chrono::minutes(30));
     fx.engine->complete_item(a, id, x);
     fx.clock->advance(std::chrono::minutes(30));
@@ -349,7 +349,7 @@ TEST_CASE("the engine's closed cases feed the learner, ad-hoc work and fragments
     fx.engine->complete_case(a, id);
   }
   CHECK(learner.stats().traces == 3);
-  const std::string open = fx.engine->create_case(a, NewCase{});
+  const std::string open = fx.engine->create_case(a, NewCase{}).created;
   CHECK(learn_from_engine(*fx.engine, learner) == 3);  // the open case is not learned from
   CaseInfo first = fx.engine->get_case("case-1");
   Trace tr = trace_of(first, fx.engine->history("case-1"));
@@ -382,11 +382,11 @@ TEST_CASE("a learned forecast turns a goal at risk early and tracks a promise") 
   o.forecaster = forecaster(learner);
   auto engine = Engine::open(o);
   const Actor a{"root", {"admin"}};
-  const std::string c = engine->create_case(a, NewCase{});
+  const std::string c = engine->create_case(a, NewCase{}).created;
   GoalSpec g{.id = "sla"};
   g.within = std::chrono::hours(48);
   engine->add_goal(a, c, g);
-  const std::string task = engine->add_task(a, c, AdHocTask{.name = "triage"});
+  const std::string task = engine->add_task(a, c, AdHocTask{.name = "triage"}).created;
   CHECK(engine->get_case(c).goals[0].timing == Timing::on_track);  // nothing done yet: no evidence
   engine->complete_item(a, c, task);
   // After triage the learner expects five more days: the 48-hour goal is at risk now, although

@@ -62,9 +62,9 @@ int main(int argc, char** argv) {
     std::mt19937 rng(seed);
     Actor me{"worker", {"admin"}};
     while (!stop) {
-      std::string id = engine->create_case(me, NewCase{.title = "crash"});
+      std::string id = engine->create_case(me, NewCase{.title = "crash"}).created;
       ack(id, 1);
-      std::string st = engine->add_fragment(me, id, {"crash", 0, "", Json::object()});
+      std::string st = engine->add_fragment(me, id, {"crash", 0, "", Json::object()}).created;
       ack(id, engine->get_case(id).version);
       int rounds = 3 + static_cast<int>(rng() % 10);
       std::string item = st + "/work";

@@ -286,6 +286,12 @@ Json definition_object(py::handle def, const char* kind) {
 }
 
 using Opt = std::optional<std::uint64_t>;
+
+// The actor of a read's by= argument (None: the trusted read).
+std::optional<Actor> optional_actor(py::handle by) {
+  if (by.is_none()) return std::nullopt;
+  return to_actor(by);
+}
 using ItemCommand = CommandResult (Engine::*)(const Request&, const std::string&, const std::string&);
 using CaseCommand = CommandResult (Engine::*)(const Request&, const std::string&);
 
@@ -602,7 +608,7 @@ void bind_engine(py::module_& m) {
         if (!participants.is_none())
           for (auto p : participants) spec.participants.push_back(to_participant(p));
         if (!file.is_none()) spec.file = to_json(file);
-        return self.run([&](Engine& e) { return e.create_case(r, spec); });
+        return self.run([&](Engine& e) { return e.create_case(r, spec).created; });
       },
       "by"_a, py::kw_only(), "type"_a = "", "type_version"_a = 0, "id"_a = "", "title"_a = "", "subject"_a = py::none(),
       "owner"_a = "", "priority"_a = 0, "participants"_a = py::none(), "file"_a = py::none(), "idempotency_key"_a = "",
@@ -612,26 +618,30 @@ void bind_engine(py::module_& m) {
       "get_case",
       [](PyEngine& self, const std::string& case_id, py::handle by) {
         if (by.is_none()) return to_py(self.run([&](Engine& e) { return e.get_case(case_id); }));
-        Request r(to_actor(by));
-        return to_py(self.run([&](Engine& e) { return e.get_case(r, case_id); }));
+        const Actor a = to_actor(by);
+        return to_py(self.run([&](Engine& e) { return e.as(a).get_case(case_id); }));
       },
       "case_id"_a, py::kw_only(), "by"_a = py::none(),
       "A snapshot of the case as a dict. With by=actor: only if the actor may view it.");
   c.def(
       "find_case",
-      [](PyEngine& self, const std::string& case_id) -> py::object {
-        auto found = self.run([&](Engine& e) { return e.find_case(case_id); });
+      [](PyEngine& self, const std::string& case_id, py::handle by) -> py::object {
+        const std::optional<Actor> a = optional_actor(by);
+        auto found = self.run([&](Engine& e) { return a ? e.as(*a).find_case(case_id) : e.find_case(case_id); });
         if (!found) return py::none();
         return to_py(*found);
       },
-      "case_id"_a, "As get_case, but None for an unknown case.");
+      "case_id"_a, py::kw_only(), "by"_a = py::none(),
+      "As get_case, but None for an unknown case. With by=actor: only if the actor may view it.");
   c.def(
       "list_cases",
-      [](PyEngine& self, py::handle limit, const std::string& after) {
+      [](PyEngine& self, py::handle limit, const std::string& after, py::handle by) {
         std::size_t n = limit.is_none() ? SIZE_MAX : limit.cast<std::size_t>();
-        return self.run([&](Engine& e) { return e.list_cases(n, after); });
+        const std::optional<Actor> a = optional_actor(by);
+        return self.run([&](Engine& e) { return a ? e.as(*a).list_cases(n, after) : e.list_cases(n, after); });
       },
-      "limit"_a = py::none(), "after"_a = "", "Case ids in creation order, after `after`, at most `limit`.");
+      "limit"_a = py::none(), "after"_a = "", py::kw_only(), "by"_a = py::none(),
+      "Case ids in creation order, after `after`, at most `limit`. With by=actor: only cases it may view.");
   auto queue_filter = [](const std::string& assignee, py::handle roles, py::handle skills, py::handle overdue_at,
                          std::size_t limit, std::size_t offset) {
     QueueFilter f;
@@ -646,30 +656,34 @@ void bind_engine(py::module_& m) {
   c.def(
       "queue",
       [queue_filter](PyEngine& self, const std::string& assignee, py::handle roles, py::handle overdue_at,
-                     std::size_t limit, std::size_t offset, py::handle skills) {
+                     std::size_t limit, std::size_t offset, py::handle skills, py::handle by) {
         QueueFilter f = queue_filter(assignee, roles, skills, overdue_at, limit, offset);
+        const std::optional<Actor> a = optional_actor(by);
         py::list out;
-        for (const auto& w : self.run([&](Engine& e) { return e.queue(f); })) out.append(to_py(w));
+        for (const auto& w : self.run([&](Engine& e) { return a ? e.as(*a).queue(f) : e.queue(f); }))
+          out.append(to_py(w));
         return out;
       },
       py::kw_only(), "assignee"_a = "", "roles"_a = py::none(), "overdue_at"_a = py::none(), "limit"_a = 50,
-      "offset"_a = 0, "skills"_a = py::none(),
+      "offset"_a = 0, "skills"_a = py::none(), "by"_a = py::none(),
       "A page of open human work, as WorkItem dicts (with the case title, customer and goal timing).\n"
-      "skills: the agent's skills; unassigned work is offered only if the agent has every skill it needs.");
+      "skills: the agent's skills; unassigned work is offered only if the agent has every skill it needs.\n"
+      "With by=actor: only items of cases the actor may view (offset and limit count those).");
   c.def(
       "queue_page",
       [queue_filter](PyEngine& self, const std::string& assignee, py::handle roles, py::handle overdue_at,
-                     std::size_t limit, std::size_t offset, py::handle skills) {
+                     std::size_t limit, std::size_t offset, py::handle skills, py::handle by) {
         QueueFilter f = queue_filter(assignee, roles, skills, overdue_at, limit, offset);
-        return to_py(self.run([&](Engine& e) { return e.queue_page(f); }));
+        const std::optional<Actor> a = optional_actor(by);
+        return to_py(self.run([&](Engine& e) { return a ? e.as(*a).queue_page(f) : e.queue_page(f); }));
       },
       py::kw_only(), "assignee"_a = "", "roles"_a = py::none(), "overdue_at"_a = py::none(), "limit"_a = 50,
-      "offset"_a = 0, "skills"_a = py::none(),
+      "offset"_a = 0, "skills"_a = py::none(), "by"_a = py::none(),
       "As queue(), as a QueuePage {'items': [...], 'total': every matching item}.");
   c.def(
       "find_cases",
       [](PyEngine& self, py::handle status, const std::string& owner, const std::string& customer, std::size_t limit,
-         std::size_t offset) {
+         std::size_t offset, py::handle by) {
         CaseQuery q;
         py::object statuses = PyUnicode_Check(status.ptr()) ? py::object(py::make_tuple(status))
                                                             : py::reinterpret_borrow<py::object>(status);
@@ -689,17 +703,23 @@ void bind_engine(py::module_& m) {
         q.customer = customer;
         q.limit = limit;
         q.offset = offset;
-        return to_py(self.run([&](Engine& e) { return e.find_cases(q); }));
+        const std::optional<Actor> a = optional_actor(by);
+        return to_py(self.run([&](Engine& e) { return a ? e.as(*a).find_cases(q) : e.find_cases(q); }));
       },
       py::kw_only(), "status"_a = py::none(), "owner"_a = "", "customer"_a = "", "limit"_a = 50, "offset"_a = 0,
+      "by"_a = py::none(),
       "Cases by status (a name or a list: any of), owner and customer, newest first, as a CasePage\n"
-      "{'cases': [CaseSummary...], 'total': every match}. Answered from indexes, no case is loaded.");
+      "{'cases': [CaseSummary...], 'total': every match}. Answered from indexes, no case is loaded.\n"
+      "With by=actor: only cases the actor may view (paging and total count those).");
   c.def(
       "open_cases_of",
-      [](PyEngine& self, const std::string& customer, std::size_t limit) {
-        return self.run([&](Engine& e) { return e.open_cases_of(customer, limit); });
+      [](PyEngine& self, const std::string& customer, std::size_t limit, py::handle by) {
+        const std::optional<Actor> a = optional_actor(by);
+        return self.run(
+            [&](Engine& e) { return a ? e.as(*a).open_cases_of(customer, limit) : e.open_cases_of(customer, limit); });
       },
-      "customer"_a, "limit"_a = 100, "Ids of the customer's open (active or suspended) cases, newest first.");
+      "customer"_a, "limit"_a = 100, py::kw_only(), "by"_a = py::none(),
+      "Ids of the customer's open (active or suspended) cases, newest first. With by=actor: those it may view.");
   c.def(
       "intake_log",
       [](PyEngine& self, std::size_t limit, std::uint64_t after) {
@@ -720,16 +740,19 @@ void bind_engine(py::module_& m) {
       "event_id"_a, "The intake log entries of one channel event id, in log order.");
   c.def(
       "inspect",
-      [](PyEngine& self, const std::string& case_id, bool from_history) {
-        return from_json(self.run([&](Engine& e) { return e.inspect(case_id, from_history); }));
+      [](PyEngine& self, const std::string& case_id, bool from_history, py::handle by) {
+        const std::optional<Actor> a = optional_actor(by);
+        return from_json(self.run(
+            [&](Engine& e) { return a ? e.as(*a).inspect(case_id, from_history) : e.inspect(case_id, from_history); }));
       },
-      "case_id"_a, "from_history"_a = false, "Diagnostics: the complete internal state of a case.");
+      "case_id"_a, "from_history"_a = false, py::kw_only(), "by"_a = py::none(),
+      "Diagnostics: the complete internal state of a case. With by=actor: only if the actor may view it.");
   c.def(
       "history",
       [](PyEngine& self, const std::string& case_id, std::uint64_t from_seq, py::handle by) {
         if (by.is_none()) return to_py(self.run([&](Engine& e) { return e.history(case_id, from_seq); }));
-        Request r(to_actor(by));
-        return to_py(self.run([&](Engine& e) { return e.history(r, case_id, from_seq); }));
+        const Actor a = to_actor(by);
+        return to_py(self.run([&](Engine& e) { return e.as(a).history(case_id, from_seq); }));
       },
       "case_id"_a, "from_seq"_a = 1, py::kw_only(), "by"_a = py::none(),
       "The case's events (dicts) from sequence number from_seq on. With by=actor: only if the actor may view it.");
@@ -873,8 +896,8 @@ void bind_engine(py::module_& m) {
       "explain_priority",
       [](PyEngine& self, const std::string& case_id, py::handle by) {
         if (by.is_none()) return from_json(self.run([&](Engine& e) { return e.explain_priority(case_id); }));
-        Request r(to_actor(by));
-        return from_json(self.run([&](Engine& e) { return e.explain_priority(r, case_id); }));
+        const Actor a = to_actor(by);
+        return from_json(self.run([&](Engine& e) { return e.as(a).explain_priority(case_id); }));
       },
       "case_id"_a, py::kw_only(), "by"_a = py::none(),
       "{'priority', 'base', 'score', 'terms': [{'name', 'value', 'weight', 'contribution'}]}. With by=actor: only if "
@@ -909,11 +932,12 @@ void bind_engine(py::module_& m) {
   c.def(
       "applicable_fragments",
       [](PyEngine& self, const std::string& case_id, py::handle by) {
-        std::optional<Request> r;
-        if (!by.is_none()) r.emplace(to_actor(by));
+        std::optional<Actor> a;
+        if (!by.is_none()) a = to_actor(by);
         py::list out;
-        for (const auto& o : self.run(
-                 [&](Engine& e) { return r ? e.applicable_fragments(*r, case_id) : e.applicable_fragments(case_id); }))
+        for (const auto& o : self.run([&](Engine& e) {
+               return a ? e.as(*a).applicable_fragments(case_id) : e.applicable_fragments(case_id);
+             }))
           out.append(to_py(o));
         return out;
       },
@@ -932,7 +956,7 @@ void bind_engine(py::module_& m) {
         use.stage = stage;
         if (!params.is_none()) use.params = to_json(params);
         auto a = to_strings(after, "after");
-        return self.run([&](Engine& e) { return e.add_fragment(r, case_id, use, a); });
+        return self.run([&](Engine& e) { return e.add_fragment(r, case_id, use, a).created; });
       },
       "by"_a, "case_id"_a, "fragment"_a, "params"_a = py::none(), py::kw_only(), "version"_a = 0, "goal"_a = "",
       "after"_a = py::none(), "stage"_a = "", "expected_version"_a = py::none(), "idempotency_key"_a = "",
@@ -960,7 +984,7 @@ void bind_engine(py::module_& m) {
         t.after = to_strings(after, "after");
         t.required = required;
         t.manual = manual;
-        return self.run([&](Engine& e) { return e.add_task(r, case_id, t); });
+        return self.run([&](Engine& e) { return e.add_task(r, case_id, t).created; });
       },
       "by"_a, "case_id"_a, "name"_a, py::kw_only(), "kind"_a = "human_task", "role"_a = "", "skills"_a = py::none(),
       "estimate"_a = py::none(), "due"_a = py::none(), "handler"_a = "", "input"_a = py::none(), "output"_a = "",

@@ -67,6 +67,33 @@ def test_refused_permission(helpdesk, admin):
         helpdesk.set_priority("mallory", case_id, 9)
 
 
+
+def test_every_read_takes_by(helpdesk, admin):
+    """Every read of case data takes by=actor (C++ engine.as(actor)): one case is refused, lists
+    keep the cases the actor may view and page over them."""
+    mine = [helpdesk.create_case(admin, type="complaint", owner="alice", subject={"customer": "ann"}),
+            helpdesk.create_case(admin, type="complaint", owner="bob", subject={"customer": "ann"}),
+            helpdesk.create_case(admin, type="complaint", owner="alice", subject={"customer": "ann"})]
+    alices = [mine[0], mine[2]]
+    with pytest.raises(acm.PermissionDenied):
+        helpdesk.find_case(mine[1], by="alice")
+    with pytest.raises(acm.PermissionDenied):
+        helpdesk.inspect(mine[1], by="alice")
+    assert helpdesk.find_case("ghost", by="alice") is None
+    assert helpdesk.find_case(mine[0], by="alice")["id"] == mine[0]
+    assert helpdesk.inspect(mine[0], by="alice") == helpdesk.inspect(mine[0])
+    assert helpdesk.list_cases(by="alice") == alices
+    assert helpdesk.list_cases(1, alices[0], by="alice") == [alices[1]]
+    assert helpdesk.list_cases(by=admin) == helpdesk.list_cases() == mine
+    page = helpdesk.find_cases(by="alice")
+    assert page["total"] == 2 and [c["id"] for c in page["cases"]] == alices[::-1]
+    assert helpdesk.queue_page(by="alice")["total"] == 2
+    assert {w["case_id"] for w in helpdesk.queue(by="alice")} == set(alices)
+    assert helpdesk.queue_page(limit=1, offset=1, by="alice")["items"][0]["case_id"] in alices
+    assert helpdesk.open_cases_of("ann", by="alice") == alices[::-1]
+    assert helpdesk.open_cases_of("ann", by="mallory") == []
+
+
 def test_version_conflict(helpdesk, admin):
     case_id = helpdesk.create_case(admin, type="complaint")
     version = helpdesk.get_case(case_id)["version"]
