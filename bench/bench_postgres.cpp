@@ -231,7 +231,7 @@ std::pair<double, double> timers(const std::string& base, int count) {
     f.items = {tick};
     e->register_fragment(admin, f);
     for (int k = 0; k < count; ++k) {
-      auto id = e->create_case(admin, NewCase{.id = fmt::format("t{:06}", k), .title = "bench"});
+      auto id = e->create_case(admin, NewCase{.id = fmt::format("t{:06}", k), .title = "bench"}).created;
       e->add_fragment(admin, id, {"t", 0, "", Json::object()});
     }
   }

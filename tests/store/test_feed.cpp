@@ -170,7 +170,7 @@ TEST_CASE("event feed on the engine: read_feed sees the commands, wait_feed retu
   Actor admin{"root", {"admin"}};
   CHECK(engine->read_feed("").empty());
   CHECK(engine->wait_feed("", 10, std::chrono::milliseconds(20)).empty());
-  const std::string id = engine->create_case(admin, NewCase{.title = "fed"});
+  const std::string id = engine->create_case(admin, NewCase{.title = "fed"}).created;
   engine->set_file(admin, id, "x", 1);
   auto all = engine->read_feed("");
   REQUIRE(all.size() >= 2);
