@@ -21,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,7 +51,55 @@ struct Stats {
   double seconds = 0;
   std::size_t count = 0;
   double p50_us = 0, p99_us = 0, mean_us = 0;
+  double cpu_us = 0;     ///< CPU time (user + system) per command, all threads of both sides
+  double switches = 0;   ///< context switches (voluntary + involuntary) per command
+  double server_cpu_us = 0, server_switches = 0;  ///< over HTTP: the acm-server process's part
 };
+
+/// CPU time and context switches of a process so far: this one (getrusage), or another by pid
+/// (/proc/PID/stat and the status of each of its threads).
+struct Usage {
+  double cpu_us = 0;
+  double switches = 0;
+  Usage operator-(const Usage& o) const { return {cpu_us - o.cpu_us, switches - o.switches}; }
+  Usage operator+(const Usage& o) const { return {cpu_us + o.cpu_us, switches + o.switches}; }
+};
+
+Usage usage_of_self() {
+  rusage r{};
+  ::getrusage(RUSAGE_SELF, &r);
+  auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+  return {us(r.ru_utime) + us(r.ru_stime), static_cast<double>(r.ru_nvcsw + r.ru_nivcsw)};
+}
+
+Usage usage_of(pid_t pid) {
+  Usage u;
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream in(text.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int i = 3; in >> field; ++i) {  // fields after the name start at 3 (state)
+      if (i == 14) utime = std::stod(field);
+      if (i == 15) {
+        stime = std::stod(field);
+        break;
+      }
+    }
+    u.cpu_us = (utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+        u.switches += std::stod(line.substr(line.find(':') + 1));
+  }
+  return u;
+}
 
 Stats stats_of(std::vector<double> us, double seconds) {
   std::sort(us.begin(), us.end());
@@ -183,7 +233,7 @@ ServerProcess start_server(const std::string& program, const fs::path& dir, std:
   posix_spawn_file_actions_addclose(&fa, pipefd[0]);
   std::string db = (dir / "http.db").string(), tokens = (dir / "tokens.json").string();
   std::vector<std::string> args = {program, "--db", db, "--listen", "127.0.0.1:0", "--tokens", tokens,
-                                   "--max-inflight", "256", "--workers", std::to_string(clients)};
+                                   "--max-inflight", "256", "--threads", std::to_string(clients)};
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -254,6 +304,7 @@ int main(int argc, char** argv) {
       for (std::size_t c = 0; c < clients; ++c) cases.push_back(engine->create_case(admin, acm::NewCase{.title = "load"}).created);
       std::vector<std::vector<double>> lat(clients);
       std::atomic<int> errors{0};
+      const Usage u0 = usage_of_self();
       auto t0 = Clock::now();
       std::vector<std::thread> threads;
       for (std::size_t c = 0; c < clients; ++c)
@@ -273,6 +324,9 @@ int main(int argc, char** argv) {
       std::vector<double> all;
       for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
       inproc = stats_of(all, secs);
+      const Usage used = usage_of_self() - u0;
+      inproc.cpu_us = used.cpu_us / static_cast<double>(all.size());
+      inproc.switches = used.switches / static_cast<double>(all.size());
       for (const auto& id : cases) {
         auto c = engine->get_case(id);
         if (c.file.value("n", -1) != static_cast<int>(requests) - 1 || engine->history(id).size() != 1 + requests) {
@@ -297,6 +351,7 @@ int main(int argc, char** argv) {
       }
       std::vector<std::vector<double>> lat(clients);
       std::atomic<int> errors{0};
+      const Usage s0 = usage_of(sp.pid), u0 = usage_of_self() + s0;
       auto t0 = Clock::now();
       std::vector<std::thread> threads;
       for (std::size_t c = 0; c < clients; ++c)
@@ -322,6 +377,11 @@ int main(int argc, char** argv) {
       std::vector<double> all;
       for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
       over_http = stats_of(all, secs);
+      const Usage s1 = usage_of(sp.pid), used = usage_of_self() + s1 - u0, server_used = s1 - s0;
+      over_http.server_cpu_us = server_used.cpu_us / static_cast<double>(all.size());
+      over_http.server_switches = server_used.switches / static_cast<double>(all.size());
+      over_http.cpu_us = used.cpu_us / static_cast<double>(all.size());
+      over_http.switches = used.switches / static_cast<double>(all.size());
       failures += errors.load();
       // Nothing lost: every case holds its commands and the last value.
       Client check(sp.port);
@@ -336,10 +396,12 @@ int main(int argc, char** argv) {
         }
       }
     }
-    std::cout << fmt::format("round {}: in-process p50 {:.0f} us (mean {:.0f}, {:.0f}/s), HTTP p50 {:.0f} us (mean {:.0f}, "
-                             "{:.0f}/s): ratio {:.2f}\n",
-                             round + 1, inproc.p50_us, inproc.mean_us, inproc.count / inproc.seconds, over_http.p50_us,
-                             over_http.mean_us, over_http.count / over_http.seconds, over_http.p50_us / inproc.p50_us);
+    std::cout << fmt::format("round {}: in-process p50 {:.0f} us (mean {:.0f}, {:.0f}/s, {:.0f} us CPU, {:.1f} switches), "
+                             "HTTP p50 {:.0f} us (mean {:.0f}, {:.0f}/s, {:.0f} us CPU, {:.1f} switches; server {:.0f} us, {:.1f}): ratio {:.2f}\n",
+                             round + 1, inproc.p50_us, inproc.mean_us, inproc.count / inproc.seconds, inproc.cpu_us,
+                             inproc.switches, over_http.p50_us, over_http.mean_us, over_http.count / over_http.seconds,
+                             over_http.cpu_us, over_http.switches, over_http.server_cpu_us, over_http.server_switches,
+                             over_http.p50_us / inproc.p50_us);
     results.emplace_back(inproc, over_http);
   }
   {  // the server still answers after the load, then stops cleanly
@@ -361,13 +423,14 @@ int main(int argc, char** argv) {
   const Stats inproc = results[results.size() / 2].first, over_http = results[results.size() / 2].second;
 
   auto row = [](const char* name, const Stats& s) {
-    std::cout << fmt::format("| {} | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} |\n", name, s.count, s.count / s.seconds,
-                             s.p50_us, s.p99_us, s.mean_us);
+    std::cout << fmt::format("| {} | {} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.0f} | {:.1f} |\n", name, s.count,
+                             s.count / s.seconds, s.p50_us, s.p99_us, s.mean_us, s.cpu_us, s.switches);
   };
   std::cout << fmt::format("\n{} clients x {} commands (set_file on the client's own case), durable commits; "
                            "the round with the median p50 ratio of {}\n\n",
                            clients, requests, rounds);
-  std::cout << "| path | commands | per second | p50 (us) | p99 (us) | mean (us) |\n|---|---|---|---|---|---|\n";
+  std::cout << "| path | commands | per second | p50 (us) | p99 (us) | mean (us) | CPU per command (us) | "
+               "context switches per command |\n|---|---|---|---|---|---|---|---|\n";
   row("in-process (Engine::set_file)", inproc);
   row("HTTP (PUT /v1/cases/{case}/file/n)", over_http);
   double bound = 2 * inproc.p50_us + rtt;

@@ -69,6 +69,12 @@ std::pair<std::string, acm::Json> parse_assignment(const std::string& text, cons
 /// A JSON argument (strict): invalid_argument naming `what` and where the text stops being
 /// JSON (line, column, byte) when it does not parse.
 acm::Json parse_json_argument(const std::string& text, const char* what);
+/// Adds --spec to a command that creates something: the whole argument as JSON in the shape
+/// <acm/from_json.hpp> reads (the shape of the C ABI and of acm-server's bodies, docs/json.md),
+/// TEXT or @FILE. It excludes the command's other options (not its positionals).
+CLI::Option* add_spec_option(CLI::App* cmd, std::string& text, const std::string& shape);
+/// The JSON of a --spec value: the text itself, or the contents of the file after '@'.
+acm::Json spec_json(const std::string& text);
 /// A whole-number option in [min, max]: invalid_argument naming `what`, the value and what is
 /// wrong with it ("--limit -5: it is negative; give a whole number from 1 to 10000").
 std::int64_t count_option(const std::string& text, const char* what, std::int64_t min, std::int64_t max);

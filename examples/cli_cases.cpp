@@ -4,6 +4,7 @@
 #include "cli.hpp"
 #include "demo.hpp"
 
+#include <acm/from_json.hpp>
 #include <acm/to_json.hpp>
 
 #include <fmt/format.h>
@@ -170,7 +171,10 @@ void add_case(CLI::App& app, Context& ctx) {
   create->add_option("--owner", spec.owner, "owner (default: the acting user)");
   create->add_option("--priority", spec.priority, "priority (higher first in queues)");
   create->add_option("--id", spec.id, "case id (default: generated, case-1, case-2, ...)");
+  static std::string case_spec;
+  add_spec_option(create, case_spec, "case");
   on_run(create, [&ctx] {
+    if (!case_spec.empty()) spec = new_case_from_json(spec_json(case_spec));
     for (const std::string& a : attrs) {
       auto [k, v] = parse_assignment(a, "--attr");
       spec.subject.attributes[k] = v;
@@ -314,8 +318,8 @@ void add_planning(CLI::App& app, Context& ctx) {
   static bool optional_goal = false;
   auto* gadd = goal->add_subcommand("add", "add a goal to a case");
   gadd->add_option("CASE", goal_case, "case id")->required();
-  gadd->add_option("--id", spec.id, "goal id (unique in the case)")->required();
-  gadd->add_option("--name", spec.name, "goal name")->required();
+  gadd->add_option("--id", spec.id, "goal id (unique in the case; required without --spec)");
+  gadd->add_option("--name", spec.name, "goal name (required without --spec)");
   auto* w = gadd->add_option("--within", within, "deadline as a duration from now (PT8H, P2D, 8h)");
   gadd->add_option("--deadline", deadline, "absolute deadline (ISO-8601)")->excludes(w);
   gadd->add_option("--owner", spec.owner, "goal owner (default: the case owner)");
@@ -324,10 +328,18 @@ void add_planning(CLI::App& app, Context& ctx) {
   gadd->add_option("--parent", spec.parent, "parent goal id");
   gadd->add_flag("--decision", spec.decision, "a person declares it achieved");
   gadd->add_flag("--optional", optional_goal, "the case may complete without it");
+  static std::string goal_spec;
+  add_spec_option(gadd, goal_spec, "goal");
   on_run(gadd, [&ctx] {
-    if (!within.empty()) spec.within = duration_option(within, "--within");
-    if (!deadline.empty()) spec.deadline = parse_time(deadline);
-    spec.required = !optional_goal;
+    if (!goal_spec.empty()) {
+      spec = goal_spec_from_json(spec_json(goal_spec));
+    } else {
+      if (spec.id.empty() || spec.name.empty())
+        throw Error(ErrorCode::invalid_argument, "goal add needs --id and --name (or the whole goal as --spec JSON)");
+      if (!within.empty()) spec.within = duration_option(within, "--within");
+      if (!deadline.empty()) spec.deadline = parse_time(deadline);
+      spec.required = !optional_goal;
+    }
     print_result(ctx, goal_case, ctx.engine().add_goal(ctx.actor(), goal_case, spec));
     return 0;
   });
@@ -357,7 +369,7 @@ void add_planning(CLI::App& app, Context& ctx) {
   static std::vector<std::string> params, frag_after;
   auto* fadd = frag->add_subcommand("add", "assemble a fragment into the case plan");
   fadd->add_option("CASE", frag_case, "case id")->required();
-  fadd->add_option("FRAG", use.fragment, "fragment id")->required();
+  fadd->add_option("FRAG", use.fragment, "fragment id (required without --spec)");
   fadd->add_option("--param", params, "argument name=value (value as JSON when it parses, else text)");
   fadd->add_option("--goal", use.goal, "goal the work serves");
   fadd->add_option("--version", use.version, "fragment version (default: latest)");
@@ -365,7 +377,18 @@ void add_planning(CLI::App& app, Context& ctx) {
   fadd->add_option("--stage", use.stage,
                    "for a fragment with a planning table: the stage instance to add it into (default: the only "
                    "active one)");
+  static std::string frag_spec;
+  add_spec_option(fadd, frag_spec, "fragment use (with \"after\")");
   on_run(fadd, [&ctx] {
+    if (!frag_spec.empty()) {
+      if (!use.fragment.empty())
+        throw Error(ErrorCode::invalid_argument, "fragment add: give FRAG or --spec, not both");
+      FragmentAddition added = fragment_addition_from_json(spec_json(frag_spec));
+      use = std::move(added.use);
+      frag_after = std::move(added.after);
+    } else if (use.fragment.empty()) {
+      throw Error(ErrorCode::invalid_argument, "fragment add needs FRAG (or the whole use as --spec JSON)");
+    }
     for (const std::string& p : params) {
       auto [k, v] = parse_assignment(p, "--param");
       use.params[k] = v;
@@ -379,7 +402,7 @@ void add_planning(CLI::App& app, Context& ctx) {
   static AdHocTask spec_task;
   auto* tadd = task->add_subcommand("add", "add an ad-hoc task to a case");
   tadd->add_option("CASE", task_case, "case id")->required();
-  tadd->add_option("NAME", spec_task.name, "task name")->required();
+  tadd->add_option("NAME", spec_task.name, "task name (required without --spec)");
   tadd->add_option("--role", spec_task.role, "case role that does it");
   tadd->add_option("--estimate", estimate, "expected work (PT1H)");
   tadd->add_option("--due", due, "due this long after it becomes active (PT4H)");
@@ -388,7 +411,15 @@ void add_planning(CLI::App& app, Context& ctx) {
   tadd->add_option("--after", spec_task.after, "item id that must complete first (repeatable)");
   tadd->add_flag("--required", spec_task.required, "the case cannot complete without it");
   tadd->add_flag("--manual", spec_task.manual, "wait in enabled until someone starts it");
+  static std::string task_spec;
+  add_spec_option(tadd, task_spec, "task");
   on_run(tadd, [&ctx] {
+    if (!task_spec.empty()) {
+      if (!spec_task.name.empty()) throw Error(ErrorCode::invalid_argument, "task add: give NAME or --spec, not both");
+      spec_task = ad_hoc_task_from_json(spec_json(task_spec));
+    } else if (spec_task.name.empty()) {
+      throw Error(ErrorCode::invalid_argument, "task add needs NAME (or the whole task as --spec JSON)");
+    }
     if (!estimate.empty()) spec_task.estimate = duration_option(estimate, "--estimate");
     if (!due.empty()) spec_task.due = duration_option(due, "--due");
     print_created(ctx, task_case, ctx.engine().add_task(ctx.actor(), task_case, spec_task));

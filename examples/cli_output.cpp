@@ -10,7 +10,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 using namespace acm;
 
@@ -76,6 +78,23 @@ Json parse_json_argument(const std::string& text, const char* what) {
   throw Error(ErrorCode::invalid_argument,
               fmt::format("{} is not valid JSON at {}: {}; the value was '{}' (quote strings: '\"text\"')", what,
                           json_position(text, byte), why, shown));
+}
+
+CLI::Option* add_spec_option(CLI::App* cmd, std::string& text, const std::string& shape) {
+  CLI::Option* spec = cmd->add_option("--spec", text,
+                                      "the whole " + shape + " as JSON (or @FILE), in the shape of the C ABI and "
+                                      "of acm-server (docs/json.md); not with the other options");
+  for (CLI::Option* o : cmd->get_options())
+    if (o != spec && o != cmd->get_help_ptr() && !o->get_positional()) spec->excludes(o);
+  return spec;
+}
+
+Json spec_json(const std::string& text) {
+  if (!text.starts_with("@")) return parse_json_argument(text, "--spec");
+  std::ifstream in(text.substr(1), std::ios::binary);
+  if (!in) throw Error(ErrorCode::not_found, fmt::format("--spec: cannot read '{}'", text.substr(1)));
+  const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_json_argument(body, "--spec");
 }
 
 std::int64_t count_option(const std::string& text, const char* what, std::int64_t min, std::int64_t max) {

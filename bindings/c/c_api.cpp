@@ -10,6 +10,7 @@
 #include <acm/calendar.hpp>
 #include <acm/cmmn.hpp>
 #include <acm/eventlog.hpp>
+#include <acm/from_json.hpp>
 #include <acm/intake.hpp>
 #include <acm/learn.hpp>
 #include <acm/routing.hpp>
@@ -178,223 +179,10 @@ std::int64_t to_ms(TimePoint t) { return t.time_since_epoch().count(); }
 TimePoint from_ms(std::int64_t ms) { return TimePoint(Duration(ms)); }
 
 // ---- strict reading of JSON arguments ---------------------------------------------------
+// The shapes of command arguments are read by <acm/from_json.hpp> (shared with acm-server and
+// the CLI); the C ABI's own arguments (intake, router, learner options) use its reader too.
 
-/// Reads the keys of one JSON object argument, refusing unknown keys and wrong types.
-class Reader {
- public:
-  Reader(const Json& j, std::string what, std::initializer_list<std::string_view> keys) : j_(j), what_(std::move(what)) {
-    if (!j.is_object()) invalid(what_ + " must be a JSON object");
-    for (const auto& [key, value] : j.items()) {
-      bool known = false;
-      for (auto k : keys) known = known || k == key;
-      if (!known) invalid(what_ + ": unknown key '" + key + "'");
-    }
-  }
-  bool has(const char* key) const { return j_.contains(key); }
-  const Json& at(const char* key) const { return j_.at(key); }
-  std::string str(const char* key) const {
-    if (!has(key)) return {};
-    if (!j_.at(key).is_string()) wrong(key, "a string");
-    return j_.at(key).get<std::string>();
-  }
-  bool boolean(const char* key, bool fallback) const {
-    if (!has(key)) return fallback;
-    if (!j_.at(key).is_boolean()) wrong(key, "true or false");
-    return j_.at(key).get<bool>();
-  }
-  long long integer(const char* key, long long fallback, long long min, long long max) const {
-    if (!has(key)) return fallback;
-    const Json& v = j_.at(key);
-    if (!v.is_number_integer()) wrong(key, "an integer");
-    bool too_big = v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(max);
-    if (too_big || v.get<long long>() < min || v.get<long long>() > max)
-      invalid(what_ + ": '" + key + "' is out of range");
-    return v.get<long long>();
-  }
-  std::vector<std::string> strings(const char* key) const {
-    if (!has(key)) return {};
-    const Json& v = j_.at(key);
-    if (!v.is_array()) wrong(key, "an array of strings");
-    std::vector<std::string> out;
-    for (const auto& s : v) {
-      if (!s.is_string()) wrong(key, "an array of strings");
-      out.push_back(s.get<std::string>());
-    }
-    return out;
-  }
-  std::optional<TimePoint> time(const char* key) const {
-    if (!has(key) || j_.at(key).is_null()) return std::nullopt;
-    const Json& v = j_.at(key);
-    if (v.is_string()) return acm::parse_time(v.get<std::string>());
-    if (v.is_number_integer()) return from_ms(v.get<std::int64_t>());
-    wrong(key, "a time (ISO-8601 string or integer milliseconds since the epoch)");
-  }
-  std::optional<Duration> duration(const char* key) const {
-    if (!has(key) || j_.at(key).is_null()) return std::nullopt;
-    if (!j_.at(key).is_string()) wrong(key, "a duration string (\"PT4H\", \"90m\")");
-    return acm::parse_duration(j_.at(key).get<std::string>());
-  }
-  double number(const char* key, double fallback) const {
-    if (!has(key)) return fallback;
-    if (!j_.at(key).is_number()) wrong(key, "a number");
-    return j_.at(key).get<double>();
-  }
-  Json object(const char* key) const {
-    if (!has(key)) return Json::object();
-    if (!j_.at(key).is_object()) wrong(key, "a JSON object");
-    return j_.at(key);
-  }
-
- private:
-  [[noreturn]] void wrong(const char* key, const char* expected) const {
-    invalid(what_ + ": '" + key + "' must be " + expected);
-  }
-  const Json& j_;
-  std::string what_;
-};
-
-acm::NewCase new_case(const Json& j) {
-  Reader r(j, "case spec",
-           {"id", "type", "type_version", "title", "subject", "owner", "priority", "participants", "file"});
-  acm::NewCase c;
-  c.id = r.str("id");
-  c.type = r.str("type");
-  c.type_version = static_cast<int>(r.integer("type_version", 0, 0, std::numeric_limits<int>::max()));
-  c.title = r.str("title");
-  if (r.has("subject")) {
-    Reader s(r.at("subject"), "case spec subject", {"customer", "attributes"});
-    c.subject.customer = s.str("customer");
-    c.subject.attributes = s.object("attributes");
-  }
-  c.owner = r.str("owner");
-  c.priority = static_cast<int>(
-      r.integer("priority", 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-  if (r.has("participants")) {
-    if (!r.at("participants").is_array()) invalid("case spec: 'participants' must be an array");
-    for (const auto& p : r.at("participants")) {
-      Reader pr(p, "case spec participant", {"actor", "roles"});
-      c.participants.push_back({pr.str("actor"), pr.strings("roles")});
-    }
-  }
-  c.file = r.object("file");
-  return c;
-}
-
-acm::GoalSpec goal_spec(const Json& j) {
-  Reader r(j, "goal", {"id", "name", "owner", "parent", "required", "deadline", "within", "anchor", "criterion",
-                       "milestones", "decision"});
-  acm::GoalSpec g;
-  g.id = r.str("id");
-  g.name = r.str("name");
-  g.owner = r.str("owner");
-  g.parent = r.str("parent");
-  g.required = r.boolean("required", true);
-  g.deadline = r.time("deadline");
-  g.within = r.duration("within");
-  if (r.has("anchor")) g.anchor = r.str("anchor");
-  g.criterion = r.str("criterion");
-  g.milestones = r.strings("milestones");
-  g.decision = r.boolean("decision", false);
-  return g;
-}
-
-acm::GoalChange goal_change(const Json& j) {
-  Reader r(j, "goal change", {"name", "owner", "required", "deadline", "criterion", "milestones"});
-  acm::GoalChange c;
-  if (r.has("name")) c.name = r.str("name");
-  if (r.has("owner")) c.owner = r.str("owner");
-  if (r.has("required")) c.required = r.boolean("required", true);
-  if (r.has("deadline")) c.deadline = r.time("deadline");  // null: {nullopt} removes it
-  if (r.has("criterion")) c.criterion = r.str("criterion");
-  if (r.has("milestones")) c.milestones = r.strings("milestones");
-  return c;
-}
-
-acm::FragmentUse fragment_use(const Json& j) {
-  if (j.is_string()) return acm::FragmentUse{j.get<std::string>()};
-  Reader r(j, "fragment use", {"fragment", "version", "goal", "params", "stage"});
-  acm::FragmentUse u;
-  u.fragment = r.str("fragment");
-  u.version = static_cast<int>(r.integer("version", 0, 0, std::numeric_limits<int>::max()));
-  u.goal = r.str("goal");
-  u.params = r.object("params");
-  u.stage = r.str("stage");
-  return u;
-}
-
-acm::ItemKind item_kind(const std::string& name) {
-  for (auto k : {acm::ItemKind::human_task, acm::ItemKind::automated_task, acm::ItemKind::milestone,
-                 acm::ItemKind::timer_listener, acm::ItemKind::user_listener, acm::ItemKind::stage})
-    if (acm::to_string(k) == name) return k;
-  invalid("task: unknown kind '" + name + "'");
-}
-
-acm::AdHocTask ad_hoc_task(const Json& j) {
-  Reader r(j, "task", {"name", "kind", "role", "skills", "estimate", "due", "handler", "input", "output", "goal",
-                       "assignee", "after", "required", "manual"});
-  acm::AdHocTask t;
-  t.name = r.str("name");
-  if (r.has("kind")) t.kind = item_kind(r.str("kind"));
-  t.role = r.str("role");
-  t.skills = r.strings("skills");
-  t.estimate = r.duration("estimate");
-  t.due = r.duration("due");
-  t.handler = r.str("handler");
-  if (r.has("input")) t.input = r.at("input");
-  t.output = r.str("output");
-  t.goal = r.str("goal");
-  t.assignee = r.str("assignee");
-  t.after = r.strings("after");
-  t.required = r.boolean("required", false);
-  t.manual = r.boolean("manual", false);
-  return t;
-}
-
-acm::Asset asset(const Json& j) {
-  Reader r(j, "asset", {"id", "kind", "title", "uri", "text", "media_type", "metadata"});
-  acm::Asset a;
-  a.id = r.str("id");
-  a.kind = r.str("kind");
-  a.title = r.str("title");
-  a.uri = r.str("uri");
-  a.text = r.str("text");
-  a.media_type = r.str("media_type");
-  a.metadata = r.object("metadata");
-  return a;
-}
-
-acm::QueueFilter queue_filter(const Json& j) {
-  Reader r(j, "queue filter", {"assignee", "roles", "skills", "overdue_at", "limit", "offset"});
-  acm::QueueFilter f;
-  f.assignee = r.str("assignee");
-  f.roles = r.strings("roles");
-  if (r.has("skills") && !r.at("skills").is_null()) f.skills = r.strings("skills");
-  f.overdue_at = r.time("overdue_at");
-  f.limit = static_cast<std::size_t>(r.integer("limit", 50, 0, std::numeric_limits<long long>::max()));
-  f.offset = static_cast<std::size_t>(r.integer("offset", 0, 0, std::numeric_limits<long long>::max()));
-  return f;
-}
-
-acm::CaseStatus case_status(const std::string& name) {
-  for (acm::CaseStatus s : {acm::CaseStatus::active, acm::CaseStatus::suspended, acm::CaseStatus::completed,
-                            acm::CaseStatus::terminated, acm::CaseStatus::closed})
-    if (acm::to_string(s) == name) return s;
-  invalid("case query: unknown status '" + name + "' (active, suspended, completed, terminated, closed)");
-}
-
-acm::CaseQuery case_query(const Json& j) {
-  Reader r(j, "case query", {"status", "owner", "customer", "limit", "offset"});
-  acm::CaseQuery q;
-  if (r.has("status") && r.at("status").is_string())
-    q.statuses.push_back(case_status(r.str("status")));
-  else
-    for (const std::string& st : r.strings("status")) q.statuses.push_back(case_status(st));
-  q.owner = r.str("owner");
-  q.customer = r.str("customer");
-  q.limit = static_cast<std::size_t>(r.integer("limit", 50, 0, 10000));
-  q.offset = static_cast<std::size_t>(r.integer("offset", 0, 0, std::numeric_limits<long long>::max()));
-  return q;
-}
+using Reader = acm::JsonObjectReader;
 
 // ---- help desk: intake and routing options -----------------------------------------------
 
@@ -415,7 +203,7 @@ acm::helpdesk::IntakeOptions intake_options(const Json& j) {
   o.max_correlated_cases =
       static_cast<std::size_t>(r.integer("max_correlated_cases", 50, 1, std::numeric_limits<int>::max()));
   if (r.has("limits")) {
-    Reader l(r.at("limits"), "intake options: limits",
+    Reader l = r.child("limits",
              {"max_text_bytes", "max_metadata_bytes", "max_id_bytes", "max_channel_bytes", "max_document_bytes"});
     constexpr long long kMax = std::numeric_limits<std::int32_t>::max();
     auto& lim = o.limits;
@@ -437,7 +225,7 @@ acm::helpdesk::RoutingOptions routing_options(const Json& j) {
   Reader r(j, "router options", {"weights", "prior_completions", "actor", "learn_online", "auto_assign_on_activation"});
   acm::helpdesk::RoutingOptions o;
   if (r.has("weights")) {
-    Reader w(r.at("weights"), "router options: weights", {"skill", "load", "availability", "performance"});
+    Reader w = r.child("weights", {"skill", "load", "availability", "performance"});
     o.weights.skill = w.number("skill", o.weights.skill);
     o.weights.load = w.number("load", o.weights.load);
     o.weights.availability = w.number("availability", o.weights.availability);
@@ -1051,7 +839,7 @@ acm_status acm_case_create(acm_engine* engine, const acm_request* by, const char
   return guard(error, [&] {
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
-    acm::NewCase spec = spec_json ? new_case(parse(spec_json, "case spec")) : acm::NewCase{};
+    acm::NewCase spec = spec_json ? acm::new_case_from_json(parse(spec_json, "case spec")) : acm::NewCase{};
     std::string id = e.create_case(r, spec).created;
     *case_id = dup(id);
   });
@@ -1183,7 +971,7 @@ acm_status acm_case_file_remove(acm_engine* engine, const acm_request* by, const
 acm_status acm_case_attach(acm_engine* engine, const acm_request* by, const char* case_id, const char* asset_json,
                            char** result, char** error) {
   return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
-    return e.attach(r, id, asset(parse(asset_json, "asset")));
+    return e.attach(r, id, acm::asset_from_json(parse(asset_json, "asset")));
   });
 }
 
@@ -1200,14 +988,14 @@ acm_status acm_case_signal(acm_engine* engine, const acm_request* by, const char
 acm_status acm_goal_add(acm_engine* engine, const acm_request* by, const char* case_id, const char* goal_json,
                         char** result, char** error) {
   return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
-    return e.add_goal(r, id, goal_spec(parse(goal_json, "goal")));
+    return e.add_goal(r, id, acm::goal_spec_from_json(parse(goal_json, "goal")));
   });
 }
 
 acm_status acm_goal_change(acm_engine* engine, const acm_request* by, const char* case_id, const char* goal_id,
                            const char* change_json, char** result, char** error) {
   return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
-    return e.change_goal(r, id, text(goal_id, "goal_id"), goal_change(parse(change_json, "goal change")));
+    return e.change_goal(r, id, text(goal_id, "goal_id"), acm::goal_change_from_json(parse(change_json, "goal change")));
   });
 }
 
@@ -1245,12 +1033,7 @@ acm_status acm_goal_resume(acm_engine* engine, const acm_request* by, const char
 acm_status acm_promise_make(acm_engine* engine, const acm_request* by, const char* case_id, const char* promise_json,
                             char** result, char** error) {
   return command(engine, by, case_id, result, error, [&](acm::Engine& e, const acm::Request& r, const std::string& id) {
-    Json j = parse(promise_json, "promise");
-    Reader pr(j, "promise", {"id", "what", "due"});
-    if (!pr.has("id")) invalid("promise: 'id' is required");
-    auto due = pr.time("due");
-    if (!due) invalid("promise: 'due' is required");
-    return e.make_promise(r, id, acm::PromiseSpec{pr.str("id"), pr.str("what"), *due});
+    return e.make_promise(r, id, acm::promise_spec_from_json(parse(promise_json, "promise")));
   });
 }
 
@@ -1307,7 +1090,7 @@ acm_status acm_fragment_add(acm_engine* engine, const acm_request* by, const cha
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
-    acm::FragmentUse use = fragment_use(parse(use_json, "fragment use"));
+    acm::FragmentUse use = acm::fragment_use_from_json(parse(use_json, "fragment use"));
     std::string created = e.add_fragment(r, id, use, text_list(after, after_count, "after")).created;
     *item_id = dup(created);
   });
@@ -1321,7 +1104,7 @@ acm_status acm_task_add(acm_engine* engine, const acm_request* by, const char* c
     acm::Engine& e = engine_of(engine);
     acm::Request r = request(by);
     std::string id = text(case_id, "case_id");
-    std::string created = e.add_task(r, id, ad_hoc_task(parse(task_json, "task"))).created;
+    std::string created = e.add_task(r, id, acm::ad_hoc_task_from_json(parse(task_json, "task"))).created;
     *item_id = dup(created);
   });
 }
@@ -1381,7 +1164,7 @@ acm_status acm_item_assign(acm_engine* engine, const acm_request* by, const char
 
 acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** items_json, char** error) {
   return query(engine, items_json, error, [&](acm::Engine& e) {
-    acm::QueueFilter filter = filter_json ? queue_filter(parse(filter_json, "queue filter")) : acm::QueueFilter{};
+    acm::QueueFilter filter = filter_json ? acm::queue_filter_from_json(parse(filter_json, "queue filter")) : acm::QueueFilter{};
     Json out = Json::array();
     for (const auto& w : e.queue(filter)) out.push_back(acm::to_json(w));
     return out;
@@ -1390,14 +1173,14 @@ acm_status acm_queue_list(acm_engine* engine, const char* filter_json, char** it
 
 acm_status acm_queue_page(acm_engine* engine, const char* filter_json, char** page_json, char** error) {
   return query(engine, page_json, error, [&](acm::Engine& e) {
-    acm::QueueFilter filter = filter_json ? queue_filter(parse(filter_json, "queue filter")) : acm::QueueFilter{};
+    acm::QueueFilter filter = filter_json ? acm::queue_filter_from_json(parse(filter_json, "queue filter")) : acm::QueueFilter{};
     return acm::to_json(e.queue_page(filter));
   });
 }
 
 acm_status acm_case_find(acm_engine* engine, const char* query_json, char** page_json, char** error) {
   return query(engine, page_json, error, [&](acm::Engine& e) {
-    acm::CaseQuery q = query_json ? case_query(parse(query_json, "case query")) : acm::CaseQuery{};
+    acm::CaseQuery q = query_json ? acm::case_query_from_json(parse(query_json, "case query")) : acm::CaseQuery{};
     return acm::to_json(e.find_cases(q));
   });
 }

@@ -3,10 +3,10 @@
 // the JSON of docs/json.md (docs/http.md lists the routes).
 #include "api.hpp"
 
-#include "body_json.hpp"
 
 #include <acm/cmmn.hpp>
 #include <acm/definition.hpp>
+#include <acm/from_json.hpp>
 #include <acm/learn.hpp>
 #include <acm/to_json.hpp>
 
@@ -358,7 +358,7 @@ std::string encode_segment(std::string_view s) {
 }
 
 std::string reason_of(const Json& body) {
-  BodyReader r(body, "body", {"reason"});
+  JsonObjectReader r(body, "body", {"reason"});
   return r.str("reason");
 }
 
@@ -461,7 +461,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   // ---- cases ----
   add({"POST", "/v1/cases", "Create a case", "cases", 201, "NewCase", "CommandResult", {}, false, true},
       [&e, case_url](Context& c) {
-        NewCase spec = new_case_of(c.body(false));
+        NewCase spec = new_case_from_json(c.body(false));
         Request r = c.command_request(false);
         CommandResult res = e.create_case(r, spec);
         return command_response(res.created, res, 201, case_url(res.created));
@@ -470,7 +470,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
        {"status", "owner", "customer", "limit", "offset"}},
       [&e](Context& c) {
         CaseQuery q;
-        for (const std::string& s : c.query_all("status")) q.statuses.push_back(case_status_of(s));
+        for (const std::string& s : c.query_all("status")) q.statuses.push_back(case_status_from_name(s));
         q.owner = c.query_one("owner").value_or("");
         q.customer = c.query_one("customer").value_or("");
         q.limit = c.query_count("limit", 50, 10000);
@@ -507,14 +507,14 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"PUT", "/v1/cases/{case}/owner", "Give the case a new owner", "cases", 200, "Owner", "CommandResult", {}, false,
        true},
       [&e, case_command](Context& c) {
-        BodyReader b(c.body(true), "body", {"owner"});
+        JsonObjectReader b(c.body(true), "body", {"owner"});
         std::string owner = b.required_str("owner");
         return case_command(c, [&](const Request& r, const std::string& id) { return e.set_owner(r, id, owner); });
       });
   add({"PUT", "/v1/cases/{case}/priority", "Set the case's base priority", "cases", 200, "Priority", "CommandResult",
        {}, false, true},
       [&e, case_command](Context& c) {
-        BodyReader b(c.body(true), "body", {"priority"});
+        JsonObjectReader b(c.body(true), "body", {"priority"});
         if (!b.has("priority")) fail_http(400, "invalid_argument", "body: 'priority' is required");
         int p = static_cast<int>(b.integer("priority", 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
         return case_command(c, [&](const Request& r, const std::string& id) { return e.set_priority(r, id, p); });
@@ -549,7 +549,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
           if (s.reason)
             reason = reason_of(body);
           else
-            BodyReader(body, "body", {});
+            JsonObjectReader(body, "body", {});
           return case_command(c, [&](const Request& r, const std::string& id) {
             return s.reason ? (e.*s.with_reason)(r, id, reason) : (e.*s.plain)(r, id);
           });
@@ -571,7 +571,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/participants", "Bring someone into the case with case roles (again: new roles)",
        "participants", 201, "Participant", "CommandResult", {}, false, true},
       [&e, case_command, case_url](Context& c) {
-        BodyReader b(c.body(true), "participant", {"actor", "roles"});
+        JsonObjectReader b(c.body(true), "participant", {"actor", "roles"});
         Participant p{b.required_str("actor"), b.strings("roles")};
         return case_command(
             c, [&](const Request& r, const std::string& id) { return e.add_participant(r, id, p); }, 201,
@@ -593,7 +593,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
       [view](Context& c) { return json_response(200, array_of(view(c).goals)); });
   add({"POST", "/v1/cases/{case}/goals", "Add a goal", "goals", 201, "GoalSpec", "CommandResult", {}, false, true},
       [&e, case_command, case_url](Context& c) {
-        GoalSpec g = goal_spec_of(c.body(true));
+        GoalSpec g = goal_spec_from_json(c.body(true));
         return case_command(
             c, [&](const Request& r, const std::string& id) { return e.add_goal(r, id, g); }, 201,
             [&](const CommandResult& res) {
@@ -609,7 +609,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"PATCH", "/v1/cases/{case}/goals/{goal}", "Change a goal (keys left out stay)", "goals", 200, "GoalChange",
        "CommandResult", {}, false, true},
       [&e, case_command](Context& c) {
-        GoalChange ch = goal_change_of(c.body(true));
+        GoalChange ch = goal_change_from_json(c.body(true));
         return case_command(c, [&](const Request& r, const std::string& id) {
           return e.change_goal(r, id, c.param("goal"), ch);
         });
@@ -617,7 +617,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/goals/{goal}/achieve", "Declare a goal achieved", "goals", 200, "", "CommandResult",
        {}, false, true},
       [&e, case_command](Context& c) {
-        BodyReader(c.body(false), "body", {});
+        JsonObjectReader(c.body(false), "body", {});
         return case_command(c, [&](const Request& r, const std::string& id) { return e.achieve_goal(r, id, c.param("goal")); });
       });
   add({"POST", "/v1/cases/{case}/goals/{goal}/cancel", "Cancel a goal", "goals", 200, "Reason", "CommandResult", {},
@@ -639,7 +639,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/goals/{goal}/resume", "Restart a goal's clock", "goals", 200, "", "CommandResult",
        {}, false, true},
       [&e, case_command](Context& c) {
-        BodyReader(c.body(false), "body", {});
+        JsonObjectReader(c.body(false), "body", {});
         return case_command(c, [&](const Request& r, const std::string& id) { return e.resume_goal(r, id, c.param("goal")); });
       });
   add({"POST", "/v1/cases/{case}/pause-goals", "Stop the clock of every open goal with a deadline", "goals", 200,
@@ -651,7 +651,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/resume-goals", "Restart the clock of every paused goal", "goals", 200, "",
        "CommandResult", {}, false, true},
       [&e, case_command](Context& c) {
-        BodyReader(c.body(false), "body", {});
+        JsonObjectReader(c.body(false), "body", {});
         return case_command(c, [&](const Request& r, const std::string& id) { return e.resume_goal(r, id, ""); });
       });
 
@@ -661,7 +661,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/promises", "Make a promise to the customer", "promises", 201, "PromiseSpec",
        "CommandResult", {}, false, true},
       [&e, case_command, case_url](Context& c) {
-        PromiseSpec p = promise_spec_of(c.body(true));
+        PromiseSpec p = promise_spec_from_json(c.body(true));
         return case_command(
             c, [&](const Request& r, const std::string& id) { return e.make_promise(r, id, p); }, 201,
             [&](const CommandResult&) { return case_url(c.param("case")) + "/promises/" + encode_segment(p.id); });
@@ -669,7 +669,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/promises/{promise}/keep", "Mark a promise kept", "promises", 200, "",
        "CommandResult", {}, false, true},
       [&e, case_command](Context& c) {
-        BodyReader(c.body(false), "body", {});
+        JsonObjectReader(c.body(false), "body", {});
         return case_command(c, [&](const Request& r, const std::string& id) {
           return e.keep_promise(r, id, c.param("promise"));
         });
@@ -690,7 +690,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/fragments", "Add a fragment to the case plan", "assembly", 201, "FragmentUse",
        "CommandResult", {}, false, true},
       [&e, case_command, case_url](Context& c) {
-        auto [use, after] = fragment_use_of(c.body(true));
+        auto [use, after] = fragment_addition_from_json(c.body(true));
         return case_command(
             c,
             [&](const Request& r, const std::string& id) {
@@ -701,7 +701,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/tasks", "Add an ad-hoc task", "assembly", 201, "AdHocTask", "CommandResult", {},
        false, true},
       [&e, case_command, case_url](Context& c) {
-        AdHocTask t = ad_hoc_task_of(c.body(true));
+        AdHocTask t = ad_hoc_task_from_json(c.body(true));
         return case_command(
             c, [&](const Request& r, const std::string& id) { return e.add_task(r, id, t); },
             201, [&](const CommandResult& res) { return case_url(c.param("case")) + "/items/" + encode_segment(res.created); });
@@ -725,7 +725,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/items/{item}/dependencies", "Make the item wait for another", "items", 200,
        "Dependency", "CommandResult", {}, false, true},
       [&e, case_command](Context& c) {
-        BodyReader b(c.body(true), "body", {"after"});
+        JsonObjectReader b(c.body(true), "body", {"after"});
         std::string after = b.required_str("after");
         return case_command(c, [&](const Request& r, const std::string& id) {
           return e.add_dependency(r, id, c.param("item"), after);
@@ -735,7 +735,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
        "Assign", "CommandResult", {}, false, true},
       [&e, case_command](Context& c) {
         Json body = c.body(true);
-        BodyReader b(body, "body", {"assignee"});
+        JsonObjectReader b(body, "body", {"assignee"});
         if (!b.has("assignee")) fail_http(400, "invalid_argument", "body: 'assignee' is required (null: unassign)");
         std::string who = body.at("assignee").is_null() ? std::string() : b.str("assignee");
         return case_command(c, [&](const Request& r, const std::string& id) {
@@ -746,7 +746,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
        "CommandResult", {}, false, true},
       [&e, case_command](Context& c) {
         Json body = c.body(false);
-        BodyReader b(body, "body", {"output"});
+        JsonObjectReader b(body, "body", {"output"});
         Json output = b.has("output") ? body.at("output") : Json(nullptr);
         return case_command(c, [&](const Request& r, const std::string& id) {
           return e.complete_item(r, id, c.param("item"), output);
@@ -769,7 +769,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
     add({"POST", fmt::format("/v1/cases/{{case}}/items/{{item}}/{}", t.name), t.summary, "items", 200, "",
          "CommandResult", {}, false, true},
         [&e, case_command, t](Context& c) {
-          BodyReader(c.body(false), "body", {});
+          JsonObjectReader(c.body(false), "body", {});
           return case_command(c, [&](const Request& r, const std::string& id) { return (e.*t.f)(r, id, c.param("item")); });
         });
   }
@@ -817,7 +817,7 @@ Api::Api(Engine& engine, Tokens tokens, ApiOptions options)
   add({"POST", "/v1/cases/{case}/assets", "Attach a document, link or note", "file", 201, "AssetSpec",
        "CommandResult", {}, false, true},
       [&e, case_command, case_url](Context& c) {
-        Asset a = asset_of(c.body(true));
+        Asset a = asset_from_json(c.body(true));
         return case_command(
             c, [&](const Request& r, const std::string& id) { return e.attach(r, id, a); }, 201,
             [&](const CommandResult& res) { return case_url(c.param("case")) + "/assets/" + encode_segment(res.created); });

@@ -1,75 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
-// bindings/http/events.cpp - the in-process event feed (events.hpp).
+// bindings/http/events.cpp - the event stream's feed over the store's global feed (events.hpp).
 #include "events.hpp"
 
 #include <acm/to_json.hpp>
 
-#include <algorithm>
 #include <chrono>
+#include <iostream>
 
 namespace acm::http {
 
-InProcessFeed::InProcessFeed(Engine& engine, std::size_t capacity)
-    : engine_(engine), capacity_(std::max<std::size_t>(capacity, 1)) {
-  // Ids start at the wall clock in microseconds: a restarted server's ids are above every id an
-  // earlier run gave (unless it gave a million per second), so an old Last-Event-ID is
-  // recognised as not held rather than mistaken for a later event.
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
-  first_id_ = static_cast<std::uint64_t>(us.count());
-  next_id_ = first_id_;
-  subscription_ = engine_.subscribe([this](const Event& e) { publish(e); });
+namespace {
+
+constexpr std::size_t kPage = 1000;
+
+}  // namespace
+
+StoreFeed::StoreFeed(Engine& engine) : engine_(engine) {
+  last_id();  // the stored events so far: a stream without Last-Event-ID starts after them
+  follower_ = std::thread([this] { follow(); });
 }
 
-InProcessFeed::~InProcessFeed() { engine_.unsubscribe(subscription_); }
-
-void InProcessFeed::publish(const Event& e) {
-  auto fe = std::make_shared<FeedEvent>();
-  fe->case_id = e.case_id;
-  fe->json = to_json(e).dump(-1, ' ', false, Json::error_handler_t::replace);
-  std::vector<std::shared_ptr<std::function<void()>>> wake;
+StoreFeed::~StoreFeed() {
   {
     std::lock_guard lock(mutex_);
-    fe->id = next_id_++;
-    events_.push_back(std::move(fe));
-    while (events_.size() > capacity_) events_.pop_front();
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  follower_.join();
+}
+
+void StoreFeed::follow() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    // Only while some stream watches: a server without streams pays nothing for the feed.
+    if (watchers_.empty()) {
+      stop_cv_.wait(lock, [this] { return stop_ || !watchers_.empty(); });
+      continue;
+    }
+    const std::string at = last_;
+    lock.unlock();
+    std::vector<FeedEntry> page;
+    try {
+      page = engine_.wait_feed(at, kPage, std::chrono::milliseconds(250));
+    } catch (const std::exception& e) {
+      std::cerr << "acm-server: event feed: " << e.what() << "\n";
+      lock.lock();
+      stop_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+      continue;
+    }
+    lock.lock();
+    if (page.empty()) continue;
+    if (last_ == at) last_ = page.back().position;  // else last_id() read further meanwhile
+    std::vector<std::shared_ptr<std::function<void()>>> wake;
     for (const auto& [id, w] : watchers_) wake.push_back(w);
+    lock.unlock();
+    for (const auto& w : wake) (*w)();
+    lock.lock();
   }
+}
+
+std::string StoreFeed::last_id() const {
+  std::unique_lock lock(mutex_);
+  bool moved = false;
+  for (;;) {  // read on to the end from the newest position known
+    const std::string at = last_;
+    lock.unlock();
+    auto page = engine_.read_feed(at, kPage);
+    lock.lock();
+    if (page.empty()) break;
+    if (last_ == at) {
+      last_ = page.back().position;
+      moved = true;
+    }
+  }
+  std::string newest = last_;
+  // Events the follower may now read past without having seen them: wake the streams for them.
+  std::vector<std::shared_ptr<std::function<void()>>> wake;
+  if (moved)
+    for (const auto& [id, w] : watchers_) wake.push_back(w);
+  lock.unlock();
   for (const auto& w : wake) (*w)();
+  return newest;
 }
 
-std::uint64_t InProcessFeed::last_id() const {
-  std::lock_guard lock(mutex_);
-  return next_id_ - 1;
-}
-
-FeedRead InProcessFeed::read_after(std::uint64_t after, std::size_t limit) const {
-  std::lock_guard lock(mutex_);
+FeedRead StoreFeed::read_after(const std::string& after, std::size_t limit) const {
   FeedRead out;
-  // Ids this feed gave are first_id_ .. next_id_-1; an id outside that range is not ours.
-  if (after != 0 && (after < first_id_ - 1 || after >= next_id_)) {
-    out.gap = true;
-    after = events_.empty() ? next_id_ - 1 : events_.front()->id - 1;
-  } else if (after == 0) {
-    after = next_id_ - 1;  // no id: from now on
-  } else if (!events_.empty() && after + 1 < events_.front()->id) {
-    out.gap = true;  // the events just after `after` fell out of the buffer
-    after = events_.front()->id - 1;
+  std::vector<FeedEntry> page;
+  try {
+    page = engine_.read_feed(after, limit);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::invalid_argument) throw;
+    out.gap = true;  // a position the store never gave out
+    out.position = last_id();
+    return out;
   }
-  if (events_.empty()) return out;
-  std::uint64_t front = events_.front()->id;
-  std::size_t start = after + 1 >= front ? static_cast<std::size_t>(after + 1 - front) : 0;
-  for (std::size_t i = start; i < events_.size() && out.events.size() < limit; ++i) out.events.push_back(events_[i]);
+  out.position = page.empty() ? after : page.back().position;
+  out.events.reserve(page.size());
+  for (auto& entry : page)
+    out.events.push_back(FeedEvent{std::move(entry.position), entry.event.case_id,
+                                   to_json(entry.event).dump(-1, ' ', false, Json::error_handler_t::replace)});
   return out;
 }
 
-std::uint64_t InProcessFeed::watch(std::function<void()> wake) {
-  std::lock_guard lock(mutex_);
-  std::uint64_t id = next_watch_++;
-  watchers_[id] = std::make_shared<std::function<void()>>(std::move(wake));
+std::uint64_t StoreFeed::watch(std::function<void()> wake) {
+  std::uint64_t id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_watch_++;
+    watchers_[id] = std::make_shared<std::function<void()>>(std::move(wake));
+  }
+  stop_cv_.notify_all();  // the follower starts following
   return id;
 }
 
-void InProcessFeed::unwatch(std::uint64_t watch_id) {
+void StoreFeed::unwatch(std::uint64_t watch_id) {
   std::lock_guard lock(mutex_);
   watchers_.erase(watch_id);
 }

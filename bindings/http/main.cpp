@@ -44,7 +44,8 @@ using namespace acm::http;
 
 constexpr const char* kUsage = R"(usage: acm-server --db FILE --tokens TOKENS.json [options]
 
-  --db FILE               the store file (created if missing; "" or :memory: keeps nothing)
+  --db FILE_OR_URI        the store: a SQLite file (created if missing; "" or :memory: keeps nothing)
+                          or a PostgreSQL URI (postgresql://...; several servers may share it)
   --listen HOST:PORT      where to listen (default 127.0.0.1:8080; port 0: any free port)
   --tokens FILE           bearer tokens: {"tokens": [{"token", "actor", "roles"}]}
   --definitions FILE      a definitions document or CMMN model to register at start (repeatable)
@@ -57,9 +58,8 @@ constexpr const char* kUsage = R"(usage: acm-server --db FILE --tokens TOKENS.js
   --request-timeout MS    time to receive a request once begun (default 10000): 408 after
   --idle-timeout MS       a kept-alive connection without a request closes (default 60000)
   --shutdown-timeout MS   how long SIGTERM waits for requests in progress (default 30000)
-  --replay-events N       events kept for Last-Event-ID (default 10000)
-  --workers N             threads calling the engine (default 16)
-  --io-threads N          network threads (default 2)
+  --threads N             threads serving requests, each reading, running and answering its
+                          connections' requests (default 16): the most commands at once
   --routes                print the routes (METHOD PATH per line) and exit
   --version, --help
 
@@ -108,7 +108,6 @@ int main(int argc, char** argv) {
   std::string db, tokens_file, listen = "127.0.0.1:8080", web;
   bool web_given = false, print_routes = false;
   std::vector<std::string> definitions;
-  std::size_t replay = 10000;
   ServerOptions so;
   bool db_given = false;
   for (int i = 1; i < argc; ++i) {
@@ -151,12 +150,8 @@ int main(int argc, char** argv) {
       so.idle_timeout = std::chrono::milliseconds(count_of(a, value()));
     } else if (a == "--shutdown-timeout") {
       so.shutdown_timeout = std::chrono::milliseconds(count_of(a, value()));
-    } else if (a == "--replay-events") {
-      replay = count_of(a, value());
-    } else if (a == "--workers") {
-      so.workers = count_of(a, value());
-    } else if (a == "--io-threads") {
-      so.io_threads = count_of(a, value());
+    } else if (a == "--threads") {
+      so.threads = count_of(a, value());
     } else if (a == "--routes") {
       print_routes = true;
     } else {
@@ -165,8 +160,6 @@ int main(int argc, char** argv) {
   }
   if (!print_routes) {
     if (!db_given) usage_error("--db FILE is required");
-    if (db.starts_with("postgres://") || db.starts_with("postgresql://"))
-      usage_error("--db: this build takes a SQLite store file; PostgreSQL URIs are not supported yet");
     if (tokens_file.empty()) usage_error("--tokens FILE is required");
   }
   auto colon = listen.rfind(':');
@@ -176,8 +169,8 @@ int main(int argc, char** argv) {
   std::size_t port = count_of("--listen's port", listen.substr(colon + 1));
   if (port > 65535) usage_error("--listen: the port is above 65535");
   so.port = static_cast<unsigned short>(port);
-  if (so.max_inflight == 0 || so.workers == 0 || so.io_threads == 0 || so.max_connections == 0)
-    usage_error("--max-inflight, --max-connections, --workers and --io-threads must be at least 1");
+  if (so.max_inflight == 0 || so.threads == 0 || so.max_connections == 0)
+    usage_error("--max-inflight, --max-connections and --threads must be at least 1");
   if (so.max_body < 1024 || so.max_header < 1024) usage_error("--max-body and --max-header must be at least 1024");
 
   // SIGTERM and SIGINT are taken by sigwait below: block them before any thread starts.
@@ -210,7 +203,7 @@ int main(int argc, char** argv) {
     ao.admin_roles = eo.admin_roles;
     ao.designer_roles = eo.designer_roles;
     Api api(*engine, std::move(tokens), ao);
-    auto feed = std::make_unique<InProcessFeed>(*engine, replay);
+    auto feed = std::make_unique<StoreFeed>(*engine);
 
     // The engine's timers on the system clock: fire what is due, then sleep until the next due
     // time (at most a second, so timers that commands add meanwhile are seen in time).

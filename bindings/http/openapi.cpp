@@ -105,7 +105,7 @@ Json schemas() {
   s["PromiseSpec"] = object_schema({{"id", "string"}, {"what", "string"}, {"due", "time"}});
   s["PromiseSpec"]["required"] = {"id", "due"};
   s["FragmentUse"] = object_schema({{"fragment", "string"}, {"version", "integer"}, {"goal", "string"},
-                                    {"params", "object"}, {"after", "string[]"}});
+                                    {"params", "object"}, {"stage", "string"}, {"after", "string[]"}});
   s["FragmentUse"]["required"] = {"fragment"};
   s["AdHocTask"] = object_schema({{"name", "string"}, {"kind", "string"}, {"role", "string"}, {"skills", "string[]"},
                                   {"estimate", "duration"}, {"due", "duration"}, {"handler", "string"},

@@ -2,10 +2,13 @@
 // bindings/http/server.cpp - connections, limits, the event stream and graceful shutdown of
 // acm-server, on Boost.Beast with C++20 coroutines (docs/design.md, "acm over HTTP").
 //
-// Threads: `io_threads` run the io_context (accepting, reading, writing; each connection is a
-// coroutine on its own strand); `workers` call the engine (a blocking store commit never holds
-// up the network). A request counts against max_inflight from the moment its headers are read
-// until its answer is written.
+// Threads: `threads` event loops, one io_context each, run by one thread each. A connection
+// belongs to one loop (the one with the fewest connections when it was accepted) and is a
+// coroutine on it: the request is read, run on the engine and answered on that one thread, so
+// a command costs no hand-off between threads besides the store's own (docs/design.md, "acm
+// over HTTP: one thread per request"). While a command waits for its commit, the other
+// connections of its loop wait too; there are `threads` commands in progress at most. A request
+// counts against max_inflight from the moment its headers are read until its answer is written.
 #include "server.hpp"
 
 #include <utility>  // before asio: awaitable.hpp uses std::exchange
@@ -15,13 +18,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
+
+// GCC 12 reports a false -Wmismatched-new-delete when it inlines the ramp of one asio coroutine
+// into another (GCC bug 109224: the frame's operator new and delete are asio's matching pair).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace acm::http {
 
@@ -35,13 +46,15 @@ namespace {
 
 /// What the shutdown needs to reach in a connection (touched on the connection's strand only).
 struct Connection {
-  explicit Connection(asio::any_io_executor ex) : strand(std::move(ex)), wake_timer(strand), read_timer(strand) {}
-  asio::any_io_executor strand;
+  Connection(asio::any_io_executor ex, std::size_t l) : strand(std::move(ex)), loop(l), wake_timer(strand) {}
+  asio::any_io_executor strand;  ///< its loop's executor: one thread, so an implicit strand
+  std::size_t loop;              ///< index of its loop
   beast::tcp_stream* stream = nullptr;
   asio::steady_timer wake_timer;  ///< an event stream waits on it; cancelled to wake it
-  /// Bounds a read: on expiry it cancels the read (the socket stays open, so a request that
-  /// began can still be answered 408; tcp_stream's own timeout would close it).
-  asio::steady_timer read_timer;
+  /// Bounds a read or a write: once it passed, its loop's sweep cancels what the socket is
+  /// doing and sets timed_out (the socket stays open, so a request that began can still be
+  /// answered 408). A field, not a timer per request: setting it costs no system call.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   bool timed_out = false;
   bool idle = true;       ///< waiting for the first byte of a request
   bool streaming = false; ///< serving GET /v1/events
@@ -59,14 +72,20 @@ std::string lower(std::string_view s) {
 
 struct Server::Impl {
   Impl(Api& a, EventFeed& f, ServerOptions o)
-      : api(a), feed(f), options(std::move(o)), workers(std::max<std::size_t>(options.workers, 1)), acceptor(ioc) {}
+      : api(a), feed(f), options(std::move(o)) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(options.threads, 1); ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+      load.push_back(0);
+    }
+    acceptor.emplace(*loops.front());
+  }
 
   Api& api;
   EventFeed& feed;
   ServerOptions options;
-  asio::io_context ioc;
-  asio::thread_pool workers;
-  tcp::acceptor acceptor;
+  std::vector<std::unique_ptr<asio::io_context>> loops;  ///< one per thread
+  std::optional<tcp::acceptor> acceptor;                 ///< on loops[0]
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> inflight{0}, streams{0};
   std::atomic<bool> draining{false};
@@ -75,33 +94,49 @@ struct Server::Impl {
   std::mutex mutex;  // guards connections
   std::condition_variable all_closed;
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
+  std::vector<std::size_t> load;  ///< open connections per loop
   std::uint64_t next_connection = 1;
   bool stopped = false;
 
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> serve(tcp::socket socket, std::shared_ptr<Connection> conn, std::uint64_t id);
   asio::awaitable<void> stream_events(beast::tcp_stream& stream, Connection& conn, const HttpRequest& req);
-  asio::awaitable<void> reply(beast::tcp_stream& stream, const HttpResponse& r, bool keep_alive, unsigned version);
+  /// The SSE messages of the events `actor` may view (a view check may read the store).
+  std::string visible_events(const FeedRead& read, const Actor& actor, bool admin);
+  /// Writes `r`, bounded by request_timeout (through conn's deadline when given).
+  asio::awaitable<void> reply(beast::tcp_stream& stream, const HttpResponse& r, bool keep_alive, unsigned version,
+                              Connection* conn = nullptr);
+  /// Cancels what the connections of `loop` do past their deadline, every so often.
+  asio::awaitable<void> sweep(std::size_t loop);
   asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, const HttpResponse& r, unsigned version);
   void forget(std::uint64_t id);
 };
 
 void Server::Impl::forget(std::uint64_t id) {
   std::lock_guard lock(mutex);
-  connections.erase(id);
+  auto it = connections.find(id);
+  if (it == connections.end()) return;
+  --load[it->second->loop];
+  connections.erase(it);
   if (connections.empty()) all_closed.notify_all();
 }
 
 asio::awaitable<void> Server::Impl::accept_loop() {
   for (;;) {
     error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t loop = 0;
+    {
+      std::lock_guard lock(mutex);
+      loop = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    }
+    tcp::socket socket =
+        co_await acceptor->async_accept(loops[loop]->get_executor(), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       continue;  // e.g. too many open files: keep serving the others
     }
     socket.set_option(tcp::no_delay(true), ec);  // an answer goes out whole, never held by Nagle
-    auto conn = std::make_shared<Connection>(socket.get_executor());
+    auto conn = std::make_shared<Connection>(socket.get_executor(), loop);
     std::uint64_t id = 0;
     std::size_t open = 0;
     {
@@ -109,6 +144,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
       id = next_connection++;
       open = connections.size();
       connections.emplace(id, conn);
+      ++load[loop];
     }
     asio::any_io_executor ex = socket.get_executor();
     if (open >= options.max_connections) {
@@ -126,8 +162,36 @@ asio::awaitable<void> Server::Impl::accept_loop() {
   }
 }
 
+asio::awaitable<void> Server::Impl::sweep(std::size_t loop) {
+  // Often enough that a deadline is kept to a tenth of the shorter timeout (10-500 ms late).
+  auto period = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::min(options.request_timeout, options.idle_timeout) / 10),
+                           std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::vector<std::shared_ptr<Connection>> due;
+  for (;;) {
+    timer.expires_after(period);
+    error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard lock(mutex);
+      for (const auto& [id, c] : connections)
+        if (c->loop == loop && c->deadline <= now) due.push_back(c);
+    }
+    for (const auto& c : due) {  // on this loop's thread, like everything else touching c
+      c->deadline = std::chrono::steady_clock::time_point::max();
+      c->timed_out = true;
+      error_code ignored;
+      if (c->stream) c->stream->socket().cancel(ignored);
+    }
+    due.clear();
+  }
+}
+
 asio::awaitable<void> Server::Impl::reply(beast::tcp_stream& stream, const HttpResponse& r, bool keep_alive,
-                                          unsigned version) {
+                                          unsigned version, Connection* conn) {
   bhttp::response<bhttp::string_body> res;
   res.version(version);
   res.result(static_cast<unsigned>(r.status));
@@ -143,9 +207,15 @@ asio::awaitable<void> Server::Impl::reply(beast::tcp_stream& stream, const HttpR
   res.body() = r.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
-  stream.expires_after(options.request_timeout);
+  if (conn)
+    conn->deadline = std::chrono::steady_clock::now() + options.request_timeout;
+  else
+    stream.expires_after(options.request_timeout);
   error_code ec;
   co_await bhttp::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (!conn) co_return;
+  conn->deadline = std::chrono::steady_clock::time_point::max();
+  if (ec) stream.socket().close(ec);  // a part of an answer went out: nothing more can follow
 }
 
 asio::awaitable<void> Server::Impl::reply_and_close(beast::tcp_stream& stream, const HttpResponse& r, unsigned version) {
@@ -181,15 +251,7 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, std::shared_ptr<Co
       bool counted = false, continued = false, over = false;
       error_code ec;
       conn->timed_out = false;
-      auto arm = [&conn](std::chrono::steady_clock::time_point when) {
-        conn->read_timer.expires_at(when);
-        conn->read_timer.async_wait([conn](error_code e) {
-          if (e) return;
-          conn->timed_out = true;
-          error_code ignored;
-          if (conn->stream) conn->stream->socket().cancel(ignored);
-        });
-      };
+      auto arm = [&conn](std::chrono::steady_clock::time_point when) { conn->deadline = when; };
       arm(started ? deadline : std::chrono::steady_clock::now() + options.idle_timeout);
       stream.expires_never();
       while (!parser.is_done()) {
@@ -218,7 +280,7 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, std::shared_ptr<Co
           }
         }
       }
-      conn->read_timer.cancel();
+      conn->deadline = std::chrono::steady_clock::time_point::max();
       if (ec == asio::error::operation_aborted && conn->timed_out) ec = beast::error::timeout;
       struct Release {
         std::atomic<std::size_t>& n;
@@ -271,10 +333,9 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, std::shared_ptr<Co
         co_await stream_events(stream, *conn, hreq);
         break;
       }
-      HttpResponse res = co_await asio::co_spawn(
-          workers, [this, &hreq]() -> asio::awaitable<HttpResponse> { co_return api.handle(hreq); }, asio::use_awaitable);
+      HttpResponse res = api.handle(hreq);  // on this thread: see the top of the file
       keep_alive = keep_alive && !draining.load() && !conn->stopping;
-      co_await reply(stream, res, keep_alive, version);
+      co_await reply(stream, res, keep_alive, version, conn.get());
       if (!keep_alive) {
         error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -290,6 +351,18 @@ asio::awaitable<void> Server::Impl::serve(tcp::socket socket, std::shared_ptr<Co
   forget(id);
 }
 
+std::string Server::Impl::visible_events(const FeedRead& read, const Actor& actor, bool admin) {
+  // Permission per event, on the case as it is now.
+  std::map<std::string, bool> allowed;
+  std::string text;
+  for (const auto& e : read.events) {
+    auto it = allowed.find(e.case_id);
+    if (it == allowed.end()) it = allowed.emplace(e.case_id, admin || api.may_view(actor, e.case_id)).first;
+    if (it->second) text += fmt::format("id: {}\ndata: {}\n\n", e.id, e.json);
+  }
+  return text;
+}
+
 asio::awaitable<void> Server::Impl::stream_events(beast::tcp_stream& stream, Connection& conn, const HttpRequest& req) {
   auto who = api.authenticate(req);
   if (auto* r = std::get_if<HttpResponse>(&who)) {
@@ -297,14 +370,10 @@ asio::awaitable<void> Server::Impl::stream_events(beast::tcp_stream& stream, Con
     co_return;
   }
   const Actor actor = std::get<Actor>(who);
-  std::uint64_t last = feed.last_id();
-  std::string last_header = req.header("last-event-id");
-  bool resumed = !last_header.empty();
-  if (resumed) {
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(last_header.data(), last_header.data() + last_header.size(), v);
-    last = (ec == std::errc() && p == last_header.data() + last_header.size()) ? v : 1;  // 1: surely not held
-  }
+  // The feed position to read on from: the client's Last-Event-ID (given by this server or by
+  // any other on the same database), else the newest.
+  const std::string last_header = req.header("last-event-id");
+  std::string last = last_header.empty() ? feed.last_id() : last_header;
   if (streams.fetch_add(1) >= options.max_streams) {
     streams.fetch_sub(1);
     co_await reply(stream, problem(503, "overloaded", fmt::format("more than {} event streams", options.max_streams)),
@@ -364,29 +433,11 @@ asio::awaitable<void> Server::Impl::stream_events(beast::tcp_stream& stream, Con
     std::string out;
     if (read.gap)
       out += fmt::format("event: reset\ndata: {}\n\n",
-                         Json{{"reason", "events after the given Last-Event-ID are no longer held"},
+                         Json{{"reason", "the Last-Event-ID is no position of this database's event feed"},
                               {"last_event_id", last_header}}
-                             .dump());
-    if (!read.events.empty()) {
-      // Permission per event, on the case as it is now (a view check may read the store: on a worker).
-      std::string text = co_await asio::co_spawn(
-          workers,
-          [this, &read, &actor, admin]() -> asio::awaitable<std::string> {
-            std::map<std::string, bool> allowed;
-            std::string t;
-            for (const auto& e : read.events) {
-              auto it = allowed.find(e->case_id);
-              if (it == allowed.end())
-                it = allowed.emplace(e->case_id, admin || api.may_view(actor, e->case_id)).first;
-              if (it->second) t += fmt::format("id: {}\ndata: {}\n\n", e->id, e->json);
-            }
-            co_return t;
-          },
-          asio::use_awaitable);
-      out += text;
-      last = read.events.back()->id;
-      if (text.empty() && !read.gap) out += fmt::format(": up to {}\n\n", last);
-    }
+                             .dump(-1, ' ', false, Json::error_handler_t::replace));
+    if (!read.events.empty()) out += visible_events(read, actor, admin);
+    last = read.position;
     if (!out.empty() && !co_await write_raw(chunk(out))) co_return;
     if (read.events.size() == 256) continue;  // more to send
     if (conn.woken || conn.stopping) continue;
@@ -407,14 +458,17 @@ Server::~Server() { stop(); }
 void Server::start() {
   Impl& s = *impl_;
   tcp::endpoint ep(asio::ip::make_address(s.options.host), s.options.port);
-  s.acceptor.open(ep.protocol());
-  s.acceptor.set_option(asio::socket_base::reuse_address(true));
-  s.acceptor.bind(ep);
-  s.acceptor.listen(asio::socket_base::max_listen_connections);
-  s.bound_port = s.acceptor.local_endpoint().port();
-  asio::co_spawn(s.ioc, s.accept_loop(), asio::detached);
-  for (std::size_t i = 0; i < std::max<std::size_t>(s.options.io_threads, 1); ++i)
-    s.threads.emplace_back([&s] { s.ioc.run(); });
+  s.acceptor->open(ep.protocol());
+  s.acceptor->set_option(asio::socket_base::reuse_address(true));
+  s.acceptor->bind(ep);
+  s.acceptor->listen(asio::socket_base::max_listen_connections);
+  s.bound_port = s.acceptor->local_endpoint().port();
+  asio::co_spawn(*s.loops.front(), s.accept_loop(), asio::detached);
+  for (auto& loop : s.loops) {
+    s.keep_running.push_back(asio::make_work_guard(*loop));  // while it has no connection
+    asio::co_spawn(*loop, s.sweep(static_cast<std::size_t>(&loop - s.loops.data())), asio::detached);
+    s.threads.emplace_back([&loop] { loop->run(); });
+  }
 }
 
 unsigned short Server::port() const { return impl_->bound_port; }
@@ -428,9 +482,9 @@ bool Server::stop() {
   }
   if (s.threads.empty()) return true;
   s.draining = true;
-  asio::post(s.ioc, [&s] {
+  asio::post(*s.loops.front(), [&s] {
     error_code ec;
-    s.acceptor.close(ec);
+    s.acceptor->close(ec);
   });
   // Idle connections close now, streams end; a request being received or answered finishes.
   {
@@ -447,10 +501,10 @@ bool Server::stop() {
     std::unique_lock lock(s.mutex);
     finished = s.all_closed.wait_for(lock, s.options.shutdown_timeout, [&s] { return s.connections.empty(); });
   }
-  s.ioc.stop();
+  s.keep_running.clear();
+  for (auto& loop : s.loops) loop->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
-  s.workers.join();
   return finished;
 }
 

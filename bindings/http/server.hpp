@@ -27,8 +27,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};     ///< a kept-alive connection with no request is closed
   std::chrono::milliseconds heartbeat{15000};        ///< event stream keep-alive comment
   std::chrono::milliseconds shutdown_timeout{30000}; ///< how long stop() waits for requests in progress
-  std::size_t io_threads = 2;  ///< threads doing network I/O
-  std::size_t workers = 16;    ///< threads calling the engine
+  /// Threads serving connections, each an event loop of its own that reads a request, calls
+  /// the engine and writes the answer; also the most commands in progress at once.
+  std::size_t threads = 16;
 };
 
 class Server {

@@ -223,6 +223,47 @@ TEST_CASE("cli: bad input gives one 'acm:' line on stderr and the error's exit c
   CHECK(r.code == 14);  // no template yet
 }
 
+TEST_CASE("cli: --spec takes the JSON shape of the C ABI and acm-server, read by the same reader") {
+  Cli acm;
+  REQUIRE(acm("definitions load " + quote(kDefinitions)).code == 0);
+  Run r = acm(R"(case create --json --spec '{"id": "s-1", "type": "complaint", "title": "From JSON", )"
+              R"("subject": {"customer": "ada"}, "participants": [{"actor": "bob", "roles": ["agent"]}]}')");
+  REQUIRE(r.code == 0);
+  const Json c = r.json()["case"];
+  CHECK(c["id"] == "s-1");
+  CHECK(c["title"] == "From JSON");
+  CHECK(c["subject"]["customer"] == "ada");
+  CHECK(c["participants"][0]["actor"] == "bob");
+
+  {
+    std::ofstream goal(acm.dir / "goal.json");
+    goal << R"({"id": "cb", "name": "Call back", "within": "PT4H", "required": false})";
+  }
+  REQUIRE(acm("goal add s-1 --spec @" + quote((acm.dir / "goal.json").string())).code == 0);
+  r = acm(R"(task add s-1 --json --spec '{"name": "Call", "goal": "cb", "manual": true}')");
+  REQUIRE(r.code == 0);
+  const Json shown = acm("case show s-1 --json").json();
+  bool optional_goal = false, task = false;
+  for (const Json& g : shown["goals"]) optional_goal = optional_goal || (g["id"] == "cb" && g["required"] == false);
+  for (const Json& i : shown["items"]) task = task || (i["name"] == "Call" && i["goal"] == "cb" && i["manual"] == true);
+  CHECK(optional_goal);
+  CHECK(task);
+
+  // The reader's errors, the same words as over HTTP and the C ABI; nothing created.
+  r = acm(R"(case create --spec '{"participants": [{"roles": []}]}')");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("case: 'participants[0].actor' is required") != std::string::npos);
+  r = acm(R"(task add s-1 --spec '{"name": "x", "estimte": "PT1H"}')");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("task: unknown key 'estimte'") != std::string::npos);
+  r = acm(R"(goal add s-1 --id g --spec '{"id": "g"}')");
+  CHECK(r.code == 2);  // --spec excludes the other options: a usage error
+  r = acm("goal add s-1 --name G");
+  CHECK(r.code == 11);
+  CHECK(r.err.find("--id and --name") != std::string::npos);
+  CHECK(acm("case list --json").json().size() == 1);
+}
+
 TEST_CASE("cli: learn import reports malformed rows by line, --stop-on-error stops") {
   Cli acm;
   const fs::path log = acm.dir / "log.csv";
