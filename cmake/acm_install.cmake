@@ -19,7 +19,9 @@ set(ACM_PRIVATE_DEPENDENCIES
   "date CONFIG|-ldate-tz"
   "EXPAT|expat"
   "ZLIB|zlib"
-  "PostgreSQL|libpq")
+  # -lpq, not the libpq module: Debian's libpq.pc lists static-only libraries (-lpgcommon,
+  # -lpgport, ...) under Libs.private that no Debian package installs, so `--static` would fail.
+  "PostgreSQL|-lpq")
 
 set(ACM_FIND_PRIVATE_DEPENDENCIES "")
 set(ACM_PC_REQUIRES_PRIVATE "")
