@@ -152,8 +152,9 @@ namespace {
 // Howard Hinnant's date (3.0) reads %S into an uninitialised long double when no digit follows,
 // then converts it to an integer: undefined behaviour (found by fuzzing: "16:55:" or a stray
 // byte after the last colon). This walks the format the way date does, as far as it can follow
-// it, and says false only when a %S would meet no digit (the text cannot match anyway); where
-// it cannot follow the format it says true and leaves the answer to date.
+// it, and says false only when a %S would meet no digit or a %z a sign without a digit (the
+// text cannot match anyway); where it cannot follow the format it says true and leaves the
+// answer to date.
 bool seconds_have_digits(std::string_view fmt, std::string_view text) {
   std::size_t t = 0;
   auto digits = [&](std::size_t max) {
@@ -167,6 +168,14 @@ bool seconds_have_digits(std::string_view fmt, std::string_view text) {
     return true;
   };
   auto seconds = [&] { return t < text.size() && is_digit(text[t]); };
+  // Past the seconds (and a fraction) the walk goes on, to reach a %z.
+  auto skip_seconds = [&] {
+    digits(2);
+    if (t + 1 < text.size() && (text[t] == '.' || text[t] == ',') && is_digit(text[t + 1])) {
+      ++t;
+      while (t < text.size() && is_digit(text[t])) ++t;
+    }
+  };
   for (std::size_t f = 0; f < fmt.size(); ++f) {
     const char c = fmt[f];
     if (c != '%') {
@@ -186,10 +195,22 @@ bool seconds_have_digits(std::string_view fmt, std::string_view text) {
     switch (k) {
       case 'S':
         if (!seconds()) return false;
-        return true;  // what follows the seconds cannot reach another %S in formats worth following
+        skip_seconds();
+        break;
       case 'T':
         if (!digits(2) || !literal(':') || !digits(2) || !literal(':')) return true;
-        return seconds();
+        if (!seconds()) return false;
+        skip_seconds();
+        break;
+      case 'z':
+        // date negates its "no offset" sentinel (minutes::min()) when a sign is followed by no
+        // digit: undefined behaviour (found by fuzzing). Such text cannot match anyway.
+        // date may have read more of the seconds than this walk, so every sign from here on is
+        // checked: the offset's is the only one such formats allow here, and it needs a digit.
+        for (; t < text.size(); ++t)
+          if ((text[t] == '-' || text[t] == '+') && (t + 1 >= text.size() || !is_digit(text[t + 1])))
+            return false;
+        return true;
       case 'F':
         if (t < text.size() && (text[t] == '-' || text[t] == '+')) ++t;
         if (!digits(4) || !literal('-') || !digits(2) || !literal('-') || !digits(2)) return true;
