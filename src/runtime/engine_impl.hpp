@@ -314,6 +314,8 @@ struct Engine::Impl final : ManualClock::Listener {
   std::size_t run_due_at(TimePoint now);
   /// run_due_at on a store several processes share: each chunk claimed in the store.
   std::size_t run_due_claimed(TimePoint now);
+  /// One case's firing inside run_due (see engine_timers.cpp).
+  std::optional<std::vector<Event>> fire_held(Slot& s, TimePoint now, std::size_t& fired);
 
   // ---- event delivery (engine_delivery.cpp) -----------------------------------------------
   /// Queues committed events for the subscribers (none: nothing is kept).

@@ -93,18 +93,9 @@ std::size_t Engine::Impl::run_due_claimed(TimePoint now) {
         HoldGuard hold(s.get());
         std::shared_lock reg(registry_mutex);
         const std::uint64_t before = s->state.version;
-        Decider d(s->state, services, Actor{}, now);
-        try {
-          fired += d.fire_due();
-        } catch (...) {
-          if (!d.events().empty()) discard(*s);
-          throw;
-        }
-        std::vector<Event> events = std::move(d.events());
-        if (events.empty()) {
-          auto next = Decider::next_due(s->state);
-          if (next && *next <= now) continue;
-        }
+        auto fired_events = fire_held(*s, now, fired);
+        if (!fired_events) continue;
+        std::vector<Event> events = std::move(*fired_events);
         chunk.emplace_back();
         Fired& f = chunk.back();
         f.slot = s;
@@ -163,6 +154,26 @@ std::size_t Engine::Impl::run_due_claimed(TimePoint now) {
 // others could deadlock with a handler that calls from that case into one of ours. A busy
 // case ends the chunk before it; the in-flight chunks are finished, and the next chunk
 // starts with that case, which is then waited for while holding nothing.
+// Fires what is due on a case this thread holds (the registry read-locked by the caller).
+// Returns the events to write: none when only the case's wake-up time moves, written with the
+// chunk. Returns nothing when nothing fired and the wake-up did not move: the case is left for a
+// later call (the cursor is past it). If deciding throws, the case is discarded from the cache.
+std::optional<std::vector<Event>> Engine::Impl::fire_held(Slot& s, TimePoint now, std::size_t& fired) {
+  Decider d(s.state, services, Actor{}, now);
+  try {
+    fired += d.fire_due();
+  } catch (...) {
+    if (!d.events().empty()) discard(s);
+    throw;
+  }
+  std::vector<Event> events = std::move(d.events());
+  if (events.empty()) {
+    auto next = Decider::next_due(s.state);
+    if (next && *next <= now) return std::nullopt;
+  }
+  return events;
+}
+
 std::size_t Engine::Impl::run_due_at(TimePoint now) {
   std::lock_guard one(timers_mutex);
   if (traits.read_only) return 0;  // nothing can fire: queries only (documented)
@@ -271,21 +282,9 @@ std::size_t Engine::Impl::run_due_at(TimePoint now) {
         HoldGuard hold(s.get());
         std::shared_lock reg(registry_mutex);
         const std::uint64_t before = s->state.version;
-        Decider d(s->state, services, Actor{}, now);
-        try {
-          fired += d.fire_due();
-        } catch (...) {
-          if (!d.events().empty()) discard(*s);
-          throw;
-        }
-        std::vector<Event> events = std::move(d.events());
-        if (events.empty()) {
-          // Nothing fired (a deadline check found the goal still on track): only the case's
-          // wake-up time moves, written with the chunk. Unless it did not move: then it is
-          // left for a later call (the cursor is past it).
-          auto next = Decider::next_due(s->state);
-          if (next && *next <= now) continue;
-        }
+        auto fired_events = fire_held(*s, now, fired);
+        if (!fired_events) continue;
+        std::vector<Event> events = std::move(*fired_events);
         Fired f;
         f.slot = s;
         f.n_events = events.size();
