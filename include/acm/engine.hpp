@@ -402,6 +402,10 @@ class Engine {
   /// the store with a growing pause of 1 to 50 ms; commits pay nothing for it). Returns an
   /// empty list when none arrived in time. Errors: as read_feed.
   std::vector<FeedEntry> wait_feed(const std::string& after, std::size_t limit, std::chrono::milliseconds timeout) const;
+  /// The position of the newest event read_feed can return now ("" for an empty feed): a
+  /// reader that wants only what happens from now on reads on from it (CaseStore::feed_end).
+  /// Errors: as read_feed.
+  std::string feed_end() const;
 
   struct Impl;
 

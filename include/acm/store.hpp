@@ -165,8 +165,8 @@ class DueClaim {
   virtual ~DueClaim() = default;
   /// The claimed cases in id order, with their stored versions.
   std::vector<std::pair<std::string, std::uint64_t>> cases;
-  /// Where the next claim_due continues (the last key of this page, claimed or not); nullopt
-  /// when nothing more was due.
+  /// Where the next claim_due continues (the last key claimed); nullopt when nothing more
+  /// was due and free.
   std::optional<DueCase> next;
   /// Writes the firings (commits of claimed cases only) in the claim's transaction and ends
   /// it: all or nothing. Element i is null, or the error (when one commit fails, all fail and
@@ -270,8 +270,14 @@ class CaseStore {
   /// opaque strings. Errors: invalid_argument (a position this store never gave out),
   /// invalid_state (a store that keeps no feed; the default), storage.
   virtual std::vector<FeedEntry> read_feed(const std::string& after, std::size_t limit);
-  /// For a store that several processes share: claims up to `limit` of the cases due at
-  /// `until` that follow `after` in (due, case id) order and that no other process holds,
+  /// The position of the newest event read_feed can return now ("" when the feed is empty):
+  /// reading on from it gives only events that read_feed could not return before this call,
+  /// without reading the feed from its start. Errors: invalid_state (a store that keeps no
+  /// feed; the default), storage.
+  virtual std::string feed_end();
+  /// For a store that several processes share: claims the first `limit` cases due at `until`
+  /// that follow `after` in (due, case id) order and that no other process holds (held ones
+  /// are passed over, not counted),
   /// inside a transaction that DueClaim::commit ends (so each timer fires exactly once,
   /// whichever process runs it). nullptr (the default): the store has one writer; run_due
   /// then reads due_cases and writes with submit_batch. Errors: invalid_state, storage.

@@ -540,6 +540,8 @@ std::vector<FeedEntry> Engine::read_feed(const std::string& after, std::size_t l
   return impl_->store->read_feed(after, limit);
 }
 
+std::string Engine::feed_end() const { return impl_->store->feed_end(); }
+
 std::vector<FeedEntry> Engine::wait_feed(const std::string& after, std::size_t limit,
                                          std::chrono::milliseconds timeout) const {
   const auto until = std::chrono::steady_clock::now() + timeout;

@@ -49,6 +49,8 @@ std::vector<FeedEntry> CaseStore::read_feed(const std::string&, std::size_t) {
   throw Error(ErrorCode::invalid_state, "this store keeps no event feed");
 }
 
+std::string CaseStore::feed_end() { throw Error(ErrorCode::invalid_state, "this store keeps no event feed"); }
+
 std::unique_ptr<DueClaim> CaseStore::claim_due(TimePoint, std::size_t, const std::optional<DueCase>&) {
   return nullptr;
 }

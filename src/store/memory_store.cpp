@@ -218,6 +218,11 @@ class MemoryStore final : public CaseStore, public TemplateStore, public IntakeL
     return out;
   }
 
+  std::string feed_end() override {
+    std::lock_guard lk(mutex_);
+    return feed_.empty() ? std::string() : std::to_string(feed_.size());
+  }
+
   std::vector<IntakeLogEntry> of_event(const std::string& event_id) override {
     std::lock_guard lk(mutex_);
     std::vector<IntakeLogEntry> out;

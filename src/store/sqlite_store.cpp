@@ -1117,6 +1117,13 @@ class SqliteStore final : public CaseStore, public TemplateStore, public IntakeL
     return out;
   }
 
+  std::string feed_end() override {
+    auto lease = reader();
+    Prepared s = lease.db().prepared("SELECT pos, last_seq FROM feed ORDER BY pos DESC LIMIT 1");
+    if (!s->step()) return {};
+    return fmt::format("{}:{}", s->column_int64(0), s->column_int64(1));
+  }
+
   std::optional<Json> idempotent_result(const std::string& key) override {
     auto lease = reader();
     Prepared s = lease.db().prepared("SELECT result FROM idempotency WHERE key = ?1");

@@ -8,6 +8,7 @@
 #include <acm/store.hpp>
 
 #include "pg_support.hpp"
+#include "store/postgres/statements.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -283,10 +284,14 @@ TEST_CASE("postgres store: due cases are claimed once, a claim that is dropped w
   CHECK(first->cases[0].second == 1);
   REQUIRE(first->next);
   CHECK(first->next->case_id == "c3");
-  // Another process skips what the first holds.
-  auto second = sb->claim_due(at(100), 10, std::nullopt);
+  // Another process passes over what the first holds: its chunk is the next free cases.
+  auto second = sb->claim_due(at(100), 2, std::nullopt);
   REQUIRE(second->cases.size() == 2);
   CHECK(second->cases[0].first == "c4");
+  CHECK(second->cases[1].first == "c5");
+  REQUIRE(second->next);
+  CHECK(second->next->case_id == "c5");
+  CHECK(sb->claim_due(at(100), 10, second->next)->cases.empty());
   // The first fires its cases; the second gives up its claim.
   std::vector<CaseCommit> firings;
   for (const auto& [id, version] : first->cases) {
@@ -528,4 +533,88 @@ TEST_CASE("postgres store: a database that cannot be reached is Error(storage) n
   CHECK(is_postgres_database("host=/tmp dbname=acm"));
   CHECK_FALSE(is_postgres_database("cases.db"));
   CHECK_FALSE(is_postgres_database("my=file.db"));
+}
+
+namespace {
+
+/// The plan the server makes for the store's statement `name` with the given parameters (a
+/// SQL list of literals), generic or custom (plan_cache_mode), as text.
+std::string plan_of(const std::string& db, const char* name, const std::string& args, bool generic) {
+  const char* sql = pg::statement_sql(name);
+  REQUIRE_MESSAGE(sql != nullptr, "no statement " << name);
+  PGconn* c = PQconnectdb(db.c_str());
+  REQUIRE(PQstatus(c) == CONNECTION_OK);
+  auto run = [&](const std::string& q) {
+    PGresult* r = PQexec(c, q.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    std::string out;
+    for (int i = 0; ok && i < PQntuples(r); ++i) out += std::string(PQgetvalue(r, i, 0)) + "\n";
+    std::string err = PQerrorMessage(c);
+    PQclear(r);
+    REQUIRE_MESSAGE(ok, q << ": " << err);
+    return out;
+  };
+  run(fmt::format("SET plan_cache_mode = {}", generic ? "force_generic_plan" : "force_custom_plan"));
+  run(fmt::format("PREPARE s AS {}", sql));
+  std::string plan = run(fmt::format("EXPLAIN EXECUTE s({})", args));
+  PQfinish(c);
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("postgres store: claiming and loading a chunk of cases go through the indexes") {
+  // run_due claims each chunk of due cases with one statement and loads them with another.
+  // Written as joins ("id IN (SELECT ...)", "cases.id = ANY(ids)"), the server planned both
+  // over sequential scans: every chunk read every case and every event of every case.
+  const std::string db = test::fresh_postgres_database();
+  auto s = open(db);
+  for (int i = 0; i < 4; ++i) s->commit(commit_of(fmt::format("c{:05}", i), 0, 3));
+  // Many more cases, as a long-lived database has (written directly: faster than commits).
+  test::postgres_exec(db, R"sql(
+    INSERT INTO cases(id, version, type, type_version, status, owner, priority, customer, title, created_at, updated_at)
+      SELECT 'k' || lpad(g::text, 6, '0'), 5, 't', 0, 'active', 'ann', 0, '', 'bulk', 0, 0 FROM generate_series(1, 20000) g;
+    INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x)
+      SELECT 'k' || lpad(g::text, 6, '0'), n, 0, 'ann', 'note', '{}', pg_current_xact_id()
+      FROM generate_series(1, 20000) g, generate_series(1, 5) n;
+    ANALYZE)sql");
+  std::string ids = "'{";
+  for (int i = 0; i < 512; ++i) ids += fmt::format("{}k{:06}", i ? "," : "", 1 + i * 37);
+  ids += "}'";
+  for (bool generic : {true, false}) {
+    CAPTURE(generic);
+    const std::string events_plan = plan_of(db, "cases_events", ids, generic);
+    CAPTURE(events_plan);
+    CHECK(events_plan.find("Seq Scan on events") == std::string::npos);
+    CHECK(events_plan.find("events_pkey") != std::string::npos);
+    const std::string rows_plan = plan_of(db, "cases_rows", ids, generic);
+    CAPTURE(rows_plan);
+    CHECK(rows_plan.find("Seq Scan on cases") == std::string::npos);
+  }
+  // The claim of a chunk of due cases, likewise: the due index, then the primary key.
+  test::postgres_exec(db, "UPDATE cases SET next_due = 10; ANALYZE cases");
+  for (bool generic : {true, false}) {
+    CAPTURE(generic);
+    const std::string claim_plan = plan_of(db, "claim", "100, 0, '', 512", generic);
+    CAPTURE(claim_plan);
+    CHECK(claim_plan.find("Seq Scan on cases") == std::string::npos);
+    CHECK(claim_plan.find("cases_next_due") != std::string::npos);
+  }
+  // And the statement still reads what it should: each case's events, in order, once each
+  // (an id named twice is loaded once per name, from one read).
+  std::vector<std::string> chunk = {"c00002", "c00000", "nope", "c00000"};
+  std::vector<std::size_t> seen;
+  s->load_cases(chunk, [&](std::size_t i, std::optional<LoadedCase> c) {
+    seen.push_back(i);
+    if (chunk[i] == "nope") {
+      CHECK_FALSE(c);
+      return;
+    }
+    REQUIRE(c);
+    CHECK(c->row.id == chunk[i]);
+    REQUIRE(c->events.size() == 3);
+    for (std::size_t k = 0; k < 3; ++k) CHECK(c->events[k].seq == k + 1);
+  });
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<std::size_t>{0, 1, 2, 3});
 }

@@ -120,6 +120,33 @@ TEST_CASE("event feed: every event once, in commit order, paged from any positio
   }
 }
 
+TEST_CASE("event feed: feed_end is the newest position; reading on from it gives only what follows") {
+  for (const auto& f : store_factories()) {
+    CAPTURE(f.name);
+    OpenStore os = f.open();
+    CaseStore& s = *os.store;
+    CHECK(s.feed_end() == "");
+    s.commit(commit_of("a", 0, 2));
+    s.commit(commit_of("b", 0, 3));
+    s.commit(commit_of("a", 2, 1));
+    auto all = read_until(s, "", 6, 100);
+    REQUIRE(all.size() == 6);
+    const std::string end = s.feed_end();
+    CHECK(end == all.back().position);
+    CHECK(s.read_feed(end, 10).empty());
+    s.commit(commit_of("c", 0, 2));
+    s.commit(commit_of("b", 3, 1));
+    auto next = read_until(s, end, 3, 10);
+    REQUIRE(next.size() == 3);
+    CHECK(s.read_feed(next.back().position, 10).empty());
+    CHECK(next[0].event.case_id == "c");
+    CHECK(next[0].event.seq == 1);
+    CHECK(next[2].event.case_id == "b");
+    CHECK(next[2].event.seq == 4);
+    CHECK(s.feed_end() == next.back().position);
+  }
+}
+
 TEST_CASE("event feed: commits from several threads, followed by a reader while they run") {
   for (const auto& f : store_factories()) {
     CAPTURE(f.name);

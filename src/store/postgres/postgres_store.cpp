@@ -13,6 +13,7 @@
 #include <acm/version.hpp>
 
 #include "store/postgres/pq.hpp"
+#include "store/postgres/statements.hpp"
 
 #include <fmt/format.h>
 
@@ -146,82 +147,6 @@ constexpr const char* kCaseColumns =
     "id, version, type, type_version, status, owner, priority, customer, title, next_due, next_deadline, "
     "created_at, updated_at";
 
-/// Prepared on every connection when it opens.
-struct Statement {
-  const char* name;
-  const char* sql;
-};
-constexpr Statement kStatements[] = {
-    {"ins_case",
-     "INSERT INTO cases(id, version, type, type_version, status, owner, priority, customer, title, next_due, "
-     "next_deadline, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"},
-    {"upd_case",
-     "WITH u AS (UPDATE cases SET version = $2, type = $3, type_version = $4, status = $5, owner = $6, priority = $7, "
-     "customer = $8, title = $9, next_due = $10, next_deadline = $11, updated_at = $12, feed_x = "
-     "GREATEST(pg_current_xact_id(), feed_x) WHERE id = $1 AND version = $13 "
-     "RETURNING 1) SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 0 ELSE acm_version_conflict($1, $13) END"},
-    // The same with the commit's first event written by the same statement (one statement
-    // fewer per commit; the event takes the row's new feed_x from RETURNING). $14..$18: the
-    // event's seq, time, actor, kind, payload.
-    {"ins_case_ev",
-     "WITH u AS (INSERT INTO cases(id, version, type, type_version, status, owner, priority, customer, title, "
-     "next_due, next_deadline, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-     "$13) RETURNING feed_x) INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, "
-     "$14::bigint, $15::bigint, $16::text, $17::text, $18::text, u.feed_x FROM u"},
-    {"upd_case_ev",
-     "WITH u AS (UPDATE cases SET version = $2, type = $3, type_version = $4, status = $5, owner = $6, priority = $7, "
-     "customer = $8, title = $9, next_due = $10, next_deadline = $11, updated_at = $12, feed_x = "
-     "GREATEST(pg_current_xact_id(), feed_x) WHERE id = $1 AND version = $13 RETURNING feed_x), "
-     "i AS (INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, $14::bigint, "
-     "$15::bigint, $16::text, $17::text, $18::text, u.feed_x FROM u) "
-     "SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 0 ELSE acm_version_conflict($1, $13) END"},
-    // After the case row's update in the same transaction: its feed_x is this commit's.
-    {"ins_event",
-     "INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) VALUES ($1, $2, $3, $4, $5, $6, (SELECT "
-     "feed_x FROM cases WHERE id = $1))"},
-    {"del_work", "DELETE FROM work_items WHERE case_id = $1"},
-    {"ins_work",
-     "INSERT INTO work_items(case_id, item_id, name, state, assignee, role, skills, due, priority, case_title, "
-     "customer, goal, goal_deadline, goal_timing) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-     "$14)"},
-    {"put_snapshot",
-     "INSERT INTO snapshots(case_id, version, data) VALUES ($1, $2, $3) ON CONFLICT (case_id) DO UPDATE SET "
-     "version = excluded.version, data = excluded.data"},
-    {"ins_key", "INSERT INTO idempotency(key, case_id, result, created_at) VALUES ($1, $2, $3, $4)"},
-    {"begin_rr", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
-    {"begin", "BEGIN"},
-    {"commit", "COMMIT"},
-    {"case_row",
-     "SELECT c.id, c.version, c.type, c.type_version, c.status, c.owner, c.priority, c.customer, c.title, c.next_due, "
-     "c.next_deadline, c.created_at, c.updated_at, s.version, s.data FROM cases c LEFT JOIN snapshots s ON s.case_id = "
-     "c.id WHERE c.id = $1"},
-    {"case_events",
-     "SELECT case_id, seq, time, actor, kind, payload FROM events WHERE case_id = $1 AND seq > COALESCE((SELECT "
-     "version FROM snapshots WHERE case_id = $1), 0) ORDER BY seq"},
-    {"cases_rows",
-     "SELECT c.id, c.version, c.type, c.type_version, c.status, c.owner, c.priority, c.customer, c.title, c.next_due, "
-     "c.next_deadline, c.created_at, c.updated_at, s.version, s.data FROM cases c LEFT JOIN snapshots s ON s.case_id = "
-     "c.id WHERE c.id = ANY($1::text[]) ORDER BY c.id"},
-    {"cases_events",
-     "SELECT e.case_id, e.seq, e.time, e.actor, e.kind, e.payload FROM cases c LEFT JOIN snapshots s ON s.case_id = "
-     "c.id JOIN events e ON e.case_id = c.id AND e.seq > COALESCE(s.version, 0) WHERE c.id = ANY($1::text[]) ORDER BY "
-     "e.case_id, e.seq"},
-    {"events_from",
-     "SELECT case_id, seq, time, actor, kind, payload FROM events WHERE case_id = $1 AND seq >= $2 ORDER BY seq"},
-    {"due_keys",
-     "SELECT next_due, id FROM cases WHERE next_due IS NOT NULL AND next_due <= $1 AND (next_due, id) > ($2, $3) "
-     "ORDER BY next_due, id LIMIT $4"},
-    {"claim",
-     "SELECT id, version FROM cases WHERE id IN (SELECT id FROM cases WHERE next_due IS NOT NULL AND next_due <= $1 "
-     "AND (next_due, id) > ($2, $3) ORDER BY next_due, id LIMIT $4) AND next_due IS NOT NULL AND next_due <= $1 "
-     "ORDER BY id FOR UPDATE SKIP LOCKED"},
-    {"feed",
-     // ORDER BY names the table's column: a bare "feed_x" would be the output column
-     // feed_x::text, sorted as text ("10000" < "9999").
-     "SELECT e.feed_x::text AS position_x, e.case_id, e.seq, e.time, e.actor, e.kind, e.payload FROM events e WHERE "
-     "(e.feed_x, e.case_id, e.seq) > ($1::xid8, $2, $3) AND e.feed_x < pg_snapshot_xmin(pg_current_snapshot()) "
-     "ORDER BY e.feed_x, e.case_id, e.seq LIMIT $4"},
-};
 
 std::string array_literal(const std::vector<std::string>& v) {
   std::string out = "{";
@@ -385,7 +310,7 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
   }
 
   void prepare_all(pq::Connection& c) {
-    for (const auto& s : kStatements) c.prepare(s.name, s.sql);
+    for (const auto& s : pg::kStatements) c.prepare(s.name, s.sql);
   }
 
   Lease lease() {
@@ -1017,6 +942,13 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
     return out;
   }
 
+  std::string feed_end() override {
+    auto c = lease();
+    auto r = c->exec_prepared("feed_end", pq::Params{});
+    if (r.rows() == 0) return {};
+    return fmt::format("{}:{}:{}", r.text(0, 0), r.int64(0, 1), r.text(0, 2));
+  }
+
   // ---- timer claims ----
   std::unique_ptr<DueClaim> claim_due(TimePoint until, std::size_t limit,
                                       const std::optional<DueCase>& after) override;
@@ -1094,15 +1026,14 @@ std::unique_ptr<DueClaim> PostgresStore::claim_due(TimePoint until, std::size_t 
   due_params(p, until, limit, after);
   c->begin_pipeline();
   c->send("begin", {});
-  c->send("due_keys", p);
   c->send("claim", p);
   auto res = c->end_pipeline();  // an error rolled the transaction back (end_pipeline)
   auto claim = std::make_unique<PgClaim>(std::move(c));
-  const pq::Result& keys = res.at(1);
-  if (keys.rows() > 0) claim->next = DueCase{*keys.time(keys.rows() - 1, 0), keys.str(keys.rows() - 1, 1)};
-  const pq::Result& rows = res.at(2);
+  const pq::Result& rows = res.at(1);
+  if (rows.rows() > 0) claim->next = DueCase{*rows.time(rows.rows() - 1, 2), rows.str(rows.rows() - 1, 0)};
   for (int i = 0; i < rows.rows(); ++i)
     claim->cases.emplace_back(rows.str(i, 0), static_cast<std::uint64_t>(rows.int64(i, 1)));
+  std::sort(claim->cases.begin(), claim->cases.end());
   return claim;
 }
 
