@@ -16,7 +16,9 @@ constexpr std::size_t kPage = 1000;
 }  // namespace
 
 StoreFeed::StoreFeed(Engine& engine) : engine_(engine) {
-  last_id();  // the stored events so far: a stream without Last-Event-ID starts after them
+  // A stream without Last-Event-ID starts after the events stored so far: the feed's end,
+  // found without reading the feed.
+  last_ = engine_.feed_end();
   follower_ = std::thread([this] { follow(); });
 }
 
