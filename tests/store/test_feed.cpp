@@ -120,7 +120,7 @@ TEST_CASE("event feed: every event once, in commit order, paged from any positio
   }
 }
 
-TEST_CASE("event feed: feed_end is the newest position; reading on from it gives only what follows") {
+TEST_CASE("event feed: feed_end is the newest position, reading on from it gives only what follows") {
   for (const auto& f : store_factories()) {
     CAPTURE(f.name);
     OpenStore os = f.open();
