@@ -498,8 +498,7 @@ void add_evaluate(CLI::App* learn, Context& ctx) {
   cmd->add_option("--recent-cases", recent_cases,
                   "window of the recent-behaviour features of the next step (0: none; default 50)")
       ->check(CLI::Range(0L, 1'000'000L));
-  cmd->add_option("--recent-times", recent_times,
-                  "window of the recent remaining-time features (0: none; default 25)")
+  cmd->add_option("--recent-times", recent_times, "window of the recent remaining-time features (0: none; default 25)")
       ->check(CLI::Range(0L, 1'000'000L));
   cmd->add_option("--time-rounds", time_rounds, "boosting rounds of the remaining-time models (default 100)")
       ->check(CLI::Range(1, 100'000));

@@ -251,8 +251,8 @@ class Learner {
 /// split again the same way (published: their first two thirds in order train, the rest are
 /// scored; temporal: a temporal split of them), so that options can be chosen without
 /// looking at the test cases.
-Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& options = {},
-                    Split split = Split::published, bool validation = false);
+Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& options = {}, Split split = Split::published,
+                    bool validation = false);
 
 /// A case of the engine as a trace: completed tasks, reached milestones, occurred listeners
 /// and added fragments ("+fragment-id"), in order.

@@ -80,8 +80,8 @@ double RecentIndex::count_pair(int before, int last, std::int64_t to, std::size_
 
 namespace {
 double quantiles_in(const std::vector<RecentIndex::Ended>& v, std::int64_t to, std::size_t n, float* out) {
-  const auto hi = std::lower_bound(v.begin(), v.end(), to,
-                                   [](const RecentIndex::Ended& e, std::int64_t x) { return e.known < x; });
+  const auto hi =
+      std::lower_bound(v.begin(), v.end(), to, [](const RecentIndex::Ended& e, std::int64_t x) { return e.known < x; });
   const auto lo = hi - std::min<std::ptrdiff_t>(hi - v.begin(), static_cast<std::ptrdiff_t>(n));
   out[0] = out[1] = out[2] = -1.0f;
   if (hi == lo) return 0;
@@ -89,7 +89,9 @@ double quantiles_in(const std::vector<RecentIndex::Ended>& v, std::int64_t to, s
   d.clear();
   for (auto it = lo; it != hi; ++it) d.push_back(it->days);
   std::sort(d.begin(), d.end());
-  auto q = [&](double p) { return d[std::min(d.size() - 1, static_cast<std::size_t>(p * static_cast<double>(d.size())))]; };
+  auto q = [&](double p) {
+    return d[std::min(d.size() - 1, static_cast<std::size_t>(p * static_cast<double>(d.size())))];
+  };
   out[0] = q(0.25);
   out[1] = q(0.5);
   out[2] = q(0.75);

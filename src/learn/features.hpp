@@ -131,8 +131,7 @@ struct FeatureLayout {
   std::size_t c_last = 0, c_steps = 0, c_counts = 0, c_rare_count = 0, c_distinct = 0, c_repeat_last = 0,
               c_since_each = 0, c_elapsed = 0, c_since = 0, c_ctx_len = 0, c_ctx_support = 0, c_ctx_probs = 0,
               c_ctx_remaining = 0, c_recent_count = 0, c_recent_probs = 0, c_pair_count = 0, c_pair_probs = 0,
-              c_rt_count = 0, c_rt_q = 0,
-              c_weekday = 0, c_hour = 0, c_resource = 0, c_attrs = 0;
+              c_rt_count = 0, c_rt_q = 0, c_weekday = 0, c_hour = 0, c_resource = 0, c_attrs = 0;
 
   /// Builds the codebooks and the layout from the training traces (the context table is
   /// filled by add_context()).

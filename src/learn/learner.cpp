@@ -554,7 +554,8 @@ Completion Learner::Impl::completion(const Trace& running, std::optional<TimePoi
         items.emplace_back(i, contrib[i]);
     }
     constexpr std::size_t kRecentTimes = SIZE_MAX;
-    if (L.recent_times > 0 && row[L.c_rt_count] > 0 && std::fabs(recent) > 0.05) items.emplace_back(kRecentTimes, recent);
+    if (L.recent_times > 0 && row[L.c_rt_count] > 0 && std::fabs(recent) > 0.05)
+      items.emplace_back(kRecentTimes, recent);
     std::sort(items.begin(), items.end(),
               [](const auto& a, const auto& b) { return std::fabs(a.second) > std::fabs(b.second); });
     const std::vector<int> sym = L.symbols(running);
@@ -580,8 +581,8 @@ Completion Learner::Impl::completion(const Trace& running, std::optional<TimePoi
         // Drift of durations: the time left in the latest cases after the same step.
         const std::string why = fmt::format(
             "the latest {} cases that ended before this step had a median of {} left after {} (middle half {} to {})",
-            static_cast<int>(row[L.c_rt_count]), show_days(row[L.c_rt_q + 1]),
-            activity_name(L, row[L.c_last], "none"), show_days(row[L.c_rt_q]), show_days(row[L.c_rt_q + 2]));
+            static_cast<int>(row[L.c_rt_count]), show_days(row[L.c_rt_q + 1]), activity_name(L, row[L.c_last], "none"),
+            show_days(row[L.c_rt_q]), show_days(row[L.c_rt_q + 2]));
         out_reason(c.evidence, "recent cases", why, d, fmt::format("{} ({:+.1f} days)", why, d));
         continue;
       }
@@ -686,9 +687,9 @@ const LearnerOptions& Learner::options() const { return impl_->options; }
 // ---- persistence ---------------------------------------------------------------------------
 //
 // Format 4 (format 3 lacked the recent remaining-time index, format 2 also the recent-pair
-// index; both are refused: learn again; format 1 was a Boost archive that trusted its sizes): every field written explicitly, little-endian; every
-// count is checked against the bytes left on reading, and everything read is validated before
-// use (docs/learning.md, "Persistence").
+// index; both are refused: learn again; format 1 was a Boost archive that trusted its sizes):
+// every field written explicitly, little-endian; every count is checked against the bytes left
+// on reading, and everything read is validated before use (docs/learning.md, "Persistence").
 
 namespace {
 

@@ -552,8 +552,9 @@ TEST_CASE("crafted template files are refused with Error(storage) naming the pro
   // The recent remaining-time index: one list per activity code, in order, durations only.
   REQUIRE_FALSE(original.layout.recent.ended_after.empty());
   REQUIRE_FALSE(original.layout.recent.ended_after.front().empty());
-  CHECK(with([](Models& x) { x.layout.recent.ended_after.front().push_back({0, 1.0f}); }).find(
-            "recent remaining times out of order") != std::string::npos);
+  CHECK(with([](Models& x) {
+          x.layout.recent.ended_after.front().push_back({0, 1.0f});
+        }).find("recent remaining times out of order") != std::string::npos);
   CHECK(with([](Models& x) {
           x.layout.recent.ended_after.front().push_back({std::numeric_limits<std::int64_t>::max(), -1.0f});
         }).find("not a duration") != std::string::npos);
@@ -597,8 +598,7 @@ TEST_CASE("crafted template files are refused with Error(storage) naming the pro
   // Format 3 (no recent remaining-time index) is refused with "learn again".
   std::string v3 = good;
   v3[8] = 3;
-  CHECK(load_error(v3).find("format 3 is no longer read (this acm reads format 4): learn again") !=
-        std::string::npos);
+  CHECK(load_error(v3).find("format 3 is no longer read (this acm reads format 4): learn again") != std::string::npos);
 }
 
 TEST_CASE("import_file reads the header first: a foreign endless file is refused at once") {
