@@ -446,6 +446,7 @@ Json evaluation_json(const learn::Evaluation& ev) {
   Json baselines = Json::object();
   for (const auto& b : ev.baselines) baselines[b.name] = b.accuracy;
   Json j = {{"split", ev.split == learn::Split::published ? "published" : "temporal"},
+            {"validation", ev.validation},
             {"train_cases", ev.train_cases},
             {"test_cases", ev.test_cases},
             {"points", ev.points.size()},
@@ -474,8 +475,10 @@ void write_predictions(const learn::Evaluation& ev, const std::string& file) {
 void add_evaluate(CLI::App* learn, Context& ctx) {
   static LogOptions o;
   static std::string out_file, temporal_out, split = "both";
-  static bool no_calendar = false;
-  static double recency = -1;
+  static bool no_calendar = false, validation = false;
+  static double recency = -1, time_min_leaf_share = -1;
+  static int time_rounds = 0;
+  static long recent_times = -1, recent_cases = -1;
   auto* cmd = learn->add_subcommand(
       "evaluate",
       "next-step accuracy and remaining-time MAE on a log, published (Tax et al. 2017) and temporal splits, "
@@ -489,6 +492,20 @@ void add_evaluate(CLI::App* learn, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--no-calendar-time", no_calendar, "do not use the weekday and hour of the last step");
   cmd->add_option("--recency", recency, "half-life in days of the recency weighting of training cases (0: off)");
+  cmd->add_flag("--validation", validation,
+                "leave the test cases out and score on the training cases split again the same way (to choose "
+                "options without looking at the test cases)");
+  cmd->add_option("--recent-cases", recent_cases,
+                  "window of the recent-behaviour features of the next step (0: none; default 50)")
+      ->check(CLI::Range(0L, 1'000'000L));
+  cmd->add_option("--recent-times", recent_times, "window of the recent remaining-time features (0: none; default 25)")
+      ->check(CLI::Range(0L, 1'000'000L));
+  cmd->add_option("--time-rounds", time_rounds, "boosting rounds of the remaining-time models (default 100)")
+      ->check(CLI::Range(1, 100'000));
+  cmd->add_option("--time-min-leaf-share", time_min_leaf_share,
+                  "fewest training prefixes in a leaf of the remaining-time models, as a share of them (default "
+                  "0.01)")
+      ->check(CLI::Range(0.0, 0.999));
   on_run(cmd, [&ctx] {
     std::vector<learn::Trace> traces;
     const eventlog::ImportReport r =
@@ -499,10 +516,14 @@ void add_evaluate(CLI::App* learn, Context& ctx) {
     learn::LearnerOptions lo;
     lo.calendar_time = !no_calendar;
     if (recency >= 0) lo.recency_half_life_days = recency;
+    if (recent_cases >= 0) lo.recent_cases = static_cast<std::size_t>(recent_cases);
+    if (recent_times >= 0) lo.recent_times = static_cast<std::size_t>(recent_times);
+    if (time_rounds > 0) lo.time_rounds = time_rounds;
+    if (time_min_leaf_share >= 0) lo.time_min_leaf_share = time_min_leaf_share;
     lo.progress = [&phases](std::string_view p, std::size_t d, std::size_t t) { phases.update(p, d, t); };
     std::vector<learn::Evaluation> runs;
-    if (split != "temporal") runs.push_back(learn::evaluate(traces, lo, learn::Split::published));
-    if (split != "published") runs.push_back(learn::evaluate(traces, lo, learn::Split::temporal));
+    if (split != "temporal") runs.push_back(learn::evaluate(traces, lo, learn::Split::published, validation));
+    if (split != "published") runs.push_back(learn::evaluate(traces, lo, learn::Split::temporal, validation));
     phases.finish();
     write_predictions(runs.front(), out_file);
     if (runs.size() > 1 && !temporal_out.empty()) write_predictions(runs[1], temporal_out);
@@ -524,6 +545,9 @@ void add_evaluate(CLI::App* learn, Context& ctx) {
                              lo.calendar_time ? "on" : "off",
                              lo.recency_half_life_days > 0 ? fmt::format("{:g} days", lo.recency_half_life_days)
                                                            : std::string("off"));
+    if (validation)
+      std::cout << "VALIDATION: the test cases are left out; each split's training cases are split again the same "
+                   "way and the figures are on its held-out part\n";
     for (const auto& ev : runs) {
       if (ev.split == learn::Split::published)
         std::cout << fmt::format("published split (case order): {} train, {} test cases, {} evaluation points\n",

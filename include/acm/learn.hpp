@@ -61,10 +61,13 @@ struct LearnerOptions {
   int next_rounds = 40;
   int next_depth = 4;
   double next_eta = 0.15;
-  /// Boosted trees for the remaining time (one model per quantile).
-  int time_rounds = 50;
+  /// Boosted trees for the remaining time (one model per quantile), and the fewest training
+  /// prefixes a leaf of theirs may hold, as a share of the prefixes of the fit (at least one);
+  /// chosen on an inner validation split of the training cases (docs/learning.md, "Evaluation").
+  int time_rounds = 100;
   int time_depth = 4;
   double time_eta = 0.1;
+  double time_min_leaf_share = 0.01;
   std::vector<double> quantiles = {0.1, 0.5, 0.9};
   /// Attribute names used as features ("*" = every attribute seen in training).
   std::vector<std::string> attributes = {"*"};
@@ -93,6 +96,10 @@ struct LearnerOptions {
   /// training cases before a prefix's last step (only what was known by then), as features
   /// (0: none).
   std::size_t recent_cases = 50;
+  /// Recent durations (drift): the quartiles of the time that was left after the same last
+  /// step in the latest this many training prefixes whose case had ended before the prefix's
+  /// last step, as features of the remaining-time models only (0: none).
+  std::size_t recent_times = 25;
   /// Progress of train() and evaluate(), on the thread that calls them; may be empty. Not
   /// saved with the learner.
   Progress progress;
@@ -167,6 +174,7 @@ struct BaselineScore {
 };
 struct Evaluation {
   Split split = Split::published;
+  bool validation = false;  ///< scored on the training cases split again (test cases unread)
   std::size_t train_cases = 0, test_cases = 0;
   std::size_t left_out_cases = 0;  ///< temporal split: cases running across the cut
   TimePoint cut{};                  ///< temporal split: the cut time
@@ -215,7 +223,7 @@ class Learner {
   const LearnerOptions& options() const;
 
   /// The whole learner (options, count tables, traces kept, models) as bytes: a versioned
-  /// Boost.Serialization archive inside a checked envelope (docs/storage.md).
+  /// checked binary format inside an envelope (docs/learning.md, "Persistence").
   std::string save() const;
   /// Reads save()'s bytes. A damaged or foreign buffer throws Error(storage) naming the problem.
   static Learner load(std::string_view bytes);
@@ -238,8 +246,13 @@ class Learner {
 /// evaluation point. Only training cases reach the learner and the baselines (first-order and
 /// variable-order Markov), which are scored on the same points. "The case ends" is always a
 /// candidate: no caller can tell the model that the case goes on.
-Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& options = {},
-                    Split split = Split::published);
+///
+/// `validation`: the split's test cases are left out altogether and its training cases are
+/// split again the same way (published: their first two thirds in order train, the rest are
+/// scored; temporal: a temporal split of them), so that options can be chosen without
+/// looking at the test cases.
+Evaluation evaluate(const std::vector<Trace>& cases, const LearnerOptions& options = {}, Split split = Split::published,
+                    bool validation = false);
 
 /// A case of the engine as a trace: completed tasks, reached milestones, occurred listeners
 /// and added fragments ("+fragment-id"), in order.

@@ -78,37 +78,54 @@ std::vector<std::string> activities_of(const Trace& t, std::size_t k) {
   return a;
 }
 
+/// Splits `cases` (in their given order) into training and test cases.
+void split_cases(const std::vector<const Trace*>& cases, Split split, Evaluation& ev, std::vector<const Trace*>& train,
+                 std::vector<const Trace*>& test) {
+  train.clear();
+  test.clear();
+  const std::size_t n = cases.size();
+  const auto fold = static_cast<std::size_t>(std::llround(static_cast<double>(n + 1) / 3.0));
+  if (split == Split::published) {
+    const std::size_t cut = std::min(n, 2 * fold);
+    for (std::size_t i = 0; i < n; ++i) (i < cut ? train : test).push_back(cases[i]);
+    return;
+  }
+  std::vector<TimePoint> starts;
+  for (const Trace* t : cases)
+    if (!t->steps.empty()) starts.push_back(t->steps.front().time);
+  if (starts.empty()) throw Error(ErrorCode::invalid_argument, "evaluation needs cases with steps");
+  std::sort(starts.begin(), starts.end());
+  ev.cut = starts[std::min(starts.size() - 1, 2 * fold)];
+  ev.left_out_cases = 0;
+  for (const Trace* t : cases) {
+    if (t->steps.empty()) continue;
+    if (t->steps.back().time < ev.cut)
+      train.push_back(t);
+    else if (t->steps.front().time >= ev.cut)
+      test.push_back(t);
+    else
+      ++ev.left_out_cases;
+  }
+}
+
 }  // namespace
 
-Evaluation evaluate(const std::vector<Trace>& input, const LearnerOptions& options, Split split) {
+Evaluation evaluate(const std::vector<Trace>& input, const LearnerOptions& options, Split split, bool validation) {
   // Steps in time order (ties keep their order), as the learner sees them.
   std::vector<Trace> cases = input;
   for (Trace& t : cases)
     std::stable_sort(t.steps.begin(), t.steps.end(), [](const Step& a, const Step& b) { return a.time < b.time; });
   Evaluation ev;
   ev.split = split;
-  const std::size_t n = cases.size();
-  const auto fold = static_cast<std::size_t>(std::llround(static_cast<double>(n + 1) / 3.0));
-  std::vector<const Trace*> train, test;
-  if (split == Split::published) {
-    const std::size_t cut = std::min(n, 2 * fold);
-    for (std::size_t i = 0; i < n; ++i) (i < cut ? train : test).push_back(&cases[i]);
-  } else {
-    std::vector<TimePoint> starts;
-    for (const Trace& t : cases)
-      if (!t.steps.empty()) starts.push_back(t.steps.front().time);
-    if (starts.empty()) throw Error(ErrorCode::invalid_argument, "evaluation needs cases with steps");
-    std::sort(starts.begin(), starts.end());
-    ev.cut = starts[std::min(starts.size() - 1, 2 * fold)];
-    for (const Trace& t : cases) {
-      if (t.steps.empty()) continue;
-      if (t.steps.back().time < ev.cut)
-        train.push_back(&t);
-      else if (t.steps.front().time >= ev.cut)
-        test.push_back(&t);
-      else
-        ++ev.left_out_cases;
-    }
+  ev.validation = validation;
+  std::vector<const Trace*> all, train, test;
+  all.reserve(cases.size());
+  for (const Trace& t : cases) all.push_back(&t);
+  split_cases(all, split, ev, train, test);
+  if (validation) {
+    // The test cases are never read: the training cases are split again the same way.
+    const std::vector<const Trace*> outer = train;
+    split_cases(outer, split, ev, train, test);
   }
   ev.train_cases = train.size();
   ev.test_cases = test.size();

@@ -78,6 +78,33 @@ double RecentIndex::count_pair(int before, int last, std::int64_t to, std::size_
   return it == after_pair.end() ? 0 : count_in(it->second, classes, to, n, out);
 }
 
+namespace {
+double quantiles_in(const std::vector<RecentIndex::Ended>& v, std::int64_t to, std::size_t n, float* out) {
+  const auto hi =
+      std::lower_bound(v.begin(), v.end(), to, [](const RecentIndex::Ended& e, std::int64_t x) { return e.known < x; });
+  const auto lo = hi - std::min<std::ptrdiff_t>(hi - v.begin(), static_cast<std::ptrdiff_t>(n));
+  out[0] = out[1] = out[2] = -1.0f;
+  if (hi == lo) return 0;
+  thread_local std::vector<float> d;
+  d.clear();
+  for (auto it = lo; it != hi; ++it) d.push_back(it->days);
+  std::sort(d.begin(), d.end());
+  auto q = [&](double p) {
+    return d[std::min(d.size() - 1, static_cast<std::size_t>(p * static_cast<double>(d.size())))];
+  };
+  out[0] = q(0.25);
+  out[1] = q(0.5);
+  out[2] = q(0.75);
+  return static_cast<double>(d.size());
+}
+}  // namespace
+
+double RecentIndex::remaining(int symbol, std::int64_t to, std::size_t n, float* out) const {
+  out[0] = out[1] = out[2] = -1.0f;
+  if (symbol < 0 || static_cast<std::size_t>(symbol) >= ended_after.size()) return 0;
+  return quantiles_in(ended_after[static_cast<std::size_t>(symbol)], to, n, out);
+}
+
 double RecentIndex::count(int symbol, std::int64_t to, std::size_t n, float* out) const {
   for (int c = 0; c < classes; ++c) out[c] = 0;
   if (symbol < 0 || symbol >= symbols) return 0;
@@ -89,6 +116,16 @@ void FeatureLayout::build_recent(const std::vector<const Trace*>& traces) {
   recent.classes = classes;
   recent.after.assign(static_cast<std::size_t>(recent.symbols), {});
   recent.after_pair.clear();
+  recent.ended_after.assign(recent_times > 0 ? static_cast<std::size_t>(recent.symbols) : 0, {});
+  for (const Trace* t : traces) {
+    if (recent_times == 0) break;
+    const TimePoint end = t->steps.back().time;
+    for (const Step& st : t->steps)
+      recent.ended_after[static_cast<std::size_t>(activities.code(st.activity))].push_back(
+          {end.time_since_epoch().count(), static_cast<float>(days(end - st.time))});
+  }
+  for (auto& v : recent.ended_after)
+    std::stable_sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.known < y.known; });
   if (recent_cases == 0) return;
   for (const Trace* t : traces) {
     const std::size_t n = t->steps.size();
@@ -115,6 +152,7 @@ FeatureLayout FeatureLayout::build(const std::vector<const Trace*>& traces, cons
   l.context.order = std::clamp(options.context_order, 1, ContextTable::kMaxOrder);
   l.context.min_support = static_cast<std::uint32_t>(std::max(1, options.context_min_support));
   l.recent_cases = options.recent_cases;
+  l.recent_times = options.recent_times;
   std::unordered_map<std::string, std::uint64_t> acts, res;
   std::map<std::string, std::unordered_map<std::string, std::uint64_t>> attrs;
   const bool all_attrs =
@@ -184,6 +222,13 @@ void FeatureLayout::place_columns() {
     c_pair_probs = specs.size();
     for (int i = 0; i < classes; ++i)
       add("share of recent cases after the same two steps going on to class " + std::to_string(i));
+  }
+  c_rt_count = c_rt_q = specs.size();
+  if (recent_times > 0) {
+    c_rt_count = add("recent cases ended after the same step");
+    c_rt_q = add("time left after the same step in recent cases, lower quartile");
+    add("time left after the same step in recent cases, median");
+    add("time left after the same step in recent cases, upper quartile");
   }
   if (calendar_time) {
     c_weekday = add("weekday of last step");
@@ -332,6 +377,10 @@ void FeatureLayout::for_each_prefix(const Trace& t, const ContextTable* minus,
       v[c_pair_count] = static_cast<float>(pairs);
       for (int c = 0; c < classes; ++c) pair[c] = pairs > 0 ? static_cast<float>(pair[c] / pairs) : 0.0f;
     }
+    if (recent_times > 0)
+      // The time left after the same last step in the latest cases that ended before it.
+      v[c_rt_count] =
+          static_cast<float>(recent.remaining(a, s.time.time_since_epoch().count(), recent_times, &v[c_rt_q]));
     if (calendar_time) {
       using namespace std::chrono;
       const auto day = floor<std::chrono::days>(s.time);
@@ -355,6 +404,7 @@ std::vector<float> FeatureLayout::features(const Trace& t) const {
     out[c_last] = out[c_last + 1] = out[c_last + 2] = static_cast<float>(activities.none());
     for (int i = 0; i < counted; ++i) out[c_since_each + static_cast<std::size_t>(i)] = -1.0f;
     out[c_ctx_remaining] = -1.0f;
+    if (recent_times > 0) out[c_rt_q] = out[c_rt_q + 1] = out[c_rt_q + 2] = -1.0f;
     for (std::size_t i = 0; i < attribute_names.size(); ++i) {
       out[c_attrs + i] = static_cast<float>(attribute_values[i].none());
       for (const auto& [k, val] : t.attributes)

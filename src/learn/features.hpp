@@ -97,6 +97,19 @@ struct RecentIndex {
   double count(int symbol, std::int64_t to, std::size_t n, float* out) const;
   /// As count(), after the pair (before, last).
   double count_pair(int before, int last, std::int64_t to, std::size_t n, float* out) const;
+
+  /// The remaining time of every training prefix (its last one too: 0) by its last activity,
+  /// stamped with the end of its case (when that remaining time became known), in that order.
+  struct Ended {
+    std::int64_t known = 0;  ///< ms: the end of the case
+    float days = 0;          ///< time left after the prefix's last step
+  };
+  std::vector<std::vector<Ended>> ended_after;  ///< by symbol (empty: no remaining-time features)
+  /// The lower quartile, median and upper quartile (out[0..2]) of the remaining times of the
+  /// last `n` prefixes ending with `symbol` whose case ended strictly before `to`: a case
+  /// asking at `to` is never among them (it has not ended). Returns how many there were
+  /// (none: out is -1, -1, -1).
+  double remaining(int symbol, std::int64_t to, std::size_t n, float* out) const;
 };
 
 /// The column layout fixed when the models were trained.
@@ -111,19 +124,22 @@ struct FeatureLayout {
   std::vector<gbdt::FeatureSpec> specs;
   ContextTable context;
   std::size_t recent_cases = 50;  ///< window of the recent-behaviour features (0: none)
+  std::size_t recent_times = 25;  ///< window of the recent remaining-time features (0: none)
   RecentIndex recent;
 
   // Column positions.
   std::size_t c_last = 0, c_steps = 0, c_counts = 0, c_rare_count = 0, c_distinct = 0, c_repeat_last = 0,
               c_since_each = 0, c_elapsed = 0, c_since = 0, c_ctx_len = 0, c_ctx_support = 0, c_ctx_probs = 0,
               c_ctx_remaining = 0, c_recent_count = 0, c_recent_probs = 0, c_pair_count = 0, c_pair_probs = 0,
-              c_weekday = 0, c_hour = 0, c_resource = 0, c_attrs = 0;
+              c_rt_count = 0, c_rt_q = 0, c_weekday = 0, c_hour = 0, c_resource = 0, c_attrs = 0;
 
   /// Builds the codebooks and the layout from the training traces (the context table is
   /// filled by add_context()).
   static FeatureLayout build(const std::vector<const Trace*>& traces, const LearnerOptions& options);
   void place_columns();
   std::size_t width() const { return specs.size(); }
+  /// The recent remaining-time columns (read by the remaining-time models only).
+  bool is_remaining_column(std::size_t c) const { return recent_times > 0 && c >= c_rt_count && c < c_rt_q + 3; }
 
   /// The class of an activity ("" = end).
   int class_of(const std::string& activity) const;

@@ -307,6 +307,7 @@ class TreeBuilder {
     Split best;
     const double parent = score(total.g, total.h);
     for (std::size_t f : d_.splittable) {
+      if (f < p_.excluded.size() && p_.excluded[f]) continue;
       const std::size_t off = d_.offset[f];
       const int nb = d_.bin_count[f];
       const bool categorical = d_.features[f].kind == FeatureKind::categorical;

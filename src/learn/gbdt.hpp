@@ -31,6 +31,9 @@ struct Params {
   double lambda = 1.0;            ///< L2 regularisation of leaf weights
   double min_child_weight = 1.0;  ///< minimum hessian sum in a child
   int max_bins = 64;              ///< numeric features are cut into at most this many bins
+  /// Columns the trees never split on (per column, non-zero = left out; empty: none), so that
+  /// models fitted on one binned matrix may read different columns.
+  std::vector<std::uint8_t> excluded;
   /// Called after every round with (rounds done, rounds), on the calling thread (may be empty).
   std::function<void(int, int)> on_round;
 };

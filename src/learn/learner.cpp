@@ -212,6 +212,11 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
   const std::span<const float> wcs = m->recency ? std::span<const float>(wc) : std::span<const float>();
   const std::span<const float> wrs = m->recency ? std::span<const float>(wr) : std::span<const float>();
   gbdt::Params pc{.rounds = options.next_rounds, .max_depth = options.next_depth, .eta = options.next_eta};
+  // The next-step model does not read the remaining-time columns.
+  if (L.recent_times > 0) {
+    pc.excluded.assign(L.width(), 0);
+    for (std::size_t c = 0; c < L.width(); ++c) pc.excluded[c] = L.is_remaining_column(c) ? 1 : 0;
+  }
   const gbdt::Binned binned = gbdt::bin_matrix(xc, L.specs, pc.max_bins);
   xc = gbdt::Matrix{};  // the trees read the bins only
   pc.on_round = [&](int done, int total) {
@@ -222,7 +227,10 @@ std::shared_ptr<const Models> Learner::Impl::fit(const Progress& progress) const
   std::vector<std::thread> pool;
   std::vector<std::exception_ptr> failed(options.quantiles.size());
   if (binned.rows > 0) {
-    gbdt::Params pr{.rounds = options.time_rounds, .max_depth = options.time_depth, .eta = options.time_eta};
+    gbdt::Params pr{.rounds = options.time_rounds,
+                    .max_depth = options.time_depth,
+                    .eta = options.time_eta,
+                    .min_child_weight = std::max(1.0, options.time_min_leaf_share * static_cast<double>(binned.rows))};
     m->quantiles = options.quantiles;
     m->remaining.resize(options.quantiles.size());
     for (std::size_t i = 0; i < options.quantiles.size(); ++i)
@@ -535,14 +543,19 @@ Completion Learner::Impl::completion(const Trace& running, std::optional<TimePoi
     c.remaining = from_days(sorted[median]);
     // Reasons: the similar past cases first, then the strongest other features, in days.
     const std::vector<float> contrib = m.remaining[median].contributions(row, 0);
-    double ctx = 0;
+    double ctx = 0, recent = 0;
     std::vector<std::pair<std::size_t, double>> items;
     for (std::size_t i = 0; i + 1 < contrib.size(); ++i) {
       if (is_context_column(L, i))
         ctx += contrib[i];
+      else if (L.is_remaining_column(i))
+        recent += contrib[i];
       else if (std::fabs(contrib[i]) > 0.05)
         items.emplace_back(i, contrib[i]);
     }
+    constexpr std::size_t kRecentTimes = SIZE_MAX;
+    if (L.recent_times > 0 && row[L.c_rt_count] > 0 && std::fabs(recent) > 0.05)
+      items.emplace_back(kRecentTimes, recent);
     std::sort(items.begin(), items.end(),
               [](const auto& a, const auto& b) { return std::fabs(a.second) > std::fabs(b.second); });
     const std::vector<int> sym = L.symbols(running);
@@ -564,6 +577,15 @@ Completion Learner::Impl::completion(const Trace& running, std::optional<TimePoi
     }
     for (const auto& [col, d] : items) {
       if (c.evidence.size() >= 3) break;
+      if (col == kRecentTimes) {
+        // Drift of durations: the time left in the latest cases after the same step.
+        const std::string why = fmt::format(
+            "the latest {} cases that ended before this step had a median of {} left after {} (middle half {} to {})",
+            static_cast<int>(row[L.c_rt_count]), show_days(row[L.c_rt_q + 1]), activity_name(L, row[L.c_last], "none"),
+            show_days(row[L.c_rt_q]), show_days(row[L.c_rt_q + 2]));
+        out_reason(c.evidence, "recent cases", why, d, fmt::format("{} ({:+.1f} days)", why, d));
+        continue;
+      }
       const std::string why = column_reason(L, col, row);
       if (why.empty()) continue;
       out_reason(c.evidence, L.specs[col].name, why, d, fmt::format("{} ({:+.1f} days)", why, d));
@@ -613,6 +635,8 @@ Learner::Learner(LearnerOptions options) : impl_(std::make_unique<Impl>()) {
     throw Error(ErrorCode::invalid_argument, fmt::format("context_order must lie in 1..{}", ContextTable::kMaxOrder));
   if (options.context_min_support < 1)
     throw Error(ErrorCode::invalid_argument, "context_min_support must be at least 1");
+  if (!(options.time_min_leaf_share >= 0 && options.time_min_leaf_share < 1))
+    throw Error(ErrorCode::invalid_argument, "time_min_leaf_share must be a share of the training prefixes, in [0, 1)");
   if (options.capture_min_cases < 2) options.capture_min_cases = 2;
   if (options.capture_max_tasks < 2) options.capture_max_tasks = 2;
   impl_->options = std::move(options);
@@ -662,15 +686,15 @@ const LearnerOptions& Learner::options() const { return impl_->options; }
 
 // ---- persistence ---------------------------------------------------------------------------
 //
-// Format 3 (format 2 lacked the recent-pair index and is refused: learn again; format 1 was a
-// Boost archive that trusted its sizes): every field written explicitly, little-endian; every
-// count is checked against the bytes left on reading, and everything read is validated before
-// use (docs/learning.md, "Persistence").
+// Format 4 (format 3 lacked the recent remaining-time index, format 2 also the recent-pair
+// index; both are refused: learn again; format 1 was a Boost archive that trusted its sizes):
+// every field written explicitly, little-endian; every count is checked against the bytes left
+// on reading, and everything read is validated before use (docs/learning.md, "Persistence").
 
 namespace {
 
 constexpr char kMagic[8] = {'A', 'C', 'M', 'L', 'R', 'N', '0', '1'};
-constexpr std::uint32_t kFormat = 3;
+constexpr std::uint32_t kFormat = 4;
 constexpr std::size_t kHeader = 8 + 4 + 8 + 4;
 constexpr std::uint64_t kMaxFileBytes = std::uint64_t{4} << 30;  // 4 GiB: far above any real template
 
@@ -712,6 +736,7 @@ void put_options(Writer& w, const LearnerOptions& o) {
   w.i32(o.time_rounds);
   w.i32(o.time_depth);
   w.f64(o.time_eta);
+  w.f64(o.time_min_leaf_share);
   w.u64(o.quantiles.size());
   for (double q : o.quantiles) w.f64(q);
   w.u64(o.attributes.size());
@@ -726,6 +751,7 @@ void put_options(Writer& w, const LearnerOptions& o) {
   w.i32(o.context_order);
   w.i32(o.context_min_support);
   w.u64(o.recent_cases);
+  w.u64(o.recent_times);
 }
 LearnerOptions get_options(Reader& r) {
   LearnerOptions o;
@@ -735,6 +761,7 @@ LearnerOptions get_options(Reader& r) {
   o.time_rounds = r.i32();
   o.time_depth = r.i32();
   o.time_eta = r.f64();
+  o.time_min_leaf_share = r.f64();
   o.quantiles.resize(r.count("quantiles", 8, 1000));
   for (double& q : o.quantiles) q = r.f64();
   o.attributes.resize(r.count("attribute names", 8));
@@ -750,6 +777,8 @@ LearnerOptions get_options(Reader& r) {
   o.context_min_support = r.i32();
   o.recent_cases = r.u64();
   if (o.recent_cases > 1'000'000) r.fail("invalid options: recent_cases");
+  o.recent_times = r.u64();
+  if (o.recent_times > 1'000'000) r.fail("invalid options: recent_times");
   // The constructor's checks, as for options given in code.
   try {
     Learner check(o);
@@ -918,6 +947,15 @@ void put_models(Writer& w, const Models& m) {
     w.u64(key);
     put_transitions(L.recent.after_pair.at(key));
   }
+  w.u64(L.recent_times);
+  w.u64(L.recent.ended_after.size());
+  for (const auto& v : L.recent.ended_after) {
+    w.u64(v.size());
+    for (const RecentIndex::Ended& e : v) {
+      w.i64(e.known);
+      w.f32(e.days);
+    }
+  }
   w.boolean(m.recency);
   put_ensemble(w, m.next);
   w.u64(m.quantiles.size());
@@ -994,6 +1032,22 @@ std::shared_ptr<Models> get_models(Reader& r) {
     if (i > 0 && key <= previous_key) r.fail("recent pairs out of order");
     previous_key = key;
     get_transitions(L.recent.after_pair[key]);
+  }
+  L.recent_times = r.u64();
+  if (L.recent_times > 1'000'000) r.fail("the recent remaining-time window is beyond any sane size");
+  const std::size_t ended_symbols = r.count("recent remaining-time lists", 8, symbols);
+  if (ended_symbols != (L.recent_times > 0 ? symbols : 0))
+    r.fail(fmt::format("{} recent remaining-time lists for {} activity codes", ended_symbols, symbols));
+  L.recent.ended_after.resize(ended_symbols);
+  for (auto& v : L.recent.ended_after) {
+    v.resize(r.count("recent remaining times", 12));
+    for (RecentIndex::Ended& e : v) {
+      e.known = r.i64();
+      e.days = r.f32();
+      if (!std::isfinite(e.days) || e.days < 0) r.fail("a recent remaining time that is not a duration");
+    }
+    if (!std::is_sorted(v.begin(), v.end(), [](const auto& x, const auto& y) { return x.known < y.known; }))
+      r.fail("recent remaining times out of order");
   }
   L.place_columns();
   m->recency = r.boolean("recency");

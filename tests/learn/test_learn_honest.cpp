@@ -170,8 +170,10 @@ TEST_CASE("recency weighting: recent cases count more, and the reasons say so") 
 TEST_CASE("the remaining-time models are not told that the case goes on") {
   // After B, 7 cases in 10 end at once; the others go on to C ten days later. A model fitted
   // only on prefixes that go on would forecast ten days; the median of what is left is zero.
+  // No recent remaining times: the running case comes 100 h after the last case started, when
+  // the latest cases to end are the long ones, a past no training row saw (docs/learning.md).
   const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
-  Learner l(LearnerOptions{.next_rounds = 10, .time_rounds = 30, .recent_cases = 0});
+  Learner l(LearnerOptions{.next_rounds = 10, .time_rounds = 30, .recent_cases = 0, .recent_times = 0});
   for (int i = 0; i < 200; ++i) {
     const TimePoint s = t0 + std::chrono::hours(i);
     if (i % 10 < 7)
@@ -378,6 +380,122 @@ TEST_CASE("completion forecasts move as the case progresses, with a spread and r
   CHECK(c.evidence.back().text.find("in 8 cases out of 10") != std::string::npos);
 }
 
+TEST_CASE("recent remaining times: a prefix never sees its own case, only cases that ended before its last step") {
+  // Three cases, each A then B: c1 ends on day 2 (A -> B takes 1 day), c2 on day 13 (10 days),
+  // c3 on day 22 (2 days).
+  const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
+  const auto day = [&](int d) { return t0 + std::chrono::hours(24 * d); };
+  std::vector<Trace> log = {trace("c1", {"A", "B"}, day(1), std::chrono::hours(24)),
+                            trace("c2", {"A", "B"}, day(3), std::chrono::hours(240)),
+                            trace("c3", {"A", "B"}, day(20), std::chrono::hours(48))};
+  LearnerOptions o;
+  o.recent_times = 25;
+  std::vector<const Trace*> use;
+  for (const Trace& t : log) use.push_back(&t);
+  FeatureLayout L = FeatureLayout::build(use, o);
+  L.build_recent(use);
+  REQUIRE(L.recent_times == 25);
+  const int a = L.activities.code("A");
+  // Every row of c2, as training rows are built: after A (day 3) and after B (day 13, c2's own
+  // end) only c1 had ended; c2's own remaining times (10 days after A, 0 after B) are never
+  // among the values.
+  std::vector<std::vector<float>> rows;
+  L.for_each_prefix(log[1], nullptr, [&](std::size_t, const std::vector<float>& v) { rows.push_back(v); });
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0][L.c_rt_count] == 1);  // c1 after A, ended day 2; not c2's own 10 days
+  CHECK(rows[0][L.c_rt_q + 1] == 1.0f);
+  CHECK(rows[1][L.c_rt_count] == 1);  // c1 after B, ended day 2
+  CHECK(rows[1][L.c_rt_q + 1] == 0.0f);
+  // c3 after A (day 20): c1 (1 day left after A) and c2 (10 days) had ended.
+  float q[3];
+  CHECK(L.recent.remaining(a, day(20).time_since_epoch().count(), 25, q) == 2);
+  CHECK(q[0] == doctest::Approx(1.0));
+  CHECK(q[2] == doctest::Approx(10.0));
+  // A case ending exactly at the asking time is not yet known (strictly before).
+  CHECK(L.recent.remaining(a, day(13).time_since_epoch().count(), 25, q) == 1);
+  // The window keeps the latest n only.
+  CHECK(L.recent.remaining(a, day(30).time_since_epoch().count(), 1, q) == 1);
+  CHECK(q[1] == doctest::Approx(2.0));  // c3, the latest to end
+  // The next-step model never splits on these columns; the remaining-time models may.
+  for (std::size_t c = 0; c < L.width(); ++c)
+    CHECK(L.is_remaining_column(c) == (c >= L.c_rt_count && c < L.c_rt_count + 4));
+}
+
+TEST_CASE("recent remaining times follow drift in durations, and the forecast after the last step is near zero") {
+  // A -> B -> C; B -> C takes 2 days in the first 200 cases and 12 days in the latest 100 (give
+  // or take 6 h). The recent remaining-time features see the change; the forecast after C
+  // (always the last step) is near zero.
+  const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
+  Learner l(LearnerOptions{.next_rounds = 5, .time_rounds = 60});
+  for (int i = 0; i < 300; ++i) {
+    const TimePoint s = t0 + std::chrono::hours(24 * i);
+    const auto wait = std::chrono::hours((i < 200 ? 48 : 288) + 3 * (i % 5) - 6);  // +-6 h
+    Trace t;
+    t.id = "c" + std::to_string(i);
+    t.steps = {Step{"A", s, "", false, {}}, Step{"B", s + std::chrono::hours(2), "", false, {}},
+               Step{"C", s + std::chrono::hours(2) + wait, "", false, {}}};
+    l.add(std::move(t));
+  }
+  l.train();
+  const auto days = [](Duration d) { return std::chrono::duration<double, std::ratio<86400>>(d).count(); };
+  auto after_b = [&](int day) {
+    Trace run = trace("run", {"A", "B"}, t0 + std::chrono::hours(24 * day), std::chrono::hours(2));
+    return l.completion(run);
+  };
+  const Completion early = after_b(150), late = after_b(320);
+  CHECK(days(early.remaining) == doctest::Approx(2.0).epsilon(0.25));
+  CHECK(days(late.remaining) == doctest::Approx(12.0).epsilon(0.25));
+  bool said = false;
+  for (const Evidence& e : late.evidence)
+    if (e.feature == "recent cases") {
+      said = true;
+      CHECK(e.text.rfind("the latest 25 cases that ended before this step had a median of 12.0 days left after B", 0) ==
+            0);
+      CHECK(e.weight > 0);
+    }
+  CHECK(said);
+  Trace done = trace("done", {"A", "B", "C"}, t0 + std::chrono::hours(24 * 320), std::chrono::hours(2));
+  CHECK(days(l.completion(done).remaining) < 0.1);
+  // The remaining-time models read these columns; the next-step model never splits on them.
+  const Models& m = *l.internals().models;
+  auto reads = [&](const gbdt::Ensemble& e) {
+    for (const gbdt::Tree& t : e.trees)
+      for (const gbdt::Node& n : t.nodes)
+        if (n.feature >= 0 && m.layout.is_remaining_column(static_cast<std::size_t>(n.feature))) return true;
+    return false;
+  };
+  CHECK(reads(m.remaining[1]));
+  CHECK_FALSE(reads(m.next));
+}
+
+TEST_CASE("evaluate with validation never reads the test cases: it splits the training cases again") {
+  const TimePoint t0 = parse_time("2026-01-05T09:00:00Z");
+  std::vector<Trace> log;
+  for (int i = 0; i < 90; ++i)
+    log.push_back(trace("c" + std::to_string(i), {"A", "B", i % 3 ? "C" : "D", "E"}, t0 + std::chrono::hours(24 * i)));
+  const LearnerOptions o{.next_rounds = 5, .time_rounds = 5};
+  const Evaluation ev = evaluate(log, o, Split::published, true);
+  CHECK(ev.validation);
+  // Published: 60 training cases (c0..c59), split again: 40 train, 20 scored (c40..c59).
+  CHECK(ev.train_cases == 40);
+  CHECK(ev.test_cases == 20);
+  for (const EvaluationPoint& p : ev.points) {
+    const int i = std::stoi(p.case_id.substr(1));
+    CHECK(i >= 40);
+    CHECK(i < 60);
+  }
+  // Temporal: 60 cases ended before the cut (day 60) train; of them, those ended before day 40
+  // train again and those started on or after it are scored.
+  const Evaluation tv = evaluate(log, o, Split::temporal, true);
+  CHECK(tv.cut == t0 + std::chrono::hours(24 * 40));
+  for (const EvaluationPoint& p : tv.points) {
+    const int i = std::stoi(p.case_id.substr(1));
+    CHECK(i >= 40);
+    CHECK(i < 60);
+  }
+  CHECK_FALSE(tv.points.empty());
+}
+
 TEST_CASE("crafted template files are refused with Error(storage) naming the problem") {
   Learner l = trained_branching();
   const std::string good = l.save();
@@ -431,6 +549,17 @@ TEST_CASE("crafted template files are refused with Error(storage) naming the pro
               break;
             }
         }).find("wrong kind") != std::string::npos);
+  // The recent remaining-time index: one list per activity code, in order, durations only.
+  REQUIRE_FALSE(original.layout.recent.ended_after.empty());
+  REQUIRE_FALSE(original.layout.recent.ended_after.front().empty());
+  CHECK(with([](Models& x) {
+          x.layout.recent.ended_after.front().push_back({0, 1.0f});
+        }).find("recent remaining times out of order") != std::string::npos);
+  CHECK(with([](Models& x) {
+          x.layout.recent.ended_after.front().push_back({std::numeric_limits<std::int64_t>::max(), -1.0f});
+        }).find("not a duration") != std::string::npos);
+  CHECK(with([](Models& x) { x.layout.recent.ended_after.pop_back(); }).find("recent remaining-time lists for") !=
+        std::string::npos);
   // Layout and context table.
   CHECK(with([](Models& x) { x.layout.counted = 99; }).find("counted activities") != std::string::npos);
   CHECK(with([](Models& x) { x.layout.context.table.begin()->second.next[0].cls = 500; }).find("class 500") !=
@@ -466,6 +595,10 @@ TEST_CASE("crafted template files are refused with Error(storage) naming the pro
   std::string v1 = good;
   v1[8] = 1;
   CHECK(load_error(v1).find("format 1 is no longer read") != std::string::npos);
+  // Format 3 (no recent remaining-time index) is refused with "learn again".
+  std::string v3 = good;
+  v3[8] = 3;
+  CHECK(load_error(v3).find("format 3 is no longer read (this acm reads format 4): learn again") != std::string::npos);
 }
 
 TEST_CASE("import_file reads the header first: a foreign endless file is refused at once") {
