@@ -686,8 +686,11 @@ const LearnerOptions& Learner::options() const { return impl_->options; }
 
 // ---- persistence ---------------------------------------------------------------------------
 //
-// Format 4 (format 3 lacked the recent remaining-time index, format 2 also the recent-pair
-// index; both are refused: learn again; format 1 was a Boost archive that trusted its sizes):
+// Format 4. Format 3 lacked the recent remaining-time index and the options of this format
+// (time_min_leaf_share, recent_times): it is still read, as a learner with both off, whose
+// models have no such columns, and written back as format 4. Format 2 also lacked the
+// recent-pair index and is refused (learn again); format 1 was a Boost archive that trusted its
+// sizes. Format 4:
 // every field written explicitly, little-endian; every count is checked against the bytes left
 // on reading, and everything read is validated before use (docs/learning.md, "Persistence").
 
@@ -753,7 +756,7 @@ void put_options(Writer& w, const LearnerOptions& o) {
   w.u64(o.recent_cases);
   w.u64(o.recent_times);
 }
-LearnerOptions get_options(Reader& r) {
+LearnerOptions get_options(Reader& r, std::uint32_t format) {
   LearnerOptions o;
   o.next_rounds = r.i32();
   o.next_depth = r.i32();
@@ -761,7 +764,7 @@ LearnerOptions get_options(Reader& r) {
   o.time_rounds = r.i32();
   o.time_depth = r.i32();
   o.time_eta = r.f64();
-  o.time_min_leaf_share = r.f64();
+  o.time_min_leaf_share = format >= 4 ? r.f64() : 0.0;  // format 3: leaves of any size
   o.quantiles.resize(r.count("quantiles", 8, 1000));
   for (double& q : o.quantiles) q = r.f64();
   o.attributes.resize(r.count("attribute names", 8));
@@ -777,7 +780,7 @@ LearnerOptions get_options(Reader& r) {
   o.context_min_support = r.i32();
   o.recent_cases = r.u64();
   if (o.recent_cases > 1'000'000) r.fail("invalid options: recent_cases");
-  o.recent_times = r.u64();
+  o.recent_times = format >= 4 ? r.u64() : 0;  // format 3: no recent remaining times
   if (o.recent_times > 1'000'000) r.fail("invalid options: recent_times");
   // The constructor's checks, as for options given in code.
   try {
@@ -962,7 +965,7 @@ void put_models(Writer& w, const Models& m) {
   for (double q : m.quantiles) w.f64(q);
   for (const gbdt::Ensemble& e : m.remaining) put_ensemble(w, e);
 }
-std::shared_ptr<Models> get_models(Reader& r) {
+std::shared_ptr<Models> get_models(Reader& r, std::uint32_t format) {
   auto m = std::make_shared<Models>();
   m->version = r.u64();
   m->trained_on = r.u64();
@@ -1033,9 +1036,9 @@ std::shared_ptr<Models> get_models(Reader& r) {
     previous_key = key;
     get_transitions(L.recent.after_pair[key]);
   }
-  L.recent_times = r.u64();
+  L.recent_times = format >= 4 ? r.u64() : 0;  // format 3: models without those columns
   if (L.recent_times > 1'000'000) r.fail("the recent remaining-time window is beyond any sane size");
-  const std::size_t ended_symbols = r.count("recent remaining-time lists", 8, symbols);
+  const std::size_t ended_symbols = format >= 4 ? r.count("recent remaining-time lists", 8, symbols) : 0;
   if (ended_symbols != (L.recent_times > 0 ? symbols : 0))
     r.fail(fmt::format("{} recent remaining-time lists for {} activity codes", ended_symbols, symbols));
   L.recent.ended_after.resize(ended_symbols);
@@ -1113,9 +1116,9 @@ Learner Learner::load(std::string_view bytes) {
   if (format > kFormat)
     throw Error(ErrorCode::storage,
                 fmt::format("learned template format {} is newer than this acm (reads format {})", format, kFormat));
-  if (format < kFormat)
+  if (format < 3)
     throw Error(ErrorCode::storage,
-                fmt::format("learned template format {} is no longer read (this acm reads format {}): "
+                fmt::format("learned template format {} is no longer read (this acm reads formats 3 and {}): "
                             "learn again from the log or the closed cases",
                             format, kFormat));
   const std::uint64_t length = get_le(bytes, 12, 8);
@@ -1127,7 +1130,7 @@ Learner Learner::load(std::string_view bytes) {
   if (crc_of(payload) != static_cast<std::uint32_t>(get_le(bytes, 20, 4)))
     throw Error(ErrorCode::storage, "learned template is damaged (checksum mismatch)");
   Reader r(payload);
-  LearnerOptions o = get_options(r);
+  LearnerOptions o = get_options(r, format);
   Learner l(o);
   Impl& im = *l.impl_;
   const std::size_t traces = r.count("traces", 40);
@@ -1165,7 +1168,7 @@ Learner Learner::load(std::string_view bytes) {
   im.activity_counts = get_counts(r);
   const std::size_t durations = r.count("durations", 8);
   for (std::size_t i = 0; i < durations; ++i) im.durations_days.push_back(r.f64());
-  if (r.boolean("has models")) im.models = get_models(r);
+  if (r.boolean("has models")) im.models = get_models(r, format);
   if (!r.done()) r.fail(fmt::format("{} bytes after the end of the data", r.left()));
   return l;
 }

@@ -595,10 +595,43 @@ TEST_CASE("crafted template files are refused with Error(storage) naming the pro
   std::string v1 = good;
   v1[8] = 1;
   CHECK(load_error(v1).find("format 1 is no longer read") != std::string::npos);
-  // Format 3 (no recent remaining-time index) is refused with "learn again".
-  std::string v3 = good;
-  v3[8] = 3;
-  CHECK(load_error(v3).find("format 3 is no longer read (this acm reads format 4): learn again") != std::string::npos);
+  // Format 2 (no recent-pair index) is refused with "learn again".
+  std::string v2 = good;
+  v2[8] = 2;
+  CHECK(load_error(v2).find("format 2 is no longer read (this acm reads formats 3 and 4): learn again") !=
+        std::string::npos);
+}
+
+TEST_CASE("a format-3 template (saved before the recent remaining times) is still read, and saved as format 4") {
+  // Saved by acm at main 98fd1ce (kept as a fuzz regression input): a trained learner.
+  std::ifstream in(std::string(ACM_SOURCE_DIR) + "/tests/fuzz/regressions/learned_templates/format-3-with-recent-pairs",
+                   std::ios::binary);
+  REQUIRE(in);
+  const std::string v3((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(v3.size() > 24);
+  REQUIRE(v3[8] == 3);
+  Learner l = Learner::load(v3);
+  CHECK(l.options().recent_times == 0);
+  CHECK(l.options().time_min_leaf_share == 0.0);
+  REQUIRE(l.stats().trained_on > 0);
+  // It answers (its models read no recent-duration column), and round-trips as format 4.
+  Trace empty;
+  empty.id = "new";
+  const auto next = l.next_steps(empty, 3);
+  REQUIRE_FALSE(next.empty());
+  const Completion done = l.completion(empty);
+  const std::string v4 = l.save();
+  CHECK(v4[8] == 4);
+  Learner again = Learner::load(v4);
+  CHECK(again.save() == v4);
+  CHECK(again.options().recent_times == 0);
+  const auto next_again = again.next_steps(empty, 3);
+  REQUIRE(next_again.size() == next.size());
+  for (std::size_t i = 0; i < next.size(); ++i) {
+    CHECK(next_again[i].activity == next[i].activity);
+    CHECK(next_again[i].probability == next[i].probability);
+  }
+  CHECK(again.completion(empty).quantiles.size() == done.quantiles.size());
 }
 
 TEST_CASE("import_file reads the header first: a foreign endless file is refused at once") {
