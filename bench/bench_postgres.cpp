@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -95,7 +96,14 @@ double in_processes(int n, Ready&& ready, Body&& body) {
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) die("a benchmark process failed");
   }
   ::close(ready_pipe[0]);
-  return std::chrono::duration<double>(Clock_::now() - t0).count();
+  const double took = std::chrono::duration<double>(Clock_::now() - t0).count();
+  if (std::getenv("ACM_BENCH_PHASES")) {  // for `perf record -k CLOCK_MONOTONIC ... --time A,B`
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    const double end = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    std::fprintf(stderr, "phase %.3f,%.3f\n", end - took, end);
+  }
+  return took;
 }
 
 std::string schema_uri(const std::string& base, const std::string& schema) {
