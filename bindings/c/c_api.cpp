@@ -16,6 +16,7 @@
 #include <acm/routing.hpp>
 #include <acm/to_json.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -872,6 +873,28 @@ acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const 
       out.push_back(acm::to_json(ev));
     return out;
   });
+}
+
+acm_status acm_feed_read(acm_engine* engine, const char* after, size_t limit, uint32_t timeout_ms, char** entries_json,
+                         char** error) {
+  return query(engine, entries_json, error, [&](acm::Engine& e) {
+    if (limit == 0) throw Error(ErrorCode::invalid_argument, "limit must be at least 1");
+    const std::string from = after ? after : "";
+    auto page = timeout_ms > 0 ? e.wait_feed(from, limit, std::chrono::milliseconds(timeout_ms))
+                               : e.read_feed(from, limit);
+    Json out = Json::array();
+    for (const auto& entry : page) {
+      Json one = Json::object();
+      one["position"] = entry.position;
+      one["event"] = acm::to_json(entry.event);
+      out.push_back(std::move(one));
+    }
+    return out;
+  });
+}
+
+acm_status acm_feed_end(acm_engine* engine, char** position_json, char** error) {
+  return query(engine, position_json, error, [&](acm::Engine& e) { return Json(e.feed_end()); });
 }
 
 acm_status acm_case_set_owner(acm_engine* engine, const acm_request* by, const char* case_id, const char* owner,

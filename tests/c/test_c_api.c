@@ -556,6 +556,29 @@ int main(void) {
     CHECK(contains(json, "\"paid\":120"));
     acm_free(json);
     OK(acm_clock_advance(engine, 0, &err));
+    /* The global event feed: every event stored, in order, paged; its end; nothing after it. */
+    char* end = NULL;
+    OK(acm_feed_end(engine, &end, &err));
+    CHECK(end && end[0] == '"' && strlen(end) > 2);
+    OK(acm_feed_read(engine, NULL, 2, 0, &json, &err));
+    CHECK(contains(json, "\"position\":\"") && contains(json, "\"kind\":\"case_created\""));
+    CHECK(contains(json, "\"seq\":2") && !contains(json, "\"seq\":3"));
+    acm_free(json);
+    if (end && strlen(end) > 2 && strlen(end) < 64) {
+      char position[64];
+      memcpy(position, end + 1, strlen(end) - 2);
+      position[strlen(end) - 2] = '\0';
+      OK(acm_feed_read(engine, position, 10, 0, &json, &err));
+      CHECK(json && strcmp(json, "[]") == 0);
+      acm_free(json);
+      OK(acm_feed_read(engine, position, 10, 30, &json, &err)); /* waits 30 ms: nothing comes */
+      CHECK(json && strcmp(json, "[]") == 0);
+      acm_free(json);
+    }
+    acm_free(end);
+    FAILS(acm_feed_read(engine, "not-a-position", 10, 0, &json, &err), ACM_INVALID_ARGUMENT, "not a position");
+    FAILS(acm_feed_read(engine, NULL, 0, 0, &json, &err), ACM_INVALID_ARGUMENT, "limit");
+    FAILS(acm_feed_end(engine, NULL, &err), ACM_INVALID_ARGUMENT, "output pointer");
   }
 
 done:

@@ -20,6 +20,7 @@
 #include <acm/cmmn.hpp>
 #include <acm/to_json.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -756,6 +757,29 @@ void bind_engine(py::module_& m) {
       },
       "case_id"_a, "from_seq"_a = 1, py::kw_only(), "by"_a = py::none(),
       "The case's events (dicts) from sequence number from_seq on. With by=actor: only if the actor may view it.");
+
+  c.def(
+      "read_feed",
+      [](PyEngine& self, const std::string& after, std::size_t limit, double timeout) {
+        if (limit == 0) throw Error(ErrorCode::invalid_argument, "limit must be at least 1");
+        if (!(timeout >= 0) || timeout > 86400) throw Error(ErrorCode::invalid_argument, "timeout must lie in 0..86400 s");
+        const auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1000));
+        auto page = self.run([&](Engine& e) {
+          return wait.count() > 0 ? e.wait_feed(after, limit, wait) : e.read_feed(after, limit);
+        });
+        py::list out;
+        for (const auto& entry : page) out.append(py::make_tuple(entry.position, to_py(entry.event)));
+        return out;
+      },
+      "after"_a = "", "limit"_a = 1000, py::kw_only(), "timeout"_a = 0.0,
+      "The global event feed: up to `limit` (position, event) pairs of every case, written by any "
+      "process on the same database, after the position `after` ('': from the start), in feed order. "
+      "Reading on from the last position returned misses nothing and repeats nothing. With timeout > 0 "
+      "(seconds), waits that long at most for the first event. Host-trusted: no actor check.");
+  c.def(
+      "feed_end", [](PyEngine& self) { return self.run([&](Engine& e) { return e.feed_end(); }); },
+      "The newest feed position ('' when the feed is empty): read_feed from it gives only what "
+      "happens from now on.");
 
   def_item_command(c, "set_owner", &Engine::set_owner, "owner", "Makes `owner` the case owner.");
   c.def(

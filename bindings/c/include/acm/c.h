@@ -314,6 +314,19 @@ ACM_C_API acm_status acm_case_history(acm_engine* engine, const char* case_id, u
 ACM_C_API acm_status acm_case_history_as(acm_engine* engine, const acm_request* by, const char* case_id, uint64_t from,
                                          char** events_json, char** error);
 
+/** The global event feed (docs/storage.md, "The event feed"): up to `limit` events of every case,
+ *  written by this process or any other on the same database, after the position `after` (NULL
+ *  or "": from the start), in feed order, as a JSON array of {"position", "event"}. Reading on
+ *  from the last position returned misses nothing and repeats nothing. With `timeout_ms` > 0,
+ *  waits up to that long for the first event to arrive (an empty array: none arrived).
+ *  Host-trusted: no actor check. Errors: ACM_INVALID_ARGUMENT (a position the store never gave
+ *  out, limit 0), ACM_INVALID_STATE (a store without a feed), ACM_STORAGE. */
+ACM_C_API acm_status acm_feed_read(acm_engine* engine, const char* after, size_t limit, uint32_t timeout_ms,
+                                   char** entries_json, char** error);
+/** The newest feed position, as a JSON string ("" when the feed is empty): a reader that wants
+ *  only what happens from now on reads on from it. Errors: as acm_feed_read. */
+ACM_C_API acm_status acm_feed_end(acm_engine* engine, char** position_json, char** error);
+
 ACM_C_API acm_status acm_case_set_owner(acm_engine* engine, const acm_request* by, const char* case_id,
                                         const char* owner, char** result, char** error);
 ACM_C_API acm_status acm_case_set_priority(acm_engine* engine, const acm_request* by, const char* case_id,
