@@ -6,12 +6,37 @@
 
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace acm::test {
+
+/// The code of the acm::Error that `f` throws; ErrorCode::internal when it throws none (no test
+/// expects internal). No doctest assertion inside: callable from any thread.
+inline ErrorCode code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return ErrorCode::internal;
+}
+
+/// Keeps events alive until the test program ends (a CaseCommit borrows its events).
+inline std::span<const Event> kept(std::vector<Event> events) {
+  static std::mutex m;
+  static std::deque<std::vector<Event>> all;
+  std::lock_guard lk(m);
+  all.push_back(std::move(events));
+  return all.back();
+}
 
 inline Json read_json(const std::string& relative) {
   std::ifstream in(std::string(ACM_SOURCE_DIR) + "/" + relative);

@@ -15,6 +15,7 @@
 #include <random>
 
 using namespace acm;
+using acm::test::code_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -54,15 +55,6 @@ void on_both_stores(const std::function<void(const std::string&)>& body) {
   }
 }
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("no error");
-  return ErrorCode::internal;
-}
 
 std::vector<std::uint64_t> seqs(const std::vector<Event>& events) {
   std::vector<std::uint64_t> out;

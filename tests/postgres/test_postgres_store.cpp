@@ -8,6 +8,7 @@
 #include <acm/store.hpp>
 
 #include "pg_support.hpp"
+#include "support.hpp"
 #include "store/postgres/statements.hpp"
 
 #include <doctest/doctest.h>
@@ -25,6 +26,8 @@
 #include <vector>
 
 using namespace acm;
+using acm::test::code_of;
+using acm::test::kept;
 
 namespace {
 
@@ -38,14 +41,6 @@ std::shared_ptr<CaseStore> open(const std::string& db, std::size_t connections =
   return open_postgres_store(o);
 }
 
-/// Commits borrow their events: these live until the test program ends.
-std::span<const Event> kept(std::vector<Event> events) {
-  static std::mutex m;
-  static std::deque<std::vector<Event>> all;
-  std::lock_guard lk(m);
-  all.push_back(std::move(events));
-  return all.back();
-}
 
 std::optional<CaseRow> row_of(CaseStore& s, const std::string& id) {
   CaseQuery q;
@@ -87,14 +82,6 @@ CaseCommit commit_of(const std::string& id, std::uint64_t from, std::uint64_t n 
   return c;
 }
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::internal;  // "no error": no test expects internal
-}
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 // implementation in store_factories() (memory, SQLite in both durability modes; the PostgreSQL
 // store joins with one entry there). What an implementation must do, and what it must not.
 #include "store/factories.hpp"
+#include "support.hpp"
 
 #include <acm/error.hpp>
 #include <acm/store.hpp>
@@ -83,15 +84,6 @@ WorkItem item(const std::string& case_id, const std::string& id, const std::stri
   return w;
 }
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  FAIL("no error");
-  return ErrorCode::internal;
-}
 
 std::uint64_t version_of(CaseStore& s, const std::string& id) {
   auto e = s.load_events(id, 1);

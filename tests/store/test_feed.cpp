@@ -6,6 +6,7 @@
 #include <acm/store.hpp>
 
 #include "store/factories.hpp"
+#include "support.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -26,14 +27,6 @@ namespace {
 
 const TimePoint kT0 = parse_time("2026-11-23T09:00:00Z");
 
-/// Keeps the events a commit borrows alive for the whole test program.
-std::span<const Event> kept(std::vector<Event> events) {
-  static std::mutex m;
-  static std::deque<std::vector<Event>> all;
-  std::lock_guard lk(m);
-  all.push_back(std::move(events));
-  return all.back();
-}
 
 CaseCommit commit_of(const std::string& id, std::uint64_t from, std::uint64_t n) {
   CaseCommit c;
@@ -57,14 +50,6 @@ CaseCommit commit_of(const std::string& id, std::uint64_t from, std::uint64_t n)
   return c;
 }
 
-ErrorCode code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return ErrorCode::internal;
-}
 
 /// Reads the feed from `cursor` in pages of `page` until `count` events arrived (or 60 s
 /// passed). On a store several processes share an empty page means "nothing final yet" (a
