@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 
 namespace acm {
@@ -87,9 +88,11 @@ std::size_t Engine::Impl::run_due_claimed(TimePoint now) {
         if (!s || s->held_by_me()) continue;
         std::unique_lock<std::mutex> lk(s->mutex, std::try_to_lock);
         if (!lk.owns_lock() || s->evicted) continue;
-        auto claimed = std::find_if(claim->cases.begin(), claim->cases.end(),
-                                    [&](const auto& c) { return c.first == ids[i]; });
-        if (claimed == claim->cases.end() || claimed->second != s->state.version) continue;
+        // claim->cases is in id order (DueClaim): a binary search, not a scan per case (which
+        // made a chunk quadratic: a sixth of the engine processes' CPU at 512 cases a chunk).
+        auto claimed = std::lower_bound(claim->cases.begin(), claim->cases.end(), ids[i],
+                                        [](const auto& c, const std::string& id) { return c.first < id; });
+        if (claimed == claim->cases.end() || claimed->first != ids[i] || claimed->second != s->state.version) continue;
         HoldGuard hold(s.get());
         std::shared_lock reg(registry_mutex);
         const std::uint64_t before = s->state.version;

@@ -987,8 +987,9 @@ class PgClaim final : public DueClaim {
     try {
       for (const auto& k : commits) {
         PostgresStore::check(k);
-        bool claimed = std::any_of(cases.begin(), cases.end(), [&](const auto& x) { return x.first == k.row.id; });
-        if (!claimed) throw Error(ErrorCode::internal, fmt::format("case '{}' is not part of this claim", k.row.id));
+        auto at = std::lower_bound(cases.begin(), cases.end(), k.row.id,
+                                   [](const auto& x, const std::string& id) { return x.first < id; });
+        if (at == cases.end() || at->first != k.row.id) throw Error(ErrorCode::internal, fmt::format("case '{}' is not part of this claim", k.row.id));
       }
       c_->begin_pipeline();
       try {
