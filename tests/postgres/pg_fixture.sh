@@ -11,6 +11,9 @@
 # The server refuses to run as root: as root, every server command runs as the `postgres`
 # user (runuser) and DIR is handed to it. A machine without the server binaries FAILS here
 # (the tests that need the fixture fail with it): these tests are never skipped silently.
+#
+# ACM_PG_TASKSET=LIST (optional, for bench/): the server runs on those CPUs only (taskset -c
+# LIST), e.g. to keep it apart from the benchmark's processes as a database host would be.
 set -euo pipefail
 cmd=${1:?usage: pg_fixture.sh start|stop DIR}
 dir=${2:?usage: pg_fixture.sh start|stop DIR}
@@ -31,6 +34,8 @@ if [ "$(id -u)" -eq 0 ]; then
   as_owner=(runuser -u postgres --)
   user=postgres
 fi
+pin=()
+if [ -n "${ACM_PG_TASKSET:-}" ]; then pin=(taskset -c "$ACM_PG_TASKSET"); fi
 run() { "${as_owner[@]}" "$@"; }
 
 case "$cmd" in
@@ -44,7 +49,7 @@ case "$cmd" in
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
     run "$bindir/initdb" -D "$dir/data" -A trust -U "$user" --no-sync -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
-    run "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+    run "${pin[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
       -o "-c listen_addresses='' -k $dir -c fsync=on -c max_connections=200 -c shared_buffers=64MB" >/dev/null ||
       { cat "$dir/server.log" >&2; exit 1; }
     run "$bindir/createdb" -h "$dir" -U "$user" acm_test

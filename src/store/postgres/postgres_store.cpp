@@ -21,6 +21,8 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 namespace acm {
 namespace {
@@ -589,11 +591,14 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
   void load_cases(const std::vector<std::string>& ids,
                   const std::function<void(std::size_t, std::optional<LoadedCase>)>& each) override {
     if (ids.empty()) return;
+    std::vector<std::string> distinct = ids;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
     std::vector<pq::Result> res;
     {
       auto c = lease();
       pq::Params p;
-      p.text(array_literal(ids));
+      p.text(array_literal(distinct));
       c->begin_pipeline();
       c->send("begin_rr", {});
       c->send("cases_rows", p);
@@ -603,17 +608,25 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
     }
     const pq::Result& rows = res.at(1);
     const pq::Result& ev = res.at(2);
+    // The statements return rows in no promised order: events grouped by case here, each
+    // case's put in seq order (they usually come so already).
+    std::unordered_map<std::string_view, std::vector<int>> events_of;
+    for (int e = 0; e < ev.rows(); ++e) events_of[ev.text(e, 0)].push_back(e);
     std::unordered_map<std::string, std::vector<std::size_t>> where;
     for (std::size_t i = 0; i < ids.size(); ++i) where[ids[i]].push_back(i);
     std::vector<bool> done(ids.size(), false);
-    int e = 0;
     for (int i = 0; i < rows.rows(); ++i) {
       LoadedCase lc;
       lc.row = case_of(rows, i);
       if (!rows.null(i, 13))
         lc.snapshot = SnapshotBlob{static_cast<std::uint64_t>(rows.int64(i, 13)), rows.bytes(i, 14)};
-      while (e < ev.rows() && ev.text(e, 0) < std::string_view(lc.row.id)) ++e;
-      while (e < ev.rows() && ev.text(e, 0) == std::string_view(lc.row.id)) lc.events.push_back(event_of(ev, e++));
+      if (auto found = events_of.find(lc.row.id); found != events_of.end()) {
+        lc.events.reserve(found->second.size());
+        for (int e : found->second) lc.events.push_back(event_of(ev, e));
+        if (!std::is_sorted(lc.events.begin(), lc.events.end(),
+                            [](const Event& x, const Event& y) { return x.seq < y.seq; }))
+          std::sort(lc.events.begin(), lc.events.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+      }
       auto& at = where[lc.row.id];
       for (std::size_t k = 0; k < at.size(); ++k) {
         done[at[k]] = true;
