@@ -340,7 +340,8 @@ acm::learn::LearnerOptions learner_options(const Json& j) {
   Reader r(j, "learner options",
            {"next_rounds", "next_depth", "next_eta", "time_rounds", "time_depth", "time_eta", "quantiles", "attributes",
             "calendar_time", "min_value_count", "retrain_every", "max_traces", "capture_min_cases",
-            "capture_max_tasks"});
+            "capture_max_tasks", "time_min_leaf_share", "recency_half_life_days", "context_order",
+            "context_min_support", "recent_cases", "recent_times"});
   acm::learn::LearnerOptions o;
   constexpr long long int_max = std::numeric_limits<int>::max();
   constexpr long long big = std::numeric_limits<long long>::max();
@@ -368,6 +369,13 @@ acm::learn::LearnerOptions learner_options(const Json& j) {
       r.integer("capture_min_cases", static_cast<long long>(o.capture_min_cases), 1, big));
   o.capture_max_tasks = static_cast<std::size_t>(
       r.integer("capture_max_tasks", static_cast<long long>(o.capture_max_tasks), 2, big));
+  // Checked by the Learner itself (ranges named in its errors): shares, days, the context.
+  o.time_min_leaf_share = r.number("time_min_leaf_share", o.time_min_leaf_share);
+  o.recency_half_life_days = r.number("recency_half_life_days", o.recency_half_life_days);
+  o.context_order = static_cast<int>(r.integer("context_order", o.context_order, 1, int_max));
+  o.context_min_support = static_cast<int>(r.integer("context_min_support", o.context_min_support, 1, int_max));
+  o.recent_cases = static_cast<std::size_t>(r.integer("recent_cases", static_cast<long long>(o.recent_cases), 0, big));
+  o.recent_times = static_cast<std::size_t>(r.integer("recent_times", static_cast<long long>(o.recent_times), 0, big));
   return o;
 }
 

@@ -275,6 +275,32 @@ static void test_learning(void) {
   OK(acm_learner_completion(l, running, ACM_NO_TIME, &completion, &err));
   CHECK(number_after(completion, "remaining_ms") > 0);
   CHECK(contains(completion, "\"quantile\":0.9"));
+
+  /* The newer learner options reach the learner (docs/learning.md): out of range, each is
+     refused by name; set, the forecast is another model's. */
+  FAILS(acm_learner_create("{\"context_order\": 0}", &back, &err), ACM_INVALID_ARGUMENT, "context_order");
+  FAILS(acm_learner_create("{\"context_min_support\": 0}", &back, &err), ACM_INVALID_ARGUMENT, "context_min_support");
+  FAILS(acm_learner_create("{\"time_min_leaf_share\": 1.5}", &back, &err), ACM_INVALID_ARGUMENT,
+        "time_min_leaf_share");
+  FAILS(acm_learner_create("{\"recency_half_life_days\": -2}", &back, &err), ACM_INVALID_ARGUMENT,
+        "recency_half_life_days");
+  FAILS(acm_learner_create("{\"recent_times\": -1}", &back, &err), ACM_INVALID_ARGUMENT, "recent_times");
+  FAILS(acm_learner_create("{\"recent_cases\": \"all\"}", &back, &err), ACM_INVALID_ARGUMENT, "recent_cases");
+  CHECK(back == NULL);
+  OK(acm_learner_create("{\"next_rounds\": 30, \"time_rounds\": 30, \"recent_times\": 0, \"recent_cases\": 0, "
+                        "\"context_order\": 2, \"context_min_support\": 2, \"time_min_leaf_share\": 0, "
+                        "\"recency_half_life_days\": 30}",
+                        &back, &err));
+  OK(acm_learner_import_csv(back, path, mapping, &report, &err));
+  acm_free(report);
+  OK(acm_learner_train(back, &err));
+  OK(acm_learner_completion(back, running, ACM_NO_TIME, &steps_back, &err));
+  CHECK(number_after(steps_back, "remaining_ms") > 0);
+  CHECK(number_after(steps_back, "remaining_ms") != number_after(completion, "remaining_ms"));
+  acm_free(steps_back);
+  steps_back = NULL;
+  acm_learner_destroy(back);
+  back = NULL;
   acm_free(completion);
 
   /* Save/load round trip gives the same predictions; damaged bytes are refused. */

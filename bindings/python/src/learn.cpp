@@ -141,6 +141,12 @@ learn::LearnerOptions to_options(py::handle options) {
   number_field(f, "max_traces", o.max_traces);
   number_field(f, "capture_min_cases", o.capture_min_cases);
   number_field(f, "capture_max_tasks", o.capture_max_tasks);
+  number_field(f, "time_min_leaf_share", o.time_min_leaf_share);
+  number_field(f, "recency_half_life_days", o.recency_half_life_days);
+  number_field(f, "context_order", o.context_order);
+  number_field(f, "context_min_support", o.context_min_support);
+  number_field(f, "recent_cases", o.recent_cases);
+  number_field(f, "recent_times", o.recent_times);
   f.finish();
   return o;
 }
@@ -172,6 +178,12 @@ py::dict from_options(const learn::LearnerOptions& o) {
   d["max_traces"] = o.max_traces;
   d["capture_min_cases"] = o.capture_min_cases;
   d["capture_max_tasks"] = o.capture_max_tasks;
+  d["time_min_leaf_share"] = o.time_min_leaf_share;
+  d["recency_half_life_days"] = o.recency_half_life_days;
+  d["context_order"] = o.context_order;
+  d["context_min_support"] = o.context_min_support;
+  d["recent_cases"] = o.recent_cases;
+  d["recent_times"] = o.recent_times;
   return d;
 }
 

@@ -98,6 +98,24 @@ def test_bad_traces_and_options_are_refused():
         acm.Learner({"nope": 1})
 
 
+def test_newer_learner_options_are_taken_and_checked():
+    options = {"time_min_leaf_share": 0.0, "recency_half_life_days": 30.0, "context_order": 2,
+               "context_min_support": 4, "recent_cases": 0, "recent_times": 0}
+    learner = acm.Learner(options)
+    for key, value in options.items():
+        assert learner.options[key] == value
+    defaults = acm.Learner().options
+    assert defaults["recent_times"] == 25 and defaults["context_order"] == 5
+    with pytest.raises(acm.InvalidArgument, match="context_order"):
+        acm.Learner(context_order=0)
+    with pytest.raises(acm.InvalidArgument, match="time_min_leaf_share"):
+        acm.Learner(time_min_leaf_share=1.5)
+    with pytest.raises(acm.InvalidArgument, match="recency_half_life_days"):
+        acm.Learner(recency_half_life_days=-1.0)
+    with pytest.raises(TypeError, match="recent_times"):
+        acm.Learner(recent_times="many")
+
+
 def test_save_load_round_trip_and_damage(learner, traces, tmp_path):
     data = learner.save()
     assert isinstance(data, bytes) and data[:8] == b"ACMLRN01"
