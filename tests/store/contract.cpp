@@ -145,6 +145,52 @@ TEST_SUITE("store contract") {
     });
   }
 
+  TEST_CASE("events are stored byte for byte, one or many per commit, and a stale many-event commit writes nothing") {
+    for_each_store([](OpenStore& os) {
+      CaseStore& s = *os.store;
+      // Text that a quoting or escaping mistake would change: quotes, backslashes, braces and
+      // commas (array-literal syntax), "NULL", multi-byte characters, an empty actor.
+      const std::vector<std::string> odd = {"", "\"quoted\"", "back\\slash", "{a,b}", "NULL", "caf\u00e9 \u4e2d\u6587",
+                                            "tab\there", std::string(3000, 'x')};
+      auto tricky = [&](const std::string& id, std::uint64_t from, std::size_t n) {
+        Owned o = make(id, from, n, kT0 + std::chrono::milliseconds(static_cast<std::int64_t>(from)));
+        for (std::size_t i = 0; i < n; ++i) {
+          Event& e = o.events[i];
+          e.actor = odd[(from + i) % odd.size()];
+          e.kind = "k" + odd[(from + i + 3) % odd.size()];
+          e.payload = Json{{"text", odd[(from + i + 5) % odd.size()]}, {"i", static_cast<std::int64_t>(from + i)}};
+        }
+        return o;
+      };
+      std::vector<Event> written;
+      std::uint64_t version = 0;
+      for (std::size_t n : {1, 3, 1, 2, 40}) {
+        Owned o = tricky("c", version, n);
+        s.commit(o.view());
+        written.insert(written.end(), o.events.begin(), o.events.end());
+        version += n;
+      }
+      auto stored = s.load_events("c", 1);
+      REQUIRE(stored);
+      REQUIRE(stored->size() == written.size());
+      for (std::size_t i = 0; i < written.size(); ++i) {
+        CAPTURE(i);
+        CHECK((*stored)[i].seq == written[i].seq);
+        CHECK((*stored)[i].time == written[i].time);
+        CHECK((*stored)[i].actor == written[i].actor);
+        CHECK((*stored)[i].kind == written[i].kind);
+        CHECK((*stored)[i].payload == written[i].payload);
+      }
+      CHECK(s.load_case("c")->row.version == version);
+      // Many events against a stale version, or as a new case whose id exists: conflict, and
+      // none of them is written.
+      CHECK(code_of([&] { s.commit(tricky("c", version - 2, 3).view()); }) == ErrorCode::conflict);
+      CHECK(code_of([&] { s.commit(tricky("c", 0, 2).view()); }) == ErrorCode::conflict);
+      CHECK(s.load_events("c", 1)->size() == written.size());
+      CHECK(s.load_case("c")->row.version == version);
+    });
+  }
+
   TEST_CASE("a malformed commit is refused before anything is written") {
     for_each_store([](OpenStore& os) {
       CaseStore& s = *os.store;

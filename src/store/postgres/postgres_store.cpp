@@ -457,20 +457,33 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
       p.time(r.created_at).time(r.updated_at);
     else
       p.time(r.updated_at).int64(static_cast<std::int64_t>(k.expected_version));
-    if (!events.empty()) {  // the first event in the case row's statement
+    // The case row and its events in one statement: scalars for one event, arrays for more.
+    if (events.size() == 1) {
       const Event& e = events[0];
       p.int64(static_cast<std::int64_t>(e.seq)).time(e.time).text(e.actor).text(e.kind);
       p.text(!k.payloads.empty() ? k.payloads[0] : e.payload.dump());
       c.send(k.expected_version == 0 ? "ins_case_ev" : "upd_case_ev", p);
+    } else if (events.size() > 1) {
+      std::vector<std::int64_t> seqs, times;
+      std::vector<std::string_view> actors, kinds, payloads;
+      std::vector<std::string> dumped;  // payloads the caller did not serialise
+      if (k.payloads.size() < events.size()) {
+        dumped.reserve(events.size() - k.payloads.size());
+        for (std::size_t i = k.payloads.size(); i < events.size(); ++i) dumped.push_back(events[i].payload.dump());
+      }
+      for (std::size_t i = 0; i < events.size(); ++i) {
+        const Event& e = events[i];
+        seqs.push_back(static_cast<std::int64_t>(e.seq));
+        times.push_back(e.time.time_since_epoch().count());
+        actors.push_back(e.actor);
+        kinds.push_back(e.kind);
+        payloads.push_back(i < k.payloads.size() ? std::string_view(k.payloads[i])
+                                                 : std::string_view(dumped[i - k.payloads.size()]));
+      }
+      p.int64_array(seqs).int64_array(times).text_array(actors).text_array(kinds).text_array(payloads);
+      c.send(k.expected_version == 0 ? "ins_case_evs" : "upd_case_evs", p);
     } else {
       c.send(k.expected_version == 0 ? "ins_case" : "upd_case", p);
-    }
-    for (std::size_t i = 1; i < events.size(); ++i) {
-      const Event& e = events[i];
-      pq::Params ep;
-      ep.text(r.id).int64(static_cast<std::int64_t>(e.seq)).time(e.time).text(e.actor).text(e.kind);
-      ep.text(i < k.payloads.size() ? k.payloads[i] : e.payload.dump());
-      c.send("ins_event", ep);
     }
     if (k.work_items) {
       pq::Params dp;

@@ -59,11 +59,69 @@ std::uint64_t Result::affected() const {
 
 Params& Params::text(std::string_view v) {
   values_.emplace_back(std::string(v));
+  formats_.push_back(0);
   return *this;
 }
 
 Params& Params::int64(std::int64_t v) {
   values_.emplace_back(std::to_string(v));
+  formats_.push_back(0);
+  return *this;
+}
+
+namespace {
+
+// PostgreSQL's binary array format (array_recv): dimensions, a has-null flag, the element
+// type's OID, then per dimension its size and lower bound; then each element as its length and
+// its bytes; every integer in network byte order.
+void put32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+
+std::string array_header(std::uint32_t element_oid, std::size_t n) {
+  if (n > 0x7fffffff) throw Error(ErrorCode::invalid_argument, "an array parameter of more than 2^31 elements");
+  std::string out;
+  put32(out, 1);  // dimensions
+  put32(out, 0);  // no NULL element
+  put32(out, element_oid);
+  put32(out, static_cast<std::uint32_t>(n));
+  put32(out, 1);  // lower bound
+  return out;
+}
+
+constexpr std::uint32_t kInt8Oid = 20;
+constexpr std::uint32_t kTextOid = 25;
+
+}  // namespace
+
+Params& Params::int64_array(const std::vector<std::int64_t>& v) {
+  std::string out = array_header(kInt8Oid, v.size());
+  out.reserve(out.size() + v.size() * 12);
+  for (std::int64_t x : v) {
+    put32(out, 8);
+    const auto u = static_cast<std::uint64_t>(x);
+    put32(out, static_cast<std::uint32_t>(u >> 32));
+    put32(out, static_cast<std::uint32_t>(u & 0xffffffffu));
+  }
+  values_.emplace_back(std::move(out));
+  formats_.push_back(1);
+  any_binary_ = true;
+  return *this;
+}
+
+Params& Params::text_array(const std::vector<std::string_view>& v) {
+  std::string out = array_header(kTextOid, v.size());
+  std::size_t bytes = out.size();
+  for (auto x : v) bytes += 4 + x.size();
+  out.reserve(bytes);
+  for (auto x : v) {
+    if (x.size() > 0x7fffffff) throw Error(ErrorCode::invalid_argument, "an array element of more than 2 GiB");
+    put32(out, static_cast<std::uint32_t>(x.size()));
+    out.append(x);
+  }
+  values_.emplace_back(std::move(out));
+  formats_.push_back(1);
+  any_binary_ = true;
   return *this;
 }
 
@@ -82,19 +140,30 @@ Params& Params::bytes(std::string_view v) {
     s += hex[c & 15];
   }
   values_.emplace_back(std::move(s));
+  formats_.push_back(0);
   return *this;
 }
 
 Params& Params::null() {
   values_.emplace_back(std::nullopt);
+  formats_.push_back(0);
   return *this;
 }
 
 const std::vector<const char*>& Params::pointers() const {
   ptrs_.clear();
-  for (const auto& v : values_) ptrs_.push_back(v ? v->c_str() : nullptr);
+  for (const auto& v : values_) ptrs_.push_back(v ? v->data() : nullptr);
   return ptrs_;
 }
+
+const int* Params::lengths() const {
+  if (!any_binary_) return nullptr;  // text parameters are NUL-terminated
+  lengths_.clear();
+  for (const auto& v : values_) lengths_.push_back(v ? static_cast<int>(v->size()) : 0);
+  return lengths_.data();
+}
+
+const int* Params::formats() const { return any_binary_ ? formats_.data() : nullptr; }
 
 void raise(const PGresult* r, PGconn* conn, std::string_view what) {
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
@@ -144,7 +213,8 @@ Result Connection::exec(const std::string& sql) {
 
 Result Connection::exec(const std::string& sql, const Params& params) {
   const auto& p = params.pointers();
-  Result r(PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0));
+  Result r(PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), params.lengths(),
+                          params.formats(), 0));
   auto st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) raise(r.get(), conn_, "statement");
   return r;
@@ -159,7 +229,8 @@ void Connection::prepare(const std::string& name, const std::string& sql) {
 
 Result Connection::exec_prepared(const std::string& name, const Params& params) {
   const auto& p = params.pointers();
-  Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(p.size()), p.data(), nullptr, nullptr, 0));
+  Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(p.size()), p.data(), params.lengths(),
+                            params.formats(), 0));
   auto st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) raise(r.get(), conn_, name);
   return r;
@@ -174,7 +245,8 @@ void Connection::begin_pipeline() {
 
 void Connection::send(const std::string& name, const Params& params) {
   const auto& p = params.pointers();
-  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(p.size()), p.data(), nullptr, nullptr, 0) != 1)
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(p.size()), p.data(), params.lengths(),
+                          params.formats(), 0) != 1)
     throw Error(ErrorCode::storage, fmt::format("PostgreSQL: cannot send {}: {}", name, trimmed(PQerrorMessage(conn_))));
   ++sent_;
 }

@@ -65,7 +65,9 @@ class Result {
   PGresult* r_ = nullptr;
 };
 
-/// Parameters of one statement, in text format (bytea as hex text). Values are copied.
+/// Parameters of one statement, in text format (bytea as hex text), except arrays, which are
+/// sent in PostgreSQL's binary array format (no quoting or escaping of their elements on either
+/// side). Values are copied.
 class Params {
  public:
   Params& text(std::string_view v);
@@ -73,13 +75,24 @@ class Params {
   Params& time(std::optional<TimePoint> t);
   Params& bytes(std::string_view v);
   Params& null();
+  /// A `bigint[]` parameter (one dimension, no NULL element).
+  Params& int64_array(const std::vector<std::int64_t>& v);
+  /// A `text[]` parameter (one dimension, no NULL element). Elements must be valid UTF-8
+  /// without NUL bytes, as any text parameter.
+  Params& text_array(const std::vector<std::string_view>& v);
   std::size_t size() const { return values_.size(); }
   /// Pointers for libpq; valid until this object changes.
   const std::vector<const char*>& pointers() const;
+  /// Lengths and formats for libpq (nullptr when every parameter is text).
+  const int* lengths() const;
+  const int* formats() const;
 
  private:
   std::vector<std::optional<std::string>> values_;
+  std::vector<int> formats_;  ///< per parameter: 0 text, 1 binary
+  bool any_binary_ = false;
   mutable std::vector<const char*> ptrs_;
+  mutable std::vector<int> lengths_;
 };
 
 /// Throws the acm::Error a failed result stands for (see the file comment). `what` names the

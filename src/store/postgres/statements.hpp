@@ -38,10 +38,24 @@ inline constexpr Statement kStatements[] = {
      "i AS (INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, $14::bigint, "
      "$15::bigint, $16::text, $17::text, $18::text, u.feed_x FROM u) "
      "SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 0 ELSE acm_version_conflict($1, $13) END"},
-    // After the case row's update in the same transaction: its feed_x is this commit's.
-    {"ins_event",
-     "INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) VALUES ($1, $2, $3, $4, $5, $6, (SELECT "
-     "feed_x FROM cases WHERE id = $1))"},
+    // The same with all of a commit's events, two or more, written by the one statement: one
+    // statement per case commit whatever its number of events (the server's cost per statement
+    // and a look-up of the case row's feed_x per further event saved). $14..$18: arrays (sent in
+    // binary format) of the events' seq, time, actor, kind, payload, in seq order.
+    {"ins_case_evs",
+     "WITH u AS (INSERT INTO cases(id, version, type, type_version, status, owner, priority, customer, title, "
+     "next_due, next_deadline, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+     "$13) RETURNING feed_x) INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, e.seq, "
+     "e.time, e.actor, e.kind, e.payload, u.feed_x FROM u, unnest($14::bigint[], $15::bigint[], $16::text[], "
+     "$17::text[], $18::text[]) AS e(seq, time, actor, kind, payload)"},
+    {"upd_case_evs",
+     "WITH u AS (UPDATE cases SET version = $2, type = $3, type_version = $4, status = $5, owner = $6, priority = $7, "
+     "customer = $8, title = $9, next_due = $10, next_deadline = $11, updated_at = $12, feed_x = "
+     "GREATEST(pg_current_xact_id(), feed_x) WHERE id = $1 AND version = $13 RETURNING feed_x), "
+     "i AS (INSERT INTO events(case_id, seq, time, actor, kind, payload, feed_x) SELECT $1, e.seq, e.time, e.actor, "
+     "e.kind, e.payload, u.feed_x FROM u, unnest($14::bigint[], $15::bigint[], $16::text[], $17::text[], "
+     "$18::text[]) AS e(seq, time, actor, kind, payload)) "
+     "SELECT CASE WHEN EXISTS (SELECT 1 FROM u) THEN 0 ELSE acm_version_conflict($1, $13) END"},
     {"del_work", "DELETE FROM work_items WHERE case_id = $1"},
     {"ins_work",
      "INSERT INTO work_items(case_id, item_id, name, state, assignee, role, skills, due, priority, case_title, "
