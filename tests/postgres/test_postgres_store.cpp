@@ -123,6 +123,40 @@ TEST_CASE("postgres store: a commit is read back whole, a stale version is a con
   CHECK(a->case_count() == 1);
 }
 
+TEST_CASE("postgres store: text with a NUL byte is refused naming the problem, and nothing of the commit is written") {
+  // PostgreSQL's text cannot hold NUL; a text parameter is a C string that a NUL would cut short.
+  const std::string db = test::fresh_postgres_database();
+  auto s = open(db, 1);  // one connection: it must stay usable after each refusal
+  s->commit(commit_of("c1", 0, 2));
+  const std::string nul("a\0b", 3);
+  auto refused = [&](CaseCommit c) {
+    try {
+      s->commit(c);
+      FAIL("a commit with a NUL byte was accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::invalid_argument);
+      CHECK(std::string(e.what()).find("NUL") != std::string::npos);
+    }
+  };
+  CaseCommit one = commit_of("c1", 2, 1);  // one event: scalar parameters
+  std::vector<Event> ev1 = {event("c1", 3)};
+  ev1[0].actor = nul;
+  one.events = kept(std::move(ev1));
+  refused(one);
+  CaseCommit many = commit_of("c1", 2, 3);  // several events: array parameters
+  std::vector<Event> ev3 = {event("c1", 3), event("c1", 4), event("c1", 5, nul)};
+  many.events = kept(std::move(ev3));
+  refused(many);
+  CaseCommit title = commit_of("c2", 0, 2);  // a new case whose title holds a NUL
+  title.row.title = nul;
+  refused(title);
+  CHECK(s->load_events("c1", 1)->size() == 2);
+  CHECK(row_of(*s, "c1")->version == 2);
+  CHECK_FALSE(s->load_case("c2"));
+  s->commit(commit_of("c1", 2, 3));  // the connection is still usable
+  CHECK(s->load_events("c1", 1)->size() == 5);
+}
+
 TEST_CASE("postgres store: an idempotency key is used once across processes, the loser writes nothing") {
   const std::string db = test::fresh_postgres_database();
   auto a = open(db);

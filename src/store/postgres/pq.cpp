@@ -57,7 +57,19 @@ std::uint64_t Result::affected() const {
   return v;
 }
 
+namespace {
+
+// PostgreSQL's text cannot hold NUL, and a text-format parameter is a C string: a NUL would cut
+// it short silently. Refused instead, before anything is sent.
+void check_no_nul(std::string_view v) {
+  if (v.find('\0') != std::string_view::npos)
+    throw Error(ErrorCode::invalid_argument, "PostgreSQL: a text value contains a NUL byte, which text cannot hold");
+}
+
+}  // namespace
+
 Params& Params::text(std::string_view v) {
+  check_no_nul(v);
   values_.emplace_back(std::string(v));
   formats_.push_back(0);
   return *this;
@@ -115,6 +127,7 @@ Params& Params::text_array(const std::vector<std::string_view>& v) {
   for (auto x : v) bytes += 4 + x.size();
   out.reserve(bytes);
   for (auto x : v) {
+    check_no_nul(x);
     if (x.size() > 0x7fffffff) throw Error(ErrorCode::invalid_argument, "an array element of more than 2 GiB");
     put32(out, static_cast<std::uint32_t>(x.size()));
     out.append(x);

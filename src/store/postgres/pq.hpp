@@ -67,7 +67,8 @@ class Result {
 
 /// Parameters of one statement, in text format (bytea as hex text), except arrays, which are
 /// sent in PostgreSQL's binary array format (no quoting or escaping of their elements on either
-/// side). Values are copied.
+/// side). Values are copied. Text (text() and text_array() elements) containing a NUL byte is
+/// refused with Error(invalid_argument): PostgreSQL's text cannot hold it.
 class Params {
  public:
   Params& text(std::string_view v);
