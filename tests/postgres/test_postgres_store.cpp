@@ -153,6 +153,17 @@ TEST_CASE("postgres store: text with a NUL byte is refused naming the problem, a
   CHECK(s->load_events("c1", 1)->size() == 2);
   CHECK(row_of(*s, "c1")->version == 2);
   CHECK_FALSE(s->load_case("c2"));
+  // In a batch, the commit with the NUL fails on its own; the others are written.
+  std::vector<CaseCommit> batch = {commit_of("c3", 0, 2), title, commit_of("c4", 0, 1)};
+  auto errors = s->submit_batch(std::move(batch))->wait();
+  REQUIRE(errors.size() == 3);
+  CHECK_FALSE(errors[0]);
+  REQUIRE(errors[1]);
+  CHECK(code_of([&] { std::rethrow_exception(errors[1]); }) == ErrorCode::invalid_argument);
+  CHECK_FALSE(errors[2]);
+  CHECK(s->load_events("c3", 1)->size() == 2);
+  CHECK(s->load_events("c4", 1)->size() == 1);
+  CHECK_FALSE(s->load_case("c2"));
   s->commit(commit_of("c1", 2, 3));  // the connection is still usable
   CHECK(s->load_events("c1", 1)->size() == 5);
 }

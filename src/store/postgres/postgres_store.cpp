@@ -512,6 +512,31 @@ class PostgresStore final : public CaseStore, public TemplateStore, public Intak
   /// Checks made before anything is sent. Errors: internal, invalid_argument.
   static void check(const CaseCommit& k) {
     const CaseRow& r = k.row;
+    // PostgreSQL's text cannot hold NUL (pq::Params refuses it too, but only while sending, too
+    // late to fail one commit of a batch on its own).
+    auto no_nul = [&](std::string_view v, std::string_view what) {
+      if (v.find('\0') == std::string_view::npos) return;
+      const bool in_id = r.id.find('\0') != std::string::npos;
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("commit of case '{}': {} contains a NUL byte, which PostgreSQL text cannot hold",
+                              in_id ? std::string("(an id with a NUL byte)") : r.id, what));
+    };
+    for (auto [v, what] : {std::pair<std::string_view, std::string_view>{r.id, "the case id"}, {r.type, "the case type"},
+                           {r.owner, "the owner"}, {r.customer, "the customer"}, {r.title, "the title"},
+                           {k.idempotency_key, "the idempotency key"}})
+      no_nul(v, what);
+    for (const Event& e : k.events) {
+      no_nul(e.actor, "an event's actor");
+      no_nul(e.kind, "an event's kind");
+    }
+    if (k.work_items)
+      for (const auto& w : *k.work_items) {
+        for (auto v : {std::string_view(w.case_id), std::string_view(w.item_id), std::string_view(w.name),
+                       std::string_view(w.assignee), std::string_view(w.role), std::string_view(w.case_title),
+                       std::string_view(w.customer), std::string_view(w.goal)})
+          no_nul(v, "a work item's text");
+        for (const auto& skill : w.skills) no_nul(skill, "a work item's skill");
+      }
     if (k.expected_version + k.events.size() != r.version)
       throw Error(ErrorCode::internal, fmt::format("commit of case '{}': {} events from version {} do not reach {}",
                                                    r.id, k.events.size(), k.expected_version, r.version));
