@@ -29,6 +29,21 @@ inline ErrorCode code_of(const std::function<void()>& f) {
   return ErrorCode::internal;
 }
 
+/// What `f` threw: the acm::Error's code and message; {internal, "nothing was thrown"} when it
+/// throws none (no test expects internal). No doctest assertion inside.
+struct Thrown {
+  ErrorCode code = ErrorCode::internal;
+  std::string message = "nothing was thrown";
+};
+inline Thrown error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return {e.code(), e.what()};
+  }
+  return {};
+}
+
 /// Keeps events alive until the test program ends (a CaseCommit borrows its events).
 inline std::span<const Event> kept(std::vector<Event> events) {
   static std::mutex m;
